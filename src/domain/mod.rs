@@ -1,0 +1,10 @@
+//! Newtypes that can only hold valid values.
+pub mod feature;
+pub mod ids;
+pub mod phone_number;
+pub mod status;
+
+pub use feature::{Feature, Features};
+pub use ids::{CompanyId, PhoneNumberId};
+pub use phone_number::{PhoneNumber, PhoneNumberError};
+pub use status::NumberStatus;

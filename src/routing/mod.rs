@@ -1,0 +1,1 @@
+//! Routing: the pure decision function and its rule types.

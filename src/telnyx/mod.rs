@@ -1,0 +1,1 @@
+//! Telnyx: webhook signature and envelope types, the REST v2 client.
