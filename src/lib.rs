@@ -1,3 +1,9 @@
 pub mod domain;
 pub mod routing;
 pub mod telnyx;
+pub mod config;
+pub mod metrics;
+pub mod store;
+pub mod telemetry;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,392 @@
+//! Settings: config/default.toml (compiled in), an optional file, then SWITCHBOARD__SECTION__KEY
+//! environment variables. Validated once at start-up into typed values; secrets stay wrapped.
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// What `config` gives us before validation: plain values, names as in the file.
+#[derive(Debug, Deserialize)]
+struct RawSettings {
+    public_base_url: String,
+    http: RawHttp,
+    database: RawDatabase,
+    telnyx: RawTelnyx,
+    webhooks: WebhookSettings,
+    ledger: LedgerSettings,
+    actors: ActorSettings,
+    admin: RawAdmin,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawHttp {
+    bind: String,
+    workers: usize,
+    shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawDatabase {
+    url: String,
+    max_connections: u32,
+    acquire_timeout_ms: u64,
+}
+
+#[derive(Deserialize)]
+struct RawTelnyx {
+    public_key: String,
+    api_key: SecretString,
+    base_url: String,
+    connect_timeout_ms: u64,
+    request_timeout_ms: u64,
+    max_retries: u32,
+    whitelisted_destinations: Vec<String>,
+}
+
+impl std::fmt::Debug for RawTelnyx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawTelnyx").finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RawAdmin {
+    operator_token: SecretString,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawLog {
+    format: String,
+    level: String,
+}
+
+/// Validated settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub public_base_url: Option<Url>,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub telnyx: TelnyxSettings,
+    pub webhooks: WebhookSettings,
+    pub ledger: LedgerSettings,
+    pub actors: ActorSettings,
+    pub admin: AdminSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+    pub workers: usize,
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub backend: Backend,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+#[derive(Clone)]
+pub struct TelnyxSettings {
+    /// Raw 32-byte Ed25519 key; `None` until configured (webhooks then answer 503).
+    pub public_key: Option<[u8; 32]>,
+    pub api_key: Option<SecretString>,
+    pub base_url: Url,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_retries: u32,
+    pub whitelisted_destinations: Vec<String>,
+}
+
+impl std::fmt::Debug for TelnyxSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelnyxSettings")
+            .field("public_key_set", &self.public_key.is_some())
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("base_url", &self.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookSettings {
+    pub verify_signatures: bool,
+    pub timestamp_tolerance_secs: i64,
+    pub body_limit_bytes: usize,
+    /// `ledger` (the product), `per_event_update` (benchmark baseline) or `stateless` (benchmark
+    /// ceiling: verify + parse, answer 200, nothing stored).
+    #[serde(default = "default_ingest_mode")]
+    pub ingest_mode: IngestMode,
+    /// Verify concurrent requests' signatures together (ed25519 batch verification).
+    #[serde(default)]
+    pub batch_verify: bool,
+}
+
+fn default_ingest_mode() -> IngestMode {
+    IngestMode::Ledger
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestMode {
+    Ledger,
+    PerEventUpdate,
+    Stateless,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LedgerSettings {
+    pub flush_interval_ms: u64,
+    pub batch_size: usize,
+    pub commit_deadline_ms: u64,
+    pub dedupe_retention_hours: u64,
+    pub purge_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ActorSettings {
+    pub idle_timeout_secs: u64,
+    pub mailbox_capacity: usize,
+}
+
+#[derive(Clone)]
+pub struct AdminSettings {
+    pub operator_token: Option<SecretString>,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("operator_token", &self.operator_token.as_ref().map(|_| "[redacted]"))
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+/// Every problem found in the configuration, one line per field.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .problems.join("\n"))]
+pub struct ConfigError {
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    fn one(msg: String) -> Self {
+        Self { problems: vec![msg] }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` when given, then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given (tests).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(path) = file {
+            if !path.exists() {
+                return Err(ConfigError::one(format!("--config: file {} does not exist", path.display())));
+            }
+            builder = builder.add_source(config::File::from(path).format(config::FileFormat::Toml));
+        }
+        let env: std::collections::HashMap<String, String> =
+            env.into_iter().filter(|(k, _)| k.starts_with("SWITCHBOARD__")).collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("SWITCHBOARD")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("telnyx.whitelisted_destinations")
+                .try_parsing(true)
+                .source(Some(env)),
+        );
+        let raw: RawSettings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError::one(format!("configuration: {e}")))?;
+        raw.validate()
+    }
+}
+
+impl RawSettings {
+    fn validate(self) -> Result<Settings, ConfigError> {
+        let mut problems = Vec::new();
+        let mut bad = |field: &str, msg: String| problems.push(format!("{field}: {msg}"));
+
+        let public_base_url = match self.public_base_url.trim() {
+            "" => None,
+            s => match parse_http_url(s) {
+                Ok(u) => Some(u),
+                Err(e) => {
+                    bad("public_base_url", e);
+                    None
+                }
+            },
+        };
+        let bind = self.http.bind.parse::<SocketAddr>().unwrap_or_else(|e| {
+            bad("http.bind", format!("{:?} is not a socket address like 127.0.0.1:8080 ({e})", self.http.bind));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        });
+        let backend = match database_backend(&self.database.url) {
+            Ok(b) => b,
+            Err(e) => {
+                bad("database.url", e);
+                Backend::Sqlite
+            }
+        };
+        if self.database.max_connections == 0 {
+            bad("database.max_connections", "must be at least 1".into());
+        }
+        let public_key = match self.telnyx.public_key.trim() {
+            "" => None,
+            s => match decode_public_key(s) {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    bad("telnyx.public_key", e);
+                    None
+                }
+            },
+        };
+        let api_key = (!self.telnyx.api_key.expose_secret().trim().is_empty()).then_some(self.telnyx.api_key);
+        let base_url = parse_http_url(&self.telnyx.base_url).unwrap_or_else(|e| {
+            bad("telnyx.base_url", e);
+            Url::parse("https://api.telnyx.com/v2").expect("constant URL")
+        });
+        for c in &self.telnyx.whitelisted_destinations {
+            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                bad("telnyx.whitelisted_destinations", format!("{c:?} is not an ISO 3166 alpha-2 code like US"));
+            }
+        }
+        if !(1..=86_400).contains(&self.webhooks.timestamp_tolerance_secs) {
+            bad("webhooks.timestamp_tolerance_secs", "must be between 1 and 86400".into());
+        }
+        if self.webhooks.body_limit_bytes < 1024 {
+            bad("webhooks.body_limit_bytes", "must be at least 1024".into());
+        }
+        if self.ledger.batch_size == 0 {
+            bad("ledger.batch_size", "must be at least 1".into());
+        }
+        if self.ledger.flush_interval_ms == 0 {
+            bad("ledger.flush_interval_ms", "must be at least 1".into());
+        }
+        if self.ledger.commit_deadline_ms == 0 {
+            bad("ledger.commit_deadline_ms", "must be at least 1".into());
+        }
+        if self.actors.mailbox_capacity == 0 {
+            bad("actors.mailbox_capacity", "must be at least 1".into());
+        }
+        let operator_token = {
+            let t = self.admin.operator_token;
+            let len = t.expose_secret().len();
+            if len == 0 {
+                None
+            } else {
+                if len < 16 {
+                    bad("admin.operator_token", "must be at least 16 characters".into());
+                }
+                Some(t)
+            }
+        };
+        let format = match self.log.format.as_str() {
+            "human" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => {
+                bad("log.format", format!("{other:?} is not one of human, json"));
+                LogFormat::Human
+            }
+        };
+        if !problems.is_empty() {
+            return Err(ConfigError { problems });
+        }
+        Ok(Settings {
+            public_base_url,
+            http: HttpSettings { bind, workers: self.http.workers, shutdown_timeout_secs: self.http.shutdown_timeout_secs },
+            database: DatabaseSettings {
+                url: self.database.url,
+                backend,
+                max_connections: self.database.max_connections,
+                acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
+            },
+            telnyx: TelnyxSettings {
+                public_key,
+                api_key,
+                base_url,
+                connect_timeout: Duration::from_millis(self.telnyx.connect_timeout_ms),
+                request_timeout: Duration::from_millis(self.telnyx.request_timeout_ms),
+                max_retries: self.telnyx.max_retries,
+                whitelisted_destinations: self.telnyx.whitelisted_destinations,
+            },
+            webhooks: self.webhooks,
+            ledger: self.ledger,
+            actors: self.actors,
+            admin: AdminSettings { operator_token },
+            log: LogSettings { format, level: self.log.level },
+        })
+    }
+}
+
+fn parse_http_url(s: &str) -> Result<Url, String> {
+    let u = Url::parse(s).map_err(|e| format!("{s:?} is not a URL ({e})"))?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(format!("{s:?} must be an http:// or https:// URL with a host"));
+    }
+    Ok(u)
+}
+
+/// The backend a database URL names.
+pub fn database_backend(url: &str) -> Result<Backend, String> {
+    let scheme = url.split(':').next().unwrap_or_default();
+    match scheme {
+        "postgres" | "postgresql" => {
+            Url::parse(url).map_err(|e| format!("not a valid postgres:// URL ({e})"))?;
+            Ok(Backend::Postgres)
+        }
+        "sqlite" => Ok(Backend::Sqlite),
+        "" => Err("is empty; use sqlite://PATH or postgres://USER@HOST/DB".into()),
+        other => Err(format!("unknown backend {other:?}; use sqlite://PATH or postgres://USER@HOST/DB")),
+    }
+}
+
+fn decode_public_key(s: &str) -> Result<[u8; 32], String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|_| "is not base64 (expected the 32-byte Ed25519 key as the Telnyx portal shows it)".to_string())?;
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| format!("decodes to {} bytes; an Ed25519 public key is 32 bytes", bytes.len()))
+}
+
+#[cfg(test)]
+mod tests;

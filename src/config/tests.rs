@@ -1,0 +1,106 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+#[test]
+fn defaults_start_on_embedded_sqlite() {
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(s.database.backend, Backend::Sqlite);
+    assert_eq!(s.database.url, "sqlite://./data/switchboard.db");
+    assert_eq!(s.http.bind.to_string(), "127.0.0.1:8080");
+    assert!(s.telnyx.public_key.is_none());
+    assert!(s.telnyx.api_key.is_none());
+    assert!(s.admin.operator_token.is_none());
+    assert_eq!(s.telnyx.base_url.as_str(), "https://api.telnyx.com/v2");
+    assert_eq!(s.telnyx.whitelisted_destinations, vec!["US", "CA"]);
+    assert!(s.webhooks.verify_signatures);
+    assert_eq!(s.webhooks.timestamp_tolerance_secs, 300);
+}
+
+#[test]
+fn environment_overrides_the_documented_names() {
+    let s = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__HTTP__BIND", "0.0.0.0:9000"),
+            ("SWITCHBOARD__DATABASE__URL", "postgres://postgres@127.0.0.1:5432/x"),
+            ("SWITCHBOARD__TELNYX__PUBLIC_KEY", "MCowBQYDK2VwAyEAAAAAAAAAAAAAAAAAAAAAAAAAAAA="),
+            ("SWITCHBOARD__TELNYX__API_KEY", "KEY0123456789"),
+            ("SWITCHBOARD__TELNYX__BASE_URL", "http://127.0.0.1:4010"),
+            ("SWITCHBOARD__PUBLIC_BASE_URL", "https://sb.example.com"),
+            ("SWITCHBOARD__ADMIN__OPERATOR_TOKEN", "operator-token-0123456789"),
+            ("SWITCHBOARD__TELNYX__WHITELISTED_DESTINATIONS", "US,GB"),
+            ("SWITCHBOARD__LEDGER__BATCH_SIZE", "64"),
+        ]),
+    );
+    let s = match s {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(s.http.bind.to_string(), "0.0.0.0:9000");
+    assert_eq!(s.database.backend, Backend::Postgres);
+    assert!(s.telnyx.public_key.is_some());
+    assert_eq!(s.telnyx.api_key.as_ref().unwrap().expose_secret(), "KEY0123456789");
+    assert_eq!(s.telnyx.base_url.as_str(), "http://127.0.0.1:4010/");
+    assert_eq!(s.public_base_url.unwrap().as_str(), "https://sb.example.com/");
+    assert_eq!(s.telnyx.whitelisted_destinations, vec!["US", "GB"]);
+    assert_eq!(s.ledger.batch_size, 64);
+}
+
+#[test]
+fn bad_database_url_names_the_field() {
+    let err = Settings::load_with_env(None, env(&[("SWITCHBOARD__DATABASE__URL", "mysql://x")])).unwrap_err();
+    assert_eq!(err.problems.len(), 1, "{err}");
+    assert!(err.problems[0].starts_with("database.url: unknown backend \"mysql\""), "{err}");
+}
+
+#[test]
+fn every_bad_field_is_reported() {
+    let err = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__TELNYX__PUBLIC_KEY", "not base64!"),
+            ("SWITCHBOARD__TELNYX__BASE_URL", "ftp://x"),
+            ("SWITCHBOARD__HTTP__BIND", "localhost"),
+            ("SWITCHBOARD__LOG__FORMAT", "xml"),
+        ]),
+    )
+    .unwrap_err();
+    let text = err.to_string();
+    for field in ["telnyx.public_key:", "telnyx.base_url:", "http.bind:", "log.format:"] {
+        assert!(text.contains(field), "missing {field} in {text}");
+    }
+}
+
+#[test]
+fn public_key_must_be_32_bytes() {
+    let err = Settings::load_with_env(None, env(&[("SWITCHBOARD__TELNYX__PUBLIC_KEY", "AAAA")])).unwrap_err();
+    assert!(err.to_string().contains("decodes to 3 bytes"), "{err}");
+}
+
+#[test]
+fn secrets_are_not_printed() {
+    let s = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__TELNYX__API_KEY", "SUPERSECRETKEY"),
+            ("SWITCHBOARD__ADMIN__OPERATOR_TOKEN", "SUPERSECRETTOKEN123"),
+        ]),
+    )
+    .unwrap();
+    let debug = format!("{s:?}");
+    assert!(!debug.contains("SUPERSECRET"), "{debug}");
+}
+
+#[test]
+fn config_file_layer_applies() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(&path, "[ledger]\nflush_interval_ms = 7\n").unwrap();
+    let s = Settings::load_with_env(Some(&path), env(&[])).unwrap();
+    assert_eq!(s.ledger.flush_interval_ms, 7);
+    let missing = Settings::load_with_env(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
+    assert!(missing.to_string().contains("does not exist"));
+}

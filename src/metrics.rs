@@ -1,0 +1,76 @@
+//! Every metric name, described once at start-up, and the Prometheus recorder.
+//! Names follow `switchboard_<thing>_<unit>`; counters end in `_total`; labels come from small
+//! fixed sets (event_type, outcome, endpoint, status), never ids or phone numbers.
+use std::sync::OnceLock;
+
+use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+pub const HTTP_REQUESTS: &str = "switchboard_http_requests_total";
+pub const HTTP_REQUEST_DURATION: &str = "switchboard_http_request_duration_seconds";
+pub const WEBHOOKS_RECEIVED: &str = "switchboard_webhooks_received_total";
+pub const WEBHOOK_DURATION: &str = "switchboard_webhook_duration_seconds";
+pub const SIGNATURE_FAILURES: &str = "switchboard_webhook_signature_failures_total";
+pub const SIGNATURE_CHECKS_DISABLED: &str = "switchboard_webhook_signature_checks_disabled";
+pub const COMPANY_HINT_MISMATCHES: &str = "switchboard_webhook_company_hint_mismatches_total";
+pub const DUPLICATES: &str = "switchboard_ledger_duplicates_total";
+pub const DEAD_LETTERS: &str = "switchboard_dead_letters_total";
+pub const LEDGER_BATCH_SIZE: &str = "switchboard_ledger_batch_size_entries";
+pub const LEDGER_COMMIT_DURATION: &str = "switchboard_ledger_commit_duration_seconds";
+pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
+pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
+pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
+pub const ACTOR_OVERLOADS: &str = "switchboard_company_actor_overloads_total";
+pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
+pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
+pub const BUILD_INFO: &str = "switchboard_build_info";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the Prometheus recorder (once per process) and describes every metric.
+pub fn install() -> PrometheusHandle {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Suffix("_seconds".into()),
+                    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                )
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Suffix("_entries".into()),
+                        &[1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0],
+                    )
+                })
+                .expect("static bucket lists are not empty")
+                .build_recorder();
+            let handle = recorder.handle();
+            // Another recorder may already be installed (several apps in one test process).
+            let _ = metrics::set_global_recorder(recorder);
+            describe();
+            metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+            handle
+        })
+        .clone()
+}
+
+fn describe() {
+    describe_counter!(HTTP_REQUESTS, "HTTP requests answered, by endpoint and status class.");
+    describe_histogram!(HTTP_REQUEST_DURATION, Unit::Seconds, "HTTP request latency by endpoint.");
+    describe_counter!(WEBHOOKS_RECEIVED, "Telnyx webhooks received, by event_type and outcome.");
+    describe_histogram!(WEBHOOK_DURATION, Unit::Seconds, "Webhook latency from request to answer, by outcome.");
+    describe_counter!(SIGNATURE_FAILURES, "Webhooks refused by the signature check, by reason.");
+    describe_gauge!(SIGNATURE_CHECKS_DISABLED, "1 when webhook signature checks are turned off by config.");
+    describe_counter!(COMPANY_HINT_MISMATCHES, "Webhooks whose ?company= hint differs from the number's owner.");
+    describe_counter!(DUPLICATES, "Ledger entries whose (event id, number) key was already counted.");
+    describe_counter!(DEAD_LETTERS, "Events that could not be routed and were stored as dead letters, by reason.");
+    describe_histogram!(LEDGER_BATCH_SIZE, Unit::Count, "Entries per ledger commit.");
+    describe_histogram!(LEDGER_COMMIT_DURATION, Unit::Seconds, "Ledger batch commit latency.");
+    describe_counter!(LEDGER_COMMITS, "Ledger commits, by outcome.");
+    describe_gauge!(LEDGER_PENDING, "Ledger entries waiting for a commit.");
+    describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
+    describe_counter!(ACTOR_OVERLOADS, "Events refused with 503 because a company actor's mailbox was full.");
+    describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
+    describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
+    describe_gauge!(BUILD_INFO, "Build information; always 1.");
+}

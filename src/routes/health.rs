@@ -1,0 +1,18 @@
+//! GET /healthz (the process is alive) and GET /readyz (the database answers, migrations applied).
+use actix_web::{get, web, HttpResponse};
+use serde_json::json;
+
+use crate::store::DynStore;
+
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(json!({"status": "ok"}))
+}
+
+#[get("/readyz")]
+pub async fn readyz(store: web::Data<DynStore>) -> HttpResponse {
+    match store.readiness().await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})),
+        Err(e) => HttpResponse::ServiceUnavailable().json(json!({"status": "not ready", "database": e.to_string()})),
+    }
+}

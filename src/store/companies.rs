@@ -1,0 +1,234 @@
+//! Companies, their numbers and their Telnyx settings.
+//!
+//! The SQL here is the same text on both backends, so it is written once in
+//! [`impl_company_store!`] and expanded for each pool type.
+use async_trait::async_trait;
+
+use super::{Company, CompanySettings, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
+use crate::domain::{CompanyId, PhoneNumberId};
+
+#[async_trait]
+pub trait CompanyStore: Send + Sync {
+    /// Creates a company; `Conflict` when the id exists.
+    async fn create_company(&self, id: CompanyId, name: &str) -> StoreResult<Company>;
+    async fn get_company(&self, id: CompanyId) -> StoreResult<Company>;
+    async fn list_companies(&self) -> StoreResult<Vec<Company>>;
+    /// Stores a number; `Conflict` when a live (not deleted) row has the same phone number or the
+    /// Telnyx id is taken.
+    async fn insert_number(&self, number: &NewNumber) -> StoreResult<NumberRecord>;
+    /// One of the company's numbers; `NotFound` also when it belongs to another company.
+    async fn get_number(&self, company: CompanyId, id: PhoneNumberId) -> StoreResult<NumberRecord>;
+    async fn list_numbers(&self, company: CompanyId, filter: NumberFilter) -> StoreResult<Vec<NumberRecord>>;
+    async fn update_number(&self, company: CompanyId, id: PhoneNumberId, patch: &NumberPatch)
+        -> StoreResult<NumberRecord>;
+    /// Every number that is not deleted, all companies (loads the owner index).
+    async fn live_numbers(&self) -> StoreResult<Vec<NumberRecord>>;
+    /// The company's settings; empty settings when none were stored.
+    async fn get_settings(&self, company: CompanyId) -> StoreResult<CompanySettings>;
+    async fn put_settings(&self, company: CompanyId, settings: &CompanySettings) -> StoreResult<()>;
+}
+
+pub(crate) const NUMBER_COLUMNS: &str = "id, company_id, phone_number, formatted_number, telnyx_phone_number_id, \
+     telnyx_messaging_profile_id, telnyx_connection_id, features, status, department, location, \
+     incoming_calls_count, outgoing_calls_count, sms_sent_count, sms_received_count, created_at, updated_at";
+
+/// Implements [`CompanyStore`] for a store type with a `pool` field of an sqlx pool type.
+macro_rules! impl_company_store {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::store::CompanyStore for $store {
+            async fn create_company(
+                &self,
+                id: $crate::domain::CompanyId,
+                name: &str,
+            ) -> $crate::store::StoreResult<$crate::store::Company> {
+                let row: $crate::store::models::CompanyRow = sqlx::query_as(
+                    "INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3) RETURNING id, name, created_at",
+                )
+                .bind(id.as_uuid())
+                .bind(name)
+                .bind(chrono::Utc::now())
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(row.into())
+            }
+
+            async fn get_company(
+                &self,
+                id: $crate::domain::CompanyId,
+            ) -> $crate::store::StoreResult<$crate::store::Company> {
+                let row: $crate::store::models::CompanyRow =
+                    sqlx::query_as("SELECT id, name, created_at FROM companies WHERE id = $1")
+                        .bind(id.as_uuid())
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(row.into())
+            }
+
+            async fn list_companies(&self) -> $crate::store::StoreResult<Vec<$crate::store::Company>> {
+                let rows: Vec<$crate::store::models::CompanyRow> =
+                    sqlx::query_as("SELECT id, name, created_at FROM companies ORDER BY name, id")
+                        .fetch_all(&self.pool)
+                        .await?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn insert_number(
+                &self,
+                n: &$crate::store::NewNumber,
+            ) -> $crate::store::StoreResult<$crate::store::NumberRecord> {
+                let now = chrono::Utc::now();
+                let sql = format!(
+                    "INSERT INTO phone_numbers (id, company_id, phone_number, formatted_number, telnyx_phone_number_id, \
+                     telnyx_messaging_profile_id, telnyx_connection_id, features, status, department, location, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                     RETURNING {}",
+                    $crate::store::companies::NUMBER_COLUMNS
+                );
+                let row: $crate::store::models::NumberRow = sqlx::query_as(&sql)
+                    .bind(n.id.as_uuid())
+                    .bind(n.company_id.as_uuid())
+                    .bind(n.phone_number.as_str())
+                    .bind(n.phone_number.formatted())
+                    .bind(n.telnyx_phone_number_id.as_deref())
+                    .bind(n.telnyx_messaging_profile_id.as_deref())
+                    .bind(n.telnyx_connection_id.as_deref())
+                    .bind(n.features.to_db())
+                    .bind(n.status.as_str())
+                    .bind(n.department.as_deref())
+                    .bind(n.location.as_deref())
+                    .bind(now)
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn get_number(
+                &self,
+                company: $crate::domain::CompanyId,
+                id: $crate::domain::PhoneNumberId,
+            ) -> $crate::store::StoreResult<$crate::store::NumberRecord> {
+                let sql = format!(
+                    "SELECT {} FROM phone_numbers WHERE company_id = $1 AND id = $2",
+                    $crate::store::companies::NUMBER_COLUMNS
+                );
+                let row: $crate::store::models::NumberRow = sqlx::query_as(&sql)
+                    .bind(company.as_uuid())
+                    .bind(id.as_uuid())
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn list_numbers(
+                &self,
+                company: $crate::domain::CompanyId,
+                filter: $crate::store::NumberFilter,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::NumberRecord>> {
+                // Features are stored as "sms,mms,voice": match the name between commas.
+                let sql = format!(
+                    "SELECT {} FROM phone_numbers WHERE company_id = $1 \
+                     AND ($2 IS NULL OR status = $2) \
+                     AND ($3 IS NULL OR (',' || features || ',') LIKE ('%,' || $3 || ',%')) \
+                     ORDER BY phone_number, created_at",
+                    $crate::store::companies::NUMBER_COLUMNS
+                );
+                let rows: Vec<$crate::store::models::NumberRow> = sqlx::query_as(&sql)
+                    .bind(company.as_uuid())
+                    .bind(filter.status.map(|s| s.as_str()))
+                    .bind(filter.feature.map(|f| f.as_str()))
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn update_number(
+                &self,
+                company: $crate::domain::CompanyId,
+                id: $crate::domain::PhoneNumberId,
+                p: &$crate::store::NumberPatch,
+            ) -> $crate::store::StoreResult<$crate::store::NumberRecord> {
+                // A flag per optional field says whether to set it ($n) or keep the column.
+                let sql = format!(
+                    "UPDATE phone_numbers SET \
+                     department = CASE WHEN $3 THEN $4 ELSE department END, \
+                     location = CASE WHEN $5 THEN $6 ELSE location END, \
+                     status = COALESCE($7, status), \
+                     features = COALESCE($8, features), \
+                     telnyx_messaging_profile_id = CASE WHEN $9 THEN $10 ELSE telnyx_messaging_profile_id END, \
+                     telnyx_connection_id = CASE WHEN $11 THEN $12 ELSE telnyx_connection_id END, \
+                     updated_at = $13 \
+                     WHERE company_id = $1 AND id = $2 RETURNING {}",
+                    $crate::store::companies::NUMBER_COLUMNS
+                );
+                let row: $crate::store::models::NumberRow = sqlx::query_as(&sql)
+                    .bind(company.as_uuid())
+                    .bind(id.as_uuid())
+                    .bind(p.department.is_some())
+                    .bind(p.department.clone().flatten())
+                    .bind(p.location.is_some())
+                    .bind(p.location.clone().flatten())
+                    .bind(p.status.map(|s| s.as_str()))
+                    .bind(p.features.map(|f| f.to_db()))
+                    .bind(p.telnyx_messaging_profile_id.is_some())
+                    .bind(p.telnyx_messaging_profile_id.clone().flatten())
+                    .bind(p.telnyx_connection_id.is_some())
+                    .bind(p.telnyx_connection_id.clone().flatten())
+                    .bind(chrono::Utc::now())
+                    .fetch_one(&self.pool)
+                    .await?;
+                row.try_into()
+            }
+
+            async fn live_numbers(&self) -> $crate::store::StoreResult<Vec<$crate::store::NumberRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM phone_numbers WHERE status <> 'deleted' ORDER BY company_id, phone_number",
+                    $crate::store::companies::NUMBER_COLUMNS
+                );
+                let rows: Vec<$crate::store::models::NumberRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn get_settings(
+                &self,
+                company: $crate::domain::CompanyId,
+            ) -> $crate::store::StoreResult<$crate::store::CompanySettings> {
+                let row: Option<$crate::store::models::SettingsRow> = sqlx::query_as(
+                    "SELECT messaging_profile_id, call_control_application_id, default_outbound_number, \
+                     default_outbound_phone_number_id FROM company_telnyx_settings WHERE company_id = $1",
+                )
+                .bind(company.as_uuid())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(TryInto::try_into).transpose().map(Option::unwrap_or_default)
+            }
+
+            async fn put_settings(
+                &self,
+                company: $crate::domain::CompanyId,
+                s: &$crate::store::CompanySettings,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO company_telnyx_settings (company_id, messaging_profile_id, call_control_application_id, \
+                     default_outbound_number, default_outbound_phone_number_id, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (company_id) DO UPDATE SET messaging_profile_id = excluded.messaging_profile_id, \
+                     call_control_application_id = excluded.call_control_application_id, \
+                     default_outbound_number = excluded.default_outbound_number, \
+                     default_outbound_phone_number_id = excluded.default_outbound_phone_number_id, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(company.as_uuid())
+                .bind(s.messaging_profile_id.as_deref())
+                .bind(s.call_control_application_id.as_deref())
+                .bind(s.default_outbound_number.as_ref().map(|n| n.as_str()))
+                .bind(s.default_outbound_phone_number_id.map(|i| i.as_uuid()))
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use impl_company_store;

@@ -1,0 +1,89 @@
+//! Storage: one interface, two backends (PostgreSQL for production and several nodes, SQLite as
+//! the embedded single-node default). Each concern has its own trait; [`Store`] is all of them.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::config::{Backend, DatabaseSettings};
+
+pub mod companies;
+pub mod models;
+pub mod postgres;
+pub mod sqlite;
+
+pub use companies::CompanyStore;
+pub use models::*;
+
+/// What every storage operation can fail with; "row not found" and unique violations are mapped
+/// here once for both backends.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Database(format!("migration failed: {e}"))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Connection-level operations every backend has.
+#[async_trait]
+pub trait Lifecycle: Send + Sync {
+    fn backend(&self) -> Backend;
+    /// Applies this backend's migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+    /// The database answers and every migration this binary knows is applied.
+    async fn readiness(&self) -> StoreResult<()>;
+    async fn close(&self);
+}
+
+/// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
+pub trait Store: Lifecycle + CompanyStore + 'static {}
+impl<T: Lifecycle + CompanyStore + 'static> Store for T {}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Connects to the configured backend (creating the SQLite file and its folder when missing).
+pub async fn connect(settings: &DatabaseSettings) -> StoreResult<DynStore> {
+    Ok(match settings.backend {
+        Backend::Postgres => Arc::new(postgres::PgStore::connect(settings).await?),
+        Backend::Sqlite => Arc::new(sqlite::SqliteStore::connect(settings).await?),
+    })
+}
+
+/// Checks that the newest migration known to `migrator` is applied, given the applied versions.
+pub(crate) fn check_migrations(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> StoreResult<()> {
+    let missing: Vec<i64> =
+        migrator.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable(format!("migrations not applied: {missing:?}; run `switchboard migrate`")))
+    }
+}
