@@ -34,60 +34,44 @@ pub fn decide(
     let via_assignment = assignment(event, company, &mut trace);
     let effective_number = via_assignment.clone().unwrap_or_else(|| event.to.clone());
     let record = company.number(&effective_number);
-    let not_ours = || format!("{effective_number} is not one of the company's numbers");
+    let (kind, number) = (event.kind, &effective_number);
 
-    let department = match record {
-        None => trace.skip(RuleStep::Department, not_ours()),
-        Some(r) => match r.department.as_deref() {
-            None => trace.skip(
-                RuleStep::Department,
-                format!("{effective_number} has no department"),
-            ),
-            Some(name) => {
-                let found = company.department(name).map(|d| Rule {
-                    destinations: &d.destinations,
-                    hours: d.hours.as_ref(),
-                });
-                try_rule(
-                    RuleStep::Department,
-                    name,
-                    found,
-                    event.kind,
-                    now,
-                    &mut trace,
-                )
-            }
-        },
+    let department = record.map(|r| r.department.as_deref());
+    let lookup = |name: &str| {
+        company
+            .department(name)
+            .map(|d| Rule::new(&d.destinations, d.hours.as_ref()))
     };
-    let (destination, matched) = match department {
-        Some((dest, name, after_hours)) => {
-            (Some(dest), MatchedRule::Department { name, after_hours })
-        }
-        None => {
-            let location = match record {
-                None => trace.skip(RuleStep::Location, not_ours()),
-                Some(r) => match r.location.as_deref() {
-                    None => trace.skip(
-                        RuleStep::Location,
-                        format!("{effective_number} has no location"),
-                    ),
-                    Some(name) => {
-                        let found = company.location(name).map(|l| Rule {
-                            destinations: &l.destinations,
-                            hours: l.hours.as_ref(),
-                        });
-                        try_rule(RuleStep::Location, name, found, event.kind, now, &mut trace)
-                    }
-                },
-            };
-            match location {
-                Some((dest, name, after_hours)) => {
-                    (Some(dest), MatchedRule::Location { name, after_hours })
-                }
-                None => company_default(company.default_destinations(), event.kind, &mut trace),
-            }
-        }
-    };
+    let mut found = tagged(
+        RuleStep::Department,
+        number,
+        department,
+        lookup,
+        kind,
+        now,
+        &mut trace,
+    )
+    .map(|(dest, name, after_hours)| (Some(dest), MatchedRule::Department { name, after_hours }));
+    if found.is_none() {
+        let location = record.map(|r| r.location.as_deref());
+        let lookup = |name: &str| {
+            company
+                .location(name)
+                .map(|l| Rule::new(&l.destinations, l.hours.as_ref()))
+        };
+        found = tagged(
+            RuleStep::Location,
+            number,
+            location,
+            lookup,
+            kind,
+            now,
+            &mut trace,
+        )
+        .map(|(dest, name, after_hours)| (Some(dest), MatchedRule::Location { name, after_hours }));
+    }
+    let (destination, matched) =
+        found.unwrap_or_else(|| company_default(company.default_destinations(), kind, &mut trace));
     RoutingDecision {
         destination,
         matched,
@@ -160,6 +144,43 @@ struct Rule<'a> {
     hours: Option<&'a BusinessHours>,
 }
 
+impl<'a> Rule<'a> {
+    fn new(destinations: &'a Destinations, hours: Option<&'a BusinessHours>) -> Self {
+        Rule {
+            destinations,
+            hours,
+        }
+    }
+}
+
+/// A department or location step for `number`: `tag` is `None` when the number is not the
+/// company's, `Some(None)` when it has no such tag.
+fn tagged<'a>(
+    step: RuleStep,
+    number: &PhoneNumber,
+    tag: Option<Option<&str>>,
+    lookup: impl Fn(&str) -> Option<Rule<'a>>,
+    kind: EventKind,
+    now: DateTime<Utc>,
+    trace: &mut Trace,
+) -> Option<(Destination, String, bool)> {
+    match tag {
+        None => trace.skip(
+            step,
+            format!("{number} is not one of the company's numbers"),
+        ),
+        Some(None) => trace.skip(step, format!("{number} has no {}", step_noun(step))),
+        Some(Some(name)) => try_rule(step, name, lookup(name), kind, now, trace),
+    }
+}
+
+fn step_noun(step: RuleStep) -> &'static str {
+    match step {
+        RuleStep::Location => "location",
+        _ => "department",
+    }
+}
+
 /// The destination of a named department or location, its name, and whether it was after hours.
 fn try_rule(
     step: RuleStep,
@@ -169,10 +190,7 @@ fn try_rule(
     now: DateTime<Utc>,
     trace: &mut Trace,
 ) -> Option<(Destination, String, bool)> {
-    let what = match step {
-        RuleStep::Location => "location",
-        _ => "department",
-    };
+    let what = step_noun(step);
     let Some(rule) = found else {
         return trace.skip(step, format!("{what} {name:?} does not exist"));
     };
