@@ -1,0 +1,48 @@
+//! The rule types produce OpenAPI schemas the admin API can publish.
+use utoipa::OpenApi;
+
+use super::*;
+
+#[derive(OpenApi)]
+#[openapi(components(schemas(
+    RoutingDecision,
+    InboundEvent,
+    Department,
+    DepartmentSpec,
+    Location,
+    LocationSpec,
+    SenderChoice,
+    UnroutedPolicy,
+    OptOutAction
+)))]
+struct RoutingDoc;
+
+#[test]
+fn schemas_describe_the_json_shapes() {
+    let doc = serde_json::to_value(RoutingDoc::openapi()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "RoutingDecision",
+        "Destination",
+        "MatchedRule",
+        "RuleAttempt",
+        "BusinessHours",
+        "CallDestination",
+    ] {
+        assert!(
+            schemas.get(name).is_some(),
+            "missing schema {name}: {schemas:#}"
+        );
+    }
+    assert_eq!(schemas["CallDestination"]["type"], "string");
+    assert_eq!(schemas["MessageDestination"]["type"], "string");
+    assert_eq!(schemas["ClockTime"]["type"], "string");
+    assert_eq!(
+        schemas["BusinessHours"]["properties"]["time_zone"]["type"],
+        "string"
+    );
+    assert_eq!(
+        schemas["RoutingDecision"]["properties"]["effective_number"]["type"],
+        "string"
+    );
+}
