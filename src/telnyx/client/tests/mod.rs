@@ -1,0 +1,1 @@
+//! wiremock tests of the Telnyx client.
