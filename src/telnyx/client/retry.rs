@@ -139,28 +139,28 @@ mod tests {
 
     #[test]
     fn telnyx_retry_decisions_table() {
-        use Decision::*;
-        use Retry::*;
+        use Decision::{Ambiguous, Fail, Retry as Again};
+        use Retry::{IfNotSent, Safe};
         let cases = [
-            (Safe, status(429, None), Retry),
-            (Safe, status(500, None), Retry),
-            (Safe, status(502, None), Retry),
-            (Safe, status(503, None), Retry),
+            (Safe, status(429, None), Again),
+            (Safe, status(500, None), Again),
+            (Safe, status(502, None), Again),
+            (Safe, status(503, None), Again),
             (Safe, status(400, None), Fail),
             (Safe, status(404, None), Fail),
             (Safe, status(422, None), Fail),
-            (Safe, Outcome::TimedOut, Retry),
-            (Safe, Outcome::Broken, Retry),
-            (Safe, Outcome::ConnectFailed, Retry),
-            (IfNotSent, status(429, None), Retry),
-            (IfNotSent, status(503, Some(2)), Retry),
+            (Safe, Outcome::TimedOut, Again),
+            (Safe, Outcome::Broken, Again),
+            (Safe, Outcome::ConnectFailed, Again),
+            (IfNotSent, status(429, None), Again),
+            (IfNotSent, status(503, Some(2)), Again),
             (IfNotSent, status(503, None), Ambiguous),
             (IfNotSent, status(500, None), Ambiguous),
             (IfNotSent, status(504, Some(1)), Ambiguous),
             (IfNotSent, status(422, None), Fail),
             (IfNotSent, Outcome::TimedOut, Ambiguous),
             (IfNotSent, Outcome::Broken, Ambiguous),
-            (IfNotSent, Outcome::ConnectFailed, Retry),
+            (IfNotSent, Outcome::ConnectFailed, Again),
         ];
         for (policy, outcome, want) in cases {
             assert_eq!(decide(policy, outcome), want, "{policy:?} {outcome:?}");
