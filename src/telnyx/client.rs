@@ -27,7 +27,7 @@ mod webhook_deliveries;
 mod tests;
 
 pub use self::calls::{
-    AnswerRequest, Call, ClientState, CommandId, DialRequest, HangupRequest,
+    AnswerRequest, Call, ClientState, CommandId, DialRequest, EmptyCommandId, HangupRequest,
     NewCallControlApplication, TransferRequest,
 };
 pub use self::country::{CountryCode, CountryCodeError};

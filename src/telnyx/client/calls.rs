@@ -42,11 +42,16 @@ impl From<Uuid> for CommandId {
     }
 }
 
+/// A `command_id` must not be empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("command_id cannot be empty")]
+pub struct EmptyCommandId;
+
 impl FromStr for CommandId {
-    type Err = TelnyxError;
+    type Err = EmptyCommandId;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s.trim().is_empty() {
-            return Err(TelnyxError::Config("command_id cannot be empty".into()));
+            return Err(EmptyCommandId);
         }
         Ok(Self(s.to_owned()))
     }
