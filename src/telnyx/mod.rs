@@ -1,1 +1,2 @@
 //! Telnyx: webhook signature and envelope types, the REST v2 client.
+pub mod client;

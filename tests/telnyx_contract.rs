@@ -1,0 +1,344 @@
+//! Contract suite: every Telnyx client method against Prism serving the real OpenAPI spec with
+//! request validation on. Any request the spec rejects makes Prism answer 422 with the reason in
+//! its `sl-violations` header, which the client turns into the error's details.
+//!
+//! Runs when `TELNYX_OPENAPI_SPEC` points at the spec (e.g. ../shared/telnyx/openapi-spec3.yml);
+//! Prism comes from ./node_modules (installed by scripts/install-prism.sh if missing).
+use std::fs::File;
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+use switchboard::domain::{Features, PhoneNumber};
+use switchboard::telnyx::client::*;
+use url::Url;
+
+const PRISM_START_LIMIT: Duration = Duration::from_secs(120);
+
+/// A running Prism; dropping it stops the whole process group (npx and its node child).
+struct Prism {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Prism {
+    fn start(root: &Path, spec: &Path) -> Prism {
+        ensure_installed(root);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = dir.path().join("prism.log");
+        let out = File::create(&log).expect("prism log");
+        let err = out.try_clone().expect("prism log");
+        let port = free_port();
+        let child = Command::new("npx")
+            .args(["--no-install", "prism", "mock", "-h", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            .arg(spec)
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .expect("spawn npx prism (is Node.js installed?)");
+        Prism {
+            child,
+            port,
+            log,
+            _dir: dir,
+        }
+    }
+
+    fn base_url(&self) -> Url {
+        Url::parse(&format!("http://127.0.0.1:{}", self.port)).expect("prism url")
+    }
+
+    fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Waits until Prism answers HTTP (any status), failing early if it exits.
+    async fn wait_ready(&mut self) {
+        let http = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "prism exited with {status} before listening:\n{}",
+                    self.log_tail()
+                );
+            }
+            if http.get(self.base_url()).send().await.is_ok() {
+                eprintln!(
+                    "prism ready on port {} after {:?}",
+                    self.port,
+                    started.elapsed()
+                );
+                return;
+            }
+            assert!(
+                started.elapsed() < PRISM_START_LIMIT,
+                "prism did not answer within {PRISM_START_LIMIT:?}:\n{}",
+                self.log_tail()
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let signal = |sig: &str| {
+            let _ = Command::new("kill")
+                .args([sig, "--", group.as_str()])
+                .status();
+        };
+        signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // The leader is gone; make sure no child of npx survives it.
+                signal("-KILL");
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        signal("-KILL");
+        let _ = self.child.wait();
+    }
+}
+
+fn ensure_installed(root: &Path) {
+    if root.join("node_modules/.bin/prism").exists() {
+        return;
+    }
+    let status = Command::new("bash")
+        .arg(root.join("scripts/install-prism.sh"))
+        .current_dir(root)
+        .status()
+        .expect("run scripts/install-prism.sh");
+    assert!(
+        status.success(),
+        "scripts/install-prism.sh failed: {status}"
+    );
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+fn e164(s: &str) -> PhoneNumber {
+    PhoneNumber::parse(s).expect("e164")
+}
+
+/// Collects failures so one run reports every invalid request, not just the first.
+#[derive(Default)]
+struct Report {
+    failures: Vec<String>,
+    checked: usize,
+}
+
+impl Report {
+    fn check<T>(&mut self, operation: &str, result: Result<T, TelnyxError>) -> Option<T> {
+        self.checked += 1;
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.failures.push(format!("{operation}: {e}"));
+                None
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn telnyx_client_requests_match_the_openapi_spec() {
+    let Some(spec) = std::env::var_os("TELNYX_OPENAPI_SPEC").filter(|s| !s.is_empty()) else {
+        println!("telnyx contract suite skipped: TELNYX_OPENAPI_SPEC not set");
+        return;
+    };
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let spec = std::fs::canonicalize(&spec)
+        .unwrap_or_else(|e| panic!("TELNYX_OPENAPI_SPEC={spec:?} is not readable: {e}"));
+    let mut prism = Prism::start(&root, &spec);
+    prism.wait_ready().await;
+    let client = TelnyxClient::new(TelnyxClientConfig {
+        base_url: prism.base_url(),
+        api_key: SecretString::from("KEYcontract_test"),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+        max_retries: 0,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(100),
+    })
+    .expect("client");
+
+    assert_prism_validates(&prism).await;
+    let report = exercise_every_method(&client).await;
+
+    assert!(
+        report.failures.is_empty(),
+        "{} of {} Telnyx calls were rejected by the spec:\n{}\n--- prism log ---\n{}",
+        report.failures.len(),
+        report.checked,
+        report.failures.join("\n"),
+        prism.log_tail()
+    );
+    eprintln!(
+        "telnyx contract suite: {} calls valid against the spec",
+        report.checked
+    );
+}
+
+/// Guards against a suite that passes because nothing is validated: Prism must refuse `to` as an
+/// array (the trap the client avoids).
+async fn assert_prism_validates(prism: &Prism) {
+    let resp = reqwest::Client::new()
+        .post(prism.base_url().join("messages").expect("url"))
+        .bearer_auth("KEYcontract_test")
+        .json(&serde_json::json!({"from": "+14155550100", "to": ["+12125550199"], "text": "x"}))
+        .send()
+        .await
+        .expect("prism answers");
+    assert_eq!(
+        resp.status().as_u16(),
+        422,
+        "prism is not validating requests"
+    );
+}
+
+async fn exercise_every_method(c: &TelnyxClient) -> Report {
+    let mut r = Report::default();
+    let hook =
+        Url::parse("https://switchboard.example.com/webhooks/telnyx?company=c1").expect("url");
+    let failover = Url::parse("https://backup.example.com/webhooks/telnyx").expect("url");
+
+    let profile = r.check(
+        "create_messaging_profile",
+        c.create_messaging_profile(&NewMessagingProfile {
+            name: "acme".into(),
+            whitelisted_destinations: vec![CountryCode::US, CountryCode::CA],
+            webhook_url: hook.clone(),
+            webhook_failover_url: Some(failover.clone()),
+        })
+        .await,
+    );
+    let profile = profile.unwrap_or_else(|| "4001767e-ce0f-4cae-9d5f-0d5e636e7809".into());
+    let app = r.check(
+        "create_call_control_application",
+        c.create_call_control_application(&NewCallControlApplication {
+            application_name: "acme".into(),
+            webhook_event_url: hook.clone(),
+            webhook_event_failover_url: Some(failover),
+        })
+        .await,
+    );
+    let app = app.unwrap_or_else(|| "1293384261075731499".into());
+
+    let search = AvailableNumberSearch {
+        country_code: CountryCode::US,
+        national_destination_code: Some("415".into()),
+        features: Features::ALL,
+        limit: Some(5),
+    };
+    let found = r.check(
+        "search_available_numbers",
+        c.search_available_numbers(&search).await,
+    );
+    let number = found
+        .and_then(|v| v.into_iter().next())
+        .map_or_else(|| e164("+14155550100"), |n| n.phone_number);
+    let order = r.check(
+        "create_number_order",
+        c.create_number_order(&NumberOrderRequest {
+            phone_numbers: vec![number.clone()],
+            connection_id: Some(app.clone()),
+            messaging_profile_id: Some(profile.clone()),
+            customer_reference: Some("job-1".into()),
+        })
+        .await,
+    );
+    let order_id = order.map_or_else(|| "12ade33a-21c0-473b-b055-b3c836e1c292".into(), |o| o.id);
+    r.check("get_number_order", c.get_number_order(&order_id).await);
+    let filter = PhoneNumberFilter {
+        phone_number: Some(number),
+        page_number: Some(1),
+        page_size: Some(1),
+    };
+    let owned = r.check("list_phone_numbers", c.list_phone_numbers(&filter).await);
+    let number_id = owned
+        .and_then(|v| v.into_iter().next())
+        .map_or_else(|| "1293384261075731499".into(), |n| n.id);
+    r.check(
+        "update_number_messaging",
+        c.update_number_messaging(&number_id, &profile).await,
+    );
+    r.check(
+        "update_number_connection",
+        c.update_number_connection(&number_id, &app).await,
+    );
+
+    let sms = SendMessageRequest {
+        from: e164("+14155550100"),
+        to: e164("+12125550199"),
+        text: Some("Hello from switchboard".into()),
+        media_urls: vec![],
+        messaging_profile_id: profile.clone(),
+        webhook_url: None,
+    };
+    r.check("send_message (sms)", c.send_message(&sms).await);
+    let mms = SendMessageRequest {
+        media_urls: vec![Url::parse("https://cdn.example.com/cat.png").expect("url")],
+        webhook_url: Some(hook),
+        ..sms
+    };
+    r.check("send_message (mms)", c.send_message(&mms).await);
+
+    let state = ClientState::encode("company=c1;direction=outbound");
+    let call = r.check(
+        "dial",
+        c.dial(&DialRequest {
+            connection_id: app,
+            to: e164("+12125550199"),
+            from: e164("+14155550100"),
+            command_id: Some(CommandId::new()),
+            client_state: Some(state.clone()),
+        })
+        .await,
+    );
+    let id = call.map_or_else(|| "v3:contract-call".into(), |c| c.call_control_id);
+    let answer = AnswerRequest {
+        command_id: CommandId::new(),
+        client_state: None,
+    };
+    r.check("answer", c.answer(&id, &answer).await);
+    let transfer = TransferRequest {
+        to: e164("+13105550123"),
+        command_id: CommandId::new(),
+        client_state: Some(state),
+    };
+    r.check("transfer", c.transfer(&id, &transfer).await);
+    let hangup = HangupRequest {
+        command_id: CommandId::new(),
+        client_state: None,
+    };
+    r.check("hangup", c.hangup(&id, &hangup).await);
+
+    let now = chrono::Utc::now();
+    let mut deliveries =
+        WebhookDeliveryFilter::failed_between(now - chrono::Duration::hours(1), now);
+    deliveries.page_size = Some(250);
+    r.check(
+        "list_webhook_deliveries",
+        c.list_webhook_deliveries(&deliveries).await,
+    );
+    r
+}
