@@ -1,1 +1,3 @@
 //! Telnyx: webhook signature and envelope types, the REST v2 client.
+pub mod batch_verify;
+pub mod signature;
