@@ -1,3 +1,4 @@
 //! Telnyx: webhook signature and envelope types, the REST v2 client.
 pub mod batch_verify;
+pub mod events;
 pub mod signature;
