@@ -7,9 +7,10 @@
 //! each request through a oneshot channel. A lone request is verified singly; a
 //! failed batch is re-checked one by one so only the bad signatures fail.
 //!
-//! Consistency note: a passing batch is cofactorless like `verify`, but does not
-//! repeat `verify_strict`'s small-order `R` test. Only the key holder (Telnyx)
-//! can produce a signature where that differs, so no forgery becomes possible.
+//! Consistency: `verify_batch` checks the same cofactorless equation as the
+//! single path ([`WebhookVerifier::verify_message`]). They can only disagree on
+//! a signature carrying a small-order component, which nobody without the
+//! private key can produce, so batching never lets a forgery through.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -336,6 +337,14 @@ mod tests {
             c.join().expect("caller thread passed");
         }
         assert_eq!(bv.stats().signatures, 400);
+    }
+
+    #[test]
+    fn verify_future_is_send_for_multi_threaded_runtimes() {
+        fn assert_send<T: Send>(_: T) {}
+        let bv = BatchVerifier::start(verifier(), BatchConfig::default()).expect("thread");
+        let (p, b, _) = request(1);
+        assert_send(bv.verify(p, b));
     }
 
     #[test]
