@@ -24,8 +24,7 @@ const CALL: &[u8] = include_bytes!("../tests/fixtures/telnyx/call_initiated.json
 fn body(i: usize) -> Vec<u8> {
     let value: serde_json::Value = serde_json::from_slice(FIXTURE).expect("fixture is JSON");
     let text = serde_json::to_string(&value).expect("serialize");
-    text.replacen("b301ed3f-1490-491f", &format!("{i:08x}-1490-491f"), 1)
-        .into_bytes()
+    text.replacen("b301ed3f-1490-491f", &format!("{i:08x}-1490-491f"), 1).into_bytes()
 }
 
 struct Signed {
@@ -50,8 +49,7 @@ fn prepared(s: &Signed) -> PreparedSignature {
 
 fn benches(c: &mut Criterion) {
     let key = SigningKey::from_bytes(&[7; 32]);
-    let verifier =
-        WebhookVerifier::new(&STANDARD.encode(key.verifying_key().as_bytes())).expect("key");
+    let verifier = WebhookVerifier::new(&STANDARD.encode(key.verifying_key().as_bytes())).expect("key");
     let one = signed(&key, 0);
     println!("message.received body: {} bytes", one.body.len());
 
@@ -103,9 +101,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("dalek_verify_strict_1.5KB", |b| {
         b.iter(|| vk.verify_strict(black_box(&message), black_box(&sig)))
     });
-    g.bench_function("dalek_verify_1.5KB", |b| {
-        b.iter(|| vk.verify(black_box(&message), black_box(&sig)))
-    });
+    g.bench_function("dalek_verify_1.5KB", |b| b.iter(|| vk.verify(black_box(&message), black_box(&sig))));
     g.finish();
 
     let mut g = c.benchmark_group("parse");
@@ -113,9 +109,7 @@ fn benches(c: &mut Criterion) {
     g.bench_function("envelope_message_received_1.5KB", |b| {
         b.iter(|| parse_envelope(black_box(&one.body)).map(|e| e.attempt))
     });
-    g.bench_function("envelope_call_initiated", |b| {
-        b.iter(|| parse_envelope(black_box(CALL)).map(|e| e.attempt))
-    });
+    g.bench_function("envelope_call_initiated", |b| b.iter(|| parse_envelope(black_box(CALL)).map(|e| e.attempt)));
     g.bench_function("prepare_headers", |b| {
         b.iter(|| {
             let headers = SignedHeaders::from_strs(Some(&one.sig), Some(&one.ts));

@@ -214,8 +214,8 @@ impl Settings {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, ConfigError> {
-        let mut builder = config::Config::builder()
-            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        let mut builder =
+            config::Config::builder().add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
         if let Some(path) = file {
             if !path.exists() {
                 return Err(ConfigError::one(format!("--config: file {} does not exist", path.display())));
@@ -333,7 +333,11 @@ impl RawSettings {
         }
         Ok(Settings {
             public_base_url,
-            http: HttpSettings { bind, workers: self.http.workers, shutdown_timeout_secs: self.http.shutdown_timeout_secs },
+            http: HttpSettings {
+                bind,
+                workers: self.http.workers,
+                shutdown_timeout_secs: self.http.shutdown_timeout_secs,
+            },
             database: DatabaseSettings {
                 url: self.database.url,
                 backend,

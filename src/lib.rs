@@ -1,9 +1,9 @@
-pub mod domain;
-pub mod routing;
-pub mod telnyx;
 pub mod config;
+pub mod domain;
 pub mod metrics;
+pub mod routes;
+pub mod routing;
+pub mod startup;
 pub mod store;
 pub mod telemetry;
-pub mod routes;
-pub mod startup;
+pub mod telnyx;

@@ -45,12 +45,7 @@ impl Prism {
             .process_group(0)
             .spawn()
             .expect("spawn npx prism (is Node.js installed?)");
-        Prism {
-            child,
-            port,
-            log,
-            _dir: dir,
-        }
+        Prism { child, port, log, _dir: dir }
     }
 
     fn base_url(&self) -> Url {
@@ -69,17 +64,10 @@ impl Prism {
         let started = Instant::now();
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "prism exited with {status} before listening:\n{}",
-                    self.log_tail()
-                );
+                panic!("prism exited with {status} before listening:\n{}", self.log_tail());
             }
             if http.get(self.base_url()).send().await.is_ok() {
-                eprintln!(
-                    "prism ready on port {} after {:?}",
-                    self.port,
-                    started.elapsed()
-                );
+                eprintln!("prism ready on port {} after {:?}", self.port, started.elapsed());
                 return;
             }
             assert!(
@@ -96,9 +84,7 @@ impl Drop for Prism {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
         let signal = |sig: &str| {
-            let _ = Command::new("kill")
-                .args([sig, "--", group.as_str()])
-                .status();
+            let _ = Command::new("kill").args([sig, "--", group.as_str()]).status();
         };
         signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -124,10 +110,7 @@ fn ensure_installed(root: &Path) {
         .current_dir(root)
         .status()
         .expect("run scripts/install-prism.sh");
-    assert!(
-        status.success(),
-        "scripts/install-prism.sh failed: {status}"
-    );
+    assert!(status.success(), "scripts/install-prism.sh failed: {status}");
 }
 
 fn free_port() -> u16 {
@@ -166,8 +149,8 @@ async fn telnyx_client_requests_match_the_openapi_spec() {
         return;
     };
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let spec = std::fs::canonicalize(&spec)
-        .unwrap_or_else(|e| panic!("TELNYX_OPENAPI_SPEC={spec:?} is not readable: {e}"));
+    let spec =
+        std::fs::canonicalize(&spec).unwrap_or_else(|e| panic!("TELNYX_OPENAPI_SPEC={spec:?} is not readable: {e}"));
     let mut prism = Prism::start(&root, &spec);
     prism.wait_ready().await;
     let client = TelnyxClient::new(TelnyxClientConfig {
@@ -192,10 +175,7 @@ async fn telnyx_client_requests_match_the_openapi_spec() {
         report.failures.join("\n"),
         prism.log_tail()
     );
-    eprintln!(
-        "telnyx contract suite: {} calls valid against the spec",
-        report.checked
-    );
+    eprintln!("telnyx contract suite: {} calls valid against the spec", report.checked);
 }
 
 /// Guards against a suite that passes because nothing is validated: Prism must refuse `to` as an
@@ -208,17 +188,12 @@ async fn assert_prism_validates(prism: &Prism) {
         .send()
         .await
         .expect("prism answers");
-    assert_eq!(
-        resp.status().as_u16(),
-        422,
-        "prism is not validating requests"
-    );
+    assert_eq!(resp.status().as_u16(), 422, "prism is not validating requests");
 }
 
 async fn exercise_every_method(c: &TelnyxClient) -> Report {
     let mut r = Report::default();
-    let hook =
-        Url::parse("https://switchboard.example.com/webhooks/telnyx?company=c1").expect("url");
+    let hook = Url::parse("https://switchboard.example.com/webhooks/telnyx?company=c1").expect("url");
     let failover = Url::parse("https://backup.example.com/webhooks/telnyx").expect("url");
 
     let profile = r.check(
@@ -249,13 +224,8 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
         features: Features::ALL,
         limit: Some(5),
     };
-    let found = r.check(
-        "search_available_numbers",
-        c.search_available_numbers(&search).await,
-    );
-    let number = found
-        .and_then(|v| v.into_iter().next())
-        .map_or_else(|| e164("+14155550100"), |n| n.phone_number);
+    let found = r.check("search_available_numbers", c.search_available_numbers(&search).await);
+    let number = found.and_then(|v| v.into_iter().next()).map_or_else(|| e164("+14155550100"), |n| n.phone_number);
     let order = r.check(
         "create_number_order",
         c.create_number_order(&NumberOrderRequest {
@@ -268,23 +238,11 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
     );
     let order_id = order.map_or_else(|| "12ade33a-21c0-473b-b055-b3c836e1c292".into(), |o| o.id);
     r.check("get_number_order", c.get_number_order(&order_id).await);
-    let filter = PhoneNumberFilter {
-        phone_number: Some(number),
-        page_number: Some(1),
-        page_size: Some(1),
-    };
+    let filter = PhoneNumberFilter { phone_number: Some(number), page_number: Some(1), page_size: Some(1) };
     let owned = r.check("list_phone_numbers", c.list_phone_numbers(&filter).await);
-    let number_id = owned
-        .and_then(|v| v.into_iter().next())
-        .map_or_else(|| "1293384261075731499".into(), |n| n.id);
-    r.check(
-        "update_number_messaging",
-        c.update_number_messaging(&number_id, &profile).await,
-    );
-    r.check(
-        "update_number_connection",
-        c.update_number_connection(&number_id, &app).await,
-    );
+    let number_id = owned.and_then(|v| v.into_iter().next()).map_or_else(|| "1293384261075731499".into(), |n| n.id);
+    r.check("update_number_messaging", c.update_number_messaging(&number_id, &profile).await);
+    r.check("update_number_connection", c.update_number_connection(&number_id, &app).await);
 
     let sms = SendMessageRequest {
         from: e164("+14155550100"),
@@ -315,30 +273,17 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
         .await,
     );
     let id = call.map_or_else(|| "v3:contract-call".into(), |c| c.call_control_id);
-    let answer = AnswerRequest {
-        command_id: CommandId::new(),
-        client_state: None,
-    };
+    let answer = AnswerRequest { command_id: CommandId::new(), client_state: None };
     r.check("answer", c.answer(&id, &answer).await);
-    let transfer = TransferRequest {
-        to: e164("+13105550123"),
-        command_id: CommandId::new(),
-        client_state: Some(state),
-    };
+    let transfer =
+        TransferRequest { to: e164("+13105550123"), command_id: CommandId::new(), client_state: Some(state) };
     r.check("transfer", c.transfer(&id, &transfer).await);
-    let hangup = HangupRequest {
-        command_id: CommandId::new(),
-        client_state: None,
-    };
+    let hangup = HangupRequest { command_id: CommandId::new(), client_state: None };
     r.check("hangup", c.hangup(&id, &hangup).await);
 
     let now = chrono::Utc::now();
-    let mut deliveries =
-        WebhookDeliveryFilter::failed_between(now - chrono::Duration::hours(1), now);
+    let mut deliveries = WebhookDeliveryFilter::failed_between(now - chrono::Duration::hours(1), now);
     deliveries.page_size = Some(250);
-    r.check(
-        "list_webhook_deliveries",
-        c.list_webhook_deliveries(&deliveries).await,
-    );
+    r.check("list_webhook_deliveries", c.list_webhook_deliveries(&deliveries).await);
     r
 }

@@ -61,19 +61,12 @@ fn parse_sip(scheme: &str, rest: &str) -> Result<String, RuleError> {
     if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(RuleErrorKind::ForbiddenCharacter.into());
     }
-    let (user, after) = rest
-        .split_once('@')
-        .ok_or_else(|| invalid("expected user@host"))?;
+    let (user, after) = rest.split_once('@').ok_or_else(|| invalid("expected user@host"))?;
     if user.is_empty() {
         return Err(invalid("the user part before '@' is empty"));
     }
-    if !user
-        .chars()
-        .all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"'))
-    {
-        return Err(invalid(
-            "the user part may contain only printable ASCII other than <, > and \"",
-        ));
+    if !user.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"')) {
+        return Err(invalid("the user part may contain only printable ASCII other than <, > and \""));
     }
     let hostport = after.split([';', '?']).next().unwrap_or_default();
     if after.contains('@') {
@@ -81,25 +74,13 @@ fn parse_sip(scheme: &str, rest: &str) -> Result<String, RuleError> {
     }
     let (host, port) = match hostport.strip_prefix('[') {
         Some(v6) => {
-            let (addr, tail) = v6
-                .split_once(']')
-                .ok_or_else(|| invalid("unclosed '[' in the host"))?;
-            if addr.is_empty()
-                || !addr
-                    .chars()
-                    .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.')
-            {
+            let (addr, tail) = v6.split_once(']').ok_or_else(|| invalid("unclosed '[' in the host"))?;
+            if addr.is_empty() || !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
                 return Err(invalid("bad IPv6 host"));
             }
             match tail {
                 "" => (addr, None),
-                t => (
-                    addr,
-                    Some(
-                        t.strip_prefix(':')
-                            .ok_or_else(|| invalid("junk after the IPv6 host"))?,
-                    ),
-                ),
+                t => (addr, Some(t.strip_prefix(':').ok_or_else(|| invalid("junk after the IPv6 host"))?)),
             }
         }
         None => match hostport.split_once(':') {
@@ -109,9 +90,7 @@ fn parse_sip(scheme: &str, rest: &str) -> Result<String, RuleError> {
     };
     let host_ok = !host.is_empty()
         && (hostport.starts_with('[')
-            || (host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+            || (host.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
                 && !host.starts_with(['.', '-'])
                 && !host.ends_with('-')));
     if !host_ok {
@@ -245,12 +224,7 @@ impl TryFrom<DestinationsSpec> for Destinations {
     type Error = RuleError;
     fn try_from(spec: DestinationsSpec) -> Result<Self, Self::Error> {
         Ok(Destinations {
-            call: spec
-                .call
-                .as_deref()
-                .map(CallDestination::parse)
-                .transpose()
-                .map_err(|e| e.within("call"))?,
+            call: spec.call.as_deref().map(CallDestination::parse).transpose().map_err(|e| e.within("call"))?,
             message: spec
                 .message
                 .as_deref()

@@ -52,10 +52,7 @@ fn describe(field: &str, kind: &RuleErrorKind) -> String {
 impl RuleError {
     /// An error about the value itself; callers name the field with [`RuleError::within`].
     pub fn new(kind: RuleErrorKind) -> Self {
-        RuleError {
-            field: String::new(),
-            kind,
-        }
+        RuleError { field: String::new(), kind }
     }
 
     /// The path of the field that failed, e.g. `hours.open[2].end` (empty for a bare value).
@@ -90,15 +87,9 @@ mod tests {
 
     #[test]
     fn within_builds_a_dotted_path() {
-        let e = RuleError::new(RuleErrorKind::Empty)
-            .within("end")
-            .within("open[2]")
-            .within("hours");
+        let e = RuleError::new(RuleErrorKind::Empty).within("end").within("open[2]").within("hours");
         assert_eq!(e.field(), "hours.open[2].end");
         assert_eq!(e.to_string(), "hours.open[2].end: must not be empty");
-        assert_eq!(
-            RuleError::new(RuleErrorKind::Empty).to_string(),
-            "must not be empty"
-        );
+        assert_eq!(RuleError::new(RuleErrorKind::Empty).to_string(), "must not be empty");
     }
 }

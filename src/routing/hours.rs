@@ -10,19 +10,7 @@ use super::error::{RuleError, RuleErrorKind};
 use super::schema::string_schema;
 
 /// A day of the week (`"monday"` ... `"sunday"` in JSON).
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
     Monday,
@@ -82,8 +70,7 @@ impl ClockTime {
     pub fn parse(input: &str) -> Result<Self, RuleError> {
         let bad = || RuleError::new(RuleErrorKind::InvalidTime(input.to_owned()));
         let b = input.as_bytes();
-        if b.len() != 5 || b[2] != b':' || ![b[0], b[1], b[3], b[4]].iter().all(u8::is_ascii_digit)
-        {
+        if b.len() != 5 || b[2] != b':' || ![b[0], b[1], b[3], b[4]].iter().all(u8::is_ascii_digit) {
             return Err(bad());
         }
         let hours = u16::from(b[0] - b'0') * 10 + u16::from(b[1] - b'0');
@@ -124,11 +111,7 @@ impl Serialize for ClockTime {
     }
 }
 
-string_schema!(
-    ClockTime,
-    "Local wall-clock time HH:MM, 00:00 to 24:00 (end of day).",
-    "09:00"
-);
+string_schema!(ClockTime, "Local wall-clock time HH:MM, 00:00 to 24:00 (end of day).", "09:00");
 
 /// Open on `day` from `start` (inclusive) to `end` (exclusive), local time. Intervals do not cross
 /// midnight: 22:00-02:00 is written as 22:00-24:00 on one day and 00:00-02:00 on the next.
@@ -144,10 +127,7 @@ impl WeeklyInterval {
     /// `start` must be before `end`.
     pub fn new(day: Weekday, start: ClockTime, end: ClockTime) -> Result<Self, RuleError> {
         if start >= end {
-            let kind = RuleErrorKind::EmptyInterval {
-                start: start.to_string(),
-                end: end.to_string(),
-            };
+            let kind = RuleErrorKind::EmptyInterval { start: start.to_string(), end: end.to_string() };
             return Err(RuleError::new(kind).within("end"));
         }
         Ok(WeeklyInterval { day, start, end })
@@ -203,28 +183,15 @@ fn serialize_tz<S: Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
 impl BusinessHours {
     /// Intervals on the same day must not overlap (touching, 09:00-12:00 and 12:00-13:00, is fine).
     /// An error names the later interval: `open[2]`.
-    pub fn new(
-        time_zone: Tz,
-        open: Vec<WeeklyInterval>,
-        after_hours: Destinations,
-    ) -> Result<Self, RuleError> {
+    pub fn new(time_zone: Tz, open: Vec<WeeklyInterval>, after_hours: Destinations) -> Result<Self, RuleError> {
         for (i, a) in open.iter().enumerate() {
-            let clash = open[..i]
-                .iter()
-                .position(|b| b.day == a.day && a.start < b.end && b.start < a.end);
+            let clash = open[..i].iter().position(|b| b.day == a.day && a.start < b.end && b.start < a.end);
             if let Some(j) = clash {
-                let kind = RuleErrorKind::Overlap {
-                    day: a.day.to_string(),
-                    other: format!("open[{j}]"),
-                };
+                let kind = RuleErrorKind::Overlap { day: a.day.to_string(), other: format!("open[{j}]") };
                 return Err(RuleError::new(kind).within(&format!("open[{i}]")));
             }
         }
-        Ok(BusinessHours {
-            time_zone,
-            open,
-            after_hours,
-        })
+        Ok(BusinessHours { time_zone, open, after_hours })
     }
 
     pub fn time_zone(&self) -> Tz {
@@ -252,8 +219,7 @@ impl BusinessHours {
 
 /// Parses an IANA time zone name.
 pub fn parse_time_zone(name: &str) -> Result<Tz, RuleError> {
-    name.parse::<Tz>()
-        .map_err(|_| RuleError::new(RuleErrorKind::UnknownTimeZone(name.to_owned())))
+    name.parse::<Tz>().map_err(|_| RuleError::new(RuleErrorKind::UnknownTimeZone(name.to_owned())))
 }
 
 /// [`BusinessHours`] as it arrives (plain strings).
@@ -276,8 +242,7 @@ impl TryFrom<BusinessHoursSpec> for BusinessHours {
             .enumerate()
             .map(|(i, s)| WeeklyInterval::try_from(s).map_err(|e| e.within(&format!("open[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let after_hours =
-            Destinations::try_from(spec.after_hours).map_err(|e| e.within("after_hours"))?;
+        let after_hours = Destinations::try_from(spec.after_hours).map_err(|e| e.within("after_hours"))?;
         BusinessHours::new(time_zone, open, after_hours)
     }
 }

@@ -17,16 +17,10 @@ pub mod state;
 mod tests;
 
 pub use decide::decide;
-pub use decision::{
-    EventKind, InboundEvent, MatchedRule, Outcome, RoutingDecision, RuleAttempt, RuleStep,
-};
-pub use destinations::{
-    CallDestination, Destination, Destinations, DestinationsSpec, MessageDestination,
-};
+pub use decision::{EventKind, InboundEvent, MatchedRule, Outcome, RoutingDecision, RuleAttempt, RuleStep};
+pub use destinations::{CallDestination, Destination, Destinations, DestinationsSpec, MessageDestination};
 pub use error::{RuleError, RuleErrorKind};
-pub use hours::{
-    BusinessHours, BusinessHoursSpec, ClockTime, Weekday, WeeklyInterval, WeeklyIntervalSpec,
-};
+pub use hours::{BusinessHours, BusinessHoursSpec, ClockTime, Weekday, WeeklyInterval, WeeklyIntervalSpec};
 pub use opt_out::{classify as classify_opt_out, OptOutAction};
 pub use rules::{Department, DepartmentSpec, Location, LocationSpec};
 pub use sender::{choose_sender, SenderChoice, SenderError, SenderReason, SenderRequest};

@@ -38,12 +38,7 @@ impl Location {
         for (i, code) in area_codes.iter().enumerate() {
             check_area_code(code).map_err(|e| e.within(&format!("area_codes[{i}]")))?;
         }
-        Ok(Location {
-            name: check_name(name)?,
-            destinations,
-            hours,
-            area_codes,
-        })
+        Ok(Location { name: check_name(name)?, destinations, hours, area_codes })
     }
 
     pub fn area_codes(&self) -> &[String] {
@@ -56,16 +51,8 @@ impl Location {
 }
 
 impl Department {
-    pub fn new(
-        name: String,
-        destinations: Destinations,
-        hours: Option<BusinessHours>,
-    ) -> Result<Self, RuleError> {
-        Ok(Department {
-            name: check_name(name)?,
-            destinations,
-            hours,
-        })
+    pub fn new(name: String, destinations: Destinations, hours: Option<BusinessHours>) -> Result<Self, RuleError> {
+        Ok(Department { name: check_name(name)?, destinations, hours })
     }
 }
 
@@ -79,11 +66,7 @@ pub fn check_name(name: String) -> Result<String, RuleError> {
     } else if trimmed.chars().any(char::is_control) {
         RuleErrorKind::ForbiddenCharacter
     } else {
-        return Ok(if trimmed.len() == name.len() {
-            name
-        } else {
-            trimmed.to_owned()
-        });
+        return Ok(if trimmed.len() == name.len() { name } else { trimmed.to_owned() });
     };
     Err(RuleError::new(kind).within("name"))
 }
@@ -91,10 +74,7 @@ pub fn check_name(name: String) -> Result<String, RuleError> {
 /// NANP area code: `NXX`, N in 2-9, and not an `N11` service code.
 pub fn check_area_code(code: &str) -> Result<(), RuleError> {
     let b = code.as_bytes();
-    let ok = b.len() == 3
-        && b.iter().all(u8::is_ascii_digit)
-        && b[0] >= b'2'
-        && !(b[1] == b'1' && b[2] == b'1');
+    let ok = b.len() == 3 && b.iter().all(u8::is_ascii_digit) && b[0] >= b'2' && !(b[1] == b'1' && b[2] == b'1');
     if ok {
         Ok(())
     } else {
@@ -128,12 +108,8 @@ fn parse_common(
     destinations: DestinationsSpec,
     hours: Option<BusinessHoursSpec>,
 ) -> Result<(Destinations, Option<BusinessHours>), RuleError> {
-    let destinations =
-        Destinations::try_from(destinations).map_err(|e| e.within("destinations"))?;
-    let hours = hours
-        .map(BusinessHours::try_from)
-        .transpose()
-        .map_err(|e| e.within("hours"))?;
+    let destinations = Destinations::try_from(destinations).map_err(|e| e.within("destinations"))?;
+    let hours = hours.map(BusinessHours::try_from).transpose().map_err(|e| e.within("hours"))?;
     Ok((destinations, hours))
 }
 

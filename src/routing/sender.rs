@@ -53,15 +53,9 @@ pub enum SenderError {
     #[error("{number} is not one of the company's numbers")]
     NotCompanyNumber { number: PhoneNumber },
     #[error("{number} is {status}, not active")]
-    Inactive {
-        number: PhoneNumber,
-        status: NumberStatus,
-    },
+    Inactive { number: PhoneNumber, status: NumberStatus },
     #[error("{number} does not have the {feature} feature")]
-    MissingFeature {
-        number: PhoneNumber,
-        feature: Feature,
-    },
+    MissingFeature { number: PhoneNumber, feature: Feature },
     #[error("no active company number with the {feature} feature can send to {to}: no assignment, no local number and no usable default number")]
     NoSender { to: PhoneNumber, feature: Feature },
 }
@@ -87,11 +81,7 @@ pub fn choose_sender(
     };
 
     if let Some(from) = &req.explicit_from {
-        let record = company
-            .number(from)
-            .ok_or_else(|| SenderError::NotCompanyNumber {
-                number: from.clone(),
-            })?;
+        let record = company.number(from).ok_or_else(|| SenderError::NotCompanyNumber { number: from.clone() })?;
         check_usable(record, req.needed)?;
         return Ok(choice(record, SenderReason::Explicit));
     }
@@ -101,50 +91,28 @@ pub fn choose_sender(
     if let Some(code) = req.to.area_code() {
         let usable = || company.numbers().filter(|r| r.can(req.needed));
         if let Some(record) = usable().find(|r| r.number.area_code() == Some(code)) {
-            return Ok(choice(
-                record,
-                SenderReason::LocalAreaCode {
-                    area_code: code.to_owned(),
-                },
-            ));
+            return Ok(choice(record, SenderReason::LocalAreaCode { area_code: code.to_owned() }));
         }
         let serving = |r: &&NumberRecord| {
-            let location = r
-                .location
-                .as_deref()
-                .and_then(|name| company.location(name));
-            location
-                .filter(|l| l.serves_area_code(code))
-                .map(|l| l.name.clone())
+            let location = r.location.as_deref().and_then(|name| company.location(name));
+            location.filter(|l| l.serves_area_code(code)).map(|l| l.name.clone())
         };
         if let Some((record, name)) = usable().find_map(|r| serving(&r).map(|name| (r, name))) {
             return Ok(choice(record, SenderReason::Location { name }));
         }
     }
-    if let Some(record) = default_number
-        .and_then(|n| company.number(n))
-        .filter(|r| r.can(req.needed))
-    {
+    if let Some(record) = default_number.and_then(|n| company.number(n)).filter(|r| r.can(req.needed)) {
         return Ok(choice(record, SenderReason::Default));
     }
-    Err(SenderError::NoSender {
-        to: req.to.clone(),
-        feature: req.needed,
-    })
+    Err(SenderError::NoSender { to: req.to.clone(), feature: req.needed })
 }
 
 fn check_usable(record: &NumberRecord, feature: Feature) -> Result<(), SenderError> {
     if !record.is_active() {
-        return Err(SenderError::Inactive {
-            number: record.number.clone(),
-            status: record.status,
-        });
+        return Err(SenderError::Inactive { number: record.number.clone(), status: record.status });
     }
     if !record.features.contains(feature) {
-        return Err(SenderError::MissingFeature {
-            number: record.number.clone(),
-            feature,
-        });
+        return Err(SenderError::MissingFeature { number: record.number.clone(), feature });
     }
     Ok(())
 }

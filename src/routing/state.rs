@@ -24,14 +24,7 @@ pub struct NumberRecord {
 impl NumberRecord {
     /// An active number with no department or location.
     pub fn new(id: PhoneNumberId, number: PhoneNumber, features: Features) -> Self {
-        NumberRecord {
-            id,
-            number,
-            department: None,
-            location: None,
-            features,
-            status: NumberStatus::Active,
-        }
+        NumberRecord { id, number, department: None, location: None, features, status: NumberStatus::Active }
     }
 
     pub fn with_department(mut self, name: impl Into<String>) -> Self {
@@ -60,9 +53,7 @@ impl NumberRecord {
 }
 
 /// What happens to an inbound call that no rule routes.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnroutedPolicy {
     /// Do nothing: Telnyx's own defaults for the number apply.
@@ -110,18 +101,12 @@ impl CompanyRouting {
         department: Option<String>,
         location: Option<String>,
     ) -> bool {
-        self.numbers
-            .get_mut(number)
-            .map(|r| (r.department, r.location) = (department, location))
-            .is_some()
+        self.numbers.get_mut(number).map(|r| (r.department, r.location) = (department, location)).is_some()
     }
 
     /// Sets a number's status; `false` if it is not the company's.
     pub fn set_number_status(&mut self, number: &PhoneNumber, status: NumberStatus) -> bool {
-        self.numbers
-            .get_mut(number)
-            .map(|r| r.status = status)
-            .is_some()
+        self.numbers.get_mut(number).map(|r| r.status = status).is_some()
     }
 
     /// All numbers in E.164 order.

@@ -19,8 +19,12 @@ pub trait CompanyStore: Send + Sync {
     /// One of the company's numbers; `NotFound` also when it belongs to another company.
     async fn get_number(&self, company: CompanyId, id: PhoneNumberId) -> StoreResult<NumberRecord>;
     async fn list_numbers(&self, company: CompanyId, filter: NumberFilter) -> StoreResult<Vec<NumberRecord>>;
-    async fn update_number(&self, company: CompanyId, id: PhoneNumberId, patch: &NumberPatch)
-        -> StoreResult<NumberRecord>;
+    async fn update_number(
+        &self,
+        company: CompanyId,
+        id: PhoneNumberId,
+        patch: &NumberPatch,
+    ) -> StoreResult<NumberRecord>;
     /// Every number that is not deleted, all companies (loads the owner index).
     async fn live_numbers(&self) -> StoreResult<Vec<NumberRecord>>;
     /// The company's settings; empty settings when none were stored.

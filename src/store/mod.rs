@@ -79,8 +79,7 @@ pub async fn connect(settings: &DatabaseSettings) -> StoreResult<DynStore> {
 
 /// Checks that the newest migration known to `migrator` is applied, given the applied versions.
 pub(crate) fn check_migrations(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> StoreResult<()> {
-    let missing: Vec<i64> =
-        migrator.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
+    let missing: Vec<i64> = migrator.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();
     if missing.is_empty() {
         Ok(())
     } else {

@@ -36,11 +36,7 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        Self {
-            threads: 1,
-            max_batch: 64,
-            queue_capacity: 4096,
-        }
+        Self { threads: 1, max_batch: 64, queue_capacity: 4096 }
     }
 }
 
@@ -83,9 +79,7 @@ pub struct BatchVerifier {
 
 impl std::fmt::Debug for BatchVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BatchVerifier")
-            .field("threads", &self.inner.queues.len())
-            .finish_non_exhaustive()
+        f.debug_struct("BatchVerifier").field("threads", &self.inner.queues.len()).finish_non_exhaustive()
     }
 }
 
@@ -105,28 +99,14 @@ impl BatchVerifier {
                 .spawn(move || worker(&verifier, &rx, max_batch, &counters))?;
             queues.push(tx);
         }
-        Ok(Self {
-            inner: Arc::new(Inner {
-                queues,
-                next: AtomicUsize::new(0),
-                counters,
-            }),
-        })
+        Ok(Self { inner: Arc::new(Inner { queues, next: AtomicUsize::new(0), counters }) })
     }
 
     /// Ed25519 check of `timestamp|body`, batched with concurrent callers.
     /// `Overloaded` when every queue is full (answer 503 so Telnyx retries).
-    pub async fn verify(
-        &self,
-        prepared: PreparedSignature,
-        body: Bytes,
-    ) -> Result<(), SignatureError> {
+    pub async fn verify(&self, prepared: PreparedSignature, body: Bytes) -> Result<(), SignatureError> {
         let (reply, answer) = oneshot::channel();
-        let mut job = Job {
-            prepared,
-            body,
-            reply,
-        };
+        let mut job = Job { prepared, body, reply };
         let queues = &self.inner.queues;
         let start = self.inner.next.fetch_add(1, Ordering::Relaxed);
         let mut sent = false;
@@ -207,9 +187,7 @@ pub fn verify_group<'a>(
     scratch.keys.clear();
     let n = items.len();
     for (prepared, body) in items {
-        scratch
-            .message_bytes
-            .extend_from_slice(prepared.timestamp_text());
+        scratch.message_bytes.extend_from_slice(prepared.timestamp_text());
         scratch.message_bytes.push(b'|');
         scratch.message_bytes.extend_from_slice(body);
         scratch.ends.push(scratch.message_bytes.len());
@@ -262,11 +240,7 @@ mod tests {
         let ts = (NOW - (i % 50) as i64).to_string();
         let body = format!(r#"{{"data":{{"id":"evt-{i}"}}}}"#);
         let good = i % 3 != 0;
-        let signed = if good {
-            body.clone()
-        } else {
-            format!("{body} ")
-        };
+        let signed = if good { body.clone() } else { format!("{body} ") };
         let sig = key().sign(format!("{ts}|{signed}").as_bytes());
         let sig = STANDARD.encode(sig.to_bytes());
         let headers = SignedHeaders::from_strs(Some(&sig), Some(&ts));
@@ -315,11 +289,7 @@ mod tests {
 
     #[test]
     fn concurrent_callers_from_several_threads_get_their_own_answer() {
-        let config = BatchConfig {
-            threads: 2,
-            max_batch: 16,
-            queue_capacity: 1024,
-        };
+        let config = BatchConfig { threads: 2, max_batch: 16, queue_capacity: 1024 };
         let bv = BatchVerifier::start(verifier(), config).expect("threads start");
         let callers: Vec<_> = (0..4)
             .map(|t| {
@@ -352,11 +322,7 @@ mod tests {
         // A worker that never drains: build the verifier around a queue nobody reads.
         let (tx, _rx) = mpsc::sync_channel(1);
         let bv = BatchVerifier {
-            inner: Arc::new(Inner {
-                queues: vec![tx],
-                next: AtomicUsize::new(0),
-                counters: Arc::default(),
-            }),
+            inner: Arc::new(Inner { queues: vec![tx], next: AtomicUsize::new(0), counters: Arc::default() }),
         };
         let (p, b, _) = request(1);
         // Polled once: queued, then waiting for an answer that never comes.

@@ -27,19 +27,18 @@ mod webhook_deliveries;
 mod tests;
 
 pub use self::calls::{
-    AnswerRequest, Call, ClientState, CommandId, DialRequest, EmptyCommandId, HangupRequest,
-    NewCallControlApplication, TransferRequest,
+    AnswerRequest, Call, ClientState, CommandId, DialRequest, EmptyCommandId, HangupRequest, NewCallControlApplication,
+    TransferRequest,
 };
 pub use self::country::{CountryCode, CountryCodeError};
 pub use self::error::{ApiErrorDetail, TelnyxError};
 pub use self::messaging::{NewMessagingProfile, SendMessageRequest, SentMessage};
 pub use self::metrics::{
-    Endpoint, MetricKind, MetricSpec, METRICS, REQUESTS_TOTAL, REQUEST_DURATION_SECONDS,
-    STATUS_ERROR, STATUS_TIMEOUT,
+    Endpoint, MetricKind, MetricSpec, METRICS, REQUESTS_TOTAL, REQUEST_DURATION_SECONDS, STATUS_ERROR, STATUS_TIMEOUT,
 };
 pub use self::numbers::{
-    AvailableNumber, AvailableNumberSearch, NumberOrder, NumberOrderRequest, OrderStatus,
-    OrderedNumber, OwnedNumber, PhoneNumberFilter,
+    AvailableNumber, AvailableNumberSearch, NumberOrder, NumberOrderRequest, OrderStatus, OrderedNumber, OwnedNumber,
+    PhoneNumberFilter,
 };
 pub use self::retry::Retry;
 pub use self::webhook_deliveries::{WebhookDelivery, WebhookDeliveryFilter, WebhookDeliveryStatus};
@@ -104,14 +103,10 @@ struct DataEnvelope<T> {
 impl TelnyxClient {
     pub fn new(cfg: TelnyxClientConfig) -> Result<Self, TelnyxError> {
         if cfg.base_url.cannot_be_a_base() {
-            return Err(TelnyxError::Config(format!(
-                "base_url {} cannot be a base",
-                cfg.base_url
-            )));
+            return Err(TelnyxError::Config(format!("base_url {} cannot be a base", cfg.base_url)));
         }
-        let mut authorization =
-            HeaderValue::from_str(&format!("Bearer {}", cfg.api_key.expose_secret()))
-                .map_err(|_| TelnyxError::Config("api_key contains invalid characters".into()))?;
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", cfg.api_key.expose_secret()))
+            .map_err(|_| TelnyxError::Config("api_key contains invalid characters".into()))?;
         authorization.set_sensitive(true);
         let http = reqwest::Client::builder()
             .connect_timeout(cfg.connect_timeout)
@@ -125,10 +120,7 @@ impl TelnyxClient {
                 base_url: cfg.base_url,
                 authorization,
                 max_retries: cfg.max_retries,
-                backoff: Backoff {
-                    initial: cfg.initial_backoff,
-                    max: cfg.max_backoff,
-                },
+                backoff: Backoff { initial: cfg.initial_backoff, max: cfg.max_backoff },
                 connect_timeout: cfg.connect_timeout,
                 request_timeout: cfg.request_timeout,
             }),
@@ -165,19 +157,18 @@ impl TelnyxClient {
         T: DeserializeOwned,
     {
         let body = match body {
-            Some(b) => Some(bytes::Bytes::from(serde_json::to_vec(b).map_err(|e| {
-                TelnyxError::Config(format!("cannot encode the {endpoint} request: {e}"))
-            })?)),
+            Some(b) => Some(bytes::Bytes::from(
+                serde_json::to_vec(b)
+                    .map_err(|e| TelnyxError::Config(format!("cannot encode the {endpoint} request: {e}")))?,
+            )),
             None => None,
         };
         let (status, bytes) = self.execute(endpoint, method, url, body, policy).await?;
-        serde_json::from_slice::<DataEnvelope<T>>(&bytes)
-            .map(|e| e.data)
-            .map_err(|e| TelnyxError::Decode {
-                endpoint,
-                status: status.as_u16(),
-                message: e.to_string(),
-            })
+        serde_json::from_slice::<DataEnvelope<T>>(&bytes).map(|e| e.data).map_err(|e| TelnyxError::Decode {
+            endpoint,
+            status: status.as_u16(),
+            message: e.to_string(),
+        })
     }
 
     /// The attempt loop: returns the status and body of the first success.
@@ -280,14 +271,7 @@ impl Failure {
             errors = violations;
         }
         let retry_after = retry::retry_after(headers, chrono::Utc::now());
-        Failure {
-            outcome: Outcome::Status {
-                status,
-                retry_after,
-            },
-            errors,
-            transport: None,
-        }
+        Failure { outcome: Outcome::Status { status, retry_after }, errors, transport: None }
     }
 
     fn from_transport(e: reqwest::Error) -> Self {
@@ -298,11 +282,7 @@ impl Failure {
         } else {
             Outcome::Broken
         };
-        Failure {
-            outcome,
-            errors: Vec::new(),
-            transport: Some(e),
-        }
+        Failure { outcome, errors: Vec::new(), transport: Some(e) }
     }
 
     fn retry_after(&self) -> Option<Duration> {
@@ -329,10 +309,9 @@ impl Failure {
                     None => format!("HTTP {status}"),
                 },
             },
-            (Decision::Ambiguous, Outcome::TimedOut, _) => TelnyxError::Ambiguous {
-                endpoint,
-                reason: "timed out after the request was sent".into(),
-            },
+            (Decision::Ambiguous, Outcome::TimedOut, _) => {
+                TelnyxError::Ambiguous { endpoint, reason: "timed out after the request was sent".into() }
+            }
             (Decision::Ambiguous, _, transport) => TelnyxError::Ambiguous {
                 endpoint,
                 reason: match transport {
@@ -340,28 +319,15 @@ impl Failure {
                     None => "connection failed after the request was sent".into(),
                 },
             },
-            (
-                _,
-                Outcome::Status {
-                    status,
-                    retry_after,
-                },
-                _,
-            ) if status == StatusCode::TOO_MANY_REQUESTS => TelnyxError::RateLimited {
-                endpoint,
-                retry_after,
-            },
-            (_, Outcome::Status { status, .. }, _) => TelnyxError::Api {
-                endpoint,
-                status: status.as_u16(),
-                errors: self.errors,
-            },
+            (_, Outcome::Status { status, retry_after }, _) if status == StatusCode::TOO_MANY_REQUESTS => {
+                TelnyxError::RateLimited { endpoint, retry_after }
+            }
+            (_, Outcome::Status { status, .. }, _) => {
+                TelnyxError::Api { endpoint, status: status.as_u16(), errors: self.errors }
+            }
             (_, Outcome::TimedOut, _) => TelnyxError::Timeout { endpoint },
             (_, _, Some(source)) => TelnyxError::Transport { endpoint, source },
-            (_, _, None) => TelnyxError::Ambiguous {
-                endpoint,
-                reason: "unknown failure".into(),
-            },
+            (_, _, None) => TelnyxError::Ambiguous { endpoint, reason: "unknown failure".into() },
         }
     }
 }

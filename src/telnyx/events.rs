@@ -20,9 +20,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 pub use payloads::{
-    CallAnswered, CallDirection, CallHangup, CallInitiated, DeliveryRecipient, MessageFinalized,
-    MessageParty, MessageReceived, MessageSent, MessageType, NumberOrderComplete, OrderStatus,
-    OrderedNumber,
+    CallAnswered, CallDirection, CallHangup, CallInitiated, DeliveryRecipient, MessageFinalized, MessageParty,
+    MessageReceived, MessageSent, MessageType, NumberOrderComplete, OrderStatus, OrderedNumber,
 };
 
 /// Longest accepted `data.id` (Telnyx sends 36-character UUIDs).
@@ -89,11 +88,7 @@ impl EventPayload<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EnvelopeError {
     #[error("malformed JSON: {detail} at line {line} column {column}")]
-    Json {
-        detail: String,
-        line: usize,
-        column: usize,
-    },
+    Json { detail: String, line: usize, column: usize },
     #[error("missing data")]
     MissingData,
     #[error("missing data.id")]
@@ -107,12 +102,7 @@ pub enum EnvelopeError {
     #[error("missing data.payload for {0}")]
     MissingPayload(&'static str),
     #[error("invalid data.payload for {event_type}: {detail} at line {line} column {column}")]
-    Payload {
-        event_type: &'static str,
-        detail: String,
-        line: usize,
-        column: usize,
-    },
+    Payload { event_type: &'static str, detail: String, line: usize, column: usize },
 }
 
 impl EnvelopeError {
@@ -172,32 +162,20 @@ pub fn parse_envelope(body: &[u8]) -> Result<Envelope<'_>, EnvelopeError> {
     }
     let raw: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
         let (detail, line, column) = split_error(&e, 0, 0);
-        EnvelopeError::Json {
-            detail,
-            line,
-            column,
-        }
+        EnvelopeError::Json { detail, line, column }
     })?;
     let data = raw.data.ok_or(EnvelopeError::MissingData)?;
     let id = data.id.ok_or(EnvelopeError::MissingId)?;
     check_id(&id)?;
     let event_type = data.event_type.ok_or(EnvelopeError::MissingEventType)?;
     let occurred_at = match data.occurred_at {
-        Some(text) => Some(
-            DateTime::parse_from_rfc3339(&text)
-                .map_err(|_| EnvelopeError::BadOccurredAt)?
-                .with_timezone(&Utc),
-        ),
+        Some(text) => {
+            Some(DateTime::parse_from_rfc3339(&text).map_err(|_| EnvelopeError::BadOccurredAt)?.with_timezone(&Utc))
+        }
         None => None,
     };
     let payload = parse_payload(body, &event_type, data.payload)?;
-    Ok(Envelope {
-        id,
-        event_type,
-        occurred_at,
-        payload,
-        attempt: raw.meta.and_then(|m| m.attempt),
-    })
+    Ok(Envelope { id, event_type, occurred_at, payload, attempt: raw.meta.and_then(|m| m.attempt) })
 }
 
 fn check_id(id: &str) -> Result<(), EnvelopeError> {
@@ -225,9 +203,7 @@ fn parse_payload<'a>(
         "call.initiated" => typed(body, "call.initiated", raw).map(P::CallInitiated),
         "call.answered" => typed(body, "call.answered", raw).map(P::CallAnswered),
         "call.hangup" => typed(body, "call.hangup", raw).map(P::CallHangup),
-        "number_order.complete" => {
-            typed(body, "number_order.complete", raw).map(P::NumberOrderComplete)
-        }
+        "number_order.complete" => typed(body, "number_order.complete", raw).map(P::NumberOrderComplete),
         _ => Ok(P::Other),
     }
 }
@@ -242,22 +218,15 @@ fn typed<'a, T: Deserialize<'a>>(
     serde_json::from_str(text).map_err(|e| {
         let (line0, col0) = position_of(body, text);
         let (detail, line, column) = split_error(&e, line0, col0);
-        EnvelopeError::Payload {
-            event_type,
-            detail,
-            line,
-            column,
-        }
+        EnvelopeError::Payload { event_type, detail, line, column }
     })
 }
 
 /// Line (0-based count of newlines before) and column (1-based) at which the
 /// payload text starts inside the body; only computed on the error path.
 fn position_of(body: &[u8], inner: &str) -> (usize, usize) {
-    let offset = (inner.as_ptr() as usize)
-        .checked_sub(body.as_ptr() as usize)
-        .filter(|&o| o <= body.len())
-        .unwrap_or(0);
+    let offset =
+        (inner.as_ptr() as usize).checked_sub(body.as_ptr() as usize).filter(|&o| o <= body.len()).unwrap_or(0);
     position_at(body, offset)
 }
 
@@ -265,10 +234,7 @@ fn position_of(body: &[u8], inner: &str) -> (usize, usize) {
 fn position_at(body: &[u8], offset: usize) -> (usize, usize) {
     let before = &body[..offset];
     let newlines = before.iter().filter(|&&b| b == b'\n').count();
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |p| p + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     (newlines, offset - line_start)
 }
 
@@ -278,20 +244,12 @@ fn split_error(e: &serde_json::Error, line0: usize, col0: usize) -> (String, usi
     let full = e.to_string();
     let suffix = format!(" at line {} column {}", e.line(), e.column());
     let msg = full.strip_suffix(&suffix).unwrap_or(&full);
-    let mut detail: String = msg
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_DETAIL_LEN)
-        .collect();
+    let mut detail: String = msg.chars().map(|c| if c.is_control() { ' ' } else { c }).take(MAX_DETAIL_LEN).collect();
     if msg.chars().count() > MAX_DETAIL_LEN {
         detail.push_str("...");
     }
     let line = e.line() + line0;
-    let column = if e.line() <= 1 {
-        e.column() + col0
-    } else {
-        e.column()
-    };
+    let column = if e.line() <= 1 { e.column() + col0 } else { e.column() };
     (detail, line, column)
 }
 

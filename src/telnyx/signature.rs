@@ -126,10 +126,7 @@ pub struct SignedHeaders<'a> {
 impl<'a> SignedHeaders<'a> {
     /// Convenience for callers holding `&str` header values.
     pub fn from_strs(signature: Option<&'a str>, timestamp: Option<&'a str>) -> Self {
-        Self {
-            signature: signature.map(str::as_bytes),
-            timestamp: timestamp.map(str::as_bytes),
-        }
+        Self { signature: signature.map(str::as_bytes), timestamp: timestamp.map(str::as_bytes) }
     }
 }
 
@@ -175,13 +172,8 @@ impl WebhookVerifier {
     /// Builds a verifier from the key as the Telnyx portal shows it:
     /// the raw 32-byte Ed25519 public key in standard base64.
     pub fn new(public_key_base64: &str) -> Result<Self, KeyError> {
-        let bytes = STANDARD
-            .decode(public_key_base64.trim())
-            .map_err(|e| KeyError::Base64(e.to_string()))?;
-        let raw: [u8; 32] = bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| KeyError::Length(bytes.len()))?;
+        let bytes = STANDARD.decode(public_key_base64.trim()).map_err(|e| KeyError::Base64(e.to_string()))?;
+        let raw: [u8; 32] = bytes.as_slice().try_into().map_err(|_| KeyError::Length(bytes.len()))?;
         let key = VerifyingKey::from_bytes(&raw).map_err(|_| KeyError::InvalidPoint)?;
         if key.is_weak() {
             return Err(KeyError::WeakKey);
@@ -207,11 +199,7 @@ impl WebhookVerifier {
 
     /// The expensive part only: Ed25519 over `timestamp|body`.
     /// Builds the signed message in a reused thread-local buffer.
-    pub fn verify_prepared(
-        &self,
-        prepared: &PreparedSignature,
-        body: &[u8],
-    ) -> Result<(), SignatureError> {
+    pub fn verify_prepared(&self, prepared: &PreparedSignature, body: &[u8]) -> Result<(), SignatureError> {
         MESSAGE_BUF.with(|cell| match cell.try_borrow_mut() {
             Ok(mut buf) => {
                 prepared.write_message(body, &mut buf);
@@ -232,9 +220,7 @@ impl WebhookVerifier {
 
     /// Ed25519 check of an already concatenated `timestamp|body` message.
     pub fn verify_message(&self, message: &[u8], sig: &Signature) -> Result<(), SignatureError> {
-        self.key
-            .verify(message, sig)
-            .map_err(|_| SignatureError::Mismatch)
+        self.key.verify(message, sig).map_err(|_| SignatureError::Mismatch)
     }
 }
 
@@ -291,13 +277,8 @@ fn decode_signature(text: &[u8]) -> Result<Signature, SignatureError> {
     }
     // The padded estimate for 88 characters is 66 bytes.
     let mut out = [0u8; 66];
-    let n = STANDARD
-        .decode_slice(text, &mut out)
-        .map_err(|_| SignatureError::BadSignatureEncoding)?;
-    let raw: [u8; 64] = out
-        .get(..n)
-        .and_then(|s| s.try_into().ok())
-        .ok_or(SignatureError::BadSignatureEncoding)?;
+    let n = STANDARD.decode_slice(text, &mut out).map_err(|_| SignatureError::BadSignatureEncoding)?;
+    let raw: [u8; 64] = out.get(..n).and_then(|s| s.try_into().ok()).ok_or(SignatureError::BadSignatureEncoding)?;
     Ok(Signature::from_bytes(&raw))
 }
 

@@ -19,17 +19,11 @@ struct Case {
 }
 
 fn dept(name: &str, after_hours: bool) -> MatchedRule {
-    MatchedRule::Department {
-        name: name.to_owned(),
-        after_hours,
-    }
+    MatchedRule::Department { name: name.to_owned(), after_hours }
 }
 
 fn loc(name: &str, after_hours: bool) -> MatchedRule {
-    MatchedRule::Location {
-        name: name.to_owned(),
-        after_hours,
-    }
+    MatchedRule::Location { name: name.to_owned(), after_hours }
 }
 
 fn expected_destination(kind: EventKind, address: &str) -> Destination {
@@ -141,31 +135,16 @@ fn cases() -> Vec<Case> {
 fn decide_follows_the_routing_order() {
     let company = company();
     for case in cases() {
-        let event = InboundEvent {
-            kind: case.kind,
-            from: case.from.to_owned(),
-            to: pn(case.to),
-        };
+        let event = InboundEvent { kind: case.kind, from: case.from.to_owned(), to: pn(case.to) };
         let d = decide(&event, &company, case.at);
         let name = case.name;
         assert_eq!(d.matched, case.matched, "{name}: matched");
-        assert_eq!(
-            d.destination,
-            case.destination.map(|a| expected_destination(case.kind, a)),
-            "{name}: destination"
-        );
+        assert_eq!(d.destination, case.destination.map(|a| expected_destination(case.kind, a)), "{name}: destination");
         assert_eq!(d.via_assignment, case.via.map(pn), "{name}: via_assignment");
-        assert_eq!(
-            d.effective_number,
-            pn(case.via.unwrap_or(case.to)),
-            "{name}: effective_number"
-        );
+        assert_eq!(d.effective_number, pn(case.via.unwrap_or(case.to)), "{name}: effective_number");
         let steps: Vec<_> = d.trace.iter().map(|a| (a.rule, a.outcome)).collect();
         assert_eq!(steps, case.trace, "{name}: trace {:#?}", d.trace);
-        assert!(
-            d.trace.iter().all(|a| !a.reason.is_empty()),
-            "{name}: every attempt says why"
-        );
+        assert!(d.trace.iter().all(|a| !a.reason.is_empty()), "{name}: every attempt says why");
     }
 }
 
@@ -173,61 +152,34 @@ fn decide_follows_the_routing_order() {
 fn unrouted_when_nothing_applies() {
     let mut company = company();
     company.set_default_destinations(Destinations::default());
-    let event = InboundEvent {
-        kind: Call,
-        from: STRANGER.to_owned(),
-        to: pn(PLAIN),
-    };
+    let event = InboundEvent { kind: Call, from: STRANGER.to_owned(), to: pn(PLAIN) };
     let d = decide(&event, &company, wed_noon_pt());
     assert_eq!(d.matched, MatchedRule::Unrouted);
     assert_eq!(d.destination, None);
-    assert_eq!(
-        d.trace.last().map(|a| (a.rule, a.outcome)),
-        Some((D, Skipped))
-    );
+    assert_eq!(d.trace.last().map(|a| (a.rule, a.outcome)), Some((D, Skipped)));
     assert_eq!(d.trace.len(), 4);
 }
 
 #[test]
 fn trace_reasons_name_the_cause() {
     let company = company();
-    let event = InboundEvent {
-        kind: Message,
-        from: CUSTOMER_B.to_owned(),
-        to: pn(SUPPORT),
-    };
+    let event = InboundEvent { kind: Message, from: CUSTOMER_B.to_owned(), to: pn(SUPPORT) };
     let d = decide(&event, &company, utc(2026, 3, 4, 11, 0));
     let reasons: Vec<&str> = d.trace.iter().map(|a| a.reason.as_str()).collect();
-    assert!(
-        reasons[0].contains(SUSPENDED) && reasons[0].contains("suspended"),
-        "{reasons:?}"
-    );
-    assert!(
-        reasons[1].contains("closed") && reasons[1].contains("after-hours message"),
-        "{reasons:?}"
-    );
+    assert!(reasons[0].contains(SUSPENDED) && reasons[0].contains("suspended"), "{reasons:?}");
+    assert!(reasons[1].contains("closed") && reasons[1].contains("after-hours message"), "{reasons:?}");
     assert!(reasons[2].contains("San Francisco"), "{reasons:?}");
 }
 
 #[test]
 fn explain_is_deterministic_and_serializes() {
     let company = company();
-    let event = InboundEvent {
-        kind: Call,
-        from: CUSTOMER_A.to_owned(),
-        to: pn(SUPPORT),
-    };
+    let event = InboundEvent { kind: Call, from: CUSTOMER_A.to_owned(), to: pn(SUPPORT) };
     let first = decide(&event, &company, wed_noon_pt());
     assert_eq!(first, decide(&event, &company, wed_noon_pt()));
     let json = serde_json::to_value(&first).unwrap();
-    assert_eq!(
-        json["destination"],
-        serde_json::json!({"kind": "call", "address": "sip:sales@pbx.example.com"})
-    );
-    assert_eq!(
-        json["matched"],
-        serde_json::json!({"rule": "department", "name": "Sales", "after_hours": false})
-    );
+    assert_eq!(json["destination"], serde_json::json!({"kind": "call", "address": "sip:sales@pbx.example.com"}));
+    assert_eq!(json["matched"], serde_json::json!({"rule": "department", "name": "Sales", "after_hours": false}));
     assert_eq!(json["via_assignment"], SALES);
     assert_eq!(json["effective_number"], SALES);
     assert_eq!(json["trace"][0]["rule"], "assignment");
@@ -237,28 +189,11 @@ fn explain_is_deterministic_and_serializes() {
 #[test]
 fn rule_changes_apply_to_the_next_decision() {
     let mut company = company();
-    let event = InboundEvent {
-        kind: Call,
-        from: STRANGER.to_owned(),
-        to: pn(SF),
-    };
-    assert_eq!(
-        decide(&event, &company, wed_noon_pt()).matched,
-        loc("San Francisco", false)
-    );
+    let event = InboundEvent { kind: Call, from: STRANGER.to_owned(), to: pn(SF) };
+    assert_eq!(decide(&event, &company, wed_noon_pt()).matched, loc("San Francisco", false));
     assert!(company.set_number_tags(&pn(SF), Some("Sales".to_owned()), None));
-    assert_eq!(
-        decide(&event, &company, wed_noon_pt()).matched,
-        dept("Sales", false)
-    );
+    assert_eq!(decide(&event, &company, wed_noon_pt()).matched, dept("Sales", false));
     company.unassign(&pn(CUSTOMER_A));
-    let from_a = InboundEvent {
-        kind: Call,
-        from: CUSTOMER_A.to_owned(),
-        to: pn(SUPPORT),
-    };
-    assert_eq!(
-        decide(&from_a, &company, wed_noon_pt()).matched,
-        dept("Support", false)
-    );
+    let from_a = InboundEvent { kind: Call, from: CUSTOMER_A.to_owned(), to: pn(SUPPORT) };
+    assert_eq!(decide(&from_a, &company, wed_noon_pt()).matched, dept("Support", false));
 }

@@ -78,10 +78,7 @@ fn serializes_zone_name_and_clock_times() {
     let h = weekend_la();
     let json = serde_json::to_value(&h).unwrap();
     assert_eq!(json["time_zone"], "America/Los_Angeles");
-    assert_eq!(
-        json["open"][1],
-        json!({"day": "sunday", "start": "09:00", "end": "17:00"})
-    );
+    assert_eq!(json["open"][1], json!({"day": "sunday", "start": "09:00", "end": "17:00"}));
     let back: BusinessHours = serde_json::from_value(json).unwrap();
     assert_eq!(back, h);
 }
@@ -93,9 +90,7 @@ fn clock_time_parses_strictly() {
     assert_eq!(ClockTime::parse("24:00").unwrap(), ClockTime::END_OF_DAY);
     assert_eq!(ClockTime::from_hm(17, 5).unwrap().to_string(), "17:05");
     assert_eq!(ClockTime::from_hm(24, 1), None);
-    for bad in [
-        "9:00", "09:0", "0900", "24:01", "25:00", "12:60", "-1:00", "09:00 ", "ab:cd", "",
-    ] {
+    for bad in ["9:00", "09:0", "0900", "24:01", "25:00", "12:60", "-1:00", "09:00 ", "ab:cd", ""] {
         assert!(
             matches!(ClockTime::parse(bad).unwrap_err().kind(), RuleErrorKind::InvalidTime(s) if s == bad),
             "{bad:?}"

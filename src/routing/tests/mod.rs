@@ -37,10 +37,7 @@ pub(super) fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
 
 /// A stable id per number, so choices can be compared by id.
 pub(super) fn id_of(number: &str) -> PhoneNumberId {
-    PhoneNumberId::from_uuid(uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_OID,
-        number.as_bytes(),
-    ))
+    PhoneNumberId::from_uuid(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, number.as_bytes()))
 }
 
 fn department(value: serde_json::Value) -> Department {
@@ -55,9 +52,7 @@ fn location(value: serde_json::Value) -> Location {
 
 fn weekdays(start: &str, end: &str) -> serde_json::Value {
     let days = ["monday", "tuesday", "wednesday", "thursday", "friday"];
-    days.iter()
-        .map(|d| json!({"day": d, "start": start, "end": end}))
-        .collect()
+    days.iter().map(|d| json!({"day": d, "start": start, "end": end})).collect()
 }
 
 /// Sales (no hours), Support (Los Angeles, Mon-Fri 09:00-17:00, after hours: a call destination
@@ -67,9 +62,7 @@ pub(super) fn company() -> CompanyRouting {
     let mut c = CompanyRouting::new();
     let sms_voice: Features = [Feature::Sms, Feature::Voice].into_iter().collect();
     let records = [
-        NumberRecord::new(id_of(SALES), pn(SALES), sms_voice)
-            .with_department("Sales")
-            .with_location("San Francisco"),
+        NumberRecord::new(id_of(SALES), pn(SALES), sms_voice).with_department("Sales").with_location("San Francisco"),
         NumberRecord::new(id_of(SUPPORT), pn(SUPPORT), Features::ALL)
             .with_department("Support")
             .with_location("San Francisco"),
@@ -79,8 +72,7 @@ pub(super) fn company() -> CompanyRouting {
         NumberRecord::new(id_of(SUSPENDED), pn(SUSPENDED), Features::ALL)
             .with_department("Sales")
             .with_status(NumberStatus::Suspended),
-        NumberRecord::new(id_of(GHOST_DEPT), pn(GHOST_DEPT), Features::ALL)
-            .with_department("Billing"),
+        NumberRecord::new(id_of(GHOST_DEPT), pn(GHOST_DEPT), Features::ALL).with_department("Billing"),
         NumberRecord::new(id_of(MARKETING), pn(MARKETING), Features::ALL)
             .with_department("Marketing")
             .with_location("San Francisco"),

@@ -21,28 +21,12 @@ struct RoutingDoc;
 fn schemas_describe_the_json_shapes() {
     let doc = serde_json::to_value(RoutingDoc::openapi()).unwrap();
     let schemas = &doc["components"]["schemas"];
-    for name in [
-        "RoutingDecision",
-        "Destination",
-        "MatchedRule",
-        "RuleAttempt",
-        "BusinessHours",
-        "CallDestination",
-    ] {
-        assert!(
-            schemas.get(name).is_some(),
-            "missing schema {name}: {schemas:#}"
-        );
+    for name in ["RoutingDecision", "Destination", "MatchedRule", "RuleAttempt", "BusinessHours", "CallDestination"] {
+        assert!(schemas.get(name).is_some(), "missing schema {name}: {schemas:#}");
     }
     assert_eq!(schemas["CallDestination"]["type"], "string");
     assert_eq!(schemas["MessageDestination"]["type"], "string");
     assert_eq!(schemas["ClockTime"]["type"], "string");
-    assert_eq!(
-        schemas["BusinessHours"]["properties"]["time_zone"]["type"],
-        "string"
-    );
-    assert_eq!(
-        schemas["RoutingDecision"]["properties"]["effective_number"]["type"],
-        "string"
-    );
+    assert_eq!(schemas["BusinessHours"]["properties"]["time_zone"]["type"], "string");
+    assert_eq!(schemas["RoutingDecision"]["properties"]["effective_number"]["type"], "string");
 }

@@ -29,15 +29,11 @@ fn delete_sales(c: &mut CompanyRouting) {
 }
 
 fn local(code: &str) -> SenderReason {
-    SenderReason::LocalAreaCode {
-        area_code: code.to_owned(),
-    }
+    SenderReason::LocalAreaCode { area_code: code.to_owned() }
 }
 
 fn location(name: &str) -> SenderReason {
-    SenderReason::Location {
-        name: name.to_owned(),
-    }
+    SenderReason::Location { name: name.to_owned() }
 }
 
 #[rustfmt::skip]
@@ -96,21 +92,15 @@ fn choose_sender_follows_the_order() {
     for case in cases() {
         let mut company = company();
         (case.setup)(&mut company);
-        let req = SenderRequest {
-            to: pn(case.to),
-            explicit_from: case.explicit.map(pn),
-            needed: case.needed,
-        };
+        let req = SenderRequest { to: pn(case.to), explicit_from: case.explicit.map(pn), needed: case.needed };
         let default = case.default.map(pn);
         let got = choose_sender(&req, &company, default.as_ref());
-        let want = case
-            .want
-            .map(|(from, reason, creates_assignment)| SenderChoice {
-                from: pn(from),
-                number_id: id_of(from),
-                reason,
-                creates_assignment,
-            });
+        let want = case.want.map(|(from, reason, creates_assignment)| SenderChoice {
+            from: pn(from),
+            number_id: id_of(from),
+            reason,
+            creates_assignment,
+        });
         assert_eq!(got, want, "{}", case.name);
     }
 }
@@ -119,36 +109,19 @@ fn choose_sender_follows_the_order() {
 fn opting_back_in_allows_sending_again() {
     let mut company = company();
     company.opt_out(pn(STRANGER));
-    let req = SenderRequest {
-        to: pn(STRANGER),
-        explicit_from: None,
-        needed: Sms,
-    };
+    let req = SenderRequest { to: pn(STRANGER), explicit_from: None, needed: Sms };
     let default = pn(PLAIN);
-    assert!(matches!(
-        choose_sender(&req, &company, Some(&default)),
-        Err(SenderError::OptedOut { .. })
-    ));
+    assert!(matches!(choose_sender(&req, &company, Some(&default)), Err(SenderError::OptedOut { .. })));
     assert!(company.opt_in(&pn(STRANGER)));
-    assert_eq!(
-        choose_sender(&req, &company, Some(&default)).map(|c| c.from),
-        Ok(default)
-    );
+    assert_eq!(choose_sender(&req, &company, Some(&default)).map(|c| c.from), Ok(default));
 }
 
 #[test]
 fn choice_serializes_with_its_reason() {
-    let req = SenderRequest {
-        to: pn("+16285550123"),
-        explicit_from: None,
-        needed: Sms,
-    };
+    let req = SenderRequest { to: pn("+16285550123"), explicit_from: None, needed: Sms };
     let choice = choose_sender(&req, &company(), None).unwrap();
     let json = serde_json::to_value(&choice).unwrap();
     assert_eq!(json["from"], SALES);
-    assert_eq!(
-        json["reason"],
-        json!({"reason": "location", "name": "San Francisco"})
-    );
+    assert_eq!(json["reason"], json!({"reason": "location", "name": "San Francisco"}));
     assert_eq!(json["creates_assignment"], true);
 }

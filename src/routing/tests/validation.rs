@@ -9,9 +9,7 @@ fn department_error(body: serde_json::Value) -> RuleError {
     let spec: DepartmentSpec = serde_json::from_value(body.clone()).unwrap();
     let err = Department::try_from(spec).unwrap_err();
     // Deserializing straight into the rule fails the same way, with the field in the message.
-    let direct = serde_json::from_value::<Department>(body)
-        .unwrap_err()
-        .to_string();
+    let direct = serde_json::from_value::<Department>(body).unwrap_err().to_string();
     assert!(direct.contains(&err.to_string()), "{direct} vs {err}");
     err
 }
@@ -45,26 +43,18 @@ fn hours_errors_name_the_field() {
             "hours.time_zone",
             |k| matches!(k, RuleErrorKind::UnknownTimeZone(z) if z == "America/Los_Angles"),
         ),
-        (
-            with_hours(json!([{"day": "monday", "start": "9:00", "end": "17:00"}])),
-            "hours.open[0].start",
-            |k| matches!(k, RuleErrorKind::InvalidTime(_)),
-        ),
-        (
-            with_hours(json!([{"day": "monday", "start": "09:00", "end": "24:30"}])),
-            "hours.open[0].end",
-            |k| matches!(k, RuleErrorKind::InvalidTime(_)),
-        ),
-        (
-            with_hours(json!([{"day": "monday", "start": "17:00", "end": "09:00"}])),
-            "hours.open[0].end",
-            |k| matches!(k, RuleErrorKind::EmptyInterval { .. }),
-        ),
-        (
-            with_hours(json!([{"day": "monday", "start": "09:00", "end": "09:00"}])),
-            "hours.open[0].end",
-            |k| matches!(k, RuleErrorKind::EmptyInterval { .. }),
-        ),
+        (with_hours(json!([{"day": "monday", "start": "9:00", "end": "17:00"}])), "hours.open[0].start", |k| {
+            matches!(k, RuleErrorKind::InvalidTime(_))
+        }),
+        (with_hours(json!([{"day": "monday", "start": "09:00", "end": "24:30"}])), "hours.open[0].end", |k| {
+            matches!(k, RuleErrorKind::InvalidTime(_))
+        }),
+        (with_hours(json!([{"day": "monday", "start": "17:00", "end": "09:00"}])), "hours.open[0].end", |k| {
+            matches!(k, RuleErrorKind::EmptyInterval { .. })
+        }),
+        (with_hours(json!([{"day": "monday", "start": "09:00", "end": "09:00"}])), "hours.open[0].end", |k| {
+            matches!(k, RuleErrorKind::EmptyInterval { .. })
+        }),
         (
             json!({"name": "S", "hours": {"time_zone": "UTC", "open": [], "after_hours": {"call": "sip:nobody"}}}),
             "hours.after_hours.call",
@@ -75,14 +65,10 @@ fn hours_errors_name_the_field() {
             "destinations.message",
             |k| matches!(k, RuleErrorKind::InsecureUrl),
         ),
-        (
-            json!({"name": "S", "destinations": {"call": "4155550100"}}),
-            "destinations.call",
-            |k| matches!(k, RuleErrorKind::InvalidPhoneNumber(_)),
-        ),
-        (json!({"name": "  "}), "name", |k| {
-            matches!(k, RuleErrorKind::Empty)
+        (json!({"name": "S", "destinations": {"call": "4155550100"}}), "destinations.call", |k| {
+            matches!(k, RuleErrorKind::InvalidPhoneNumber(_))
         }),
+        (json!({"name": "  "}), "name", |k| matches!(k, RuleErrorKind::Empty)),
     ];
     for (body, field, kind_ok) in cases {
         let err = department_error(body.clone());
@@ -107,14 +93,8 @@ fn call_destinations() {
     let valid = [
         ("sip:alice@example.com", "sip:alice@example.com"),
         ("SIP:alice@example.com", "sip:alice@example.com"),
-        (
-            "sips:alice@10.0.0.1:5061;transport=tls",
-            "sips:alice@10.0.0.1:5061;transport=tls",
-        ),
-        (
-            "sip:+14155550100@sip.telnyx.com",
-            "sip:+14155550100@sip.telnyx.com",
-        ),
+        ("sips:alice@10.0.0.1:5061;transport=tls", "sips:alice@10.0.0.1:5061;transport=tls"),
+        ("sip:+14155550100@sip.telnyx.com", "sip:+14155550100@sip.telnyx.com"),
         ("sip:bob@[2001:db8::1]:5060", "sip:bob@[2001:db8::1]:5060"),
         ("+14155550100", "+14155550100"),
         (" +1 (415) 555-0100 ", "+14155550100"),
@@ -124,10 +104,7 @@ fn call_destinations() {
         assert_eq!(d.as_str(), canonical);
         assert_eq!(serde_json::to_value(&d).unwrap(), canonical);
     }
-    assert!(matches!(
-        CallDestination::parse("+14155550100"),
-        Ok(CallDestination::Number(_))
-    ));
+    assert!(matches!(CallDestination::parse("+14155550100"), Ok(CallDestination::Number(_))));
     let long = format!("sip:{}@example.com", "a".repeat(250));
     let invalid = [
         "sip:",
@@ -149,15 +126,9 @@ fn call_destinations() {
         "",
     ];
     for input in invalid {
-        assert!(
-            CallDestination::parse(input).is_err(),
-            "{input:?} should be refused"
-        );
+        assert!(CallDestination::parse(input).is_err(), "{input:?} should be refused");
     }
-    assert_eq!(
-        CallDestination::parse(&long).unwrap_err().kind(),
-        &RuleErrorKind::TooLong { max: 256 }
-    );
+    assert_eq!(CallDestination::parse(&long).unwrap_err().kind(), &RuleErrorKind::TooLong { max: 256 });
     assert!(serde_json::from_str::<CallDestination>("\"sip:alice\"").is_err());
 }
 
@@ -175,25 +146,13 @@ fn message_destinations() {
         assert_eq!(serde_json::to_value(&d).unwrap(), d.as_str());
     }
     let invalid: [(&str, KindCheck); 7] = [
-        ("http://backend.example.com/in", |k| {
-            matches!(k, RuleErrorKind::InsecureUrl)
-        }),
-        ("http://127.0.0.2/in", |k| {
-            matches!(k, RuleErrorKind::InsecureUrl)
-        }),
-        ("http://localhost.example.com/in", |k| {
-            matches!(k, RuleErrorKind::InsecureUrl)
-        }),
-        ("ftp://backend.example.com/in", |k| {
-            matches!(k, RuleErrorKind::InsecureUrl)
-        }),
-        ("mailto:ops@example.com", |k| {
-            matches!(k, RuleErrorKind::UrlWithoutHost)
-        }),
+        ("http://backend.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
+        ("http://127.0.0.2/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
+        ("http://localhost.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
+        ("ftp://backend.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
+        ("mailto:ops@example.com", |k| matches!(k, RuleErrorKind::UrlWithoutHost)),
         ("https://", |k| matches!(k, RuleErrorKind::InvalidUrl(_))),
-        ("backend.example.com/in", |k| {
-            matches!(k, RuleErrorKind::InvalidUrl(_))
-        }),
+        ("backend.example.com/in", |k| matches!(k, RuleErrorKind::InvalidUrl(_))),
     ];
     for (input, kind_ok) in invalid {
         let err = MessageDestination::parse(input).unwrap_err();
@@ -207,8 +166,7 @@ fn location_area_codes() {
     let l: Location = serde_json::from_value(ok).unwrap();
     assert!(l.serves_area_code("628") && !l.serves_area_code("212"));
     for bad in ["41", "4155", "015", "115", "911", "41a", ""] {
-        let spec: LocationSpec =
-            serde_json::from_value(json!({"name": "SF", "area_codes": ["415", bad]})).unwrap();
+        let spec: LocationSpec = serde_json::from_value(json!({"name": "SF", "area_codes": ["415", bad]})).unwrap();
         let err = Location::try_from(spec).unwrap_err();
         assert_eq!(err.field(), "area_codes[1]", "{bad}");
         assert_eq!(err.kind(), &RuleErrorKind::InvalidAreaCode(bad.to_owned()));

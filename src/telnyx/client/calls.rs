@@ -163,44 +163,22 @@ impl TelnyxClient {
     /// after sending gives [`TelnyxError::Ambiguous`].
     pub async fn dial(&self, req: &DialRequest) -> Result<Call, TelnyxError> {
         let url = self.url(&["calls"])?;
-        self.request(
-            Endpoint::Dial,
-            Method::POST,
-            url,
-            Some(req),
-            Retry::IfNotSent,
-        )
-        .await
+        self.request(Endpoint::Dial, Method::POST, url, Some(req), Retry::IfNotSent).await
     }
 
     /// POST /calls/{call_control_id}/actions/answer. [`Retry::Safe`] thanks to the command id.
-    pub async fn answer(
-        &self,
-        call_control_id: &str,
-        req: &AnswerRequest,
-    ) -> Result<(), TelnyxError> {
-        self.command(Endpoint::Answer, call_control_id, "answer", req)
-            .await
+    pub async fn answer(&self, call_control_id: &str, req: &AnswerRequest) -> Result<(), TelnyxError> {
+        self.command(Endpoint::Answer, call_control_id, "answer", req).await
     }
 
     /// POST /calls/{call_control_id}/actions/transfer. [`Retry::Safe`] thanks to the command id.
-    pub async fn transfer(
-        &self,
-        call_control_id: &str,
-        req: &TransferRequest,
-    ) -> Result<(), TelnyxError> {
-        self.command(Endpoint::Transfer, call_control_id, "transfer", req)
-            .await
+    pub async fn transfer(&self, call_control_id: &str, req: &TransferRequest) -> Result<(), TelnyxError> {
+        self.command(Endpoint::Transfer, call_control_id, "transfer", req).await
     }
 
     /// POST /calls/{call_control_id}/actions/hangup. [`Retry::Safe`] thanks to the command id.
-    pub async fn hangup(
-        &self,
-        call_control_id: &str,
-        req: &HangupRequest,
-    ) -> Result<(), TelnyxError> {
-        self.command(Endpoint::Hangup, call_control_id, "hangup", req)
-            .await
+    pub async fn hangup(&self, call_control_id: &str, req: &HangupRequest) -> Result<(), TelnyxError> {
+        self.command(Endpoint::Hangup, call_control_id, "hangup", req).await
     }
 
     /// POST /call_control_applications; returns the application id (the `connection_id` used to
@@ -210,14 +188,9 @@ impl TelnyxClient {
         app: &NewCallControlApplication,
     ) -> Result<String, TelnyxError> {
         let url = self.url(&["call_control_applications"])?;
-        let body = ApplicationBody {
-            app,
-            webhook_api_version: "2",
-        };
+        let body = ApplicationBody { app, webhook_api_version: "2" };
         let endpoint = Endpoint::CreateCallControlApplication;
-        let created: Created = self
-            .request(endpoint, Method::POST, url, Some(&body), Retry::IfNotSent)
-            .await?;
+        let created: Created = self.request(endpoint, Method::POST, url, Some(&body), Retry::IfNotSent).await?;
         Ok(created.id)
     }
 
@@ -229,9 +202,7 @@ impl TelnyxClient {
         body: &B,
     ) -> Result<(), TelnyxError> {
         let url = self.url(&["calls", call_control_id, "actions", action])?;
-        let _: IgnoredAny = self
-            .request(endpoint, Method::POST, url, Some(body), Retry::Safe)
-            .await?;
+        let _: IgnoredAny = self.request(endpoint, Method::POST, url, Some(body), Retry::Safe).await?;
         Ok(())
     }
 }
@@ -256,10 +227,7 @@ mod tests {
             webhook_event_url: Url::parse("https://sb.example.com/webhooks/telnyx").expect("url"),
             webhook_event_failover_url: None,
         };
-        let body = ApplicationBody {
-            app: &app,
-            webhook_api_version: "2",
-        };
+        let body = ApplicationBody { app: &app, webhook_api_version: "2" };
         assert_eq!(
             serde_json::to_value(&body).expect("json"),
             json!({

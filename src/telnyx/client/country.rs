@@ -20,10 +20,9 @@ impl CountryCode {
 
     pub fn parse(input: &str) -> Result<Self, CountryCodeError> {
         match input.trim().as_bytes() {
-            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Ok(CountryCode([
-                a.to_ascii_uppercase(),
-                b.to_ascii_uppercase(),
-            ])),
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Ok(CountryCode([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
             _ => Err(CountryCodeError(input.to_owned())),
         }
     }
@@ -72,17 +71,11 @@ mod tests {
 
     #[test]
     fn telnyx_country_codes() {
-        assert_eq!(
-            CountryCode::parse("us").map(|c| c.to_string()),
-            Ok("US".into())
-        );
+        assert_eq!(CountryCode::parse("us").map(|c| c.to_string()), Ok("US".into()));
         assert_eq!(CountryCode::parse("CA"), Ok(CountryCode::CA));
         for bad in ["*", "USA", "", "U1", "ÜS"] {
             assert!(CountryCode::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            serde_json::to_string(&[CountryCode::US]).ok(),
-            Some(r#"["US"]"#.into())
-        );
+        assert_eq!(serde_json::to_string(&[CountryCode::US]).ok(), Some(r#"["US"]"#.into()));
     }
 }

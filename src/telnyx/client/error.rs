@@ -20,11 +20,7 @@ pub struct ApiErrorDetail {
 impl fmt::Display for ApiErrorDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[{}] {}", self.code, self.title)?;
-        if let Some(detail) = self
-            .detail
-            .as_deref()
-            .filter(|d| !d.is_empty() && *d != self.title)
-        {
+        if let Some(detail) = self.detail.as_deref().filter(|d| !d.is_empty() && *d != self.title) {
             write!(f, ": {detail}")?;
         }
         if let Some(pointer) = &self.source_pointer {
@@ -39,18 +35,11 @@ impl fmt::Display for ApiErrorDetail {
 pub enum TelnyxError {
     /// Telnyx answered with a non-success status (a 4xx, or a 5xx after the retries allowed).
     #[error("Telnyx {endpoint} failed with HTTP {status}: {}", DetailList(.errors))]
-    Api {
-        endpoint: Endpoint,
-        status: u16,
-        errors: Vec<ApiErrorDetail>,
-    },
+    Api { endpoint: Endpoint, status: u16, errors: Vec<ApiErrorDetail> },
 
     /// Still HTTP 429 after every retry allowed.
     #[error("Telnyx {endpoint} rate limited (HTTP 429) after all retries{}", RetryHint(.retry_after))]
-    RateLimited {
-        endpoint: Endpoint,
-        retry_after: Option<Duration>,
-    },
+    RateLimited { endpoint: Endpoint, retry_after: Option<Duration> },
 
     /// A request that is safe to repeat timed out on every attempt.
     #[error("Telnyx {endpoint} timed out on every attempt")]
@@ -72,11 +61,7 @@ pub enum TelnyxError {
 
     /// A success status but a body we could not read as the expected type.
     #[error("Telnyx {endpoint} answered HTTP {status} with a body we could not decode: {message}")]
-    Decode {
-        endpoint: Endpoint,
-        status: u16,
-        message: String,
-    },
+    Decode { endpoint: Endpoint, status: u16, message: String },
 
     /// The client or a request could not be built (bad base URL, API key with invalid characters).
     #[error("Telnyx client misconfigured: {0}")]
@@ -235,8 +220,7 @@ mod tests {
 
     #[test]
     fn telnyx_error_numeric_code_and_garbage_bodies() {
-        let errors =
-            parse_error_body(br#"{"errors":[{"code":10011,"title":"Too many requests"}]}"#);
+        let errors = parse_error_body(br#"{"errors":[{"code":10011,"title":"Too many requests"}]}"#);
         assert_eq!(errors[0].code, "10011");
         assert!(parse_error_body(b"<html>bad gateway</html>").is_empty());
         assert!(parse_error_body(b"").is_empty());
@@ -264,10 +248,7 @@ mod tests {
         let header = r#"[{"location":["request","body"],"severity":"Error","code":"required","message":"Request body must have required property 'to'"}]"#;
         let v = parse_violations(header);
         assert_eq!(v.len(), 1);
-        assert_eq!(
-            v[0].detail.as_deref(),
-            Some("Request body must have required property 'to'")
-        );
+        assert_eq!(v[0].detail.as_deref(), Some("Request body must have required property 'to'"));
         assert_eq!(v[0].source_pointer.as_deref(), Some("/request/body"));
     }
 }

@@ -60,35 +60,15 @@ impl TelnyxClient {
     /// [`TelnyxError::Ambiguous`] (the message may have gone out).
     pub async fn send_message(&self, req: &SendMessageRequest) -> Result<SentMessage, TelnyxError> {
         let url = self.url(&["messages"])?;
-        self.request(
-            Endpoint::SendMessage,
-            Method::POST,
-            url,
-            Some(req),
-            Retry::IfNotSent,
-        )
-        .await
+        self.request(Endpoint::SendMessage, Method::POST, url, Some(req), Retry::IfNotSent).await
     }
 
     /// POST /messaging_profiles; returns the new profile's id. Retry policy [`Retry::IfNotSent`].
-    pub async fn create_messaging_profile(
-        &self,
-        profile: &NewMessagingProfile,
-    ) -> Result<String, TelnyxError> {
+    pub async fn create_messaging_profile(&self, profile: &NewMessagingProfile) -> Result<String, TelnyxError> {
         let url = self.url(&["messaging_profiles"])?;
-        let body = MessagingProfileBody {
-            profile,
-            webhook_api_version: "2",
-        };
-        let created: Created = self
-            .request(
-                Endpoint::CreateMessagingProfile,
-                Method::POST,
-                url,
-                Some(&body),
-                Retry::IfNotSent,
-            )
-            .await?;
+        let body = MessagingProfileBody { profile, webhook_api_version: "2" };
+        let created: Created =
+            self.request(Endpoint::CreateMessagingProfile, Method::POST, url, Some(&body), Retry::IfNotSent).await?;
         Ok(created.id)
     }
 }
@@ -126,10 +106,7 @@ mod tests {
             webhook_url: url("https://sb.example.com/webhooks/telnyx?company=1"),
             webhook_failover_url: None,
         };
-        let body = MessagingProfileBody {
-            profile: &profile,
-            webhook_api_version: "2",
-        };
+        let body = MessagingProfileBody { profile: &profile, webhook_api_version: "2" };
         assert_eq!(
             serde_json::to_value(&body).expect("json"),
             json!({

@@ -120,8 +120,7 @@ pub(crate) fn record_attempt(endpoint: Endpoint, status: &str, elapsed: Duration
         "status" => status.to_owned()
     )
     .increment(1);
-    metrics::histogram!(REQUEST_DURATION_SECONDS, "endpoint" => endpoint.as_str())
-        .record(elapsed.as_secs_f64());
+    metrics::histogram!(REQUEST_DURATION_SECONDS, "endpoint" => endpoint.as_str()).record(elapsed.as_secs_f64());
 }
 
 #[cfg(test)]
@@ -133,10 +132,7 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for e in Endpoint::ALL {
             let label = e.as_str();
-            assert!(
-                label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
-                "{label}"
-            );
+            assert!(label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{label}");
             assert!(seen.insert(label), "duplicate label {label}");
         }
     }

@@ -122,10 +122,7 @@ fn feature_objects<'de, D: Deserializer<'de>>(d: D) -> Result<Features, D::Error
         name: String,
     }
     let items = Option::<Vec<Item>>::deserialize(d)?.unwrap_or_default();
-    Ok(items
-        .iter()
-        .filter_map(|i| i.name.parse::<Feature>().ok())
-        .collect())
+    Ok(items.iter().filter_map(|i| i.name.parse::<Feature>().ok()).collect())
 }
 
 /// The `filter[...]` pairs of a number search. Arrays inside the deepObject are sent
@@ -166,60 +163,29 @@ impl TelnyxClient {
         &self,
         search: &AvailableNumberSearch,
     ) -> Result<Vec<AvailableNumber>, TelnyxError> {
-        let url = with_query(
-            self.url(&["available_phone_numbers"])?,
-            &search_query(search),
-        );
+        let url = with_query(self.url(&["available_phone_numbers"])?, &search_query(search));
         let endpoint = Endpoint::SearchAvailableNumbers;
-        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe)
-            .await
+        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await
     }
 
     /// POST /number_orders. Retry policy [`Retry::IfNotSent`]: ordering twice buys twice, so a
     /// timeout or 5xx after sending gives [`TelnyxError::Ambiguous`]; reconcile with
     /// [`TelnyxClient::list_phone_numbers`] (or by `customer_reference`).
-    pub async fn create_number_order(
-        &self,
-        order: &NumberOrderRequest,
-    ) -> Result<NumberOrder, TelnyxError> {
+    pub async fn create_number_order(&self, order: &NumberOrderRequest) -> Result<NumberOrder, TelnyxError> {
         let url = self.url(&["number_orders"])?;
-        self.request(
-            Endpoint::CreateNumberOrder,
-            Method::POST,
-            url,
-            Some(order),
-            Retry::IfNotSent,
-        )
-        .await
+        self.request(Endpoint::CreateNumberOrder, Method::POST, url, Some(order), Retry::IfNotSent).await
     }
 
     /// GET /number_orders/{number_order_id}. [`Retry::Safe`].
     pub async fn get_number_order(&self, order_id: &str) -> Result<NumberOrder, TelnyxError> {
         let url = self.url(&["number_orders", order_id])?;
-        self.request::<(), _>(
-            Endpoint::GetNumberOrder,
-            Method::GET,
-            url,
-            None,
-            Retry::Safe,
-        )
-        .await
+        self.request::<(), _>(Endpoint::GetNumberOrder, Method::GET, url, None, Retry::Safe).await
     }
 
     /// GET /phone_numbers (one page). [`Retry::Safe`].
-    pub async fn list_phone_numbers(
-        &self,
-        filter: &PhoneNumberFilter,
-    ) -> Result<Vec<OwnedNumber>, TelnyxError> {
+    pub async fn list_phone_numbers(&self, filter: &PhoneNumberFilter) -> Result<Vec<OwnedNumber>, TelnyxError> {
         let url = with_query(self.url(&["phone_numbers"])?, &list_query(filter));
-        self.request::<(), _>(
-            Endpoint::ListPhoneNumbers,
-            Method::GET,
-            url,
-            None,
-            Retry::Safe,
-        )
-        .await
+        self.request::<(), _>(Endpoint::ListPhoneNumbers, Method::GET, url, None, Retry::Safe).await
     }
 
     /// PATCH /phone_numbers/{id}/messaging: sends the number's messages through the profile.
@@ -230,13 +196,9 @@ impl TelnyxClient {
         messaging_profile_id: &str,
     ) -> Result<(), TelnyxError> {
         let url = self.url(&["phone_numbers", phone_number_id, "messaging"])?;
-        let body = MessagingSettingsBody {
-            messaging_profile_id,
-        };
+        let body = MessagingSettingsBody { messaging_profile_id };
         let endpoint = Endpoint::UpdateNumberMessaging;
-        let _: IgnoredAny = self
-            .request(endpoint, Method::PATCH, url, Some(&body), Retry::Safe)
-            .await?;
+        let _: IgnoredAny = self.request(endpoint, Method::PATCH, url, Some(&body), Retry::Safe).await?;
         Ok(())
     }
 
@@ -250,9 +212,7 @@ impl TelnyxClient {
         let url = self.url(&["phone_numbers", phone_number_id])?;
         let body = ConnectionBody { connection_id };
         let endpoint = Endpoint::UpdateNumberConnection;
-        let _: IgnoredAny = self
-            .request(endpoint, Method::PATCH, url, Some(&body), Retry::Safe)
-            .await?;
+        let _: IgnoredAny = self.request(endpoint, Method::PATCH, url, Some(&body), Retry::Safe).await?;
         Ok(())
     }
 }
@@ -274,10 +234,8 @@ mod tests {
             features: Features::ALL,
             limit: Some(5),
         };
-        let url = with_query(
-            url::Url::parse("http://x/v2/available_phone_numbers").expect("url"),
-            &search_query(&search),
-        );
+        let url =
+            with_query(url::Url::parse("http://x/v2/available_phone_numbers").expect("url"), &search_query(&search));
         assert_eq!(
             url.query(),
             Some("filter%5Bcountry_code%5D=US&filter%5Bnational_destination_code%5D=415&filter%5Bfeatures%5D=sms%2Cmms%2Cvoice&filter%5Blimit%5D=5")
@@ -311,25 +269,16 @@ mod tests {
             "phone_number": "+19705555098", "features": [{"name": "sms"}, {"name": "fax"}, {"name": "voice"}]
         }))
         .expect("number");
-        assert_eq!(
-            n.features,
-            Features::NONE.with(Feature::Sms).with(Feature::Voice)
-        );
+        assert_eq!(n.features, Features::NONE.with(Feature::Sms).with(Feature::Voice));
     }
 
     #[test]
     fn telnyx_list_query_clamps_page_size() {
-        let f = PhoneNumberFilter {
-            phone_number: Some(e164("+14155550100")),
-            page_number: None,
-            page_size: Some(1000),
-        };
+        let f =
+            PhoneNumberFilter { phone_number: Some(e164("+14155550100")), page_number: None, page_size: Some(1000) };
         assert_eq!(
             list_query(&f),
-            vec![
-                ("filter[phone_number]", "+14155550100".to_string()),
-                ("page[size]", "250".to_string())
-            ]
+            vec![("filter[phone_number]", "+14155550100".to_string()), ("page[size]", "250".to_string())]
         );
     }
 }

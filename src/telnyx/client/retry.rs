@@ -22,10 +22,7 @@ pub enum Retry {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// A response with a non-success status; `retry_after` is the server's hint, if any.
-    Status {
-        status: StatusCode,
-        retry_after: Option<Duration>,
-    },
+    Status { status: StatusCode, retry_after: Option<Duration> },
     /// The connection could not be established: the request never left.
     ConnectFailed,
     /// The request (or reading its response) timed out after the connection was made.
@@ -48,24 +45,16 @@ pub(crate) enum Decision {
 pub(crate) fn decide(policy: Retry, outcome: Outcome) -> Decision {
     match (policy, outcome) {
         (_, Outcome::ConnectFailed) => Decision::Retry,
-        (_, Outcome::Status { status, .. }) if status == StatusCode::TOO_MANY_REQUESTS => {
-            Decision::Retry
-        }
+        (_, Outcome::Status { status, .. }) if status == StatusCode::TOO_MANY_REQUESTS => Decision::Retry,
         (_, Outcome::Status { status, .. }) if status.is_client_error() => Decision::Fail,
-        (Retry::Safe, Outcome::Status { status, .. }) if status.is_server_error() => {
+        (Retry::Safe, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Retry,
+        (Retry::Safe, Outcome::TimedOut | Outcome::Broken) => Decision::Retry,
+        (Retry::IfNotSent, Outcome::Status { status, retry_after: Some(_) })
+            if status == StatusCode::SERVICE_UNAVAILABLE =>
+        {
             Decision::Retry
         }
-        (Retry::Safe, Outcome::TimedOut | Outcome::Broken) => Decision::Retry,
-        (
-            Retry::IfNotSent,
-            Outcome::Status {
-                status,
-                retry_after: Some(_),
-            },
-        ) if status == StatusCode::SERVICE_UNAVAILABLE => Decision::Retry,
-        (Retry::IfNotSent, Outcome::Status { status, .. }) if status.is_server_error() => {
-            Decision::Ambiguous
-        }
+        (Retry::IfNotSent, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Ambiguous,
         (Retry::IfNotSent, Outcome::TimedOut | Outcome::Broken) => Decision::Ambiguous,
         // 1xx/3xx that reqwest did not follow: nothing sensible to retry.
         (_, Outcome::Status { .. }) => Decision::Fail,
@@ -104,12 +93,7 @@ impl Backoff {
 /// The server's wait hint: `retry-after-ms` (milliseconds) first, then `Retry-After` (seconds or
 /// an HTTP date). Unparsable or negative values are ignored.
 pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-    };
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
     if let Some(ms) = text("retry-after-ms").and_then(|v| v.parse::<f64>().ok()) {
         if ms.is_finite() && ms >= 0.0 {
             return Some(Duration::from_secs_f64(ms / 1000.0));
@@ -119,9 +103,7 @@ pub(crate) fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Dur
     if let Ok(secs) = value.parse::<f64>() {
         return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
     }
-    let at = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -169,10 +151,7 @@ mod tests {
 
     #[test]
     fn telnyx_backoff_is_exponential_jittered_and_capped() {
-        let b = Backoff {
-            initial: Duration::from_millis(100),
-            max: Duration::from_secs(1),
-        };
+        let b = Backoff { initial: Duration::from_millis(100), max: Duration::from_secs(1) };
         assert_eq!(b.ceiling(0), Duration::from_millis(100));
         assert_eq!(b.ceiling(3), Duration::from_millis(800));
         assert_eq!(b.ceiling(4), Duration::from_secs(1));
@@ -180,21 +159,13 @@ mod tests {
         for retry in 0..10 {
             assert!(b.delay(retry, None) <= b.ceiling(retry));
         }
-        assert_eq!(
-            b.delay(0, Some(Duration::from_millis(700))),
-            Duration::from_millis(700)
-        );
-        assert_eq!(
-            b.delay(0, Some(Duration::from_secs(30))),
-            Duration::from_secs(1)
-        );
+        assert_eq!(b.delay(0, Some(Duration::from_millis(700))), Duration::from_millis(700));
+        assert_eq!(b.delay(0, Some(Duration::from_secs(30))), Duration::from_secs(1));
     }
 
     #[test]
     fn telnyx_retry_after_forms() {
-        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:50Z")
-            .expect("date")
-            .to_utc();
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:50Z").expect("date").to_utc();
         let hint = |pairs: &[(&'static str, &'static str)]| {
             let mut h = HeaderMap::new();
             for (k, v) in pairs {
@@ -203,18 +174,9 @@ mod tests {
             retry_after(&h, now)
         };
         assert_eq!(hint(&[("retry-after", "3")]), Some(Duration::from_secs(3)));
-        assert_eq!(
-            hint(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            hint(&[("retry-after", "Wed, 21 Oct 2015 07:00:00 GMT")]),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(
-            hint(&[("retry-after-ms", "250"), ("retry-after", "9")]),
-            Some(Duration::from_millis(250))
-        );
+        assert_eq!(hint(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]), Some(Duration::from_secs(10)));
+        assert_eq!(hint(&[("retry-after", "Wed, 21 Oct 2015 07:00:00 GMT")]), Some(Duration::ZERO));
+        assert_eq!(hint(&[("retry-after-ms", "250"), ("retry-after", "9")]), Some(Duration::from_millis(250)));
         assert_eq!(hint(&[("retry-after", "soon")]), None);
         assert_eq!(hint(&[("retry-after", "-1")]), None);
         assert_eq!(hint(&[]), None);

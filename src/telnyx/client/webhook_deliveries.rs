@@ -94,8 +94,7 @@ impl TelnyxClient {
     ) -> Result<Vec<WebhookDelivery>, TelnyxError> {
         let url = with_query(self.url(&["webhook_deliveries"])?, &filter.query());
         let endpoint = Endpoint::ListWebhookDeliveries;
-        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe)
-            .await
+        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await
     }
 }
 
@@ -105,19 +104,11 @@ mod tests {
 
     #[test]
     fn telnyx_webhook_delivery_query_names_match_spec() {
-        let from = DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z")
-            .expect("t")
-            .to_utc();
-        let to = DateTime::parse_from_rfc3339("2024-05-01T11:30:00Z")
-            .expect("t")
-            .to_utc();
+        let from = DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z").expect("t").to_utc();
+        let to = DateTime::parse_from_rfc3339("2024-05-01T11:30:00Z").expect("t").to_utc();
         let mut f = WebhookDeliveryFilter::failed_between(from, to);
         f.page_size = Some(100);
-        let pairs: Vec<String> = f
-            .query()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
+        let pairs: Vec<String> = f.query().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
         assert_eq!(
             pairs,
             [

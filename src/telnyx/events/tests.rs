@@ -5,11 +5,7 @@ use std::borrow::Cow;
 
 macro_rules! fixture {
     ($name:literal) => {
-        include_bytes!(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/telnyx/",
-            $name
-        ))
+        include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/telnyx/", $name))
     };
 }
 
@@ -91,10 +87,7 @@ fn call_events() {
     assert_eq!((&*c.from, &*c.to), ("+13125550001", "+13125550002"));
     assert_eq!(c.call_leg_id, "428c31b6-7af4-4bcb-b7f5-5013ef9657c1");
     assert_eq!(c.client_state.as_deref(), Some("aGF2ZSBhIG5pY2UgZGF5ID1d"));
-    assert!(
-        matches!(c.client_state, Some(Cow::Borrowed(_))),
-        "optional strings borrow too"
-    );
+    assert!(matches!(c.client_state, Some(Cow::Borrowed(_))), "optional strings borrow too");
     assert!(c.call_control_id.starts_with("v3:"));
 
     let answered = parse_ok(fixture!("call_answered.json"));
@@ -123,10 +116,7 @@ fn number_order_complete() {
     assert_eq!(o.status, OrderStatus::Success);
     assert_eq!(o.phone_numbers.len(), 1);
     assert_eq!(o.phone_numbers[0].phone_number, "+13125550199");
-    assert_eq!(
-        o.phone_numbers[0].id,
-        "dc8e4d67-33a0-4cbb-af74-7b58f05bd494"
-    );
+    assert_eq!(o.phone_numbers[0].id, "dc8e4d67-33a0-4cbb-af74-7b58f05bd494");
     assert_eq!(o.phone_numbers[0].status, OrderStatus::Success);
 }
 
@@ -143,10 +133,7 @@ fn other_event_types_keep_their_type_and_skip_the_payload() {
 
 #[test]
 fn missing_data_or_id_are_named() {
-    assert_eq!(
-        parse_err(br#"{"meta":{"attempt":1}}"#),
-        EnvelopeError::MissingData
-    );
+    assert_eq!(parse_err(br#"{"meta":{"attempt":1}}"#), EnvelopeError::MissingData);
     assert_eq!(parse_err(br#"{"data":null}"#), EnvelopeError::MissingData);
     let no_id = br#"{"data":{"event_type":"message.sent","payload":{}}}"#;
     assert_eq!(parse_err(no_id), EnvelopeError::MissingId);
@@ -154,10 +141,7 @@ fn missing_data_or_id_are_named() {
     let no_type = br#"{"data":{"id":"e"}}"#;
     assert_eq!(parse_err(no_type), EnvelopeError::MissingEventType);
     let no_payload = br#"{"data":{"id":"e","event_type":"call.hangup"}}"#;
-    assert_eq!(
-        parse_err(no_payload),
-        EnvelopeError::MissingPayload("call.hangup")
-    );
+    assert_eq!(parse_err(no_payload), EnvelopeError::MissingPayload("call.hangup"));
 }
 
 #[test]
@@ -198,58 +182,28 @@ fn unknown_fields_and_changed_unused_types_are_ignored() {
 #[test]
 fn wrong_type_in_a_used_field_is_an_error_with_position() {
     let cases = [
-        (
-            "message.received",
-            r#"{"id":"m","from":{"phone_number":"+1"},"to":{"phone_number":"+2"}}"#,
-        ),
+        ("message.received", r#"{"id":"m","from":{"phone_number":"+1"},"to":{"phone_number":"+2"}}"#),
         ("message.received", r#"{"id":"m","from":"+1","to":[]}"#),
-        (
-            "message.received",
-            r#"{"id":"m","from":{"phone_number":"+1"},"to":[],"media":3}"#,
-        ),
-        (
-            "message.finalized",
-            r#"{"id":"m","from":{"phone_number":"+1"},"to":[{"phone_number":"+2","status":4}]}"#,
-        ),
+        ("message.received", r#"{"id":"m","from":{"phone_number":"+1"},"to":[],"media":3}"#),
+        ("message.finalized", r#"{"id":"m","from":{"phone_number":"+1"},"to":[{"phone_number":"+2","status":4}]}"#),
         (
             "call.initiated",
             r#"{"call_control_id":"c","call_leg_id":"l","from":{"phone_number":"+1"},"to":"+2","direction":"incoming"}"#,
         ),
-        (
-            "call.initiated",
-            r#"{"call_control_id":"c","call_leg_id":"l","from":"+1","to":"+2","direction":"sideways"}"#,
-        ),
-        (
-            "call.initiated",
-            r#"{"call_control_id":"c","call_leg_id":"l","from":"+1","to":"+2"}"#,
-        ),
-        (
-            "call.hangup",
-            r#"{"call_control_id":5,"from":"+1","to":"+2"}"#,
-        ),
+        ("call.initiated", r#"{"call_control_id":"c","call_leg_id":"l","from":"+1","to":"+2","direction":"sideways"}"#),
+        ("call.initiated", r#"{"call_control_id":"c","call_leg_id":"l","from":"+1","to":"+2"}"#),
+        ("call.hangup", r#"{"call_control_id":5,"from":"+1","to":"+2"}"#),
     ];
     for (event_type, payload) in cases {
         let err = parse_err(envelope(event_type, payload).as_bytes());
-        assert_eq!(
-            err.metric_label(),
-            "bad_payload",
-            "{event_type} {payload}: {err}"
-        );
+        assert_eq!(err.metric_label(), "bad_payload", "{event_type} {payload}: {err}");
         let text = err.to_string();
-        assert!(
-            text.contains(event_type) && text.contains(" at line 1 column "),
-            "{text}"
-        );
+        assert!(text.contains(event_type) && text.contains(" at line 1 column "), "{text}");
         assert!(!text.contains('\n'));
     }
     let err = parse_err(envelope("call.hangup", r#"{"call_control_id":5}"#).as_bytes());
-    let prefix =
-        r#"{"data":{"id":"evt-1","event_type":"call.hangup","payload":{"call_control_id":5"#;
-    assert!(
-        err.to_string()
-            .ends_with(&format!("column {}", prefix.len())),
-        "{err}"
-    );
+    let prefix = r#"{"data":{"id":"evt-1","event_type":"call.hangup","payload":{"call_control_id":5"#;
+    assert!(err.to_string().ends_with(&format!("column {}", prefix.len())), "{err}");
 }
 
 #[test]
@@ -273,14 +227,8 @@ fn malformed_input_is_a_json_error_with_line_and_column() {
     let raw_nul = b"{\"data\":{\"id\":\"a\0b\",\"event_type\":\"x\"}}";
     assert_eq!(parse_err(raw_nul).metric_label(), "malformed_json");
     let array = parse_err(b" \n [{\"id\":\"e\"}]");
-    assert_eq!(
-        array.to_string(),
-        "malformed JSON: expected a JSON object at line 2 column 2"
-    );
-    assert_eq!(
-        parse_err(b"{\"data\":{\"id\":\"e\",\"event_type\":\"x\"}} x").metric_label(),
-        "malformed_json"
-    );
+    assert_eq!(array.to_string(), "malformed JSON: expected a JSON object at line 2 column 2");
+    assert_eq!(parse_err(b"{\"data\":{\"id\":\"e\",\"event_type\":\"x\"}} x").metric_label(), "malformed_json");
     let huge_attempt = br#"{"data":{"id":"e","event_type":"x"},"meta":{"attempt":1e400}}"#;
     assert_eq!(parse_err(huge_attempt).metric_label(), "malformed_json");
 }
@@ -288,13 +236,7 @@ fn malformed_input_is_a_json_error_with_line_and_column() {
 #[test]
 fn long_serde_details_are_truncated_to_one_short_line() {
     let long = "x\\n".repeat(5000);
-    let err = parse_err(
-        envelope(
-            "call.hangup",
-            &format!("{{\"call_control_id\":[\"{long}\"]}}"),
-        )
-        .as_bytes(),
-    );
+    let err = parse_err(envelope("call.hangup", &format!("{{\"call_control_id\":[\"{long}\"]}}")).as_bytes());
     let text = err.to_string();
     assert!(text.len() < 400 && !text.contains('\n'), "{text}");
 }
@@ -303,18 +245,10 @@ fn long_serde_details_are_truncated_to_one_short_line() {
 fn duplicate_used_keys_are_rejected() {
     let dup_id = br#"{"data":{"id":"a","id":"b","event_type":"x"}}"#;
     assert_eq!(parse_err(dup_id).metric_label(), "malformed_json");
-    let dup_in_payload = envelope(
-        "call.hangup",
-        r#"{"call_control_id":"a","call_control_id":"b","from":"1","to":"2"}"#,
-    );
-    assert_eq!(
-        parse_err(dup_in_payload.as_bytes()).metric_label(),
-        "bad_payload"
-    );
-    let dup_unused = envelope(
-        "call.hangup",
-        r#"{"call_control_id":"a","from":"1","to":"2","x":1,"x":2}"#,
-    );
+    let dup_in_payload =
+        envelope("call.hangup", r#"{"call_control_id":"a","call_control_id":"b","from":"1","to":"2"}"#);
+    assert_eq!(parse_err(dup_in_payload.as_bytes()).metric_label(), "bad_payload");
+    let dup_unused = envelope("call.hangup", r#"{"call_control_id":"a","from":"1","to":"2","x":1,"x":2}"#);
     assert!(parse_envelope(dup_unused.as_bytes()).is_ok());
 }
 
@@ -325,13 +259,8 @@ fn deep_nesting_in_unused_fields_does_not_overflow_the_stack() {
     let in_data = format!(r#"{{"data":{{"id":"e","event_type":"x","unused":{nested}}}}}"#);
     assert_eq!(parse_ok(in_data.as_bytes()).id, "e");
     let unknown_type = envelope("fax.received", &nested);
-    assert_eq!(
-        parse_ok(unknown_type.as_bytes()).payload,
-        EventPayload::Other
-    );
-    let payload = format!(
-        r#"{{"call_control_id":"c","from":"+1","to":"+2","x":{nested},"y":{{"z":{nested}}}}}"#
-    );
+    assert_eq!(parse_ok(unknown_type.as_bytes()).payload, EventPayload::Other);
+    let payload = format!(r#"{{"call_control_id":"c","from":"+1","to":"+2","x":{nested},"y":{{"z":{nested}}}}}"#);
     let body = envelope("call.answered", &payload);
     let EventPayload::CallAnswered(c) = parse_ok(body.as_bytes()).payload else {
         panic!("wrong payload variant");
@@ -350,14 +279,8 @@ fn occurred_at_is_optional_but_must_be_rfc3339_when_present() {
     let with = |v: &str| format!(r#"{{"data":{{"id":"e","event_type":"x","occurred_at":{v}}}}}"#);
     assert_eq!(parse_ok(with("null").as_bytes()).occurred_at, None);
     let at = parse_ok(with("\"2019-01-23T18:10:02.574+02:00\"").as_bytes()).occurred_at;
-    assert_eq!(
-        at.map(|t| t.to_rfc3339()).as_deref(),
-        Some("2019-01-23T16:10:02.574+00:00")
-    );
-    assert_eq!(
-        parse_err(with("\"yesterday\"").as_bytes()),
-        EnvelopeError::BadOccurredAt
-    );
+    assert_eq!(at.map(|t| t.to_rfc3339()).as_deref(), Some("2019-01-23T16:10:02.574+00:00"));
+    assert_eq!(parse_err(with("\"yesterday\"").as_bytes()), EnvelopeError::BadOccurredAt);
 }
 
 #[test]
@@ -371,10 +294,7 @@ fn metric_labels_come_from_fixed_sets() {
         "call_hangup.json",
         "number_order_complete.json",
     ] {
-        let path = format!(
-            "{}/tests/fixtures/telnyx/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{}/tests/fixtures/telnyx/{name}", env!("CARGO_MANIFEST_DIR"));
         let body = std::fs::read(&path).expect("fixture readable");
         let env = parse_ok(&body);
         assert_eq!(env.payload.metric_label(), env.event_type, "{name}");

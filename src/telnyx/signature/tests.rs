@@ -23,22 +23,14 @@ fn sign(key: &SigningKey, ts: &str, body: &[u8]) -> String {
 }
 
 fn check(v: &WebhookVerifier, sig: &str, ts: &str, body: &[u8]) -> Result<(), SignatureError> {
-    v.verify(
-        SignedHeaders::from_strs(Some(sig), Some(ts)),
-        body,
-        NOW,
-        300,
-    )
+    v.verify(SignedHeaders::from_strs(Some(sig), Some(ts)), body, NOW, 300)
 }
 
 #[test]
 fn valid_signature_passes() {
     let key = signing_key(1);
     let ts = NOW.to_string();
-    assert_eq!(
-        check(&verifier_for(&key), &sign(&key, &ts, BODY), &ts, BODY),
-        Ok(())
-    );
+    assert_eq!(check(&verifier_for(&key), &sign(&key, &ts, BODY), &ts, BODY), Ok(()));
 }
 
 #[test]
@@ -48,10 +40,7 @@ fn tampered_body_fails() {
     let sig = sign(&key, &ts, BODY);
     let mut body = BODY.to_vec();
     body[10] ^= 1;
-    assert_eq!(
-        check(&verifier_for(&key), &sig, &ts, &body),
-        Err(SignatureError::Mismatch)
-    );
+    assert_eq!(check(&verifier_for(&key), &sig, &ts, &body), Err(SignatureError::Mismatch));
 }
 
 #[test]
@@ -60,17 +49,11 @@ fn signature_without_pipe_or_over_body_only_fails() {
     let ts = NOW.to_string();
     let body_only = STANDARD.encode(key.sign(BODY).to_bytes());
     let v = verifier_for(&key);
-    assert_eq!(
-        check(&v, &body_only, &ts, BODY),
-        Err(SignatureError::Mismatch)
-    );
+    assert_eq!(check(&v, &body_only, &ts, BODY), Err(SignatureError::Mismatch));
     let mut no_pipe = ts.as_bytes().to_vec();
     no_pipe.extend_from_slice(BODY);
     let no_pipe = STANDARD.encode(key.sign(&no_pipe).to_bytes());
-    assert_eq!(
-        check(&v, &no_pipe, &ts, BODY),
-        Err(SignatureError::Mismatch)
-    );
+    assert_eq!(check(&v, &no_pipe, &ts, BODY), Err(SignatureError::Mismatch));
 }
 
 #[test]
@@ -102,20 +85,11 @@ fn missing_headers_are_named() {
     let v = verifier_for(&signing_key(1));
     let ts = NOW.to_string();
     let none = SignedHeaders::from_strs(None, None);
-    assert_eq!(
-        v.verify(none, BODY, NOW, 300),
-        Err(SignatureError::MissingSignature)
-    );
+    assert_eq!(v.verify(none, BODY, NOW, 300), Err(SignatureError::MissingSignature));
     let no_ts = SignedHeaders::from_strs(Some("x"), None);
-    assert_eq!(
-        v.verify(no_ts, BODY, NOW, 300),
-        Err(SignatureError::MissingTimestamp)
-    );
+    assert_eq!(v.verify(no_ts, BODY, NOW, 300), Err(SignatureError::MissingTimestamp));
     let no_sig = SignedHeaders::from_strs(None, Some(&ts));
-    assert_eq!(
-        v.verify(no_sig, BODY, NOW, 300),
-        Err(SignatureError::MissingSignature)
-    );
+    assert_eq!(v.verify(no_sig, BODY, NOW, 300), Err(SignatureError::MissingSignature));
 }
 
 #[test]
@@ -123,32 +97,15 @@ fn malformed_timestamps_are_rejected() {
     let key = signing_key(1);
     let v = verifier_for(&key);
     let ms = (NOW * 1000).to_string();
-    assert_eq!(
-        check(&v, &sign(&key, &ms, BODY), &ms, BODY),
-        Err(SignatureError::FutureTimestamp)
-    );
+    assert_eq!(check(&v, &sign(&key, &ms, BODY), &ms, BODY), Err(SignatureError::FutureTimestamp));
     let plus = format!("+{NOW}");
     let too_long = "1".repeat(40);
-    for bad in [
-        "",
-        "-1700000000",
-        "1700000000.5",
-        " 1700000000",
-        "17e8",
-        &plus,
-        &too_long,
-    ] {
+    for bad in ["", "-1700000000", "1700000000.5", " 1700000000", "17e8", &plus, &too_long] {
         let got = check(&v, &sign(&key, bad, BODY), bad, BODY);
         assert_eq!(got, Err(SignatureError::BadTimestamp), "{bad:?}");
     }
-    let non_utf8 = SignedHeaders {
-        signature: Some(b"x"),
-        timestamp: Some(&[0xff, b'1']),
-    };
-    assert_eq!(
-        v.verify(non_utf8, BODY, NOW, 300),
-        Err(SignatureError::BadTimestamp)
-    );
+    let non_utf8 = SignedHeaders { signature: Some(b"x"), timestamp: Some(&[0xff, b'1']) };
+    assert_eq!(v.verify(non_utf8, BODY, NOW, 300), Err(SignatureError::BadTimestamp));
 }
 
 #[test]
@@ -182,10 +139,7 @@ fn bad_signature_encodings_are_rejected() {
 fn stale_timestamp_is_reported_before_bad_signature() {
     let v = verifier_for(&signing_key(1));
     let ts = (NOW - 1000).to_string();
-    assert_eq!(
-        check(&v, "!!", &ts, BODY),
-        Err(SignatureError::StaleTimestamp)
-    );
+    assert_eq!(check(&v, "!!", &ts, BODY), Err(SignatureError::StaleTimestamp));
 }
 
 #[test]
@@ -197,25 +151,15 @@ fn prepare_then_verify_matches_verify() {
     let p = prepare(SignedHeaders::from_strs(Some(&sig), Some(&ts)), NOW, 300).expect("ok");
     assert_eq!(p.timestamp_text(), ts.as_bytes());
     assert_eq!(v.verify_prepared(&p, BODY), Ok(()));
-    assert_eq!(
-        v.verify_prepared(&p, b"other"),
-        Err(SignatureError::Mismatch)
-    );
+    assert_eq!(v.verify_prepared(&p, b"other"), Err(SignatureError::Mismatch));
 }
 
 #[test]
 fn key_errors_are_clear() {
-    assert!(matches!(
-        WebhookVerifier::new("not base64!"),
-        Err(KeyError::Base64(_))
-    ));
+    assert!(matches!(WebhookVerifier::new("not base64!"), Err(KeyError::Base64(_))));
     let short = STANDARD.encode([1u8; 31]);
-    assert_eq!(
-        WebhookVerifier::new(&short).err(),
-        Some(KeyError::Length(31))
-    );
-    let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(signing_key(1).verifying_key().as_bytes());
+    assert_eq!(WebhookVerifier::new(&short).err(), Some(KeyError::Length(31)));
+    let url_safe = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signing_key(1).verifying_key().as_bytes());
     assert!(WebhookVerifier::new(&url_safe).is_err());
     // The identity point is a small-order (weak) key.
     let mut identity = [0u8; 32];

@@ -16,20 +16,14 @@ async fn telnyx_metrics_per_attempt_with_endpoint_and_status() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v2/number_orders/ord-1"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"id": "ord-1", "status": "success"}})),
-        )
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": "ord-1", "status": "success"}})))
         .mount(&server)
         .await;
     let recorder = TestRecorder::default();
     // #[tokio::test] runs on one thread, so the thread-local recorder sees every attempt.
     let _guard = metrics::set_default_local_recorder(&recorder);
 
-    client(&server)
-        .get_number_order("ord-1")
-        .await
-        .expect("order");
+    client(&server).get_number_order("ord-1").await.expect("order");
 
     assert_eq!(
         recorder.events(),

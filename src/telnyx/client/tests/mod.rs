@@ -55,33 +55,21 @@ impl TestRecorder {
     }
 
     fn handle(&self, key: &Key) -> Arc<Handle> {
-        let labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        Arc::new(Handle {
-            key: format!("{}{{{}}}", key.name(), labels.join(",")),
-            log: self.log.clone(),
-        })
+        let labels: Vec<String> = key.labels().map(|l| format!("{}={}", l.key(), l.value())).collect();
+        Arc::new(Handle { key: format!("{}{{{}}}", key.name(), labels.join(",")), log: self.log.clone() })
     }
 }
 
 impl CounterFn for Handle {
     fn increment(&self, value: u64) {
-        self.log
-            .lock()
-            .expect("log")
-            .push(format!("{} +{value}", self.key));
+        self.log.lock().expect("log").push(format!("{} +{value}", self.key));
     }
     fn absolute(&self, _: u64) {}
 }
 
 impl HistogramFn for Handle {
     fn record(&self, _: f64) {
-        self.log
-            .lock()
-            .expect("log")
-            .push(format!("{} observed", self.key));
+        self.log.lock().expect("log").push(format!("{} observed", self.key));
     }
 }
 

@@ -17,10 +17,7 @@ async fn telnyx_send_message_sends_bearer_json_and_single_to() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v2/messages"))
-        .and(header(
-            "authorization",
-            format!("Bearer {API_KEY}").as_str(),
-        ))
+        .and(header("authorization", format!("Bearer {API_KEY}").as_str()))
         .and(header("content-type", "application/json"))
         .and(body_json(json!({
             "from": "+14155550100",
@@ -45,9 +42,7 @@ async fn telnyx_send_message_sends_bearer_json_and_single_to() {
             text: Some("Hello".into()),
             media_urls: vec![Url::parse("https://cdn.example.com/a.png").expect("url")],
             messaging_profile_id: "4001767e-ce0f-4cae-9d5f-0d5e636e7809".into(),
-            webhook_url: Some(
-                Url::parse("https://sb.example.com/webhooks/telnyx?company=c1").expect("url"),
-            ),
+            webhook_url: Some(Url::parse("https://sb.example.com/webhooks/telnyx?company=c1").expect("url")),
         })
         .await
         .expect("sent");
@@ -75,16 +70,11 @@ async fn telnyx_dial_and_call_commands() {
     // The id's '/' must stay inside one path segment.
     for (action, body) in [
         ("answer", json!({"command_id": "cmd-a"})),
-        (
-            "transfer",
-            json!({"to": "+13105550123", "command_id": "cmd-t", "client_state": state.as_str()}),
-        ),
+        ("transfer", json!({"to": "+13105550123", "command_id": "cmd-t", "client_state": state.as_str()})),
         ("hangup", json!({"command_id": "cmd-h"})),
     ] {
         Mock::given(method("POST"))
-            .and(path(
-                format!("/v2/calls/v3:abc%2Fdef/actions/{action}").as_str(),
-            ))
+            .and(path(format!("/v2/calls/v3:abc%2Fdef/actions/{action}").as_str()))
             .and(header("content-type", "application/json"))
             .and(body_json(body))
             .respond_with(ok(json!({"result": "ok"})))
@@ -105,35 +95,12 @@ async fn telnyx_dial_and_call_commands() {
         })
         .await
         .expect("dial");
-    assert_eq!(
-        (call.call_leg_id.as_str(), call.call_session_id.as_str()),
-        ("leg", "sess")
-    );
+    assert_eq!((call.call_leg_id.as_str(), call.call_session_id.as_str()), ("leg", "sess"));
     let id = call.call_control_id.as_str();
-    c.answer(
-        id,
-        &AnswerRequest {
-            command_id: cmd("cmd-a"),
-            client_state: None,
-        },
-    )
-    .await
-    .expect("answer");
-    let transfer = TransferRequest {
-        to: e164("+13105550123"),
-        command_id: cmd("cmd-t"),
-        client_state: Some(state),
-    };
+    c.answer(id, &AnswerRequest { command_id: cmd("cmd-a"), client_state: None }).await.expect("answer");
+    let transfer = TransferRequest { to: e164("+13105550123"), command_id: cmd("cmd-t"), client_state: Some(state) };
     c.transfer(id, &transfer).await.expect("transfer");
-    c.hangup(
-        id,
-        &HangupRequest {
-            command_id: cmd("cmd-h"),
-            client_state: None,
-        },
-    )
-    .await
-    .expect("hangup");
+    c.hangup(id, &HangupRequest { command_id: cmd("cmd-h"), client_state: None }).await.expect("hangup");
 }
 
 #[tokio::test]
@@ -146,9 +113,7 @@ async fn telnyx_creates_profile_and_application_with_webhook_api_v2() {
             "webhook_url": "https://sb.example.com/webhooks/telnyx?company=c1",
             "webhook_api_version": "2"
         })))
-        .respond_with(ok(
-            json!({"id": "prof-1", "record_type": "messaging_profile"}),
-        ))
+        .respond_with(ok(json!({"id": "prof-1", "record_type": "messaging_profile"})))
         .expect(1)
         .mount(&server)
         .await;
@@ -160,10 +125,7 @@ async fn telnyx_creates_profile_and_application_with_webhook_api_v2() {
             "webhook_event_failover_url": "https://backup.example.com/hooks",
             "webhook_api_version": "2"
         })))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"data": {"id": "1293384261075731499"}})),
-        )
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": "1293384261075731499"}})))
         .expect(1)
         .mount(&server)
         .await;
@@ -183,17 +145,12 @@ async fn telnyx_creates_profile_and_application_with_webhook_api_v2() {
         .create_call_control_application(&NewCallControlApplication {
             application_name: "acme".into(),
             webhook_event_url: hook,
-            webhook_event_failover_url: Some(
-                Url::parse("https://backup.example.com/hooks").expect("url"),
-            ),
+            webhook_event_failover_url: Some(Url::parse("https://backup.example.com/hooks").expect("url")),
         })
         .await
         .expect("application");
 
-    assert_eq!(
-        (profile.as_str(), app.as_str()),
-        ("prof-1", "1293384261075731499")
-    );
+    assert_eq!((profile.as_str(), app.as_str()), ("prof-1", "1293384261075731499"));
 }
 
 #[tokio::test]
@@ -233,10 +190,8 @@ async fn telnyx_number_search_order_and_attach() {
         .and(path("/v2/phone_numbers"))
         .and(query_param("filter[phone_number]", "+14155550100"))
         .and(query_param("page[size]", "1"))
-        .respond_with(ok(
-            json!([{"id": "1293384261075731499", "phone_number": "+14155550100",
-            "status": "active", "connection_id": null, "messaging_profile_id": "prof-1"}]),
-        ))
+        .respond_with(ok(json!([{"id": "1293384261075731499", "phone_number": "+14155550100",
+            "status": "active", "connection_id": null, "messaging_profile_id": "prof-1"}])))
         .expect(1)
         .mount(&server)
         .await;
@@ -288,12 +243,8 @@ async fn telnyx_number_search_order_and_attach() {
         .await
         .expect("list");
     assert_eq!(owned[0].connection_id, None);
-    c.update_number_messaging(&owned[0].id, "prof-1")
-        .await
-        .expect("messaging");
-    c.update_number_connection(&owned[0].id, "app-1")
-        .await
-        .expect("connection");
+    c.update_number_messaging(&owned[0].id, "prof-1").await.expect("messaging");
+    c.update_number_connection(&owned[0].id, "app-1").await.expect("connection");
 }
 
 #[tokio::test]
@@ -302,33 +253,17 @@ async fn telnyx_lists_failed_webhook_deliveries_in_a_window() {
     Mock::given(method("GET"))
         .and(path("/v2/webhook_deliveries"))
         .and(query_param("filter[status][eq]", "failed"))
-        .and(query_param(
-            "filter[started_at][gte]",
-            "2024-05-01T10:00:00Z",
-        ))
-        .and(query_param(
-            "filter[started_at][lte]",
-            "2024-05-01T11:00:00Z",
-        ))
-        .respond_with(ok(
-            json!([{"id": "d1", "status": "failed", "record_type": "webhook_delivery",
-            "webhook": {"event_type": "message.received", "id": "e1", "payload": {"id": "m1"}}}]),
-        ))
+        .and(query_param("filter[started_at][gte]", "2024-05-01T10:00:00Z"))
+        .and(query_param("filter[started_at][lte]", "2024-05-01T11:00:00Z"))
+        .respond_with(ok(json!([{"id": "d1", "status": "failed", "record_type": "webhook_delivery",
+            "webhook": {"event_type": "message.received", "id": "e1", "payload": {"id": "m1"}}}])))
         .expect(1)
         .mount(&server)
         .await;
-    let t = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .expect("time")
-            .to_utc()
-    };
-    let filter =
-        WebhookDeliveryFilter::failed_between(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"));
+    let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").to_utc();
+    let filter = WebhookDeliveryFilter::failed_between(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"));
 
-    let deliveries = client(&server)
-        .list_webhook_deliveries(&filter)
-        .await
-        .expect("deliveries");
+    let deliveries = client(&server).list_webhook_deliveries(&filter).await.expect("deliveries");
 
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].status, WebhookDeliveryStatus::Failed);
@@ -347,11 +282,7 @@ async fn telnyx_base_url_without_path_prefix() {
     let mut cfg = config(&server);
     cfg.base_url = Url::parse(&server.uri()).expect("url");
 
-    let order = TelnyxClient::new(cfg)
-        .expect("client")
-        .get_number_order("o 1")
-        .await
-        .expect("order");
+    let order = TelnyxClient::new(cfg).expect("client").get_number_order("o 1").await.expect("order");
 
     assert_eq!(order.status, OrderStatus::Success);
 }
@@ -377,13 +308,7 @@ async fn telnyx_decode_error_on_unexpected_success_body() {
         .mount(&server)
         .await;
 
-    let err = client(&server)
-        .get_number_order("o1")
-        .await
-        .expect_err("decode error");
+    let err = client(&server).get_number_order("o1").await.expect_err("decode error");
 
-    assert!(
-        matches!(err, TelnyxError::Decode { status: 200, .. }),
-        "{err:?}"
-    );
+    assert!(matches!(err, TelnyxError::Decode { status: 200, .. }), "{err:?}");
 }

@@ -29,8 +29,7 @@ fn message() -> SendMessageRequest {
 }
 
 fn order_ok() -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(json!({"data": {"id": "ord-1", "status": "pending", "phone_numbers": []}}))
+    ResponseTemplate::new(200).set_body_json(json!({"data": {"id": "ord-1", "status": "pending", "phone_numbers": []}}))
 }
 
 async fn received(server: &MockServer) -> usize {
@@ -54,10 +53,7 @@ async fn telnyx_500_then_200_is_retried_for_safe_requests() {
         .mount(&server)
         .await;
 
-    let order = client(&server)
-        .get_number_order("ord-1")
-        .await
-        .expect("retried");
+    let order = client(&server).get_number_order("ord-1").await.expect("retried");
 
     assert_eq!(order.id, "ord-1");
 }
@@ -76,25 +72,14 @@ async fn telnyx_call_command_retried_with_the_same_command_id() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"result": "ok"}})))
         .mount(&server)
         .await;
-    let req = HangupRequest {
-        command_id: CommandId::new(),
-        client_state: None,
-    };
+    let req = HangupRequest { command_id: CommandId::new(), client_state: None };
 
     client(&server).hangup("v3:x", &req).await.expect("retried");
 
-    let bodies: Vec<Vec<u8>> = server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|r| r.body)
-        .collect();
+    let bodies: Vec<Vec<u8>> =
+        server.received_requests().await.unwrap_or_default().into_iter().map(|r| r.body).collect();
     assert_eq!(bodies.len(), 3);
-    assert!(
-        bodies.iter().all(|b| b == &bodies[0]),
-        "same body (and command_id) every time"
-    );
+    assert!(bodies.iter().all(|b| b == &bodies[0]), "same body (and command_id) every time");
 }
 
 #[tokio::test]
@@ -105,9 +90,7 @@ async fn telnyx_429_retry_after_is_honoured() {
         .respond_with(
             ResponseTemplate::new(429)
                 .insert_header("retry-after", "1")
-                .set_body_json(
-                    json!({"errors": [{"code": "10011", "title": "Too many requests"}]}),
-                ),
+                .set_body_json(json!({"errors": [{"code": "10011", "title": "Too many requests"}]})),
         )
         .up_to_n_times(1)
         .mount(&server)
@@ -122,19 +105,12 @@ async fn telnyx_429_retry_after_is_honoured() {
     let c = TelnyxClient::new(cfg).expect("client");
     let started = Instant::now();
 
-    let sent = c
-        .send_message(&message())
-        .await
-        .expect("sent after waiting");
+    let sent = c.send_message(&message()).await.expect("sent after waiting");
 
     assert_eq!(sent.id, "m1");
     assert_eq!(received(&server).await, 2);
     // A lower bound only: the backoff alone (1-20 ms) could never reach it.
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "waited {:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -147,10 +123,7 @@ async fn telnyx_429_exhausted_is_rate_limited() {
         .mount(&server)
         .await;
 
-    let err = client(&server)
-        .get_number_order("ord-1")
-        .await
-        .expect_err("rate limited");
+    let err = client(&server).get_number_order("ord-1").await.expect_err("rate limited");
 
     assert!(
         matches!(err, TelnyxError::RateLimited { retry_after: Some(d), .. } if d == Duration::from_millis(5)),
@@ -171,22 +144,13 @@ async fn telnyx_422_is_not_retried_and_detail_is_surfaced() {
         .mount(&server)
         .await;
 
-    let err = client(&server)
-        .send_message(&message())
-        .await
-        .expect_err("422");
+    let err = client(&server).send_message(&message()).await.expect_err("422");
 
-    let TelnyxError::Api { status, errors, .. } = &err else {
-        panic!("{err:?}")
-    };
+    let TelnyxError::Api { status, errors, .. } = &err else { panic!("{err:?}") };
     assert_eq!(*status, 422);
     assert_eq!(errors[0].code, "10015");
     assert_eq!(errors[0].source_pointer.as_deref(), Some("/to"));
-    assert!(
-        err.to_string()
-            .contains("The 'to' number is not valid (at /to)"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("The 'to' number is not valid (at /to)"), "{err}");
 }
 
 #[tokio::test]
@@ -201,18 +165,11 @@ async fn telnyx_order_timeout_is_ambiguous_and_not_retried() {
     cfg.request_timeout = Duration::from_millis(300);
     let c = TelnyxClient::new(cfg).expect("client");
 
-    let err = c
-        .create_number_order(&order_request())
-        .await
-        .expect_err("timeout");
+    let err = c.create_number_order(&order_request()).await.expect_err("timeout");
 
     assert!(err.is_ambiguous(), "{err:?}");
     assert!(err.to_string().contains("reconcile"), "{err}");
-    assert_eq!(
-        received(&server).await,
-        1,
-        "an order must not be re-sent blindly"
-    );
+    assert_eq!(received(&server).await, 1, "an order must not be re-sent blindly");
 }
 
 #[tokio::test]
@@ -230,24 +187,14 @@ async fn telnyx_order_500_is_ambiguous_but_503_with_retry_after_is_retried() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/number_orders"))
-        .respond_with(order_ok())
-        .mount(&server)
-        .await;
+    Mock::given(method("POST")).and(path("/v2/number_orders")).respond_with(order_ok()).mount(&server).await;
     let c = client(&server);
 
-    let err = c
-        .create_number_order(&order_request())
-        .await
-        .expect_err("503 retried, then 500");
+    let err = c.create_number_order(&order_request()).await.expect_err("503 retried, then 500");
     assert!(err.is_ambiguous(), "{err:?}");
     assert_eq!(received(&server).await, 2);
 
-    let order = c
-        .create_number_order(&order_request())
-        .await
-        .expect("third mock answers");
+    let order = c.create_number_order(&order_request()).await.expect("third mock answers");
     assert_eq!(order.id, "ord-1");
 }
 
@@ -260,18 +207,11 @@ async fn telnyx_safe_request_timeout_is_retried() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("GET"))
-        .and(path("/v2/number_orders/ord-1"))
-        .respond_with(order_ok())
-        .mount(&server)
-        .await;
+    Mock::given(method("GET")).and(path("/v2/number_orders/ord-1")).respond_with(order_ok()).mount(&server).await;
     let mut cfg = config(&server);
     cfg.request_timeout = Duration::from_millis(300);
 
-    let order = TelnyxClient::new(cfg)
-        .expect("client")
-        .get_number_order("ord-1")
-        .await;
+    let order = TelnyxClient::new(cfg).expect("client").get_number_order("ord-1").await;
 
     assert_eq!(order.expect("retried after timeout").id, "ord-1");
 }
@@ -281,16 +221,10 @@ async fn telnyx_connection_refused_is_transport_not_ambiguous() {
     let server = MockServer::start().await;
     let mut cfg = config(&server);
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
     cfg.base_url = url::Url::parse(&format!("http://127.0.0.1:{port}/v2")).expect("url");
 
-    let err = TelnyxClient::new(cfg)
-        .expect("client")
-        .create_number_order(&order_request())
-        .await;
+    let err = TelnyxClient::new(cfg).expect("client").create_number_order(&order_request()).await;
 
     let err = err.expect_err("refused");
     assert!(matches!(err, TelnyxError::Transport { .. }), "{err:?}");
