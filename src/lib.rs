@@ -1,4 +1,5 @@
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod metrics;
 pub mod routes;
