@@ -1,7 +1,10 @@
+pub mod auth;
+pub mod company;
 pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod metrics;
+pub mod outbox;
 pub mod routes;
 pub mod routing;
 pub mod startup;

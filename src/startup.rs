@@ -8,10 +8,13 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::auth::OperatorToken;
+use crate::company::changes::{DynChanges, NoChanges};
 use crate::config::Settings;
 use crate::metrics::{self as m, SIGNATURE_CHECKS_DISABLED};
 use crate::routes;
 use crate::store::{self, DynStore};
+use crate::telnyx::api::TelnyxApi;
 
 pub struct Application {
     port: u16,
@@ -76,11 +79,20 @@ fn run(
 ) -> anyhow::Result<Server> {
     let store = web::Data::new(store);
     let metrics = web::Data::new(metrics);
+    let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
+    let telnyx = web::Data::new(TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?);
+    let changes: web::Data<DynChanges> = web::Data::new(std::sync::Arc::new(NoChanges));
+    let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(routes::request_metrics::track))
             .app_data(store.clone())
             .app_data(metrics.clone())
+            .app_data(operator.clone())
+            .app_data(telnyx.clone())
+            .app_data(changes.clone())
+            .app_data(json_config.clone())
+            .configure(routes::admin::configure)
             .service(routes::health::healthz)
             .service(routes::health::readyz)
             .service(routes::metrics::metrics)

@@ -10,9 +10,11 @@ pub mod companies;
 pub mod models;
 pub mod postgres;
 pub mod sqlite;
+pub mod tokens;
 
 pub use companies::CompanyStore;
 pub use models::*;
+pub use tokens::{ApiToken, TokenStore};
 
 /// What every storage operation can fail with; "row not found" and unique violations are mapped
 /// here once for both backends.
@@ -64,8 +66,8 @@ pub trait Lifecycle: Send + Sync {
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + 'static {}
-impl<T: Lifecycle + CompanyStore + 'static> Store for T {}
+pub trait Store: Lifecycle + CompanyStore + TokenStore + 'static {}
+impl<T: Lifecycle + CompanyStore + TokenStore + 'static> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 

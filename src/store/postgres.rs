@@ -60,3 +60,4 @@ impl Lifecycle for PgStore {
 }
 
 impl_company_store!(PgStore);
+crate::store::tokens::impl_token_store!(PgStore);

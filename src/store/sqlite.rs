@@ -71,3 +71,4 @@ impl Lifecycle for SqliteStore {
 }
 
 impl_company_store!(SqliteStore);
+crate::store::tokens::impl_token_store!(SqliteStore);

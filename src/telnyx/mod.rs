@@ -1,4 +1,5 @@
 //! Telnyx: webhook signature and envelope types, the REST v2 client.
+pub mod api;
 pub mod batch_verify;
 pub mod client;
 pub mod events;

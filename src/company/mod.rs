@@ -1,0 +1,2 @@
+//! Companies at run time: the actor per company, its registry, and change notifications.
+pub mod changes;

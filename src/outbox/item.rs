@@ -1,0 +1,46 @@
+//! One side effect to deliver, as stored in the `outbox` table.
+use uuid::Uuid;
+
+use crate::domain::CompanyId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    /// POST the event and its decision to the company's message destination (Standard Webhooks).
+    ForwardMessage,
+    /// Telnyx Call Control transfer to the decided destination (command_id from the event id).
+    CallTransfer,
+    /// Telnyx Call Control hangup (the company's "unrouted" policy).
+    CallHangup,
+}
+
+impl OutboxKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::ForwardMessage => "forward_message",
+            OutboxKind::CallTransfer => "call_transfer",
+            OutboxKind::CallHangup => "call_hangup",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "forward_message" => Some(OutboxKind::ForwardMessage),
+            "call_transfer" => Some(OutboxKind::CallTransfer),
+            "call_hangup" => Some(OutboxKind::CallHangup),
+            _ => None,
+        }
+    }
+}
+
+/// Unique per (company, event id, kind): a redelivered event cannot queue its effect twice.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub id: Uuid,
+    pub company_id: CompanyId,
+    pub event_id: String,
+    pub kind: OutboxKind,
+    /// A URL (forward) or a call_control_id (call commands).
+    pub destination: String,
+    /// JSON: the forward body, or the command's parameters.
+    pub payload: String,
+}

@@ -1,0 +1,144 @@
+//! spawn_app: boots the real application on port 0 against a fresh database of either backend.
+use std::future::Future;
+
+use switchboard::config::Settings;
+use switchboard::startup::Application;
+use switchboard::store::DynStore;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Postgres,
+    Sqlite,
+}
+
+/// Generates `mod postgres` and `mod sqlite` with one test per listed body `async fn name(db: Db)`.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod postgres {
+            $( #[actix_web::test] async fn $name() { super::$name($crate::helpers::Db::Postgres).await } )*
+        }
+        mod sqlite {
+            $( #[actix_web::test] async fn $name() { super::$name($crate::helpers::Db::Sqlite).await } )*
+        }
+    };
+}
+
+/// The PostgreSQL server tests use (scripts/test.sh exports it; defaults to the local service).
+pub fn postgres_admin_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A fresh, empty database; dropped (PostgreSQL) or deleted (SQLite) with the guard.
+pub struct TestDb {
+    pub url: String,
+    pub db: Db,
+    _dir: Option<tempfile::TempDir>,
+    pg_name: Option<String>,
+}
+
+impl TestDb {
+    pub async fn new(db: Db) -> TestDb {
+        match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let url = format!("sqlite://{}", dir.path().join("switchboard.db").display());
+                TestDb { url, db, _dir: Some(dir), pg_name: None }
+            }
+            Db::Postgres => {
+                let admin = postgres_admin_url();
+                let name = format!("sb_test_{}", Uuid::new_v4().simple());
+                let mut conn = sqlx_connect(&admin).await;
+                sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+                    .await
+                    .expect("create test database");
+                let mut url = url::Url::parse(&admin).expect("DATABASE_URL");
+                url.set_path(&name);
+                TestDb { url: url.to_string(), db, _dir: None, pg_name: Some(name) }
+            }
+        }
+    }
+}
+
+async fn sqlx_connect(url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
+        panic!("cannot reach PostgreSQL at {url} ({e}); run the tests with scripts/test.sh, which starts one")
+    })
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = self.pg_name.take() {
+            let admin = postgres_admin_url();
+            // Drop on a plain thread: this may run inside or outside an async runtime.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    let mut conn = sqlx_connect(&admin).await;
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    sqlx::Executor::execute(&mut conn, sql.as_str()).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// Settings for a test app: port 0, one worker, the given database.
+pub fn test_settings(url: &str) -> Settings {
+    let env = [
+        ("SWITCHBOARD__HTTP__BIND", "127.0.0.1:0"),
+        ("SWITCHBOARD__HTTP__WORKERS", "1"),
+        ("SWITCHBOARD__DATABASE__URL", url),
+        ("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "5"),
+        ("SWITCHBOARD__HTTP__SHUTDOWN_TIMEOUT_SECS", "1"),
+    ];
+    Settings::load_with_env(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("test settings")
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub store: DynStore,
+    pub client: reqwest::Client,
+    pub db: TestDb,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Boots the app after `tweak` adjusted its settings.
+pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new(db).await;
+    let mut settings = test_settings(&db.url);
+    tweak(&mut settings);
+    start(settings, db).await
+}
+
+pub async fn start(settings: Settings, db: TestDb) -> TestApp {
+    let app = Application::build(settings).await.expect("application builds");
+    let port = app.port();
+    let store = app.store();
+    actix_web::rt::spawn(app.run_until_stopped());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        store,
+        client: reqwest::Client::builder().build().expect("client"),
+        db,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
+    }
+}
+
+/// Awaits `f` and fails the test with `what` if it takes longer than 30 s (a hang, not a timing goal).
+pub async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} hung"))
+}
