@@ -5,15 +5,19 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{Backend, DatabaseSettings};
+use crate::outbox::store::OutboxStore;
 
 pub mod companies;
 pub mod models;
 pub mod postgres;
+pub mod rules;
+pub(crate) mod rules_sql;
 pub mod sqlite;
 pub mod tokens;
 
 pub use companies::CompanyStore;
 pub use models::*;
+pub use rules::RulesStore;
 pub use tokens::{ApiToken, TokenStore};
 
 /// What every storage operation can fail with; "row not found" and unique violations are mapped
@@ -66,8 +70,8 @@ pub trait Lifecycle: Send + Sync {
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + TokenStore + 'static {}
-impl<T: Lifecycle + CompanyStore + TokenStore + 'static> Store for T {}
+pub trait Store: Lifecycle + CompanyStore + TokenStore + RulesStore + OutboxStore + 'static {}
+impl<T: Lifecycle + CompanyStore + TokenStore + RulesStore + OutboxStore + 'static> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 

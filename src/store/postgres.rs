@@ -61,3 +61,5 @@ impl Lifecycle for PgStore {
 
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
+crate::store::rules_sql::impl_rules_store!(PgStore);
+crate::outbox::store::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");

@@ -72,3 +72,5 @@ impl Lifecycle for SqliteStore {
 
 impl_company_store!(SqliteStore);
 crate::store::tokens::impl_token_store!(SqliteStore);
+crate::store::rules_sql::impl_rules_store!(SqliteStore);
+crate::outbox::store::impl_outbox_store!(SqliteStore, "");

@@ -1,0 +1,167 @@
+//! Building outbox items from a routing decision, so the company actor never formats payloads.
+//! Ids are derived from (company, event id, kind) and call command ids from the event id, so a
+//! redelivered event produces byte-identical items that the outbox's unique key absorbs.
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::item::{OutboxItem, OutboxKind};
+use crate::domain::CompanyId;
+use crate::routing::{CallDestination, MessageDestination, RoutingDecision};
+
+/// Namespace of switchboard's UUID v5 ids (outbox ids and call command ids).
+const NAMESPACE: Uuid = Uuid::from_u128(0x5b0a_7d1e_6a2c_4f59_9c3e_0e6f_2d8b_41a7);
+
+/// The parts of an inbound message the product's backend needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ForwardedMessage {
+    /// The customer (E.164, short code or alphanumeric sender).
+    pub from: String,
+    /// The company number that received it.
+    pub to: String,
+    pub text: String,
+    #[serde(default)]
+    pub media_urls: Vec<String>,
+    /// `SMS` or `MMS`.
+    #[serde(rename = "type")]
+    pub message_type: String,
+}
+
+/// The body POSTed to a message destination.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ForwardBody<'a> {
+    pub event_id: &'a str,
+    pub event_type: &'a str,
+    #[schema(value_type = String, format = Uuid)]
+    pub company_id: CompanyId,
+    pub occurred_at: DateTime<Utc>,
+    pub message: &'a ForwardedMessage,
+    pub decision: &'a RoutingDecision,
+}
+
+/// Parameters of a call command item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCommand {
+    /// Transfer target (absent for a hangup).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub command_id: String,
+}
+
+/// The command_id of the call command an event causes: the same for every delivery of the event.
+pub fn command_id_for(event_id: &str) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, format!("command:{event_id}").as_bytes())
+}
+
+fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind) -> Uuid {
+    Uuid::new_v5(&NAMESPACE, format!("outbox:{company}:{}:{event_id}", kind.as_str()).as_bytes())
+}
+
+impl OutboxItem {
+    /// POST the message and its decision to `destination`, signed with the company's secret.
+    pub fn forward_message(
+        company: CompanyId,
+        event_id: &str,
+        event_type: &str,
+        occurred_at: DateTime<Utc>,
+        message: &ForwardedMessage,
+        decision: &RoutingDecision,
+        destination: &MessageDestination,
+    ) -> OutboxItem {
+        let body = ForwardBody { event_id, event_type, company_id: company, occurred_at, message, decision };
+        OutboxItem {
+            id: item_id(company, event_id, OutboxKind::ForwardMessage),
+            company_id: company,
+            event_id: event_id.to_owned(),
+            kind: OutboxKind::ForwardMessage,
+            destination: destination.as_str().to_owned(),
+            payload: serde_json::to_string(&body).expect("the forward body serializes"),
+        }
+    }
+
+    /// Transfer the call `call_control_id` to `to` (the decision's call destination).
+    pub fn call_transfer(
+        company: CompanyId,
+        event_id: &str,
+        call_control_id: &str,
+        to: &CallDestination,
+        _decision: &RoutingDecision,
+    ) -> OutboxItem {
+        let command = CallCommand { to: Some(to.as_str().to_owned()), command_id: command_id_for(event_id).to_string() };
+        Self::call_command(company, event_id, call_control_id, OutboxKind::CallTransfer, &command)
+    }
+
+    /// Hang the call up (the company's unrouted policy).
+    pub fn call_hangup(company: CompanyId, event_id: &str, call_control_id: &str) -> OutboxItem {
+        let command = CallCommand { to: None, command_id: command_id_for(event_id).to_string() };
+        Self::call_command(company, event_id, call_control_id, OutboxKind::CallHangup, &command)
+    }
+
+    fn call_command(
+        company: CompanyId,
+        event_id: &str,
+        call_control_id: &str,
+        kind: OutboxKind,
+        command: &CallCommand,
+    ) -> OutboxItem {
+        OutboxItem {
+            id: item_id(company, event_id, kind),
+            company_id: company,
+            event_id: event_id.to_owned(),
+            kind,
+            destination: call_control_id.to_owned(),
+            payload: serde_json::to_string(command).expect("a call command serializes"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PhoneNumber;
+    use crate::routing::{MatchedRule, RoutingDecision};
+
+    fn decision() -> RoutingDecision {
+        RoutingDecision {
+            destination: None,
+            matched: MatchedRule::Unrouted,
+            via_assignment: None,
+            effective_number: PhoneNumber::parse("+18314280176").unwrap(),
+            trace: vec![],
+        }
+    }
+
+    #[test]
+    fn redeliveries_build_identical_items() {
+        let co = CompanyId::new();
+        let to = CallDestination::parse("sip:sales@pbx.example.com").unwrap();
+        let a = OutboxItem::call_transfer(co, "ev-1", "cc-1", &to, &decision());
+        let b = OutboxItem::call_transfer(co, "ev-1", "cc-1", &to, &decision());
+        assert_eq!(a, b);
+        let cmd: CallCommand = serde_json::from_str(&a.payload).unwrap();
+        assert_eq!(cmd.to.as_deref(), Some("sip:sales@pbx.example.com"));
+        assert_eq!(cmd.command_id, command_id_for("ev-1").to_string());
+        assert_ne!(command_id_for("ev-1"), command_id_for("ev-2"));
+        assert_ne!(a.id, OutboxItem::call_hangup(co, "ev-1", "cc-1").id);
+    }
+
+    #[test]
+    fn forward_payload_has_the_documented_keys() {
+        let msg = ForwardedMessage {
+            from: "+14155550100".into(),
+            to: "+18314280176".into(),
+            text: "hi".into(),
+            media_urls: vec![],
+            message_type: "SMS".into(),
+        };
+        let dest = MessageDestination::parse("https://crm.example.com/hooks/sales").unwrap();
+        let item =
+            OutboxItem::forward_message(CompanyId::new(), "ev-1", "message.received", Utc::now(), &msg, &decision(), &dest);
+        let v: serde_json::Value = serde_json::from_str(&item.payload).unwrap();
+        for key in ["event_id", "event_type", "company_id", "occurred_at", "message", "decision"] {
+            assert!(v.get(key).is_some(), "{key} missing in {v}");
+        }
+        assert_eq!(v["message"]["type"], "SMS");
+        assert_eq!(item.destination, "https://crm.example.com/hooks/sales");
+    }
+}

@@ -1,0 +1,228 @@
+//! Storage of the outbox: claiming due rows under a lease, recording each attempt's outcome,
+//! and the reads behind metrics and the admin API.
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::item::{OutboxItem, OutboxKind};
+use crate::domain::CompanyId;
+use crate::store::{StoreError, StoreResult};
+
+/// An outbox row as the worker and the admin API see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub item: OutboxItem,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// Rows per status, for the `switchboard_outbox_pending` gauge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    pub failed: i64,
+}
+
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Queues items; one already queued for the same (company, event, kind) is left alone.
+    /// Returns how many were new. (The ledger inserts its items inside its own commit.)
+    async fn insert_outbox_items(&self, items: &[OutboxItem]) -> StoreResult<u64>;
+    /// Claims up to `limit` pending rows due at `now`, leasing them until `lease_until` so that no
+    /// other worker (or node) takes them meanwhile. A crash mid-delivery frees them at lease end.
+    async fn claim_due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxEntry>>;
+    async fn mark_outbox_delivered(&self, id: Uuid, attempts: i32) -> StoreResult<()>;
+    async fn mark_outbox_retry(
+        &self,
+        id: Uuid,
+        attempts: i32,
+        next_attempt_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()>;
+    async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()>;
+    async fn outbox_counts(&self) -> StoreResult<OutboxCounts>;
+    /// The company's most recent rows first.
+    async fn list_outbox(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<OutboxEntry>>;
+}
+
+pub(crate) const OUTBOX_COLUMNS: &str = "id, company_id, event_id, kind, destination, payload, status, attempts, \
+     next_attempt_at, last_error, created_at, delivered_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct OutboxRow {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub event_id: String,
+    pub kind: String,
+    pub destination: String,
+    pub payload: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<OutboxRow> for OutboxEntry {
+    type Error = StoreError;
+    fn try_from(r: OutboxRow) -> StoreResult<Self> {
+        let kind = OutboxKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("outbox.kind: {}", r.kind)))?;
+        Ok(OutboxEntry {
+            item: OutboxItem {
+                id: r.id,
+                company_id: CompanyId::from_uuid(r.company_id),
+                event_id: r.event_id,
+                kind,
+                destination: r.destination,
+                payload: r.payload,
+            },
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        })
+    }
+}
+
+/// Implements [`OutboxStore`]; `$lock` is the row-locking clause of the claim's subquery
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL; empty on SQLite, whose writers are serialized).
+macro_rules! impl_outbox_store {
+    ($store:ty, $lock:literal) => {
+        #[async_trait::async_trait]
+        impl $crate::outbox::store::OutboxStore for $store {
+            async fn insert_outbox_items(
+                &self,
+                items: &[$crate::outbox::item::OutboxItem],
+            ) -> $crate::store::StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let now = chrono::Utc::now();
+                let mut added = 0;
+                for i in items {
+                    let done = sqlx::query(
+                        "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, status, attempts, \
+                         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(i.id)
+                    .bind(i.company_id.as_uuid())
+                    .bind(&i.event_id)
+                    .bind(i.kind.as_str())
+                    .bind(&i.destination)
+                    .bind(&i.payload)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    added += done.rows_affected();
+                }
+                tx.commit().await?;
+                Ok(added)
+            }
+
+            async fn claim_due_outbox(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::outbox::store::OutboxEntry>> {
+                let sql = format!(
+                    "UPDATE outbox SET next_attempt_at = $2 WHERE id IN (SELECT id FROM outbox \
+                     WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3 {}) \
+                     RETURNING {}",
+                    $lock,
+                    $crate::outbox::store::OUTBOX_COLUMNS
+                );
+                let rows: Vec<$crate::outbox::store::OutboxRow> =
+                    sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn mark_outbox_delivered(&self, id: uuid::Uuid, attempts: i32) -> $crate::store::StoreResult<()> {
+                sqlx::query(
+                    "UPDATE outbox SET status = 'delivered', attempts = $2, delivered_at = $3, last_error = NULL \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(attempts)
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn mark_outbox_retry(
+                &self,
+                id: uuid::Uuid,
+                attempts: i32,
+                next_attempt_at: chrono::DateTime<chrono::Utc>,
+                error: &str,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE outbox SET attempts = $2, next_attempt_at = $3, last_error = $4 WHERE id = $1")
+                    .bind(id)
+                    .bind(attempts)
+                    .bind(next_attempt_at)
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn mark_outbox_failed(
+                &self,
+                id: uuid::Uuid,
+                attempts: i32,
+                error: &str,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query("UPDATE outbox SET status = 'failed', attempts = $2, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(attempts)
+                    .bind(error)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn outbox_counts(&self) -> $crate::store::StoreResult<$crate::outbox::store::OutboxCounts> {
+                let rows: Vec<(String, i64)> =
+                    sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(&self.pool).await?;
+                let mut c = $crate::outbox::store::OutboxCounts::default();
+                for (status, n) in rows {
+                    match status.as_str() {
+                        "pending" => c.pending = n,
+                        "delivered" => c.delivered = n,
+                        _ => c.failed += n,
+                    }
+                }
+                Ok(c)
+            }
+
+            async fn list_outbox(
+                &self,
+                company: $crate::domain::CompanyId,
+                limit: i64,
+            ) -> $crate::store::StoreResult<Vec<$crate::outbox::store::OutboxEntry>> {
+                let sql = format!(
+                    "SELECT {} FROM outbox WHERE company_id = $1 ORDER BY created_at DESC, id LIMIT $2",
+                    $crate::outbox::store::OUTBOX_COLUMNS
+                );
+                let rows: Vec<$crate::outbox::store::OutboxRow> =
+                    sqlx::query_as(&sql).bind(company.as_uuid()).bind(limit).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+    };
+}
+pub(crate) use impl_outbox_store;

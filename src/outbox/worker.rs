@@ -1,0 +1,131 @@
+//! The outbox worker: claims due rows, delivers them concurrently, records each outcome with
+//! exponential backoff, and keeps the outbox metrics. Several workers (nodes) can run at once:
+//! a claim leases its rows, so each delivery attempt is made by one worker.
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use super::forward::{Attempt, Deliverer};
+use super::metrics::{self as m};
+use super::store::OutboxEntry;
+use crate::store::DynStore;
+use crate::telnyx::api::TelnyxApi;
+
+/// Attempts before an item is marked failed.
+pub const MAX_ATTEMPTS: i32 = 12;
+const BATCH: i64 = 32;
+/// How long a claimed row stays invisible to other workers (longer than any delivery takes).
+const LEASE: Duration = Duration::from_secs(60);
+
+/// Configures and spawns the worker; [`spawn_outbox_worker`] uses the defaults.
+pub struct OutboxWorker {
+    store: DynStore,
+    deliverer: Deliverer,
+    wake: Arc<Notify>,
+    poll: Duration,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+}
+
+/// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified.
+pub fn spawn_outbox_worker(store: DynStore, telnyx: TelnyxApi, wake: Arc<Notify>) -> JoinHandle<()> {
+    OutboxWorker::new(store, telnyx, wake).spawn()
+}
+
+impl OutboxWorker {
+    pub fn new(store: DynStore, telnyx: TelnyxApi, wake: Arc<Notify>) -> Self {
+        OutboxWorker {
+            store,
+            deliverer: Deliverer::new(telnyx),
+            wake,
+            poll: Duration::from_millis(500),
+            initial_backoff: Duration::from_secs(2),
+            max_backoff: Duration::from_secs(3600),
+        }
+    }
+
+    /// Wait `initial` after the first failure, doubling up to `max`.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        (self.initial_backoff, self.max_backoff) = (initial, max);
+        self
+    }
+
+    pub fn spawn(self) -> JoinHandle<()> {
+        m::describe();
+        tokio::spawn(async move {
+            loop {
+                match self.run_once().await {
+                    // A full batch: there may be more due right away.
+                    Ok(n) if n as i64 == BATCH => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "outbox: claiming due items failed; will retry"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(self.poll) => {}
+                    _ = self.wake.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Claims and delivers one batch; returns how many items were attempted.
+    pub async fn run_once(&self) -> crate::store::StoreResult<usize> {
+        let now = Utc::now();
+        let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
+        let due = self.store.claim_due_outbox(now, lease_until, BATCH).await?;
+        let n = due.len();
+        futures::future::join_all(due.into_iter().map(|e| self.attempt(e))).await;
+        if let Ok(counts) = self.store.outbox_counts().await {
+            metrics::gauge!(m::OUTBOX_PENDING).set(counts.pending as f64);
+        }
+        Ok(n)
+    }
+
+    async fn attempt(&self, entry: OutboxEntry) {
+        let item = &entry.item;
+        let secret = match item.kind {
+            super::item::OutboxKind::ForwardMessage => {
+                match self.store.get_routing_defaults(item.company_id).await {
+                    Ok(d) => d.forward_secret,
+                    Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
+                }
+            }
+            _ => String::new(),
+        };
+        let attempts = entry.attempts + 1;
+        let outcome = self.deliverer.deliver(item, &secret).await;
+        let kind = item.kind.as_str();
+        let result = match &outcome {
+            Attempt::Delivered => {
+                metrics::counter!(m::OUTBOX_DELIVERED).increment(1);
+                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "delivered").increment(1);
+                self.store.mark_outbox_delivered(item.id, attempts).await
+            }
+            Attempt::Retry(error) if attempts < MAX_ATTEMPTS => {
+                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "retry").increment(1);
+                let next = Utc::now() + chrono::Duration::from_std(self.backoff(attempts)).unwrap_or_default();
+                tracing::debug!(%error, attempts, kind, "outbox: delivery failed; will retry");
+                self.store.mark_outbox_retry(item.id, attempts, next, error).await
+            }
+            Attempt::Retry(error) | Attempt::Permanent(error) => {
+                metrics::counter!(m::OUTBOX_FAILED).increment(1);
+                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "failed").increment(1);
+                tracing::warn!(%error, attempts, kind, event_id = %item.event_id, "outbox: delivery failed for good");
+                self.store.mark_outbox_failed(item.id, attempts, error).await
+            }
+        };
+        if let Err(e) = result {
+            // The lease expires and the item is attempted again: at least once, never lost.
+            tracing::warn!(error = %e, "outbox: cannot record a delivery outcome");
+        }
+    }
+
+    /// `initial * 2^(attempts-1)`, at most `max`.
+    fn backoff(&self, attempts: i32) -> Duration {
+        let factor = 1u32 << (attempts.clamp(1, 20) - 1) as u32;
+        self.initial_backoff.saturating_mul(factor).min(self.max_backoff)
+    }
+}
