@@ -215,6 +215,7 @@ impl Destinations {
 /// [`Destinations`] as it arrives (plain strings); `TryFrom` validates it and names the field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct DestinationsSpec {
     pub call: Option<String>,
     pub message: Option<String>,

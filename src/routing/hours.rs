@@ -148,6 +148,7 @@ impl WeeklyInterval {
 
 /// [`WeeklyInterval`] as it arrives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct WeeklyIntervalSpec {
     pub day: Weekday,
     #[schema(example = "09:00")]
@@ -224,6 +225,7 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, RuleError> {
 
 /// [`BusinessHours`] as it arrives (plain strings).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct BusinessHoursSpec {
     #[schema(example = "America/Los_Angeles")]
     pub time_zone: String,

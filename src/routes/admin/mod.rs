@@ -1,5 +1,97 @@
-//! The admin HTTP API under /v1.
+//! The admin HTTP API under /v1: thin handlers that check the caller, turn bodies into domain
+//! types, call the store and tell the company's actors about the change.
 use actix_web::web;
+use uuid::Uuid;
 
-/// Registers every admin route.
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::auth::Caller;
+use crate::company::changes::{Change, DynChanges};
+use crate::domain::{CompanyId, PhoneNumber};
+use crate::routes::api_error::ApiError;
+use crate::routing::RuleError;
+use crate::store::{DynStore, StoreError};
+
+pub mod assignments;
+pub mod companies;
+pub mod defaults;
+pub mod explain;
+pub mod numbers;
+pub mod openapi;
+pub mod opt_outs;
+pub mod routing_log;
+pub mod rules;
+pub mod tokens;
+
+/// Registers every admin route and GET /openapi.json.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(companies::create_company)
+        .service(companies::list_companies)
+        .service(companies::get_company)
+        .service(numbers::list_numbers)
+        .service(numbers::register_number)
+        .service(numbers::get_number)
+        .service(numbers::patch_number)
+        .service(numbers::get_default_number)
+        .service(numbers::put_default_number)
+        .service(rules::list_departments)
+        .service(rules::get_department)
+        .service(rules::put_department)
+        .service(rules::delete_department)
+        .service(rules::list_locations)
+        .service(rules::get_location)
+        .service(rules::put_location)
+        .service(rules::delete_location)
+        .service(defaults::get_routing_defaults)
+        .service(defaults::put_routing_defaults)
+        .service(explain::explain)
+        .service(assignments::list_assignments)
+        .service(assignments::get_assignment)
+        .service(assignments::put_assignment)
+        .service(assignments::delete_assignment)
+        .service(opt_outs::list_opt_outs)
+        .service(opt_outs::put_opt_out)
+        .service(opt_outs::delete_opt_out)
+        .service(routing_log::list_routing_log)
+        .service(routing_log::get_routing_log)
+        .service(tokens::create_token)
+        .service(tokens::list_tokens)
+        .service(tokens::revoke_token)
+        .service(openapi::openapi_json);
+}
+
+/// The company a request acts on: the caller may reach it and it exists (else 404 either way).
+pub(crate) async fn company_scope(caller: &Caller, store: &DynStore, id: Uuid) -> Result<CompanyId, ApiError> {
+    let id = CompanyId::from_uuid(id);
+    caller.require_company(id)?;
+    match store.get_company(id).await {
+        Ok(_) => Ok(id),
+        Err(StoreError::NotFound) => Err(ApiError::NotFound("company")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A rule validation error as a 400 naming the field under `prefix` (`destinations.call`).
+pub(crate) fn rule_error(prefix: &str, e: RuleError) -> ApiError {
+    let field = match (prefix.is_empty(), e.field().is_empty()) {
+        (true, _) => e.field().to_owned(),
+        (false, true) => prefix.to_owned(),
+        (false, false) => format!("{prefix}.{}", e.field()),
+    };
+    ApiError::invalid(field, e.kind())
+}
+
+/// Parses an E.164 number from a request, naming `field` when it is not one.
+pub(crate) fn phone(field: &str, s: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(s).map_err(|e| ApiError::invalid(field, e))
+}
+
+/// Maps `NotFound` from the store to a 404 naming `what`.
+pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
+    move |e| match e {
+        StoreError::NotFound => ApiError::NotFound(what),
+        other => other.into(),
+    }
+}
+
+pub(crate) async fn notify(changes: &web::Data<DynChanges>, company: CompanyId, change: Change) {
+    changes.changed(company, change).await;
+}

@@ -1,0 +1,117 @@
+//! Customer assignments: a customer's calls and messages route as if they reached the assigned
+//! number, and outbound contact to them goes out from it.
+use actix_web::{delete, get, put, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::numbers::active_number;
+use super::{company_scope, not_found, notify, phone};
+use crate::auth::Caller;
+use crate::company::changes::{Change, DynChanges};
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::store::rules::Assignment;
+use crate::store::DynStore;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutAssignment {
+    /// One of the company's active numbers, E.164.
+    #[schema(example = "+18314280176")]
+    pub phone_number: String,
+}
+
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = Uuid, Path, description = "Company id")),
+    responses(
+        (status = 200, description = "The company's assignments", body = Vec<Assignment>),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/assignments")]
+pub async fn list_assignments(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(store.list_assignments(company).await?))
+}
+
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    responses(
+        (status = 200, description = "The assignment", body = Assignment),
+        (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/assignments/{customer}")]
+pub async fn get_assignment(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, customer) = path.into_inner();
+    let company = company_scope(&caller, &store, id).await?;
+    let customer = phone("customer", &customer)?;
+    Ok(HttpResponse::Ok().json(store.get_assignment(company, &customer).await.map_err(not_found("assignment"))?))
+}
+
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    request_body = PutAssignment,
+    responses(
+        (status = 200, description = "Set (replacing any earlier assignment)", body = Assignment),
+        (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an active number of the company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/companies/{id}/assignments/{customer}")]
+pub async fn put_assignment(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    changes: web::Data<DynChanges>,
+    path: web::Path<(Uuid, String)>,
+    body: web::Json<PutAssignment>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, customer) = path.into_inner();
+    let company = company_scope(&caller, &store, id).await?;
+    let customer = phone("customer", &customer)?;
+    let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
+    let assignment = store.set_assignment(company, &customer, number.id, &number.phone_number).await?;
+    notify(&changes, company, Change::Rules).await;
+    Ok(HttpResponse::Ok().json(assignment))
+}
+
+#[utoipa::path(
+    tag = "assignments",
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such assignment", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/v1/companies/{id}/assignments/{customer}")]
+pub async fn delete_assignment(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    changes: web::Data<DynChanges>,
+    path: web::Path<(Uuid, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, customer) = path.into_inner();
+    let company = company_scope(&caller, &store, id).await?;
+    let customer = phone("customer", &customer)?;
+    store.delete_assignment(company, &customer).await.map_err(not_found("assignment"))?;
+    notify(&changes, company, Change::Rules).await;
+    Ok(HttpResponse::NoContent().finish())
+}

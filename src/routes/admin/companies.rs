@@ -1,0 +1,84 @@
+//! Companies: created by the operator; a company token sees only its own.
+use actix_web::{get, post, web, HttpResponse};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::company_scope;
+use crate::auth::{Caller, Principal};
+use crate::domain::CompanyId;
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::store::{Company, DynStore};
+
+const NAME_MAX: usize = 200;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCompany {
+    /// 1 to 200 characters.
+    pub name: String,
+    /// Chosen by the caller (e.g. the product's own company id); random when absent.
+    pub id: Option<Uuid>,
+}
+
+#[utoipa::path(
+    tag = "companies",
+    request_body = CreateCompany,
+    responses(
+        (status = 201, description = "Created", body = Company),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not the operator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The id exists", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies")]
+pub async fn create_company(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    body: web::Json<CreateCompany>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_operator()?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(ApiError::invalid("name", "must be 1 to 200 characters without control characters"));
+    }
+    let id = body.id.map(CompanyId::from_uuid).unwrap_or_default();
+    let company = store.create_company(id, name).await?;
+    Ok(HttpResponse::Created().json(company))
+}
+
+#[utoipa::path(
+    tag = "companies",
+    responses(
+        (status = 200, description = "Every company (operator) or the caller's own", body = Vec<Company>),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies")]
+pub async fn list_companies(caller: Caller, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let companies = match caller.0 {
+        Principal::Operator => store.list_companies().await?,
+        Principal::Company(id) => vec![store.get_company(id).await?],
+    };
+    Ok(HttpResponse::Ok().json(companies))
+}
+
+#[utoipa::path(
+    tag = "companies",
+    params(("id" = Uuid, Path, description = "Company id")),
+    responses(
+        (status = 200, description = "The company", body = Company),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company (or another company's)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}")]
+pub async fn get_company(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let id = company_scope(&caller, &store, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(store.get_company(id).await?))
+}

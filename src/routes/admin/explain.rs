@@ -1,0 +1,58 @@
+//! POST /routing/explain: the decision a hypothetical event would get, with no side effects.
+use actix_web::{post, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{company_scope, phone};
+use crate::auth::Caller;
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::routing::{decide, EventKind, InboundEvent, RoutingDecision};
+use crate::store::DynStore;
+
+const FROM_MAX: usize = 256;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    /// The customer: E.164, or any sender (short code, SIP URI) to which no assignment applies.
+    #[schema(example = "+14155550100")]
+    pub from: String,
+    /// One of the company's numbers, E.164.
+    #[schema(example = "+14155551234")]
+    pub to: String,
+    pub kind: EventKind,
+    /// When the event happens (RFC 3339); now when absent.
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(
+    tag = "rules",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = ExplainRequest,
+    responses(
+        (status = 200, description = "The decision and the trace of every rule tried", body = RoutingDecision),
+        (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/routing/explain")]
+pub async fn explain(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+    body: web::Json<ExplainRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let body = body.into_inner();
+    let from = body.from.trim();
+    if from.is_empty() || from.len() > FROM_MAX || from.chars().any(char::is_control) {
+        return Err(ApiError::invalid("from", "must be 1 to 256 printable characters"));
+    }
+    let event = InboundEvent { kind: body.kind, from: from.to_owned(), to: phone("to", &body.to)? };
+    let routing = store.load_company_routing(company).await?;
+    let decision = decide(&event, &routing, body.at.unwrap_or_else(Utc::now));
+    Ok(HttpResponse::Ok().json(decision))
+}

@@ -1,0 +1,262 @@
+//! A company's numbers (with live usage counters) and its default outbound number.
+use actix_web::{get, patch, post, put, web, HttpResponse};
+use serde::{Deserialize, Deserializer, Serialize};
+use uuid::Uuid;
+
+use super::{company_scope, not_found, notify, phone, rule_error};
+use crate::auth::Caller;
+use crate::company::changes::{Change, DynChanges};
+use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::routing::rules::check_name;
+use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NumberQuery {
+    /// active, suspended or deleted
+    pub status: Option<String>,
+    /// sms, mms or voice
+    pub feature: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterNumber {
+    /// E.164, e.g. +18314280176
+    pub phone_number: String,
+    pub telnyx_phone_number_id: Option<String>,
+    /// Defaults to every feature.
+    pub features: Option<Features>,
+    pub department: Option<String>,
+    pub location: Option<String>,
+}
+
+/// Absent fields are left as they are; `null` clears a tag.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchNumber {
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub department: Option<Option<String>>,
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<String>)]
+    pub location: Option<Option<String>>,
+    pub status: Option<NumberStatus>,
+}
+
+/// A present field (even `null`) becomes `Some`.
+fn some<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+fn tag(field: &str, name: Option<String>) -> Result<Option<String>, ApiError> {
+    name.map(check_name).transpose().map_err(|e| rule_error(field, e))
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id"), NumberQuery),
+    responses(
+        (status = 200, description = "The company's numbers with live usage counters", body = Vec<NumberRecord>),
+        (status = 400, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/numbers")]
+pub async fn list_numbers(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+    query: web::Query<NumberQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let status = query.status.as_deref().map(str::parse::<NumberStatus>).transpose();
+    let feature = query.feature.as_deref().map(str::parse::<Feature>).transpose();
+    let filter = NumberFilter {
+        status: status.map_err(|e| ApiError::invalid("status", e))?,
+        feature: feature.map_err(|e| ApiError::invalid("feature", e))?,
+    };
+    Ok(HttpResponse::Ok().json(store.list_numbers(company, filter).await?))
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = RegisterNumber,
+    responses(
+        (status = 201, description = "Registered", body = NumberRecord),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The number or Telnyx id is taken", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/numbers")]
+pub async fn register_number(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    changes: web::Data<DynChanges>,
+    path: web::Path<Uuid>,
+    body: web::Json<RegisterNumber>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let body = body.into_inner();
+    let mut new = NewNumber::new(company, phone("phone_number", &body.phone_number)?);
+    if let Some(features) = body.features {
+        if features.is_empty() {
+            return Err(ApiError::invalid("features", "must list at least one of sms, mms, voice"));
+        }
+        new.features = features;
+    }
+    if let Some(id) = body.telnyx_phone_number_id.as_deref().map(str::trim) {
+        if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
+            return Err(ApiError::invalid("telnyx_phone_number_id", "must be 1 to 100 printable characters"));
+        }
+        new.telnyx_phone_number_id = Some(id.to_owned());
+    }
+    new.department = tag("department", body.department)?;
+    new.location = tag("location", body.location)?;
+    let record = store.insert_number(&new).await?;
+    notify(&changes, company, Change::Numbers).await;
+    Ok(HttpResponse::Created().json(record))
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id"), ("number_id" = Uuid, Path, description = "Number id")),
+    responses(
+        (status = 200, description = "The number with live usage counters", body = NumberRecord),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such number", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/numbers/{number_id}")]
+pub async fn get_number(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<(Uuid, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number_id) = path.into_inner();
+    let company = company_scope(&caller, &store, id).await?;
+    let record = store.get_number(company, PhoneNumberId::from_uuid(number_id)).await.map_err(not_found("number"))?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id"), ("number_id" = Uuid, Path, description = "Number id")),
+    request_body = PatchNumber,
+    responses(
+        (status = 200, description = "Updated", body = NumberRecord),
+        (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such number", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/companies/{id}/numbers/{number_id}")]
+pub async fn patch_number(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    changes: web::Data<DynChanges>,
+    path: web::Path<(Uuid, Uuid)>,
+    body: web::Json<PatchNumber>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, number_id) = path.into_inner();
+    let company = company_scope(&caller, &store, id).await?;
+    let body = body.into_inner();
+    let patch = NumberPatch {
+        department: body.department.map(|d| tag("department", d)).transpose()?,
+        location: body.location.map(|l| tag("location", l)).transpose()?,
+        status: body.status,
+        ..Default::default()
+    };
+    let id = PhoneNumberId::from_uuid(number_id);
+    let record = store.update_number(company, id, &patch).await.map_err(not_found("number"))?;
+    notify(&changes, company, Change::Numbers).await;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// The number outbound messages and calls use when nothing more specific applies.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DefaultNumber {
+    #[schema(value_type = Option<String>, example = "+18314280176")]
+    pub phone_number: Option<PhoneNumber>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub phone_number_id: Option<PhoneNumberId>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDefaultNumber {
+    /// One of the company's active numbers, E.164.
+    pub phone_number: String,
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id")),
+    responses(
+        (status = 200, description = "The default outbound number (null when unset)", body = DefaultNumber),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/default-number")]
+pub async fn get_default_number(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let s = store.get_settings(company).await?;
+    Ok(HttpResponse::Ok()
+        .json(DefaultNumber { phone_number: s.default_outbound_number, phone_number_id: s.default_outbound_phone_number_id }))
+}
+
+#[utoipa::path(
+    tag = "numbers",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = SetDefaultNumber,
+    responses(
+        (status = 200, description = "Set", body = DefaultNumber),
+        (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an active number of the company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[put("/v1/companies/{id}/default-number")]
+pub async fn put_default_number(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    changes: web::Data<DynChanges>,
+    path: web::Path<Uuid>,
+    body: web::Json<SetDefaultNumber>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
+    let mut settings = store.get_settings(company).await?;
+    settings.default_outbound_number = Some(number.phone_number.clone());
+    settings.default_outbound_phone_number_id = Some(number.id);
+    store.put_settings(company, &settings).await?;
+    notify(&changes, company, Change::Rules).await;
+    Ok(HttpResponse::Ok().json(DefaultNumber { phone_number: Some(number.phone_number), phone_number_id: Some(number.id) }))
+}
+
+/// The company's active record of `number`, else a 422 naming `field`.
+pub(crate) async fn active_number(
+    store: &DynStore,
+    company: crate::domain::CompanyId,
+    field: &str,
+    number: &PhoneNumber,
+) -> Result<NumberRecord, ApiError> {
+    let filter = NumberFilter { status: Some(NumberStatus::Active), feature: None };
+    let numbers = store.list_numbers(company, filter).await?;
+    numbers.into_iter().find(|n| &n.phone_number == number).ok_or_else(|| ApiError::Unprocessable {
+        field: Some(field.to_owned()),
+        detail: format!("{number} is not an active number of this company"),
+    })
+}
