@@ -2,6 +2,7 @@ pub mod auth;
 pub mod company;
 pub mod config;
 pub mod demo;
+pub mod demo_routing;
 pub mod domain;
 pub mod metrics;
 pub mod outbox;

@@ -4,3 +4,5 @@ mod helpers;
 mod config_cli;
 mod health;
 mod storage;
+mod admin_crud;
+mod admin_support;
