@@ -6,3 +6,5 @@ mod health;
 mod storage;
 mod admin_crud;
 mod admin_support;
+mod admin_explain;
+mod admin_tenancy;
