@@ -8,3 +8,4 @@ mod admin_crud;
 mod admin_support;
 mod admin_explain;
 mod admin_tenancy;
+mod admin_openapi;
