@@ -9,3 +9,4 @@ mod admin_support;
 mod admin_explain;
 mod admin_tenancy;
 mod admin_openapi;
+mod admin_outbox;
