@@ -87,7 +87,8 @@ impl OutboxItem {
         to: &CallDestination,
         _decision: &RoutingDecision,
     ) -> OutboxItem {
-        let command = CallCommand { to: Some(to.as_str().to_owned()), command_id: command_id_for(event_id).to_string() };
+        let command =
+            CallCommand { to: Some(to.as_str().to_owned()), command_id: command_id_for(event_id).to_string() };
         Self::call_command(company, event_id, call_control_id, OutboxKind::CallTransfer, &command)
     }
 
@@ -155,8 +156,15 @@ mod tests {
             message_type: "SMS".into(),
         };
         let dest = MessageDestination::parse("https://crm.example.com/hooks/sales").unwrap();
-        let item =
-            OutboxItem::forward_message(CompanyId::new(), "ev-1", "message.received", Utc::now(), &msg, &decision(), &dest);
+        let item = OutboxItem::forward_message(
+            CompanyId::new(),
+            "ev-1",
+            "message.received",
+            Utc::now(),
+            &msg,
+            &decision(),
+            &dest,
+        );
         let v: serde_json::Value = serde_json::from_str(&item.payload).unwrap();
         for key in ["event_id", "event_type", "company_id", "occurred_at", "message", "decision"] {
             assert!(v.get(key).is_some(), "{key} missing in {v}");

@@ -1,6 +1,6 @@
 //! The outbox: side effects written in the ledger transaction and delivered at least once.
-pub mod item;
 pub mod forward;
+pub mod item;
 pub mod items;
 pub mod metrics;
 pub mod store;

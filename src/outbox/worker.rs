@@ -87,12 +87,10 @@ impl OutboxWorker {
     async fn attempt(&self, entry: OutboxEntry) {
         let item = &entry.item;
         let secret = match item.kind {
-            super::item::OutboxKind::ForwardMessage => {
-                match self.store.get_routing_defaults(item.company_id).await {
-                    Ok(d) => d.forward_secret,
-                    Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
-                }
-            }
+            super::item::OutboxKind::ForwardMessage => match self.store.get_routing_defaults(item.company_id).await {
+                Ok(d) => d.forward_secret,
+                Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
+            },
             _ => String::new(),
         };
         let attempts = entry.attempts + 1;

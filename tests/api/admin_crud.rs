@@ -105,14 +105,24 @@ async fn assignments_opt_outs_and_tokens(db: Db) {
     let base = format!("/v1/companies/{co}");
     admin.number(co, json!({"phone_number": "+18314280176"})).await;
     let (s, a) = admin
-        .call(Method::PUT, &format!("{base}/assignments/+14155550100"), t, Some(json!({"phone_number": "+18314280176"})))
+        .call(
+            Method::PUT,
+            &format!("{base}/assignments/+14155550100"),
+            t,
+            Some(json!({"phone_number": "+18314280176"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(a["source"], "admin");
     let (_, all) = admin.call(Method::GET, &format!("{base}/assignments"), t, None).await;
     assert_eq!(all.as_array().unwrap().len(), 1);
     let (s, e) = admin
-        .call(Method::PUT, &format!("{base}/assignments/+14155550100"), t, Some(json!({"phone_number": "+19995550000"})))
+        .call(
+            Method::PUT,
+            &format!("{base}/assignments/+14155550100"),
+            t,
+            Some(json!({"phone_number": "+19995550000"})),
+        )
         .await;
     assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("phone_number")));
     let (s, _) = admin.call(Method::DELETE, &format!("{base}/assignments/+14155550100"), t, None).await;

@@ -2,7 +2,6 @@
 //! and the San Francisco location's message destination.
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use switchboard::store::RulesStore;
 use switchboard::{demo, demo_routing};
 
 use crate::admin_support::spawn_admin;

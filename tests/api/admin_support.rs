@@ -21,7 +21,13 @@ pub async fn spawn_admin(db: Db) -> Admin {
 
 impl Admin {
     /// Sends a request with an optional bearer token and JSON body; returns status and JSON (Null if none).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut req = self.app.client.request(method, format!("{}{path}", self.app.address));
         if let Some(t) = token {
             req = req.bearer_auth(t);

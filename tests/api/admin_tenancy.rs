@@ -13,7 +13,9 @@ backend_tests!(company_tokens_reach_only_their_company, missing_or_bad_tokens_ar
 /// B's whole visible state, read by the operator.
 async fn snapshot(admin: &Admin, b: Uuid) -> Vec<Value> {
     let mut out = Vec::new();
-    for part in ["", "/numbers", "/default-number", "/departments", "/locations", "/routing", "/assignments", "/opt-outs"] {
+    for part in
+        ["", "/numbers", "/default-number", "/departments", "/locations", "/routing", "/assignments", "/opt-outs"]
+    {
         let (s, v) = admin.op(Method::GET, &format!("/v1/companies/{b}{part}"), None).await;
         assert_eq!(s, StatusCode::OK, "{part}: {v}");
         out.push(v);

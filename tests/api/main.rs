@@ -1,12 +1,13 @@
 //! Black-box tests: the real app on a random port, a real database per test (both backends).
+#[allow(dead_code)] // shared by modules; not every module uses every helper
 mod helpers;
 
+mod admin_crud;
+mod admin_explain;
+mod admin_openapi;
+mod admin_outbox;
+mod admin_support;
+mod admin_tenancy;
 mod config_cli;
 mod health;
 mod storage;
-mod admin_crud;
-mod admin_support;
-mod admin_explain;
-mod admin_tenancy;
-mod admin_openapi;
-mod admin_outbox;

@@ -68,4 +68,3 @@ pub async fn put_routing_defaults(
     notify(&changes, company, Change::Rules).await;
     Ok(HttpResponse::Ok().json(defaults))
 }
-

@@ -212,8 +212,10 @@ pub async fn get_default_number(
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let s = store.get_settings(company).await?;
-    Ok(HttpResponse::Ok()
-        .json(DefaultNumber { phone_number: s.default_outbound_number, phone_number_id: s.default_outbound_phone_number_id }))
+    Ok(HttpResponse::Ok().json(DefaultNumber {
+        phone_number: s.default_outbound_number,
+        phone_number_id: s.default_outbound_phone_number_id,
+    }))
 }
 
 #[utoipa::path(
@@ -243,7 +245,8 @@ pub async fn put_default_number(
     settings.default_outbound_phone_number_id = Some(number.id);
     store.put_settings(company, &settings).await?;
     notify(&changes, company, Change::Rules).await;
-    Ok(HttpResponse::Ok().json(DefaultNumber { phone_number: Some(number.phone_number), phone_number_id: Some(number.id) }))
+    Ok(HttpResponse::Ok()
+        .json(DefaultNumber { phone_number: Some(number.phone_number), phone_number_id: Some(number.id) }))
 }
 
 /// The company's active record of `number`, else a 422 naming `field`.
