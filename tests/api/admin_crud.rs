@@ -237,4 +237,13 @@ async fn routing_log_lists_and_finds_events(db: Db) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, e) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log?limit=0"), t, None).await;
     assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
+
+    // The outbox view of the same company.
+    let item = switchboard::outbox::item::OutboxItem::call_hangup(CompanyId::from_uuid(co), "ev-1", "cc-1");
+    admin.app.store.insert_outbox_items(&[item]).await.unwrap();
+    let (s, rows) = admin.call(Method::GET, &format!("/v1/companies/{co}/outbox"), t, None).await;
+    assert_eq!(s, StatusCode::OK, "{rows}");
+    assert_eq!(rows[0]["kind"], "call_hangup");
+    assert_eq!(rows[0]["status"], "pending");
+    assert_eq!(rows[0]["destination"], "cc-1");
 }

@@ -39,6 +39,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/companies/{id}/opt-outs/{customer}"),
     ("get", "/v1/companies/{id}/routing-log"),
     ("get", "/v1/companies/{id}/routing-log/{event_id}"),
+    ("get", "/v1/companies/{id}/outbox"),
     ("post", "/v1/companies/{id}/tokens"),
     ("get", "/v1/companies/{id}/tokens"),
     ("delete", "/v1/companies/{id}/tokens/{token_id}"),

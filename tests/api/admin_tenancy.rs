@@ -75,6 +75,7 @@ async fn company_tokens_reach_only_their_company(db: Db) {
         (Method::DELETE, format!("{base}/opt-outs/+14155550101"), None),
         (Method::GET, format!("{base}/routing-log"), None),
         (Method::GET, format!("{base}/routing-log/ev-1"), None),
+        (Method::GET, format!("{base}/outbox"), None),
         (Method::GET, format!("{base}/tokens"), None),
         (Method::POST, format!("{base}/tokens"), Some(json!({"name": "stolen"}))),
         (Method::DELETE, format!("{base}/tokens/{token_id}"), None),

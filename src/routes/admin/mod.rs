@@ -17,6 +17,7 @@ pub mod explain;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
+pub mod outbox;
 pub mod routing_log;
 pub mod rules;
 pub mod tokens;
@@ -52,6 +53,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(opt_outs::delete_opt_out)
         .service(routing_log::list_routing_log)
         .service(routing_log::get_routing_log)
+        .service(outbox::list_outbox)
         .service(tokens::create_token)
         .service(tokens::list_tokens)
         .service(tokens::revoke_token)

@@ -19,7 +19,7 @@ use super::*;
         assignments::list_assignments, assignments::get_assignment, assignments::put_assignment,
         assignments::delete_assignment,
         opt_outs::list_opt_outs, opt_outs::put_opt_out, opt_outs::delete_opt_out,
-        routing_log::list_routing_log, routing_log::get_routing_log,
+        routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
     ),
     components(schemas(crate::routes::problem::Problem)),

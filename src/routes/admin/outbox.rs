@@ -1,0 +1,74 @@
+//! The company's outbox: side effects (forwards, call commands) and how their delivery went.
+use actix_web::{get, web, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::company_scope;
+use super::routing_log::LogQuery;
+use crate::auth::Caller;
+use crate::outbox::store::OutboxEntry;
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::store::DynStore;
+
+/// One side effect and its delivery state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OutboxView {
+    pub id: Uuid,
+    pub event_id: String,
+    /// forward_message, call_transfer or call_hangup
+    pub kind: String,
+    /// The forward URL, or the call_control_id of a call command.
+    pub destination: String,
+    /// pending, delivered or failed
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+impl From<OutboxEntry> for OutboxView {
+    fn from(e: OutboxEntry) -> Self {
+        OutboxView {
+            id: e.item.id,
+            event_id: e.item.event_id,
+            kind: e.item.kind.as_str().to_owned(),
+            destination: e.item.destination,
+            status: e.status,
+            attempts: e.attempts,
+            next_attempt_at: e.next_attempt_at,
+            last_error: e.last_error,
+            created_at: e.created_at,
+            delivered_at: e.delivered_at,
+        }
+    }
+}
+
+#[utoipa::path(
+    tag = "routing-log",
+    params(("id" = Uuid, Path, description = "Company id"), LogQuery),
+    responses(
+        (status = 200, description = "Most recent side effects first", body = Vec<OutboxView>),
+        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/outbox")]
+pub async fn list_outbox(
+    caller: Caller,
+    store: web::Data<DynStore>,
+    path: web::Path<Uuid>,
+    query: web::Query<LogQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be from 1 to 1000"));
+    }
+    let rows = store.list_outbox(company, limit).await?;
+    Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
+}
