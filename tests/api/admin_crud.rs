@@ -205,6 +205,10 @@ async fn validation_errors_name_the_field(db: Db) {
         assert_eq!(e["field"], field, "{method} {path} {body}: {e}");
         assert!(e["detail"].as_str().is_some_and(|d| !d.is_empty()), "{e}");
     }
+    let (s, e) = admin.call(Method::GET, &format!("{base}/routing-log?limit=many"), t, None).await;
+    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("query")), "{e}");
+    let (s, e) = admin.call(Method::GET, "/v1/companies/not-a-uuid/numbers", t, None).await;
+    assert_eq!((s, e["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)), "{e}");
     let (_, e) = admin.call(Method::PUT, &format!("{base}/departments/Sales"), t, Some(json!({"bogus": 1}))).await;
     assert!(e["detail"].as_str().unwrap().contains("unknown field `bogus`"), "{e}");
     let (_, e) =

@@ -24,6 +24,16 @@ pub mod tokens;
 
 /// Registers every admin route and GET /openapi.json.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // A malformed id in the path names nothing that exists: 404, as problem+json like the rest.
+    let path_config = web::PathConfig::default().error_handler(|err, _| {
+        let api = ApiError::NotFound("resource");
+        actix_web::error::InternalError::from_response(err, actix_web::ResponseError::error_response(&api)).into()
+    });
+    let query_config = web::QueryConfig::default().error_handler(|err, _| {
+        let api = ApiError::invalid("query", &err);
+        actix_web::error::InternalError::from_response(err, actix_web::ResponseError::error_response(&api)).into()
+    });
+    cfg.app_data(path_config).app_data(query_config);
     cfg.service(companies::create_company)
         .service(companies::list_companies)
         .service(companies::get_company)
