@@ -3,6 +3,8 @@ pub mod company;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod ingress;
+pub mod ledger;
 pub mod metrics;
 pub mod outbox;
 pub mod routes;

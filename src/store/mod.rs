@@ -7,12 +7,16 @@ use async_trait::async_trait;
 use crate::config::{Backend, DatabaseSettings};
 
 pub mod companies;
+pub mod ledger;
 pub mod models;
 pub mod postgres;
+mod postgres_ledger;
 pub mod sqlite;
+mod sqlite_ledger;
 pub mod tokens;
 
 pub use companies::CompanyStore;
+pub use ledger::LedgerStore;
 pub use models::*;
 pub use tokens::{ApiToken, TokenStore};
 
@@ -66,8 +70,8 @@ pub trait Lifecycle: Send + Sync {
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + TokenStore + 'static {}
-impl<T: Lifecycle + CompanyStore + TokenStore + 'static> Store for T {}
+pub trait Store: Lifecycle + CompanyStore + TokenStore + LedgerStore + 'static {}
+impl<T: Lifecycle + CompanyStore + TokenStore + LedgerStore + 'static> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 

@@ -102,6 +102,7 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub store: DynStore,
+    pub changes: switchboard::company::changes::DynChanges,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -122,11 +123,13 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let store = app.store();
+    let changes = app.changes();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         store,
+        changes,
         client: reqwest::Client::builder().build().expect("client"),
         db,
     }

@@ -3,4 +3,7 @@ mod helpers;
 
 mod config_cli;
 mod health;
+mod outage;
 mod storage;
+mod telnyx_events;
+mod webhooks;

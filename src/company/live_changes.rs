@@ -1,0 +1,35 @@
+//! Applies company changes on this node: refreshes the owner index and the running actor.
+use async_trait::async_trait;
+
+use super::changes::{Change, CompanyChanges};
+use super::index::NumberIndex;
+use super::registry::Registry;
+use crate::domain::CompanyId;
+use crate::store::{DynStore, NumberFilter};
+
+pub struct LiveChanges {
+    pub store: DynStore,
+    pub index: std::sync::Arc<NumberIndex>,
+    pub registry: Registry,
+}
+
+impl LiveChanges {
+    pub async fn apply(&self, company: CompanyId, change: Change) {
+        if change == Change::Numbers {
+            match self.store.list_numbers(company, NumberFilter::default()).await {
+                Ok(numbers) => self.index.replace_company(company, &numbers),
+                Err(e) => tracing::warn!(%company, error = %e, "cannot refresh the number index"),
+            }
+        }
+        if let Err(e) = self.registry.reload(company).await {
+            tracing::warn!(%company, error = %e, "cannot reload the company actor");
+        }
+    }
+}
+
+#[async_trait]
+impl CompanyChanges for LiveChanges {
+    async fn changed(&self, company: CompanyId, change: Change) {
+        self.apply(company, change).await;
+    }
+}
