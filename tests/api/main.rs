@@ -2,6 +2,7 @@
 mod helpers;
 
 mod config_cli;
+mod crash;
 mod health;
 mod outage;
 mod storage;
