@@ -63,7 +63,12 @@ impl Application {
             IngestMode::PerEventUpdate => CommitMode::PerEvent,
             _ => CommitMode::Batched,
         };
-        let (ledger, ledger_task) = Ledger::start(store.clone(), &settings.ledger, mode, outbox_wake.clone());
+        // SQLite has one writer: more lanes would only wait for its lock.
+        let lanes = match settings.database.backend {
+            crate::config::Backend::Postgres => settings.ledger.commit_lanes,
+            crate::config::Backend::Sqlite => 1,
+        };
+        let (ledger, ledger_task) = Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
         let verification = Verification::from_settings(
             settings.webhooks.verify_signatures,
             settings.telnyx.public_key,

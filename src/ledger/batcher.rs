@@ -1,6 +1,10 @@
 //! Group commit: entries from every request are gathered and committed together when the batch is
 //! `flush_interval_ms` old or `batch_size` large, whichever comes first, with one commit in flight
-//! while the next batch fills. Each request is woken after its batch committed.
+//! per lane while the next batch fills. Each request is woken after its batch committed.
+//!
+//! Lanes: a company's entries always go to the same lane (hash of its id), so concurrent commits
+//! of different lanes touch different counter rows and cannot deadlock each other; several lanes
+//! overlap the database's commit latency (WAL flush) instead of queueing behind it.
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -37,7 +41,7 @@ pub enum CommitMode {
 /// Handle to the ledger; cheap to clone.
 #[derive(Clone)]
 pub struct Ledger {
-    tx: mpsc::UnboundedSender<Pending>,
+    lanes: Arc<[mpsc::UnboundedSender<Pending>]>,
     store: DynStore,
     mode: CommitMode,
 }
@@ -48,19 +52,30 @@ impl Ledger {
     pub fn start(
         store: DynStore,
         settings: &LedgerSettings,
+        lanes: usize,
         mode: CommitMode,
         wake: Arc<Notify>,
     ) -> (Ledger, JoinHandle<()>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let batcher = Batcher {
-            rx,
-            store: store.clone(),
-            flush_interval: Duration::from_millis(settings.flush_interval_ms),
-            batch_size: settings.batch_size,
-            wake,
-        };
-        let task = tokio::spawn(batcher.run());
-        (Ledger { tx, store, mode }, task)
+        let mut senders = Vec::new();
+        let mut tasks = Vec::new();
+        for _ in 0..lanes.max(1) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let batcher = Batcher {
+                rx,
+                store: store.clone(),
+                flush_interval: Duration::from_millis(settings.flush_interval_ms),
+                batch_size: settings.batch_size,
+                wake: wake.clone(),
+            };
+            senders.push(tx);
+            tasks.push(tokio::spawn(batcher.run()));
+        }
+        let task = tokio::spawn(async move {
+            for t in tasks {
+                let _ = t.await;
+            }
+        });
+        (Ledger { lanes: senders.into(), store, mode }, task)
     }
 
     /// Commits `entry`; returns once it is durable (or failed: then nothing of it was applied).
@@ -73,7 +88,9 @@ impl Ledger {
             return Ok(());
         }
         let (done, wait) = oneshot::channel();
-        self.tx.send(Pending { entry, done }).map_err(|_| LedgerError::Closed)?;
+        let lane =
+            entry.counts.first().map(|k| k.company_id.as_uuid().as_u128() as usize).unwrap_or(0) % self.lanes.len();
+        self.lanes[lane].send(Pending { entry, done }).map_err(|_| LedgerError::Closed)?;
         wait.await.unwrap_or(Err(LedgerError::Closed))
     }
 }
