@@ -83,9 +83,13 @@ impl Application {
             ledger,
             deadline: Duration::from_millis(settings.ledger.commit_deadline_ms),
         });
-        let changes: DynChanges = Arc::new(LiveChanges { store: store.clone(), index, registry });
+        let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
+        let changes: DynChanges = live.clone();
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
-        let background = vec![spawn_purge(store.clone(), &settings)];
+        let background = vec![
+            spawn_purge(store.clone(), &settings),
+            tokio::spawn(crate::company::live_changes::follow_other_nodes(live)),
+        ];
 
         let listener = TcpListener::bind(settings.http.bind)
             .with_context(|| format!("http.bind: cannot listen on {}", settings.http.bind))?;

@@ -31,5 +31,23 @@ impl LiveChanges {
 impl CompanyChanges for LiveChanges {
     async fn changed(&self, company: CompanyId, change: Change) {
         self.apply(company, change).await;
+        if let Err(e) = self.store.publish_change(company, change).await {
+            tracing::warn!(%company, error = %e, "cannot tell other nodes about a change");
+        }
+    }
+}
+
+/// Applies the changes other nodes publish (PostgreSQL LISTEN), until the stream ends.
+pub async fn follow_other_nodes(live: std::sync::Arc<LiveChanges>) {
+    let mut rx = match live.store.subscribe_changes().await {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for other nodes' changes");
+            return;
+        }
+    };
+    while let Some((company, change)) = rx.recv().await {
+        live.apply(company, change).await;
     }
 }

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::company::changes::Change;
 use crate::config::{Backend, DatabaseSettings};
+use crate::domain::CompanyId;
 
 pub mod companies;
 pub mod ledger;
@@ -67,6 +69,16 @@ pub trait Lifecycle: Send + Sync {
     /// The database answers and every migration this binary knows is applied.
     async fn readiness(&self) -> StoreResult<()>;
     async fn close(&self);
+    /// Tells the other nodes sharing this database that a company changed (PostgreSQL NOTIFY;
+    /// a no-op on SQLite, which serves one node).
+    async fn publish_change(&self, _company: CompanyId, _change: Change) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Changes published by any node (including this one), or `None` when the backend has no
+    /// other nodes.
+    async fn subscribe_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<(CompanyId, Change)>>> {
+        Ok(None)
+    }
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.

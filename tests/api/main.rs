@@ -4,6 +4,7 @@ mod helpers;
 mod config_cli;
 mod crash;
 mod health;
+mod nodes;
 mod outage;
 mod storage;
 mod telnyx_events;
