@@ -143,12 +143,13 @@ async fn start(mode: &str, url: &str, port: u16, key: &SigningKey) -> Daemon {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("switchboard binary");
+    let daemon = Daemon(child);
     for _ in 0..400 {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await {
             let _ = s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n").await;
             let mut buf = [0u8; 12];
             if s.read_exact(&mut buf).await.is_ok() && &buf[9..12] == b"200" {
-                return Daemon(child);
+                return daemon;
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

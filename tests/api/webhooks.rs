@@ -108,7 +108,9 @@ async fn bad_signatures_are_refused_and_change_nothing(db: Db) {
     let pos = tampered.iter().position(|b| *b == b'8').unwrap();
     tampered[pos] = b'9';
     let wrong_key = sign_with(&ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]), ts, &body);
-    let cases: Vec<(&str, Vec<u8>, Option<String>, Option<String>)> = vec![
+    // (name, body, signature, timestamp)
+    type Case<'a> = (&'a str, Vec<u8>, Option<String>, Option<String>);
+    let cases: Vec<Case> = vec![
         ("tampered body", tampered, Some(good.clone()), Some(ts.to_string())),
         ("wrong key", body.clone(), Some(wrong_key), Some(ts.to_string())),
         ("stale", body.clone(), Some(sign_with(&signing_key(), ts - 301, &body)), Some((ts - 301).to_string())),
