@@ -16,6 +16,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// For the change listener's own connection (outside the pool, so closing the pool never
+    /// waits for it).
+    url: String,
 }
 
 impl PgStore {
@@ -28,7 +31,7 @@ impl PgStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, url: settings.url.clone() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -72,7 +75,7 @@ impl Lifecycle for PgStore {
     }
 
     async fn subscribe_changes(&self) -> StoreResult<Option<mpsc::Receiver<(CompanyId, Change)>>> {
-        let mut listener = PgListener::connect_with(&self.pool).await?;
+        let mut listener = PgListener::connect(&self.url).await?;
         listener.listen(CHANGES_CHANNEL).await?;
         let (tx, rx) = mpsc::channel(1024);
         tokio::spawn(async move {
