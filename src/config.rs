@@ -154,6 +154,8 @@ pub enum IngestMode {
 pub struct LedgerSettings {
     pub flush_interval_ms: u64,
     pub batch_size: usize,
+    /// Commits in flight at once (PostgreSQL); a company's entries always use the same lane.
+    pub commit_lanes: usize,
     pub commit_deadline_ms: u64,
     pub dedupe_retention_hours: u64,
     pub purge_interval_secs: u64,

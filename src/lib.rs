@@ -4,6 +4,8 @@ pub mod config;
 pub mod demo;
 pub mod demo_routing;
 pub mod domain;
+pub mod ingress;
+pub mod ledger;
 pub mod metrics;
 pub mod outbox;
 pub mod routes;

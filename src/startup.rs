@@ -1,5 +1,7 @@
-//! Builds the application: storage, shared services, the HTTP server on its own listener.
+//! Builds the application: storage, the owner index, company actors, the ledger, the HTTP server
+//! on its own listener.
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
@@ -7,11 +9,19 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
 
 use crate::auth::OperatorToken;
-use crate::company::changes::{DynChanges, NoChanges};
-use crate::config::Settings;
-use crate::metrics::{self as m, SIGNATURE_CHECKS_DISABLED};
+use crate::company::changes::DynChanges;
+use crate::company::index::{load_index, NumberIndex};
+use crate::company::live_changes::LiveChanges;
+use crate::company::registry::Registry;
+use crate::config::{IngestMode, Settings};
+use crate::ingress::verify::Verification;
+use crate::ingress::Ingress;
+use crate::ledger::{CommitMode, Ledger};
+use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
 use crate::routes;
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
@@ -20,10 +30,23 @@ pub struct Application {
     port: u16,
     server: Server,
     store: DynStore,
+    changes: DynChanges,
+    ledger_task: JoinHandle<()>,
+    background: Vec<JoinHandle<()>>,
+}
+
+/// What the HTTP workers share.
+struct Shared {
+    store: DynStore,
+    metrics: PrometheusHandle,
+    ingress: web::Data<Ingress>,
+    changes: web::Data<DynChanges>,
+    telnyx: TelnyxApi,
 }
 
 impl Application {
-    /// Connects and migrates the database, then binds `settings.http.bind` (port 0 picks one).
+    /// Connects and migrates the database, loads the owner index, starts the ledger, then binds
+    /// `settings.http.bind` (port 0 picks one).
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let metrics = m::install();
         let store = store::connect(&settings.database)
@@ -31,12 +54,51 @@ impl Application {
             .with_context(|| format!("database.url: cannot open the {:?} database", settings.database.backend))?;
         store.migrate().await.context("database migrations")?;
         warn_about_settings(&settings);
+
+        let index = Arc::new(NumberIndex::new());
+        load_index(&index, store.as_ref()).await.context("loading the number index")?;
+        let registry = Registry::new(store.clone(), &settings.actors);
+        let outbox_wake = Arc::new(Notify::new());
+        let mode = match settings.webhooks.ingest_mode {
+            IngestMode::PerEventUpdate => CommitMode::PerEvent,
+            _ => CommitMode::Batched,
+        };
+        // SQLite has one writer: more lanes would only wait for its lock.
+        let lanes = match settings.database.backend {
+            crate::config::Backend::Postgres => settings.ledger.commit_lanes,
+            crate::config::Backend::Sqlite => 1,
+        };
+        let (ledger, ledger_task) = Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
+        let verification = Verification::from_settings(
+            settings.webhooks.verify_signatures,
+            settings.telnyx.public_key,
+            settings.webhooks.batch_verify,
+        )?;
+        let ingress = web::Data::new(Ingress {
+            verification,
+            tolerance_secs: settings.webhooks.timestamp_tolerance_secs,
+            mode: settings.webhooks.ingest_mode,
+            index: index.clone(),
+            registry: registry.clone(),
+            ledger,
+            deadline: Duration::from_millis(settings.ledger.commit_deadline_ms),
+        });
+        let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
+        let changes: DynChanges = live.clone();
+        let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
+        let background = vec![
+            spawn_purge(store.clone(), &settings),
+            tokio::spawn(crate::company::live_changes::follow_other_nodes(live)),
+        ];
+
         let listener = TcpListener::bind(settings.http.bind)
             .with_context(|| format!("http.bind: cannot listen on {}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let server = run(listener, &settings, store.clone(), metrics)?;
+        let shared =
+            Shared { store: store.clone(), metrics, ingress, changes: web::Data::new(changes.clone()), telnyx };
+        let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store })
+        Ok(Self { port, server, store, changes, ledger_task, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -47,10 +109,20 @@ impl Application {
         self.store.clone()
     }
 
-    /// Serves until SIGTERM/SIGINT (or the server handle stops it), then finishes in-flight
-    /// requests and flushes what is pending.
+    /// Where changes to a company's numbers or rules are announced.
+    pub fn changes(&self) -> DynChanges {
+        self.changes.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or the server handle stops it): stops accepting, finishes
+    /// in-flight requests, commits what the ledger still holds, then returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await?;
+        for task in &self.background {
+            task.abort();
+        }
+        // The workers dropped their ledger handles: the batcher commits what is left and ends.
+        let _ = self.ledger_task.await;
         self.store.close().await;
         tracing::info!("switchboard stopped");
         Ok(())
@@ -58,7 +130,7 @@ impl Application {
 }
 
 fn warn_about_settings(settings: &Settings) {
-    if settings.telnyx.public_key.is_none() {
+    if settings.telnyx.public_key.is_none() && settings.webhooks.verify_signatures {
         tracing::warn!(
             "telnyx.public_key is not set: webhooks will be answered 503 until it is configured \
              (SWITCHBOARD__TELNYX__PUBLIC_KEY)"
@@ -68,21 +140,36 @@ fn warn_about_settings(settings: &Settings) {
     if disabled {
         tracing::warn!("webhooks.verify_signatures = false: webhook signatures are NOT checked");
     }
+    if settings.webhooks.ingest_mode != IngestMode::Ledger {
+        tracing::warn!(mode = ?settings.webhooks.ingest_mode, "webhooks.ingest_mode is a benchmark mode");
+    }
     metrics::gauge!(SIGNATURE_CHECKS_DISABLED).set(if disabled { 1.0 } else { 0.0 });
 }
 
-fn run(
-    listener: TcpListener,
-    settings: &Settings,
-    store: DynStore,
-    metrics: PrometheusHandle,
-) -> anyhow::Result<Server> {
-    let store = web::Data::new(store);
-    let metrics = web::Data::new(metrics);
+/// Deletes dedupe keys older than the retention, periodically.
+fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
+    let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
+    let every = Duration::from_secs(settings.ledger.purge_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match store.purge_dedupe(chrono::Utc::now() - retention).await {
+                Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
+                Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
+            }
+        }
+    })
+}
+
+fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Result<Server> {
+    let store = web::Data::new(shared.store);
+    let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
-    let telnyx = web::Data::new(TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?);
-    let changes: web::Data<DynChanges> = web::Data::new(std::sync::Arc::new(NoChanges));
+    let telnyx = web::Data::new(shared.telnyx);
+    let (ingress, changes) = (shared.ingress, shared.changes);
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
+    let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(routes::request_metrics::track))
@@ -91,14 +178,18 @@ fn run(
             .app_data(operator.clone())
             .app_data(telnyx.clone())
             .app_data(changes.clone())
+            .app_data(ingress.clone())
             .app_data(json_config.clone())
+            .app_data(payload_config.clone())
             .configure(routes::admin::configure)
+            .service(routes::webhooks::telnyx)
             .service(routes::health::healthz)
             .service(routes::health::readyz)
             .service(routes::metrics::metrics)
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))
+    .backlog(2048)
     .listen(listener)?;
     if settings.http.workers > 0 {
         server = server.workers(settings.http.workers);

@@ -15,6 +15,23 @@ pub enum Change {
     Rules,
 }
 
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Numbers => "numbers",
+            Change::Rules => "rules",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "numbers" => Some(Change::Numbers),
+            "rules" => Some(Change::Rules),
+            _ => None,
+        }
+    }
+}
+
 #[async_trait]
 pub trait CompanyChanges: Send + Sync {
     /// Applies the change locally before returning, and tells other nodes.

@@ -1,2 +1,9 @@
-//! Companies at run time: the actor per company, its registry, and change notifications.
+//! Companies at run time: the actor per company, its registry, the owner index, change notifications.
+pub mod actor;
 pub mod changes;
+pub mod facts;
+pub mod index;
+pub mod live_changes;
+pub mod messages;
+pub mod registry;
+pub mod state;

@@ -6,3 +6,4 @@ pub mod json_error;
 pub mod metrics;
 pub mod problem;
 pub mod request_metrics;
+pub mod webhooks;

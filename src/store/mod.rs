@@ -4,18 +4,24 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::company::changes::Change;
 use crate::config::{Backend, DatabaseSettings};
+use crate::domain::CompanyId;
 use crate::outbox::store::OutboxStore;
 
 pub mod companies;
+pub mod ledger;
 pub mod models;
 pub mod postgres;
+mod postgres_ledger;
 pub mod rules;
 pub(crate) mod rules_sql;
 pub mod sqlite;
+mod sqlite_ledger;
 pub mod tokens;
 
 pub use companies::CompanyStore;
+pub use ledger::LedgerStore;
 pub use models::*;
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, TokenStore};
@@ -67,11 +73,21 @@ pub trait Lifecycle: Send + Sync {
     /// The database answers and every migration this binary knows is applied.
     async fn readiness(&self) -> StoreResult<()>;
     async fn close(&self);
+    /// Tells the other nodes sharing this database that a company changed (PostgreSQL NOTIFY;
+    /// a no-op on SQLite, which serves one node).
+    async fn publish_change(&self, _company: CompanyId, _change: Change) -> StoreResult<()> {
+        Ok(())
+    }
+    /// Changes published by any node (including this one), or `None` when the backend has no
+    /// other nodes.
+    async fn subscribe_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<(CompanyId, Change)>>> {
+        Ok(None)
+    }
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + TokenStore + RulesStore + OutboxStore + 'static {}
-impl<T: Lifecycle + CompanyStore + TokenStore + RulesStore + OutboxStore + 'static> Store for T {}
+pub trait Store: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + 'static {}
+impl<T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + 'static> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 

@@ -1,17 +1,24 @@
 //! PostgreSQL backend (production; several nodes can share one database).
 use async_trait::async_trait;
+use sqlx::postgres::PgListener;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;
+use tokio::sync::mpsc;
 
 use super::{check_migrations, companies::impl_company_store, Lifecycle, StoreError, StoreResult};
+use crate::company::changes::Change;
 use crate::config::{Backend, DatabaseSettings};
+use crate::domain::CompanyId;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// For the change listener's own connection (outside the pool, so closing the pool never
+    /// waits for it).
+    url: String,
 }
 
 impl PgStore {
@@ -24,7 +31,7 @@ impl PgStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, url: settings.url.clone() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -57,7 +64,45 @@ impl Lifecycle for PgStore {
     async fn close(&self) {
         self.pool.close().await;
     }
+
+    async fn publish_change(&self, company: CompanyId, change: Change) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANGES_CHANNEL)
+            .bind(format!("{company}:{}", change.as_str()))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn subscribe_changes(&self) -> StoreResult<Option<mpsc::Receiver<(CompanyId, Change)>>> {
+        let mut listener = PgListener::connect(&self.url).await?;
+        listener.listen(CHANGES_CHANNEL).await?;
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                // recv() reconnects by itself after a lost connection.
+                match listener.recv().await {
+                    Ok(n) => {
+                        let parsed =
+                            n.payload().split_once(':').and_then(|(c, k)| Some((c.parse().ok()?, Change::parse(k)?)));
+                        if let Some(change) = parsed {
+                            if tx.send(change).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change listener lost its connection; retrying");
+                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
 }
+
+const CHANGES_CHANNEL: &str = "switchboard_changes";
 
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);

@@ -1,6 +1,4 @@
 //! spawn_app: boots the real application on port 0 against a fresh database of either backend.
-use std::future::Future;
-
 use switchboard::config::Settings;
 use switchboard::startup::Application;
 use switchboard::store::DynStore;
@@ -68,6 +66,13 @@ async fn sqlx_connect(url: &str) -> sqlx::PgConnection {
     })
 }
 
+impl TestDb {
+    /// Another handle on an existing database (a second node); it does not drop the database.
+    pub fn borrowed(url: &str) -> TestDb {
+        TestDb { url: url.to_owned(), db: Db::Postgres, _dir: None, pg_name: None }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some(name) = self.pg_name.take() {
@@ -100,8 +105,8 @@ pub fn test_settings(url: &str) -> Settings {
 
 pub struct TestApp {
     pub address: String,
-    pub port: u16,
     pub store: DynStore,
+    pub changes: switchboard::company::changes::DynChanges,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -122,11 +127,12 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let store = app.store();
+    let changes = app.changes();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
-        port,
         store,
+        changes,
         client: reqwest::Client::builder().build().expect("client"),
         db,
     }
@@ -136,9 +142,4 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
     }
-}
-
-/// Awaits `f` and fails the test with `what` if it takes longer than 30 s (a hang, not a timing goal).
-pub async fn within<T>(what: &str, f: impl Future<Output = T>) -> T {
-    tokio::time::timeout(std::time::Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} hung"))
 }

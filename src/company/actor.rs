@@ -1,0 +1,66 @@
+//! CompanyActor: owns one company's state and handles its events in order, on one thread. Its work
+//! per event is bookkeeping (a decision, a ledger entry); I/O stays outside.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::{Actor, ActorContext, AsyncContext, Context, Handler};
+use dashmap::DashMap;
+
+use super::messages::{Ingest, Reload};
+use super::state::CompanyState;
+use crate::domain::CompanyId;
+use crate::metrics::ACTORS_ACTIVE;
+
+pub type Actors = Arc<DashMap<CompanyId, actix::Addr<CompanyActor>>>;
+
+pub struct CompanyActor {
+    state: CompanyState,
+    last_event: Instant,
+    idle_timeout: Duration,
+    mailbox_capacity: usize,
+    actors: Actors,
+}
+
+impl CompanyActor {
+    pub fn new(state: CompanyState, idle_timeout: Duration, mailbox_capacity: usize, actors: Actors) -> Self {
+        Self { state, last_event: Instant::now(), idle_timeout, mailbox_capacity, actors }
+    }
+}
+
+impl Actor for CompanyActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.mailbox_capacity);
+        metrics::gauge!(ACTORS_ACTIVE).increment(1.0);
+        let every = (self.idle_timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+        ctx.run_interval(every, |act, ctx| {
+            if act.last_event.elapsed() >= act.idle_timeout {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        metrics::gauge!(ACTORS_ACTIVE).decrement(1.0);
+        let me = ctx.address();
+        self.actors.remove_if(&self.state.company_id, |_, addr| *addr == me);
+    }
+}
+
+impl Handler<Ingest> for CompanyActor {
+    type Result = actix::MessageResult<Ingest>;
+
+    fn handle(&mut self, msg: Ingest, _: &mut Self::Context) -> Self::Result {
+        self.last_event = Instant::now();
+        actix::MessageResult(self.state.ingest(&msg.facts, &msg.targets))
+    }
+}
+
+impl Handler<Reload> for CompanyActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Reload, _: &mut Self::Context) {
+        self.state = msg.0;
+    }
+}

@@ -1,0 +1,53 @@
+//! Applies company changes on this node: refreshes the owner index and the running actor.
+use async_trait::async_trait;
+
+use super::changes::{Change, CompanyChanges};
+use super::index::NumberIndex;
+use super::registry::Registry;
+use crate::domain::CompanyId;
+use crate::store::{DynStore, NumberFilter};
+
+pub struct LiveChanges {
+    pub store: DynStore,
+    pub index: std::sync::Arc<NumberIndex>,
+    pub registry: Registry,
+}
+
+impl LiveChanges {
+    pub async fn apply(&self, company: CompanyId, change: Change) {
+        if change == Change::Numbers {
+            match self.store.list_numbers(company, NumberFilter::default()).await {
+                Ok(numbers) => self.index.replace_company(company, &numbers),
+                Err(e) => tracing::warn!(%company, error = %e, "cannot refresh the number index"),
+            }
+        }
+        if let Err(e) = self.registry.reload(company).await {
+            tracing::warn!(%company, error = %e, "cannot reload the company actor");
+        }
+    }
+}
+
+#[async_trait]
+impl CompanyChanges for LiveChanges {
+    async fn changed(&self, company: CompanyId, change: Change) {
+        self.apply(company, change).await;
+        if let Err(e) = self.store.publish_change(company, change).await {
+            tracing::warn!(%company, error = %e, "cannot tell other nodes about a change");
+        }
+    }
+}
+
+/// Applies the changes other nodes publish (PostgreSQL LISTEN), until the stream ends.
+pub async fn follow_other_nodes(live: std::sync::Arc<LiveChanges>) {
+    let mut rx = match live.store.subscribe_changes().await {
+        Ok(Some(rx)) => rx,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for other nodes' changes");
+            return;
+        }
+    };
+    while let Some((company, change)) = rx.recv().await {
+        live.apply(company, change).await;
+    }
+}

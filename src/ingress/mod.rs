@@ -1,0 +1,6 @@
+//! Webhook ingress: signature check, envelope to plan, dispatch to company actors, ledger commit.
+pub mod plan;
+pub mod service;
+pub mod verify;
+
+pub use service::{Ingress, Outcome};

@@ -1,0 +1,98 @@
+//! From a parsed envelope to what must happen: which companies' numbers it counts on, or a dead
+//! letter, or a plain acknowledgement. Pure, so every counting rule is unit-tested here.
+use std::sync::Arc;
+
+use crate::company::facts::{EventFacts, FactKind, Target};
+use crate::company::index::NumberIndex;
+use crate::domain::{CompanyId, PhoneNumber};
+use crate::ledger::Counter;
+use crate::telnyx::events::{CallDirection, Envelope, EventPayload};
+
+#[derive(Debug)]
+pub enum Plan {
+    /// Nothing to count or route (call.answered, call.hangup, message.finalized, other types).
+    Acknowledge,
+    /// A number order finished (provisioning picks it up).
+    NumberOrder,
+    /// Count (and route) at these companies' numbers.
+    Dispatch { facts: Arc<EventFacts>, companies: Vec<(CompanyId, Vec<Target>)> },
+    /// No number of the event is owned by any company.
+    DeadLetter { reason: &'static str },
+}
+
+pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
+    let (kind, from, to, text, media_count, call_control_id): (
+        FactKind,
+        &str,
+        Vec<&str>,
+        Option<&str>,
+        usize,
+        Option<&str>,
+    ) = match &env.payload {
+        EventPayload::MessageReceived(m) => (
+            FactKind::MessageReceived,
+            &m.from.phone_number,
+            m.to.iter().chain(&m.cc).map(|p| &*p.phone_number).collect(),
+            m.text.as_deref(),
+            m.media_count,
+            None,
+        ),
+        EventPayload::MessageSent(m) => (
+            FactKind::MessageSent,
+            &m.from.phone_number,
+            m.to.iter().map(|p| &*p.phone_number).collect(),
+            None,
+            0,
+            None,
+        ),
+        EventPayload::CallInitiated(c) => (
+            match c.direction {
+                CallDirection::Incoming => FactKind::CallIncoming,
+                CallDirection::Outgoing => FactKind::CallOutgoing,
+            },
+            &c.from,
+            vec![&*c.to],
+            None,
+            0,
+            Some(&*c.call_control_id),
+        ),
+        EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
+        _ => return Plan::Acknowledge,
+    };
+    // The company numbers this event counts on, and the counter for each.
+    let counted: Vec<(&str, Counter)> = match kind {
+        FactKind::MessageReceived => to.iter().map(|n| (*n, Counter::SmsReceived)).collect(),
+        FactKind::MessageSent => vec![(from, Counter::SmsSent)],
+        FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
+        FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
+    };
+    let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
+    for (raw, counter) in counted {
+        let Ok(number) = PhoneNumber::parse(raw) else { continue };
+        let Some(owner) = index.owner(number.as_str()) else { continue };
+        let target = Target { number, counter };
+        match companies.iter_mut().find(|(c, _)| *c == owner.company_id) {
+            Some((_, targets)) if !targets.contains(&target) => targets.push(target),
+            Some(_) => {}
+            None => companies.push((owner.company_id, vec![target])),
+        }
+    }
+    if companies.is_empty() {
+        return Plan::DeadLetter { reason: "unknown_number" };
+    }
+    let facts = EventFacts {
+        event_id: Arc::from(&*env.id),
+        event_type: env.payload.metric_label(),
+        kind,
+        occurred_at: env.occurred_at,
+        from: from.to_owned(),
+        to: to.iter().map(|s| (*s).to_owned()).collect(),
+        text: text.map(str::to_owned),
+        media_count,
+        call_control_id: call_control_id.map(str::to_owned),
+    };
+    Plan::Dispatch { facts: Arc::new(facts), companies }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! The hot path of one webhook, after the HTTP layer: verify, parse, plan, dispatch, commit.
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::plan::{plan, Plan};
+use super::verify::{Verification, VerifyError};
+use crate::company::index::NumberIndex;
+use crate::company::registry::Registry;
+use crate::config::IngestMode;
+use crate::domain::CompanyId;
+use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
+use crate::metrics::{ACTOR_OVERLOADS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
+use crate::telnyx::events::parse_envelope;
+use crate::telnyx::signature::SignedHeaders;
+
+pub struct Ingress {
+    pub verification: Verification,
+    pub tolerance_secs: i64,
+    pub mode: IngestMode,
+    pub index: Arc<NumberIndex>,
+    pub registry: Registry,
+    pub ledger: Ledger,
+    /// How long a webhook waits for its commit before answering 503.
+    pub deadline: Duration,
+}
+
+/// How a webhook is answered.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// 200; the label says what happened (counted, acknowledged, dead_letter).
+    Accepted { event_type: &'static str, outcome: &'static str },
+    /// 4xx with a reason; nothing stored.
+    Rejected { status: u16, reason: String, label: &'static str },
+    /// 503 with a reason; nothing acknowledged, Telnyx retries.
+    Unavailable { reason: String, label: &'static str },
+}
+
+impl Ingress {
+    pub async fn handle(&self, headers: SignedHeaders<'_>, body: Bytes, hint: Option<CompanyId>) -> Outcome {
+        match self.verification.check(headers, &body, self.tolerance_secs).await {
+            Ok(()) => {}
+            Err(VerifyError::NoKey) => {
+                return Outcome::Unavailable {
+                    reason: "telnyx.public_key is not configured; webhooks cannot be verified yet".into(),
+                    label: "no_key",
+                }
+            }
+            Err(VerifyError::Signature(e)) => {
+                metrics::counter!(SIGNATURE_FAILURES, "reason" => e.metric_label()).increment(1);
+                if matches!(e, crate::telnyx::signature::SignatureError::Overloaded) {
+                    return Outcome::Unavailable { reason: e.reason().into(), label: "overloaded" };
+                }
+                return Outcome::Rejected { status: 401, reason: e.reason().into(), label: "bad_signature" };
+            }
+        }
+        let env = match parse_envelope(&body) {
+            Ok(env) => env,
+            Err(e) => return Outcome::Rejected { status: 400, reason: e.to_string(), label: "bad_request" },
+        };
+        let event_type = env.payload.metric_label();
+        if self.mode == IngestMode::Stateless {
+            return Outcome::Accepted { event_type, outcome: "stateless" };
+        }
+        match plan(&env, &self.index) {
+            Plan::Acknowledge | Plan::NumberOrder => Outcome::Accepted { event_type, outcome: "acknowledged" },
+            Plan::DeadLetter { reason } => {
+                let mut entry = LedgerEntry::new(Arc::from(&*env.id));
+                entry.dead_letter = Some(DeadLetter {
+                    event_type: env.event_type.to_string(),
+                    reason,
+                    payload: String::from_utf8_lossy(&body).into_owned(),
+                });
+                match self.commit(entry).await {
+                    Ok(()) => {
+                        metrics::counter!(DEAD_LETTERS, "reason" => reason).increment(1);
+                        Outcome::Accepted { event_type, outcome: "dead_letter" }
+                    }
+                    Err(o) => o,
+                }
+            }
+            Plan::Dispatch { facts, companies } => {
+                if let Some(hint) = hint {
+                    if companies.iter().any(|(c, _)| *c != hint) {
+                        metrics::counter!(COMPANY_HINT_MISMATCHES).increment(1);
+                        tracing::debug!(%hint, event_id = %facts.event_id, "company hint differs from the number's owner");
+                    }
+                }
+                let work = async {
+                    let mut entry = LedgerEntry::new(facts.event_id.clone());
+                    for (company, targets) in companies {
+                        match self.registry.ingest(company, facts.clone(), targets).await {
+                            Ok(part) => entry.merge(part),
+                            Err(e) => {
+                                return Err(Outcome::Unavailable { reason: e.to_string(), label: "unavailable" });
+                            }
+                        }
+                    }
+                    self.ledger
+                        .commit(entry)
+                        .await
+                        .map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })
+                };
+                match tokio::time::timeout(self.deadline, work).await {
+                    Ok(Ok(())) => Outcome::Accepted { event_type, outcome: "counted" },
+                    Ok(Err(o)) => o,
+                    Err(_) => {
+                        metrics::counter!(ACTOR_OVERLOADS).increment(1);
+                        Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn commit(&self, entry: LedgerEntry) -> Result<(), Outcome> {
+        match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(Outcome::Unavailable { reason: e.to_string(), label: "unavailable" }),
+            Err(_) => Err(Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }),
+        }
+    }
+}

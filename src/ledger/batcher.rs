@@ -1,0 +1,173 @@
+//! Group commit: entries from every request are gathered and committed together when the batch is
+//! `flush_interval_ms` old or `batch_size` large, whichever comes first, with one commit in flight
+//! per lane while the next batch fills. Each request is woken after its batch committed.
+//!
+//! Lanes: a company's entries always go to the same lane (hash of its id), so concurrent commits
+//! of different lanes touch different counter rows and cannot deadlock each other; several lanes
+//! overlap the database's commit latency (WAL flush) instead of queueing behind it.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use super::entry::{CommitStats, LedgerEntry};
+use crate::config::LedgerSettings;
+use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
+use crate::store::DynStore;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the database could not commit: {0}")]
+    Unavailable(String),
+    #[error("the ledger is shutting down")]
+    Closed,
+}
+
+struct Pending {
+    entry: LedgerEntry,
+    done: oneshot::Sender<Result<(), LedgerError>>,
+}
+
+/// How entries reach the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitMode {
+    /// Group commit (the product).
+    Batched,
+    /// One transaction per event (the benchmark's baseline).
+    PerEvent,
+}
+
+/// Handle to the ledger; cheap to clone.
+#[derive(Clone)]
+pub struct Ledger {
+    lanes: Arc<[mpsc::UnboundedSender<Pending>]>,
+    store: DynStore,
+    mode: CommitMode,
+}
+
+impl Ledger {
+    /// Starts the batching task on the current runtime. It ends once every handle is dropped and
+    /// what was pending is committed.
+    pub fn start(
+        store: DynStore,
+        settings: &LedgerSettings,
+        lanes: usize,
+        mode: CommitMode,
+        wake: Arc<Notify>,
+    ) -> (Ledger, JoinHandle<()>) {
+        let mut senders = Vec::new();
+        let mut tasks = Vec::new();
+        for _ in 0..lanes.max(1) {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let batcher = Batcher {
+                rx,
+                store: store.clone(),
+                flush_interval: Duration::from_millis(settings.flush_interval_ms),
+                batch_size: settings.batch_size,
+                wake: wake.clone(),
+            };
+            senders.push(tx);
+            tasks.push(tokio::spawn(batcher.run()));
+        }
+        let task = tokio::spawn(async move {
+            for t in tasks {
+                let _ = t.await;
+            }
+        });
+        (Ledger { lanes: senders.into(), store, mode }, task)
+    }
+
+    /// Commits `entry`; returns once it is durable (or failed: then nothing of it was applied).
+    pub async fn commit(&self, entry: LedgerEntry) -> Result<(), LedgerError> {
+        if self.mode == CommitMode::PerEvent {
+            let stats =
+                self.store.commit_batch(&[&entry]).await.map_err(|e| LedgerError::Unavailable(e.to_string()))?;
+            metrics::counter!(DUPLICATES).increment(stats.duplicates);
+            metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
+            return Ok(());
+        }
+        let (done, wait) = oneshot::channel();
+        let lane =
+            entry.counts.first().map(|k| k.company_id.as_uuid().as_u128() as usize).unwrap_or(0) % self.lanes.len();
+        self.lanes[lane].send(Pending { entry, done }).map_err(|_| LedgerError::Closed)?;
+        wait.await.unwrap_or(Err(LedgerError::Closed))
+    }
+}
+
+struct Batcher {
+    rx: mpsc::UnboundedReceiver<Pending>,
+    store: DynStore,
+    flush_interval: Duration,
+    batch_size: usize,
+    wake: Arc<Notify>,
+}
+
+impl Batcher {
+    async fn run(mut self) {
+        let mut in_flight: Option<JoinHandle<()>> = None;
+        while let Some(first) = self.rx.recv().await {
+            let mut batch = Vec::with_capacity(self.batch_size.min(4096));
+            batch.push(first);
+            let deadline = tokio::time::Instant::now() + self.flush_interval;
+            while batch.len() < self.batch_size {
+                tokio::select! {
+                    biased;
+                    next = self.rx.recv() => match next {
+                        Some(p) => batch.push(p),
+                        None => break,
+                    },
+                    _ = tokio::time::sleep_until(deadline) => break,
+                }
+            }
+            // One commit in flight: wait for it, then take whatever arrived meanwhile too.
+            if let Some(previous) = in_flight.take() {
+                let _ = previous.await;
+            }
+            while batch.len() < self.batch_size {
+                match self.rx.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            // Requests that already gave up (deadline passed, answered 503) are left out: their
+            // redelivery will count them.
+            batch.retain(|p| !p.done.is_closed());
+            if batch.is_empty() {
+                continue;
+            }
+            metrics::gauge!(LEDGER_PENDING).set(self.rx.len() as f64);
+            in_flight = Some(tokio::spawn(commit(self.store.clone(), batch, self.wake.clone())));
+        }
+        if let Some(previous) = in_flight {
+            let _ = previous.await;
+        }
+    }
+}
+
+async fn commit(store: DynStore, batch: Vec<Pending>, wake: Arc<Notify>) {
+    let started = Instant::now();
+    let entries: Vec<&LedgerEntry> = batch.iter().map(|p| &p.entry).collect();
+    let has_effects = entries.iter().any(|e| !e.outbox.is_empty());
+    let result = store.commit_batch(&entries).await;
+    metrics::histogram!(LEDGER_COMMIT_DURATION).record(started.elapsed().as_secs_f64());
+    metrics::histogram!(LEDGER_BATCH_SIZE).record(batch.len() as f64);
+    let answer = match result {
+        Ok(CommitStats { duplicates, .. }) => {
+            metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
+            metrics::counter!(DUPLICATES).increment(duplicates);
+            if has_effects {
+                wake.notify_one();
+            }
+            Ok(())
+        }
+        Err(e) => {
+            metrics::counter!(LEDGER_COMMITS, "outcome" => "error").increment(1);
+            tracing::warn!(error = %e, entries = batch.len(), "ledger commit failed; the webhooks get 503 and Telnyx retries");
+            Err(LedgerError::Unavailable(e.to_string()))
+        }
+    };
+    for p in batch {
+        let _ = p.done.send(answer.clone());
+    }
+}

@@ -1,0 +1,9 @@
+//! The ledger: group commit of what events change (counter deltas keyed for dedupe, dead letters,
+//! side effects for the outbox, routing log lines). A webhook is answered only after its entry is
+//! committed, so an acknowledged event is never lost and, thanks to the unique (event, number)
+//! keys, never counted twice.
+pub mod batcher;
+pub mod entry;
+
+pub use batcher::{CommitMode, Ledger, LedgerError};
+pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, RoutingLogEntry};

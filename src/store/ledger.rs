@@ -1,0 +1,31 @@
+//! The ledger's storage: one transaction per batch.
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+use crate::ledger::entry::{CommitStats, LedgerEntry};
+
+#[async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// In one transaction: insert the dedupe keys, add +1 for each key that was new, store dead
+    /// letters, outbox items and routing log lines (each idempotent on its own key); commit.
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
+    /// Deletes dedupe keys received before `before`; returns how many.
+    async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Dead letters stored, newest first (operators, tests).
+    async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>>;
+}
+
+/// Distinct count keys of a batch (the same event can arrive twice in one batch).
+pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(&'a str, &'a crate::ledger::CountKey)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for e in entries {
+        for k in &e.counts {
+            if seen.insert((&*e.event_id, k.company_id, &k.phone_number)) {
+                out.push((&*e.event_id, k));
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,111 @@
+//! The ledger on SQLite: one transaction per batch, prepared statements per row (SQLite is
+//! in-process, so a row costs microseconds, and the fsync is paid once per batch).
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::ledger::{distinct_keys, LedgerStore};
+use super::sqlite::SqliteStore;
+use super::StoreResult;
+use crate::ledger::entry::{CommitStats, Counter, LedgerEntry};
+
+fn update_sql(counter: Counter) -> &'static str {
+    match counter {
+        Counter::IncomingCalls => {
+            "UPDATE phone_numbers SET incoming_calls_count = incoming_calls_count + 1 WHERE id = $1"
+        }
+        Counter::OutgoingCalls => {
+            "UPDATE phone_numbers SET outgoing_calls_count = outgoing_calls_count + 1 WHERE id = $1"
+        }
+        Counter::SmsSent => "UPDATE phone_numbers SET sms_sent_count = sms_sent_count + 1 WHERE id = $1",
+        Counter::SmsReceived => "UPDATE phone_numbers SET sms_received_count = sms_received_count + 1 WHERE id = $1",
+    }
+}
+
+#[async_trait]
+impl LedgerStore for SqliteStore {
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let mut stats = CommitStats::default();
+        for (event, k) in distinct_keys(entries) {
+            let new = sqlx::query(
+                "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(k.company_id.as_uuid())
+            .bind(event)
+            .bind(k.phone_number.as_str())
+            .bind(k.counter.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if new == 1 {
+                sqlx::query(update_sql(k.counter)).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
+                stats.counted += 1;
+            } else {
+                stats.duplicates += 1;
+            }
+        }
+        for e in entries {
+            if let Some(d) = &e.dead_letter {
+                sqlx::query(
+                    "INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(&*e.event_id)
+                .bind(&d.event_type)
+                .bind(d.reason)
+                .bind(&d.payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for i in &e.outbox {
+                sqlx::query(
+                    "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, \
+                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(i.id)
+                .bind(i.company_id.as_uuid())
+                .bind(&i.event_id)
+                .bind(i.kind.as_str())
+                .bind(&i.destination)
+                .bind(&i.payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for l in &e.routing_log {
+                sqlx::query(
+                    "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                )
+                .bind(l.company_id.as_uuid())
+                .bind(&*e.event_id)
+                .bind(&l.event_type)
+                .bind(l.phone_number.as_str())
+                .bind(&l.decision)
+                .bind(&l.outcome)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(stats)
+    }
+
+    async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM webhook_events WHERE received_at < $1").bind(before).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as("SELECT event_id, event_type, reason FROM dead_letters ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+}

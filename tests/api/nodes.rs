@@ -1,0 +1,67 @@
+//! Several nodes on one PostgreSQL database.
+use futures::future::join_all;
+use switchboard::company::changes::Change;
+use switchboard::domain::PhoneNumber;
+use switchboard::store::NewNumber;
+
+use crate::helpers::{start, test_settings, Db, TestApp, TestDb};
+use crate::telnyx_events::*;
+use crate::webhooks::{post_signed, seed, usage, ACME_SALES, ACME_SUPPORT, CUSTOMER};
+
+async fn two_nodes() -> (TestApp, TestApp) {
+    let db = TestDb::new(Db::Postgres).await;
+    let key: [u8; 32] = signing_key().verifying_key().to_bytes();
+    let mut settings = test_settings(&db.url);
+    settings.telnyx.public_key = Some(key);
+    let url = db.url.clone();
+    let a = start(settings.clone(), db).await;
+    let b = start(settings, TestDb::borrowed(&url)).await;
+    (a, b)
+}
+
+#[actix_web::test]
+async fn events_spread_over_two_nodes_with_duplicates_count_exactly_once() {
+    let (a, b) = two_nodes().await;
+    let (acme, _) = seed(&a).await;
+    let bodies: Vec<Vec<u8>> = (0..200)
+        .map(|i| {
+            let to = if i % 2 == 0 { ACME_SALES } else { ACME_SUPPORT };
+            message_received(&format!("two-{i}"), CUSTOMER, &[to], &[], "hi")
+        })
+        .collect();
+    // Every event to one node, and every third one to both at once.
+    let sends = bodies.iter().enumerate().flat_map(|(i, body)| {
+        let first = if i % 2 == 0 { &a } else { &b };
+        let mut v = vec![post_signed(first, body)];
+        if i % 3 == 0 {
+            v.push(post_signed(if i % 2 == 0 { &b } else { &a }, body));
+        }
+        v
+    });
+    let answers = join_all(sends).await;
+    assert!(answers.iter().all(|r| r.status() == 200));
+    let total =
+        usage(&a, acme, ACME_SALES).await.sms_received_count + usage(&a, acme, ACME_SUPPORT).await.sms_received_count;
+    assert_eq!(total, 200);
+}
+
+#[actix_web::test]
+async fn a_number_added_through_node_a_is_known_to_node_b() {
+    let (a, b) = two_nodes().await;
+    let (acme, _) = seed(&a).await;
+    let new = "+14155559999";
+    a.store.insert_number(&NewNumber::new(acme, PhoneNumber::parse(new).unwrap())).await.unwrap();
+    a.changes.changed(acme, Change::Numbers).await;
+    // Node B learns it through LISTEN/NOTIFY; poll (bounded) until an event there counts.
+    let mut counted = false;
+    for i in 0..200 {
+        let body = call_initiated(&format!("nb-{i}"), CUSTOMER, new, "incoming");
+        assert_eq!(post_signed(&b, &body).await.status(), 200);
+        if usage(&b, acme, new).await.incoming_calls_count > 0 {
+            counted = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(counted, "node B never routed the number added through node A");
+}

@@ -1,0 +1,80 @@
+//! Building and signing Telnyx-shaped webhooks the way Telnyx does (Ed25519 over "timestamp|body").
+use base64::Engine;
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{json, Value};
+
+pub fn signing_key() -> SigningKey {
+    SigningKey::from_bytes(&[7u8; 32])
+}
+
+/// The public key as the Telnyx portal shows it.
+pub fn public_key_b64() -> String {
+    base64::engine::general_purpose::STANDARD.encode(signing_key().verifying_key().to_bytes())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+pub fn sign_with(key: &SigningKey, ts: i64, body: &[u8]) -> String {
+    let mut msg = format!("{ts}|").into_bytes();
+    msg.extend_from_slice(body);
+    base64::engine::general_purpose::STANDARD.encode(key.sign(&msg).to_bytes())
+}
+
+fn envelope(id: &str, event_type: &str, payload: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "data": {"event_type": event_type, "id": id, "occurred_at": "2026-11-25T10:00:00.000+00:00",
+                 "payload": payload, "record_type": "event"},
+        "meta": {"attempt": 1, "delivered_to": "https://example.com/webhooks/telnyx"}
+    }))
+    .unwrap()
+}
+
+pub fn message_received(id: &str, from: &str, to: &[&str], cc: &[&str], text: &str) -> Vec<u8> {
+    let party = |n: &&str| json!({"phone_number": n, "status": "webhook_delivered", "carrier": "T-Mobile USA", "line_type": "Wireless"});
+    envelope(
+        id,
+        "message.received",
+        json!({
+            "id": "msg-1", "record_type": "message", "direction": "inbound", "type": "SMS",
+            "from": {"phone_number": from, "carrier": "T-Mobile USA", "line_type": "Wireless"},
+            "to": to.iter().map(party).collect::<Vec<_>>(), "cc": cc.iter().map(party).collect::<Vec<_>>(),
+            "text": text, "media": [], "messaging_profile_id": "mp-1"
+        }),
+    )
+}
+
+pub fn message_sent(id: &str, from: &str, to: &str) -> Vec<u8> {
+    envelope(
+        id,
+        "message.sent",
+        json!({
+            "id": "msg-2", "record_type": "message", "direction": "outbound", "type": "SMS",
+            "from": {"phone_number": from, "carrier": "Telnyx", "line_type": "Wireline"},
+            "to": [{"phone_number": to, "status": "sent", "carrier": "T-Mobile USA", "line_type": "Wireless"}],
+            "text": "hello", "cost": {"amount": "0.0040", "currency": "USD"}
+        }),
+    )
+}
+
+pub fn call_initiated(id: &str, from: &str, to: &str, direction: &str) -> Vec<u8> {
+    call_event(id, "call.initiated", from, to, direction)
+}
+
+/// A call control event; `direction` is only sent on call.initiated, as Telnyx does.
+pub fn call_event(id: &str, event_type: &str, from: &str, to: &str, direction: &str) -> Vec<u8> {
+    let mut payload = json!({
+        "call_control_id": format!("v3:{id}"), "call_leg_id": "leg-1", "call_session_id": "sess-1",
+        "connection_id": "1234", "from": from, "to": to, "direction": direction, "state": "parked",
+        "start_time": "2026-11-25T10:00:00.000000Z"
+    });
+    if event_type != "call.initiated" {
+        payload.as_object_mut().unwrap().remove("direction");
+    }
+    envelope(id, event_type, payload)
+}
+
+pub fn event_of_type(id: &str, event_type: &str) -> Vec<u8> {
+    envelope(id, event_type, json!({"anything": [1, 2, 3]}))
+}
