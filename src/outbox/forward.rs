@@ -8,7 +8,6 @@ use sha2::Sha256;
 
 use super::item::{OutboxItem, OutboxKind};
 use super::items::CallCommand;
-use crate::domain::PhoneNumber;
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, HangupRequest, TelnyxError, TransferRequest};
 
@@ -107,11 +106,7 @@ impl Deliverer {
                 let Some(to) = command.to.as_deref() else {
                     return Attempt::Permanent("transfer without `to`".into());
                 };
-                // The client's TransferRequest takes an E.164 number; SIP targets need it widened.
-                let Ok(to) = PhoneNumber::parse(to) else {
-                    return Attempt::Permanent(format!("transfer to {to:?}: the Telnyx client accepts E.164 only"));
-                };
-                let req = TransferRequest { to, command_id, client_state: None };
+                let req = TransferRequest { to: to.to_owned(), command_id, client_state: None };
                 client.transfer(&item.destination, &req).await
             }
             _ => client.hangup(&item.destination, &HangupRequest { command_id, client_state: None }).await,

@@ -114,7 +114,9 @@ pub struct Call {
 /// Body of POST /calls/{id}/actions/transfer (spec schema `TransferCallRequest`; required: to).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TransferRequest {
-    pub to: PhoneNumber,
+    /// An E.164 number or a `sip:` URI (both accepted by Telnyx; validated as a routing
+    /// `CallDestination` before it gets here).
+    pub to: String,
     pub command_id: CommandId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_state: Option<ClientState>,
