@@ -5,6 +5,7 @@ pub mod demo;
 pub mod domain;
 pub mod metrics;
 pub mod outbox;
+pub mod provisioning;
 pub mod routes;
 pub mod routing;
 pub mod startup;

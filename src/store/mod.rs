@@ -6,13 +6,17 @@ use async_trait::async_trait;
 
 use crate::config::{Backend, DatabaseSettings};
 
+pub mod assignments;
 pub mod companies;
+pub mod jobs;
 pub mod models;
 pub mod postgres;
 pub mod sqlite;
 pub mod tokens;
 
+pub use assignments::{AssignmentStore, CustomerRouting};
 pub use companies::CompanyStore;
+pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
 pub use tokens::{ApiToken, TokenStore};
 
@@ -66,8 +70,8 @@ pub trait Lifecycle: Send + Sync {
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + TokenStore + 'static {}
-impl<T: Lifecycle + CompanyStore + TokenStore + 'static> Store for T {}
+pub trait Store: Lifecycle + CompanyStore + TokenStore + JobStore + AssignmentStore + 'static {}
+impl<T: Lifecycle + CompanyStore + TokenStore + JobStore + AssignmentStore + 'static> Store for T {}
 
 pub type DynStore = Arc<dyn Store>;
 

@@ -61,3 +61,5 @@ impl Lifecycle for PgStore {
 
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
+crate::store::jobs::impl_job_store!(PgStore);
+crate::store::assignments::impl_assignment_store!(PgStore);

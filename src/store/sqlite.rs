@@ -72,3 +72,5 @@ impl Lifecycle for SqliteStore {
 
 impl_company_store!(SqliteStore);
 crate::store::tokens::impl_token_store!(SqliteStore);
+crate::store::jobs::impl_job_store!(SqliteStore);
+crate::store::assignments::impl_assignment_store!(SqliteStore);
