@@ -82,6 +82,14 @@ fn run(
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let telnyx = web::Data::new(TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?);
     let changes: web::Data<DynChanges> = web::Data::new(std::sync::Arc::new(NoChanges));
+    let jobs = crate::provisioning::JobRunner::new(
+        store.get_ref().clone(),
+        telnyx.get_ref().clone(),
+        changes.get_ref().clone(),
+        crate::provisioning::ProvisioningConfig::from_settings(settings),
+    );
+    crate::provisioning::resume_jobs(&jobs);
+    let jobs = web::Data::new(jobs);
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -91,8 +99,10 @@ fn run(
             .app_data(operator.clone())
             .app_data(telnyx.clone())
             .app_data(changes.clone())
+            .app_data(jobs.clone())
             .app_data(json_config.clone())
             .configure(routes::admin::configure)
+            .configure(routes::outbound::configure)
             .service(routes::health::healthz)
             .service(routes::health::readyz)
             .service(routes::metrics::metrics)

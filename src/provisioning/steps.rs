@@ -65,8 +65,11 @@ async fn create(runner: &JobRunner, job: &mut Job, step: Step) -> StepResult {
         };
         job.progress.messaging_profile_id = Some(client.create_messaging_profile(&profile).await?);
     } else {
-        let app =
-            NewCallControlApplication { application_name: name, webhook_event_url: url, webhook_event_failover_url: None };
+        let app = NewCallControlApplication {
+            application_name: name,
+            webhook_event_url: url,
+            webhook_event_failover_url: None,
+        };
         job.progress.call_control_application_id = Some(client.create_call_control_application(&app).await?);
     }
     job.progress.create_sent = None;
