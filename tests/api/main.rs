@@ -3,4 +3,6 @@ mod helpers;
 
 mod config_cli;
 mod health;
+mod outbound;
+mod provisioning;
 mod storage;
