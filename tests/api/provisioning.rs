@@ -44,7 +44,13 @@ pub async fn app_with_telnyx(db: Db, telnyx: &MockServer) -> TestApp {
 }
 
 pub async fn post(app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    app.client.post(format!("{}{path}", app.address)).bearer_auth(OPERATOR).json(&body).send().await.expect("post")
+    app.client
+        .post(format!("http://127.0.0.1:{}{path}", app.port))
+        .bearer_auth(OPERATOR)
+        .json(&body)
+        .send()
+        .await
+        .expect("post")
 }
 
 async fn company(app: &TestApp) -> CompanyId {
@@ -302,9 +308,11 @@ async fn crash_after_order_sent_resumes_and_reconciles(db: Db) {
         .expect(1)
         .mount(&telnyx)
         .await;
-    let mut settings = crate::helpers::test_settings("sqlite::memory:");
-    tweak(&mut settings, &telnyx);
     let app = app_with_telnyx(db, &telnyx).await;
+    assert_eq!(app.db.db, db);
+    // The same settings as the app's: a second runner on the same database, as after a restart.
+    let mut settings = crate::helpers::test_settings(&app.db.url);
+    tweak(&mut settings, &telnyx);
     let co = provisioned_company(&app).await;
     let runner = || {
         JobRunner::new(
