@@ -24,6 +24,8 @@ pub(super) struct Inner {
     pub telnyx: TelnyxApi,
     pub changes: DynChanges,
     pub config: ProvisioningConfig,
+    /// Jobs created after this are started by whoever created them, not by [`resume_jobs`].
+    created_at: chrono::DateTime<chrono::Utc>,
     running: Mutex<HashMap<Uuid, AbortHandle>>,
     orders: Mutex<HashMap<String, Arc<Notify>>>,
 }
@@ -40,6 +42,7 @@ impl JobRunner {
                 telnyx,
                 changes,
                 config,
+                created_at: chrono::Utc::now(),
                 running: Mutex::new(HashMap::new()),
                 orders: Mutex::new(HashMap::new()),
             }),
@@ -104,13 +107,14 @@ impl JobRunner {
 }
 
 /// Resumes every job left `running` (after a crash or a restart) on its own task. Call once at
-/// start-up; returns at once (the returned handle finishes when all were started).
+/// start-up; returns at once (the returned handle finishes when all were started). Jobs created
+/// after the runner are left to whoever created them.
 pub fn resume_jobs(runner: &JobRunner) -> JoinHandle<()> {
     let runner = runner.clone();
     tokio::spawn(async move {
         match runner.inner.store.unfinished_jobs().await {
             Ok(records) => {
-                for record in records {
+                for record in records.into_iter().filter(|r| r.created_at < runner.inner.created_at) {
                     match Job::try_from(record) {
                         Ok(job) => {
                             tracing::info!(job_id = %job.id, company_id = %job.company_id, step = job.step.as_str(), "resuming provisioning job");
