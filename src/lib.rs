@@ -8,6 +8,7 @@ pub mod ingress;
 pub mod ledger;
 pub mod metrics;
 pub mod outbox;
+pub mod provisioning;
 pub mod routes;
 pub mod routing;
 pub mod startup;

@@ -168,6 +168,14 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, changes) = (shared.ingress, shared.changes);
+    let jobs = crate::provisioning::JobRunner::new(
+        store.get_ref().clone(),
+        telnyx.get_ref().clone(),
+        changes.get_ref().clone(),
+        crate::provisioning::ProvisioningConfig::from_settings(settings),
+    );
+    crate::provisioning::resume_jobs(&jobs);
+    let jobs = web::Data::new(jobs);
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
@@ -179,10 +187,12 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(telnyx.clone())
             .app_data(changes.clone())
             .app_data(ingress.clone())
+            .app_data(jobs.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
             .configure(routes::admin::configure)
             .service(routes::webhooks::telnyx)
+            .configure(routes::outbound::configure)
             .service(routes::health::healthz)
             .service(routes::health::readyz)
             .service(routes::metrics::metrics)

@@ -4,6 +4,7 @@ pub mod api_error;
 pub mod health;
 pub mod json_error;
 pub mod metrics;
+pub mod outbound;
 pub mod problem;
 pub mod request_metrics;
 pub mod webhooks;

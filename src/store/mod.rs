@@ -9,7 +9,9 @@ use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
 use crate::outbox::store::OutboxStore;
 
+pub mod assignments;
 pub mod companies;
+pub mod jobs;
 pub mod ledger;
 pub mod models;
 pub mod postgres;
@@ -20,7 +22,9 @@ pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
 
+pub use assignments::{AssignmentStore, CustomerRouting};
 pub use companies::CompanyStore;
+pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use ledger::LedgerStore;
 pub use models::*;
 pub use rules::RulesStore;
@@ -86,8 +90,22 @@ pub trait Lifecycle: Send + Sync {
 }
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
-pub trait Store: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + 'static {}
-impl<T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + 'static> Store for T {}
+pub trait Store:
+    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + AssignmentStore + 'static
+{
+}
+impl<T> Store for T where
+    T: Lifecycle
+        + CompanyStore
+        + TokenStore
+        + LedgerStore
+        + RulesStore
+        + OutboxStore
+        + JobStore
+        + AssignmentStore
+        + 'static
+{
+}
 
 pub type DynStore = Arc<dyn Store>;
 

@@ -105,6 +105,7 @@ pub fn test_settings(url: &str) -> Settings {
 
 pub struct TestApp {
     pub address: String,
+    pub port: u16,
     pub store: DynStore,
     pub changes: switchboard::company::changes::DynChanges,
     pub client: reqwest::Client,
@@ -131,6 +132,7 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
+        port,
         store,
         changes,
         client: reqwest::Client::builder().build().expect("client"),
@@ -142,4 +144,9 @@ impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{path}", self.address)).send().await.expect("request")
     }
+}
+
+/// Awaits `f` and fails the test with `what` if it takes longer than 30 s (a hang, not a timing goal).
+pub async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(std::time::Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} hung"))
 }

@@ -14,6 +14,8 @@ mod crash;
 mod health;
 mod nodes;
 mod outage;
+mod outbound;
+mod provisioning;
 mod storage;
 mod telnyx_events;
 mod webhooks;

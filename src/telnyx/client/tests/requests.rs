@@ -98,7 +98,8 @@ async fn telnyx_dial_and_call_commands() {
     assert_eq!((call.call_leg_id.as_str(), call.call_session_id.as_str()), ("leg", "sess"));
     let id = call.call_control_id.as_str();
     c.answer(id, &AnswerRequest { command_id: cmd("cmd-a"), client_state: None }).await.expect("answer");
-    let transfer = TransferRequest { to: "+13105550123".to_owned(), command_id: cmd("cmd-t"), client_state: Some(state) };
+    let transfer =
+        TransferRequest { to: "+13105550123".to_owned(), command_id: cmd("cmd-t"), client_state: Some(state) };
     c.transfer(id, &transfer).await.expect("transfer");
     c.hangup(id, &HangupRequest { command_id: cmd("cmd-h"), client_state: None }).await.expect("hangup");
 }

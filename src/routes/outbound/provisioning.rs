@@ -1,0 +1,174 @@
+//! POST /v1/companies/{id}/provision, POST /v1/companies/{id}/numbers/purchase,
+//! GET /v1/companies/{id}/jobs/{job_id}.
+//!
+//! A POST starts a job and waits up to `respond_within` (3 s) for it: 201 with the job when it is
+//! done, 202 with the job so far when it still runs (e.g. a pending number order), both with a
+//! Location header naming the job; a failed job answers 502 problem+json naming the job.
+//! Provisioning a provisioned company answers 200 with its settings and numbers, without Telnyx;
+//! while a provision job runs, a second POST answers that job (202) instead of starting another.
+use actix_web::http::header::LOCATION;
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::domain::CompanyId;
+use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Progress};
+use crate::routes::api_error::ApiError;
+use crate::routes::problem::Problem;
+use crate::store::{CompanySettings, NumberFilter, NumberRecord};
+
+#[derive(Serialize)]
+struct Provisioned {
+    already_provisioned: bool,
+    settings: CompanySettings,
+    numbers: Vec<NumberRecord>,
+}
+
+fn is_provisioned(s: &CompanySettings) -> bool {
+    s.messaging_profile_id.is_some() && s.call_control_application_id.is_some() && s.default_outbound_number.is_some()
+}
+
+fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
+    runner.telnyx().client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?;
+    if runner.config().public_base_url.is_none() {
+        return Err(ApiError::Unprocessable {
+            field: Some("public_base_url".into()),
+            detail: "public_base_url is not configured (SWITCHBOARD__PUBLIC_BASE_URL): Telnyx would have no \
+                     webhook URL to reach this daemon"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+#[post("/v1/companies/{company_id}/provision")]
+pub async fn provision(
+    caller: Caller,
+    path: web::Path<CompanyId>,
+    runner: web::Data<JobRunner>,
+) -> Result<HttpResponse, ApiError> {
+    let company = path.into_inner();
+    caller.require_company(company)?;
+    let store = runner.store();
+    store.get_company(company).await?;
+    let settings = store.get_settings(company).await?;
+    if is_provisioned(&settings) {
+        let numbers = store.list_numbers(company, NumberFilter::default()).await?;
+        return Ok(HttpResponse::Ok().json(Provisioned { already_provisioned: true, settings, numbers }));
+    }
+    preflight(&runner)?;
+    if let Some(record) = store.latest_job(company, JobKind::Provision.as_str()).await? {
+        let job = Job::try_from(record)?;
+        if job.state == JobState::Running {
+            let handle = runner.start(job.clone());
+            return answer(&runner, job, handle).await;
+        }
+    }
+    // Reuse what an earlier, failed attempt already created.
+    let progress = Progress {
+        messaging_profile_id: settings.messaging_profile_id.clone(),
+        call_control_application_id: settings.call_control_application_id.clone(),
+        ..Progress::default()
+    };
+    let job = Job::new(company, JobKind::Provision, JobRequest { quantity: 1, area_code: None }, progress);
+    let handle = runner.submit(job.clone()).await?;
+    answer(&runner, job, handle).await
+}
+
+#[derive(Deserialize)]
+pub struct PurchaseBody {
+    quantity: Option<i64>,
+    area_code: Option<String>,
+}
+
+impl TryFrom<PurchaseBody> for JobRequest {
+    type Error = ApiError;
+    fn try_from(b: PurchaseBody) -> Result<Self, ApiError> {
+        let quantity = b.quantity.unwrap_or(1);
+        if !(1..=10).contains(&quantity) {
+            return Err(ApiError::invalid("quantity", "must be between 1 and 10"));
+        }
+        let area_code = b.area_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+        if let Some(c) = &area_code {
+            if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit()) || c.starts_with(['0', '1']) {
+                return Err(ApiError::invalid("area_code", "must be a NANP area code such as 415"));
+            }
+        }
+        Ok(JobRequest { quantity: u32::try_from(quantity).unwrap_or(1), area_code })
+    }
+}
+
+#[post("/v1/companies/{company_id}/numbers/purchase")]
+pub async fn purchase(
+    caller: Caller,
+    path: web::Path<CompanyId>,
+    body: web::Json<PurchaseBody>,
+    runner: web::Data<JobRunner>,
+) -> Result<HttpResponse, ApiError> {
+    let company = path.into_inner();
+    caller.require_company(company)?;
+    let request = JobRequest::try_from(body.into_inner())?;
+    let store = runner.store();
+    store.get_company(company).await?;
+    let settings = store.get_settings(company).await?;
+    let (Some(profile), Some(app)) = (settings.messaging_profile_id, settings.call_control_application_id) else {
+        return Err(ApiError::Unprocessable {
+            field: None,
+            detail: "the company is not provisioned yet: POST /v1/companies/{id}/provision first".into(),
+        });
+    };
+    preflight(&runner)?;
+    let progress =
+        Progress { messaging_profile_id: Some(profile), call_control_application_id: Some(app), ..Progress::default() };
+    let job = Job::new(company, JobKind::Purchase, request, progress);
+    let handle = runner.submit(job.clone()).await?;
+    answer(&runner, job, handle).await
+}
+
+#[get("/v1/companies/{company_id}/jobs/{job_id}")]
+pub async fn get_job(
+    caller: Caller,
+    path: web::Path<(CompanyId, Uuid)>,
+    runner: web::Data<JobRunner>,
+) -> Result<HttpResponse, ApiError> {
+    let (company, id) = path.into_inner();
+    caller.require_company(company)?;
+    let job = Job::try_from(runner.store().get_job(company, id).await.map_err(not_found)?)?;
+    Ok(HttpResponse::Ok().json(job))
+}
+
+fn not_found(e: crate::store::StoreError) -> ApiError {
+    match e {
+        crate::store::StoreError::NotFound => ApiError::NotFound("job"),
+        other => other.into(),
+    }
+}
+
+/// Waits a little for the job, then answers with what it reached.
+async fn answer(
+    runner: &JobRunner,
+    job: Job,
+    handle: Option<tokio::task::JoinHandle<()>>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(mut handle) = handle {
+        // Dropping the handle on timeout leaves the job running.
+        let _ = tokio::time::timeout(runner.config().respond_within, &mut handle).await;
+    }
+    let job = Job::try_from(runner.store().get_job(job.company_id, job.id).await?)?;
+    let location = format!("/v1/companies/{}/jobs/{}", job.company_id, job.id);
+    let status = match job.state {
+        JobState::Done => StatusCode::CREATED,
+        JobState::Running => StatusCode::ACCEPTED,
+        JobState::Failed => {
+            let detail = format!("provisioning job {} failed: {}", job.id, job.error.as_deref().unwrap_or("unknown"));
+            let mut res = Problem::new(StatusCode::BAD_GATEWAY, detail).response();
+            if let Ok(v) = location.parse() {
+                res.headers_mut().insert(LOCATION, v);
+            }
+            return Ok(res);
+        }
+    };
+    Ok(HttpResponse::build(status).insert_header((LOCATION, location)).json(job))
+}

@@ -1,0 +1,206 @@
+//! POST /v1/companies/{id}/messages and POST /v1/companies/{id}/calls: choose the sender
+//! (routing::choose_sender), send through Telnyx, create the sticky assignment on first contact.
+use actix_web::{post, web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::telnyx_problem;
+use crate::auth::Caller;
+use crate::domain::{CompanyId, Feature, PhoneNumber};
+use crate::routes::api_error::ApiError;
+use crate::routing::{
+    choose_sender, CompanyRouting, NumberRecord, SenderChoice, SenderError, SenderReason, SenderRequest,
+};
+use crate::store::{CompanySettings, DynStore, NumberFilter};
+use crate::telnyx::api::TelnyxApi;
+use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
+
+#[derive(Deserialize)]
+pub struct MessageBody {
+    to: String,
+    text: Option<String>,
+    #[serde(default)]
+    media_urls: Vec<String>,
+    from: Option<String>,
+}
+
+struct OutboundMessage {
+    to: PhoneNumber,
+    from: Option<PhoneNumber>,
+    text: Option<String>,
+    media_urls: Vec<Url>,
+}
+
+fn phone(field: &str, s: &str) -> Result<PhoneNumber, ApiError> {
+    PhoneNumber::parse(s).map_err(|e| ApiError::invalid(field, e))
+}
+
+impl TryFrom<MessageBody> for OutboundMessage {
+    type Error = ApiError;
+    fn try_from(b: MessageBody) -> Result<Self, ApiError> {
+        let media_urls = b
+            .media_urls
+            .iter()
+            .map(|u| Url::parse(u).map_err(|e| ApiError::invalid("media_urls", format!("{u:?}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = b.text.filter(|t| !t.is_empty());
+        if text.is_none() && media_urls.is_empty() {
+            return Err(ApiError::invalid("text", "give text, media_urls or both"));
+        }
+        Ok(OutboundMessage {
+            to: phone("to", &b.to)?,
+            from: b.from.as_deref().map(|f| phone("from", f)).transpose()?,
+            text,
+            media_urls,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CallBody {
+    to: String,
+    from: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MessageSent {
+    message_id: String,
+    from: PhoneNumber,
+    #[serde(flatten)]
+    reason: SenderReason,
+}
+
+#[derive(Serialize)]
+struct CallPlaced {
+    call_control_id: String,
+    from: PhoneNumber,
+    #[serde(flatten)]
+    reason: SenderReason,
+}
+
+/// The company's routing state as outbound sender choice needs it: reads the company's numbers,
+/// and the recipient's assignment and opt-out.
+async fn routing_state(store: &DynStore, company: CompanyId, to: &PhoneNumber) -> Result<CompanyRouting, ApiError> {
+    let mut routing = CompanyRouting::new();
+    for n in store.list_numbers(company, NumberFilter::default()).await? {
+        let mut record = NumberRecord::new(n.id, n.phone_number, n.features).with_status(n.status);
+        record.department = n.department;
+        record.location = n.location;
+        routing.upsert_number(record);
+    }
+    let customer = store.customer_routing(company, to).await?;
+    if let Some(assigned) = customer.assigned {
+        routing.assign(to.clone(), assigned);
+    }
+    if customer.opted_out {
+        routing.opt_out(to.clone());
+    }
+    Ok(routing)
+}
+
+fn sender_error(e: SenderError) -> ApiError {
+    match e {
+        SenderError::OptedOut { .. } => ApiError::Conflict(e.to_string()),
+        SenderError::NotCompanyNumber { .. } | SenderError::Inactive { .. } | SenderError::MissingFeature { .. } => {
+            ApiError::Unprocessable { field: Some("from".into()), detail: e.to_string() }
+        }
+        SenderError::NoSender { .. } => ApiError::Unprocessable { field: Some("from".into()), detail: e.to_string() },
+    }
+}
+
+/// Everything both endpoints do before calling Telnyx.
+async fn prepare(
+    store: &DynStore,
+    telnyx: &TelnyxApi,
+    company: CompanyId,
+    req: &SenderRequest,
+) -> Result<(TelnyxClient, CompanySettings, SenderChoice), ApiError> {
+    let client = telnyx.client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?.clone();
+    store.get_company(company).await?;
+    let settings = store.get_settings(company).await?;
+    let routing = routing_state(store, company, &req.to).await?;
+    let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
+    Ok((client, settings, choice))
+}
+
+fn not_provisioned(what: &str) -> ApiError {
+    ApiError::Unprocessable {
+        field: None,
+        detail: format!("the company has no {what}: POST /v1/companies/{{id}}/provision first"),
+    }
+}
+
+/// Stores `to -> from` on first contact; a failure is logged, the send already happened.
+async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &SenderChoice) {
+    if choice.creates_assignment {
+        if let Err(e) = store.claim_outbound_assignment(company, to, choice.number_id, &choice.from).await {
+            tracing::warn!(company_id = %company, error = %e, "cannot store the customer assignment");
+        }
+    }
+}
+
+#[post("/v1/companies/{company_id}/messages")]
+pub async fn send_message(
+    caller: Caller,
+    path: web::Path<CompanyId>,
+    body: web::Json<MessageBody>,
+    store: web::Data<DynStore>,
+    telnyx: web::Data<TelnyxApi>,
+) -> Result<HttpResponse, ApiError> {
+    let company = path.into_inner();
+    caller.require_company(company)?;
+    let msg = OutboundMessage::try_from(body.into_inner())?;
+    let needed = if msg.media_urls.is_empty() { Feature::Sms } else { Feature::Mms };
+    let req = SenderRequest { to: msg.to.clone(), explicit_from: msg.from.clone(), needed };
+    let (client, settings, choice) = prepare(&store, &telnyx, company, &req).await?;
+    let profile = settings.messaging_profile_id.ok_or_else(|| not_provisioned("messaging profile"))?;
+    let send = SendMessageRequest {
+        from: choice.from.clone(),
+        to: msg.to.clone(),
+        text: msg.text,
+        media_urls: msg.media_urls,
+        messaging_profile_id: profile,
+        webhook_url: None,
+    };
+    let sent = match client.send_message(&send).await {
+        Ok(sent) => sent,
+        Err(e) => return Ok(telnyx_problem(&e)),
+    };
+    stick(&store, company, &msg.to, &choice).await;
+    Ok(HttpResponse::Ok().json(MessageSent { message_id: sent.id, from: choice.from, reason: choice.reason }))
+}
+
+#[post("/v1/companies/{company_id}/calls")]
+pub async fn place_call(
+    caller: Caller,
+    path: web::Path<CompanyId>,
+    body: web::Json<CallBody>,
+    store: web::Data<DynStore>,
+    telnyx: web::Data<TelnyxApi>,
+) -> Result<HttpResponse, ApiError> {
+    let company = path.into_inner();
+    caller.require_company(company)?;
+    let body = body.into_inner();
+    let to = phone("to", &body.to)?;
+    let from = body.from.as_deref().map(|f| phone("from", f)).transpose()?;
+    let req = SenderRequest { to: to.clone(), explicit_from: from, needed: Feature::Voice };
+    let (client, settings, choice) = prepare(&store, &telnyx, company, &req).await?;
+    let app = settings.call_control_application_id.ok_or_else(|| not_provisioned("call control application"))?;
+    let dial = DialRequest {
+        connection_id: app,
+        to: to.clone(),
+        from: choice.from.clone(),
+        command_id: Some(CommandId::new()),
+        client_state: None,
+    };
+    let call = match client.dial(&dial).await {
+        Ok(call) => call,
+        Err(e) => return Ok(telnyx_problem(&e)),
+    };
+    stick(&store, company, &to, &choice).await;
+    Ok(HttpResponse::Ok().json(CallPlaced {
+        call_control_id: call.call_control_id,
+        from: choice.from,
+        reason: choice.reason,
+    }))
+}
