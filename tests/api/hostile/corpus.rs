@@ -11,7 +11,8 @@ use switchboard::domain::{CompanyId, NumberStatus, PhoneNumber};
 use switchboard::store::{NewNumber, NumberFilter, NumberPatch, Usage};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::helpers::{within, Db, TestApp};
+use super::{port, within};
+use crate::helpers::{Db, TestApp};
 use crate::telnyx_events::*;
 use crate::webhooks::{app_changed, app_with_key, ACME_SALES, ACME_SUPPORT, CUSTOMER, OTHER_MAIN};
 
@@ -175,7 +176,7 @@ pub async fn run(db: Db) {
     for (file, case) in &cases {
         let what = format!("{db:?} {file}: {}", case.name);
         let (body, head) = render(case);
-        let (status, answer) = within(&what, send(app.port, &head, &body)).await;
+        let (status, answer) = within(&what, send(port(&app), &head, &body)).await;
         assert_eq!(app.get("/healthz").await.status(), 200, "{what}: /healthz after the case");
         if status != case.expect.status {
             // Report every mismatch at the end; resynchronise the expectations and go on.

@@ -10,7 +10,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::helpers::{within, Db};
+use super::{port, within};
+use crate::helpers::Db;
 use crate::telnyx_events::*;
 use crate::webhooks::{app_with_key, post_signed, seed, usage, ACME_SALES, ACME_SUPPORT, CUSTOMER};
 
@@ -24,7 +25,7 @@ pub async fn run(db: Db) {
     // Arrange
     let app = app_with_key(db).await;
     let (acme, _) = seed(&app).await;
-    let port = app.port;
+    let port = port(&app);
     let mut idle = Vec::with_capacity(IDLE);
     for i in 0..IDLE {
         let mut s = TcpStream::connect(("127.0.0.1", port)).await.expect("idle connection");
