@@ -12,6 +12,7 @@ mod admin_tenancy;
 mod config_cli;
 mod crash;
 mod health;
+mod hostile;
 mod nodes;
 mod outage;
 mod outbound;
