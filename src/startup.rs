@@ -42,6 +42,7 @@ struct Shared {
     ingress: web::Data<Ingress>,
     changes: web::Data<DynChanges>,
     telnyx: TelnyxApi,
+    jobs: crate::provisioning::JobRunner,
 }
 
 impl Application {
@@ -74,28 +75,39 @@ impl Application {
             settings.telnyx.public_key,
             settings.webhooks.batch_verify,
         )?;
+        let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
+        let changes: DynChanges = live.clone();
+        let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
+        let jobs = crate::provisioning::JobRunner::new(
+            store.clone(),
+            telnyx.clone(),
+            changes.clone(),
+            crate::provisioning::ProvisioningConfig::from_settings(&settings),
+        );
+        crate::provisioning::resume_jobs(&jobs);
         let ingress = web::Data::new(Ingress {
             verification,
             tolerance_secs: settings.webhooks.timestamp_tolerance_secs,
             mode: settings.webhooks.ingest_mode,
-            index: index.clone(),
-            registry: registry.clone(),
+            index: live.index.clone(),
+            registry: live.registry.clone(),
             ledger,
             deadline: Duration::from_millis(settings.ledger.commit_deadline_ms),
+            store: store.clone(),
+            changes: changes.clone(),
+            jobs: jobs.clone(),
         });
-        let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
-        let changes: DynChanges = live.clone();
-        let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
         let background = vec![
             spawn_purge(store.clone(), &settings),
             tokio::spawn(crate::company::live_changes::follow_other_nodes(live)),
+            crate::outbox::spawn_outbox_worker(store.clone(), telnyx.clone(), outbox_wake),
         ];
 
         let listener = TcpListener::bind(settings.http.bind)
             .with_context(|| format!("http.bind: cannot listen on {}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
         let shared =
-            Shared { store: store.clone(), metrics, ingress, changes: web::Data::new(changes.clone()), telnyx };
+            Shared { store: store.clone(), metrics, ingress, changes: web::Data::new(changes.clone()), telnyx, jobs };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
         Ok(Self { port, server, store, changes, ledger_task, background })
@@ -168,14 +180,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, changes) = (shared.ingress, shared.changes);
-    let jobs = crate::provisioning::JobRunner::new(
-        store.get_ref().clone(),
-        telnyx.get_ref().clone(),
-        changes.get_ref().clone(),
-        crate::provisioning::ProvisioningConfig::from_settings(settings),
-    );
-    crate::provisioning::resume_jobs(&jobs);
-    let jobs = web::Data::new(jobs);
+    let jobs = web::Data::new(shared.jobs);
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {

@@ -53,7 +53,7 @@ impl Handler<Ingest> for CompanyActor {
 
     fn handle(&mut self, msg: Ingest, _: &mut Self::Context) -> Self::Result {
         self.last_event = Instant::now();
-        actix::MessageResult(self.state.ingest(&msg.facts, &msg.targets))
+        actix::MessageResult(self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now()))
     }
 }
 

@@ -27,6 +27,7 @@ pub struct EventFacts {
     pub to: Vec<String>,
     pub text: Option<String>,
     pub media_count: usize,
+    pub media_urls: Vec<String>,
     pub call_control_id: Option<String>,
 }
 

@@ -43,7 +43,8 @@ impl Registry {
 
     pub async fn load_state(&self, company: CompanyId) -> Result<CompanyState, StoreError> {
         let numbers = self.store.list_numbers(company, NumberFilter::default()).await?;
-        Ok(CompanyState::new(company, &numbers))
+        let routing = self.store.load_company_routing(company).await?;
+        Ok(CompanyState::new(company, &numbers, routing))
     }
 
     /// The company's running actor, started (on the current arbiter) when there is none.

@@ -1,46 +1,145 @@
-//! A company's state as its actor holds it, and the pure bookkeeping per event.
+//! A company's state as its actor holds it, and the pure bookkeeping per event: the counters it
+//! touches, the routing decision, the side effects that follow and the routing log line.
 use std::collections::HashMap;
 
-use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
-use crate::ledger::{CountKey, LedgerEntry};
-use crate::store::NumberRecord;
+use chrono::{DateTime, Utc};
 
-use super::facts::{EventFacts, Target};
+use super::facts::{EventFacts, FactKind, Target};
+use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::ledger::{CountKey, LedgerEntry, OptChange, RoutingLogEntry};
+use crate::outbox::item::OutboxItem;
+use crate::outbox::items::ForwardedMessage;
+use crate::routing::{
+    classify_opt_out, decide, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
+    RoutingDecision, UnroutedPolicy,
+};
+use crate::store::NumberRecord;
 
 #[derive(Debug, Clone)]
 pub struct CompanyState {
     pub company_id: CompanyId,
     numbers: HashMap<PhoneNumber, (PhoneNumberId, NumberStatus)>,
+    routing: CompanyRouting,
 }
 
 impl CompanyState {
-    pub fn new(company_id: CompanyId, numbers: &[NumberRecord]) -> Self {
+    pub fn new(company_id: CompanyId, numbers: &[NumberRecord], routing: CompanyRouting) -> Self {
         let numbers = numbers
             .iter()
             .filter(|n| n.company_id == company_id && n.status != NumberStatus::Deleted)
             .map(|n| (n.phone_number.clone(), (n.id, n.status)))
             .collect();
-        Self { company_id, numbers }
+        Self { company_id, numbers, routing }
     }
 
     pub fn owns(&self, number: &PhoneNumber) -> bool {
         self.numbers.contains_key(number)
     }
 
+    pub fn routing(&self) -> &CompanyRouting {
+        &self.routing
+    }
+
     /// The ledger entry for an event at `targets` (numbers the owner index gave this company).
-    /// A target the company no longer owns is left out.
-    pub fn ingest(&self, facts: &EventFacts, targets: &[Target]) -> LedgerEntry {
+    /// A target the company no longer owns is left out. Inbound events are routed at `now`.
+    pub fn ingest(&mut self, facts: &EventFacts, targets: &[Target], now: DateTime<Utc>) -> LedgerEntry {
         let mut entry = LedgerEntry::new(facts.event_id.clone());
         for t in targets {
-            if let Some((id, _status)) = self.numbers.get(&t.number) {
-                entry.counts.push(CountKey {
-                    company_id: self.company_id,
-                    phone_number_id: *id,
-                    phone_number: t.number.clone(),
-                    counter: t.counter,
-                });
+            let Some((id, _status)) = self.numbers.get(&t.number) else { continue };
+            entry.counts.push(CountKey {
+                company_id: self.company_id,
+                phone_number_id: *id,
+                phone_number: t.number.clone(),
+                counter: t.counter,
+            });
+            match facts.kind {
+                FactKind::MessageReceived => self.route_message(facts, &t.number, now, &mut entry),
+                FactKind::CallIncoming => self.route_call(facts, &t.number, now, &mut entry),
+                FactKind::MessageSent | FactKind::CallOutgoing => {}
             }
         }
         entry
+    }
+
+    fn route_message(&mut self, facts: &EventFacts, to: &PhoneNumber, now: DateTime<Utc>, entry: &mut LedgerEntry) {
+        if let (Some(action), Ok(customer)) =
+            (facts.text.as_deref().and_then(classify_opt_out), PhoneNumber::parse(&facts.from))
+        {
+            match action {
+                OptOutAction::OptOut => self.routing.opt_out(customer.clone()),
+                OptOutAction::OptIn => self.routing.opt_in(&customer),
+            };
+            let keyword = facts.text.as_deref().unwrap_or_default().trim().to_ascii_uppercase();
+            entry.opt_changes.push(OptChange { company_id: self.company_id, customer, action, keyword });
+        }
+        let event = InboundEvent { kind: EventKind::Message, from: facts.from.clone(), to: to.clone() };
+        let decision = decide(&event, &self.routing, now);
+        let outcome = match &decision.destination {
+            Some(Destination::Message(dest)) => {
+                let message = ForwardedMessage {
+                    from: facts.from.clone(),
+                    to: to.to_string(),
+                    text: facts.text.clone().unwrap_or_default(),
+                    media_urls: facts.media_urls.clone(),
+                    message_type: if facts.media_urls.is_empty() && facts.media_count == 0 { "SMS" } else { "MMS" }
+                        .into(),
+                };
+                entry.outbox.push(OutboxItem::forward_message(
+                    self.company_id,
+                    &facts.event_id,
+                    facts.event_type,
+                    facts.occurred_at.unwrap_or(now),
+                    &message,
+                    &decision,
+                    dest,
+                ));
+                "forward"
+            }
+            _ => "unrouted",
+        };
+        self.log(facts, to, &decision, outcome, entry);
+    }
+
+    fn route_call(&mut self, facts: &EventFacts, to: &PhoneNumber, now: DateTime<Utc>, entry: &mut LedgerEntry) {
+        let event = InboundEvent { kind: EventKind::Call, from: facts.from.clone(), to: to.clone() };
+        let decision = decide(&event, &self.routing, now);
+        let call_control_id = facts.call_control_id.as_deref().unwrap_or_default();
+        let outcome = match (&decision.destination, &decision.matched) {
+            (Some(Destination::Call(dest)), _) if !call_control_id.is_empty() => {
+                entry.outbox.push(OutboxItem::call_transfer(
+                    self.company_id,
+                    &facts.event_id,
+                    call_control_id,
+                    dest,
+                    &decision,
+                ));
+                "transfer"
+            }
+            (_, MatchedRule::Unrouted)
+                if self.routing.unrouted_policy() == UnroutedPolicy::Hangup && !call_control_id.is_empty() =>
+            {
+                entry.outbox.push(OutboxItem::call_hangup(self.company_id, &facts.event_id, call_control_id));
+                "hangup"
+            }
+            _ => "unrouted",
+        };
+        self.log(facts, to, &decision, outcome, entry);
+    }
+
+    fn log(
+        &self,
+        facts: &EventFacts,
+        to: &PhoneNumber,
+        decision: &RoutingDecision,
+        outcome: &str,
+        entry: &mut LedgerEntry,
+    ) {
+        entry.routing_log.push(RoutingLogEntry {
+            company_id: self.company_id,
+            event_type: facts.event_type.to_owned(),
+            phone_number: to.clone(),
+            decision: serde_json::to_string(decision).unwrap_or_else(|_| "{}".into()),
+            outcome: outcome.to_owned(),
+        });
     }
 }

@@ -89,6 +89,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         to: to.iter().map(|s| (*s).to_owned()).collect(),
         text: text.map(str::to_owned),
         media_count,
+        media_urls: Vec::new(),
         call_control_id: call_control_id.map(str::to_owned),
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }

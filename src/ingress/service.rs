@@ -6,13 +6,17 @@ use bytes::Bytes;
 
 use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
+use crate::company::changes::{Change, DynChanges};
 use crate::company::index::NumberIndex;
 use crate::company::registry::Registry;
 use crate::config::IngestMode;
 use crate::domain::CompanyId;
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
 use crate::metrics::{ACTOR_OVERLOADS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
-use crate::telnyx::events::parse_envelope;
+use crate::provisioning::{on_number_order_complete, JobRunner};
+use crate::routing::OptOutAction;
+use crate::store::DynStore;
+use crate::telnyx::events::{parse_envelope, EventPayload};
 use crate::telnyx::signature::SignedHeaders;
 
 pub struct Ingress {
@@ -24,6 +28,10 @@ pub struct Ingress {
     pub ledger: Ledger,
     /// How long a webhook waits for its commit before answering 503.
     pub deadline: Duration,
+    pub store: DynStore,
+    pub changes: DynChanges,
+    /// Provisioning jobs waiting for number orders (number_order.complete).
+    pub jobs: JobRunner,
 }
 
 /// How a webhook is answered.
@@ -64,7 +72,16 @@ impl Ingress {
             return Outcome::Accepted { event_type, outcome: "stateless" };
         }
         match plan(&env, &self.index) {
-            Plan::Acknowledge | Plan::NumberOrder => Outcome::Accepted { event_type, outcome: "acknowledged" },
+            Plan::Acknowledge => Outcome::Accepted { event_type, outcome: "acknowledged" },
+            Plan::NumberOrder => {
+                let EventPayload::NumberOrderComplete(order) = &env.payload else {
+                    return Outcome::Accepted { event_type, outcome: "acknowledged" };
+                };
+                match on_number_order_complete(&self.jobs, &order.order_id).await {
+                    Ok(_) => Outcome::Accepted { event_type, outcome: "acknowledged" },
+                    Err(e) => Outcome::Unavailable { reason: e.to_string(), label: "unavailable" },
+                }
+            }
             Plan::DeadLetter { reason } => {
                 let mut entry = LedgerEntry::new(Arc::from(&*env.id));
                 entry.dead_letter = Some(DeadLetter {
@@ -97,10 +114,12 @@ impl Ingress {
                             }
                         }
                     }
+                    let opt_changes = std::mem::take(&mut entry.opt_changes);
                     self.ledger
                         .commit(entry)
                         .await
-                        .map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })
+                        .map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })?;
+                    self.apply_opt_changes(opt_changes).await
                 };
                 match tokio::time::timeout(self.deadline, work).await {
                     Ok(Ok(())) => Outcome::Accepted { event_type, outcome: "counted" },
@@ -112,6 +131,19 @@ impl Ingress {
                 }
             }
         }
+    }
+
+    /// STOP / START keywords: idempotent, so a redelivery after a failure here applies them again.
+    async fn apply_opt_changes(&self, changes: Vec<crate::ledger::OptChange>) -> Result<(), Outcome> {
+        for c in changes {
+            let done = match c.action {
+                OptOutAction::OptOut => self.store.add_opt_out(c.company_id, &c.customer, &c.keyword).await.map(|_| ()),
+                OptOutAction::OptIn => self.store.remove_opt_out(c.company_id, &c.customer).await.map(|_| ()),
+            };
+            done.map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })?;
+            self.changes.changed(c.company_id, Change::Rules).await;
+        }
+        Ok(())
     }
 
     async fn commit(&self, entry: LedgerEntry) -> Result<(), Outcome> {

@@ -70,6 +70,15 @@ pub struct RoutingLogEntry {
     pub outcome: String,
 }
 
+/// A STOP/START keyword from a customer: applied to the company's opt-outs after the commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OptChange {
+    pub company_id: CompanyId,
+    pub customer: PhoneNumber,
+    pub action: crate::routing::OptOutAction,
+    pub keyword: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LedgerEntry {
     pub event_id: Arc<str>,
@@ -77,6 +86,7 @@ pub struct LedgerEntry {
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,
     pub routing_log: Vec<RoutingLogEntry>,
+    pub opt_changes: Vec<OptChange>,
 }
 
 impl LedgerEntry {
@@ -95,6 +105,7 @@ impl LedgerEntry {
         }
         self.outbox.extend(other.outbox);
         self.routing_log.extend(other.routing_log);
+        self.opt_changes.extend(other.opt_changes);
     }
 }
 

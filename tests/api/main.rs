@@ -17,6 +17,7 @@ mod nodes;
 mod outage;
 mod outbound;
 mod provisioning;
+mod routed;
 mod storage;
 mod telnyx_events;
 mod webhooks;

@@ -1,0 +1,87 @@
+//! Routed side effects end to end on the demo company: decisions taken by the company actor,
+//! written with the counters in one commit (outbox items, routing log, opt-outs).
+use switchboard::company::changes::Change;
+use switchboard::demo::{self, DEMO_COMPANY_ID};
+use switchboard::demo_routing::load_demo_routing;
+use switchboard::domain::PhoneNumber;
+use switchboard::outbox::item::OutboxKind;
+
+use crate::backend_tests;
+use crate::helpers::{Db, TestApp};
+use crate::telnyx_events::*;
+use crate::webhooks::{app_with_key, post_signed};
+
+backend_tests!(
+    assigned_customer_call_transfers_once_to_sales,
+    sms_to_san_francisco_is_forwarded_there,
+    stop_opts_the_customer_out
+);
+
+const SUPPORT: &str = "+14155551234";
+const SAN_FRANCISCO: &str = "+14155550001";
+const ASSIGNED: &str = "+14155550100";
+
+async fn demo_app(db: Db) -> TestApp {
+    let app = app_with_key(db).await;
+    demo::load(app.store.as_ref()).await.unwrap();
+    load_demo_routing(app.store.as_ref(), DEMO_COMPANY_ID).await.unwrap();
+    app.changes.changed(DEMO_COMPANY_ID, Change::Numbers).await;
+    app
+}
+
+async fn assigned_customer_call_transfers_once_to_sales(db: Db) {
+    let app = demo_app(db).await;
+    let body = call_initiated("call-assigned", ASSIGNED, SUPPORT, "incoming");
+    for _ in 0..3 {
+        assert_eq!(post_signed(&app, &body).await.status(), 200);
+    }
+    let items: Vec<_> = app
+        .store
+        .list_outbox(DEMO_COMPANY_ID, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.item.event_id == "call-assigned")
+        .collect();
+    assert_eq!(items.len(), 1, "one transfer however often the event arrives");
+    assert_eq!(items[0].item.kind, OutboxKind::CallTransfer);
+    assert_eq!(items[0].item.destination, "v3:call-assigned");
+    assert!(items[0].item.payload.contains("sip:sales@pbx.example.com"), "{}", items[0].item.payload);
+    let log = app.store.get_routing_log(DEMO_COMPANY_ID, "call-assigned").await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].outcome, "transfer");
+    assert_eq!(log[0].decision["via_assignment"], "+18314280176");
+    assert_eq!(log[0].decision["matched"]["name"], "Sales");
+}
+
+async fn sms_to_san_francisco_is_forwarded_there(db: Db) {
+    let app = demo_app(db).await;
+    let body = message_received("sms-sf", "+13105550199", &[SAN_FRANCISCO], &[], "Is the store open?");
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+    let items: Vec<_> = app
+        .store
+        .list_outbox(DEMO_COMPANY_ID, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.item.event_id == "sms-sf")
+        .collect();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].item.kind, OutboxKind::ForwardMessage);
+    let log = app.store.get_routing_log(DEMO_COMPANY_ID, "sms-sf").await.unwrap();
+    assert_eq!(log[0].decision["matched"]["name"], "San Francisco", "{}", log[0].decision);
+    let dest = log[0].decision["destination"]["address"].as_str().unwrap().to_owned();
+    assert_eq!(items[0].item.destination, dest);
+    assert!(items[0].item.payload.contains("Is the store open?"));
+}
+
+async fn stop_opts_the_customer_out(db: Db) {
+    let app = demo_app(db).await;
+    let customer = PhoneNumber::parse("+13105550177").unwrap();
+    let body = message_received("sms-stop", customer.as_str(), &[SAN_FRANCISCO], &[], " stop ");
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+    assert!(app.store.is_opted_out(DEMO_COMPANY_ID, &customer).await.unwrap());
+    let body = message_received("sms-start", customer.as_str(), &[SAN_FRANCISCO], &[], "START");
+    assert_eq!(post_signed(&app, &body).await.status(), 200);
+    assert!(!app.store.is_opted_out(DEMO_COMPANY_ID, &customer).await.unwrap());
+}
