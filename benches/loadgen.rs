@@ -307,5 +307,8 @@ async fn main() {
             assert_eq!(got, expected, "counters must equal the distinct events acknowledged");
         }
         drop(daemon);
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
     }
 }
