@@ -20,7 +20,7 @@ pub const LEDGER_COMMIT_DURATION: &str = "switchboard_ledger_commit_duration_sec
 pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
 pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
 pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
-pub const ACTOR_OVERLOADS: &str = "switchboard_company_actor_overloads_total";
+pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
 pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
 pub const BUILD_INFO: &str = "switchboard_build_info";
@@ -69,8 +69,15 @@ fn describe() {
     describe_counter!(LEDGER_COMMITS, "Ledger commits, by outcome.");
     describe_gauge!(LEDGER_PENDING, "Ledger entries waiting for a commit.");
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
-    describe_counter!(ACTOR_OVERLOADS, "Events refused with 503 because a company actor's mailbox was full.");
     describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
     describe_gauge!(BUILD_INFO, "Build information; always 1.");
+    describe_counter!(COMMIT_TIMEOUTS, "Webhooks answered 503 because their commit missed the deadline.");
+    for spec in crate::telnyx::client::METRICS {
+        match spec.kind {
+            crate::telnyx::client::MetricKind::Counter => describe_counter!(spec.name, spec.help),
+            crate::telnyx::client::MetricKind::Histogram => describe_histogram!(spec.name, Unit::Seconds, spec.help),
+        }
+    }
+    crate::outbox::metrics::describe();
 }

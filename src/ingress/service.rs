@@ -12,7 +12,7 @@ use crate::company::registry::Registry;
 use crate::config::IngestMode;
 use crate::domain::CompanyId;
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
-use crate::metrics::{ACTOR_OVERLOADS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
+use crate::metrics::{COMMIT_TIMEOUTS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
 use crate::provisioning::{on_number_order_complete, JobRunner};
 use crate::routing::OptOutAction;
 use crate::store::DynStore;
@@ -125,7 +125,7 @@ impl Ingress {
                     Ok(Ok(())) => Outcome::Accepted { event_type, outcome: "counted" },
                     Ok(Err(o)) => o,
                     Err(_) => {
-                        metrics::counter!(ACTOR_OVERLOADS).increment(1);
+                        metrics::counter!(COMMIT_TIMEOUTS).increment(1);
                         Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }
                     }
                 }

@@ -17,6 +17,8 @@ WITH keys AS (
 ), ins AS (
     INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at)
     SELECT company_id, event_id, phone_number, counter, now() FROM keys
+    -- One order for every node: two batches holding the same keys then wait, never deadlock.
+    ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
     RETURNING company_id, event_id, phone_number
 ), deltas AS (

@@ -39,7 +39,12 @@ async fn events_spread_over_two_nodes_with_duplicates_count_exactly_once() {
         v
     });
     let answers = join_all(sends).await;
-    assert!(answers.iter().all(|r| r.status() == 200));
+    assert!(answers.iter().all(|r| r.status() == 200 || r.status() == 503));
+    // As Telnyx does, redeliver whatever got no 200 (contention between nodes may answer 503).
+    for (i, body) in bodies.iter().enumerate() {
+        let node = if i % 2 == 0 { &b } else { &a };
+        assert_eq!(post_signed(node, body).await.status(), 200);
+    }
     let total =
         usage(&a, acme, ACME_SALES).await.sms_received_count + usage(&a, acme, ACME_SUPPORT).await.sms_received_count;
     assert_eq!(total, 200);
