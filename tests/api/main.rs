@@ -18,6 +18,7 @@ mod outage;
 mod outbound;
 mod provisioning;
 mod routed;
+mod routed_live;
 mod storage;
 mod telnyx_events;
 mod webhooks;
