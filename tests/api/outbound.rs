@@ -10,6 +10,8 @@ use crate::helpers::{Db, TestApp};
 use crate::provisioning::{app_with_telnyx, post};
 
 backend_tests!(
+    message_to_628_goes_from_the_san_francisco_location,
+    opted_out_recipient_is_refused,
     message_from_explicit_number,
     message_without_from_uses_default_then_sticks,
     message_to_212_goes_from_the_new_york_number,
@@ -129,4 +131,40 @@ async fn call_from_default(db: Db) {
     assert_eq!(body, json!({"call_control_id": "v3:abc", "from": DEFAULT, "reason": "default"}));
     let dial: Value = telnyx.received_requests().await.expect("requests")[0].body_json().expect("json");
     assert!(dial["command_id"].is_string());
+}
+
+async fn message_to_628_goes_from_the_san_francisco_location(db: Db) {
+    let telnyx = telnyx().await;
+    let app = app_with_telnyx(db, &telnyx).await;
+    let co = company(&app, true).await;
+    let sf = app
+        .store
+        .insert_number(&NewNumber {
+            location: Some("San Francisco".into()),
+            ..NewNumber::new(co, e164("+14155550001"))
+        })
+        .await
+        .expect("number");
+    let location = switchboard::routing::Location::new(
+        "San Francisco".into(),
+        Default::default(),
+        None,
+        vec!["415".into(), "628".into()],
+    )
+    .expect("location");
+    app.store.upsert_location(co, &location).await.expect("location");
+    let (status, body) = send(&app, co, json!({"to": "+16285550199", "text": "hi"})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["from"], sf.phone_number.as_str());
+    assert_eq!(body["reason"], "location");
+}
+
+async fn opted_out_recipient_is_refused(db: Db) {
+    let telnyx = telnyx().await;
+    let app = app_with_telnyx(db, &telnyx).await;
+    let co = company(&app, true).await;
+    app.store.add_opt_out(co, &e164("+13035550111"), "STOP").await.expect("opt-out");
+    let (status, body) = send(&app, co, json!({"to": "+13035550111", "text": "hi"})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(telnyx.received_requests().await.expect("requests").is_empty(), "nothing may be sent");
 }

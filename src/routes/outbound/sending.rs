@@ -80,22 +80,10 @@ struct CallPlaced {
 
 /// The company's routing state as outbound sender choice needs it: reads the company's numbers,
 /// and the recipient's assignment and opt-out.
-async fn routing_state(store: &DynStore, company: CompanyId, to: &PhoneNumber) -> Result<CompanyRouting, ApiError> {
-    let mut routing = CompanyRouting::new();
-    for n in store.list_numbers(company, NumberFilter::default()).await? {
-        let mut record = NumberRecord::new(n.id, n.phone_number, n.features).with_status(n.status);
-        record.department = n.department;
-        record.location = n.location;
-        routing.upsert_number(record);
-    }
-    let customer = store.customer_routing(company, to).await?;
-    if let Some(assigned) = customer.assigned {
-        routing.assign(to.clone(), assigned);
-    }
-    if customer.opted_out {
-        routing.opt_out(to.clone());
-    }
-    Ok(routing)
+/// The company's routing state as the actor holds it: numbers, locations (area codes for local
+/// presence), assignments and opt-outs.
+async fn routing_state(store: &DynStore, company: CompanyId) -> Result<CompanyRouting, ApiError> {
+    Ok(store.load_company_routing(company).await?)
 }
 
 fn sender_error(e: SenderError) -> ApiError {
@@ -118,7 +106,7 @@ async fn prepare(
     let client = telnyx.client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?.clone();
     store.get_company(company).await?;
     let settings = store.get_settings(company).await?;
-    let routing = routing_state(store, company, &req.to).await?;
+    let routing = routing_state(store, company).await?;
     let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
     Ok((client, settings, choice))
 }
