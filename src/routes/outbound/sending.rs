@@ -8,10 +8,8 @@ use super::telnyx_problem;
 use crate::auth::Caller;
 use crate::domain::{CompanyId, Feature, PhoneNumber};
 use crate::routes::api_error::ApiError;
-use crate::routing::{
-    choose_sender, CompanyRouting, NumberRecord, SenderChoice, SenderError, SenderReason, SenderRequest,
-};
-use crate::store::{CompanySettings, DynStore, NumberFilter};
+use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
 
