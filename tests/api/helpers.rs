@@ -99,6 +99,8 @@ pub fn test_settings(url: &str) -> Settings {
         ("SWITCHBOARD__DATABASE__URL", url),
         ("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "5"),
         ("SWITCHBOARD__HTTP__SHUTDOWN_TIMEOUT_SECS", "1"),
+        // Generous: CI machines are loaded; the deadline itself is tested with a short one.
+        ("SWITCHBOARD__LEDGER__COMMIT_DEADLINE_MS", "5000"),
     ];
     Settings::load_with_env(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("test settings")
 }

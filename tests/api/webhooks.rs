@@ -269,8 +269,16 @@ async fn database_outage_answers_503_then_redelivery_counts_exactly(db: Db) {
     let answers = join_all(bodies.iter().map(|b| post_signed(&app, b))).await;
     assert!(answers.iter().all(|r| r.status() == 503), "{:?}", answers.iter().map(|r| r.status()).collect::<Vec<_>>());
     lock.release().await;
-    // Telnyx redelivers everything that got no 2xx.
-    let answers = join_all(bodies.iter().map(|b| post_signed(&app, b))).await;
-    assert!(answers.iter().all(|r| r.status() == 200));
+    // Telnyx redelivers everything that got no 2xx (the commits that waited on the lock finish
+    // first, so a redelivery may still meet the short deadline: retry as Telnyx does, bounded).
+    let mut pending: Vec<&Vec<u8>> = bodies.iter().collect();
+    for _ in 0..20 {
+        let answers = join_all(pending.iter().map(|b| post_signed(&app, b))).await;
+        pending = pending.into_iter().zip(answers).filter(|(_, r)| r.status() != 200).map(|(b, _)| b).collect();
+        if pending.is_empty() {
+            break;
+        }
+    }
+    assert!(pending.is_empty(), "{} events never got a 200", pending.len());
     assert_eq!(usage(&app, acme, ACME_SALES).await.sms_received_count, 20);
 }
