@@ -117,6 +117,20 @@ pub async fn connect(settings: &DatabaseSettings) -> StoreResult<DynStore> {
     })
 }
 
+/// Readiness from the applied-migrations query of either backend.
+pub(crate) fn readiness_of(
+    applied: Result<Vec<i64>, sqlx::Error>,
+    migrator: &sqlx::migrate::Migrator,
+) -> StoreResult<()> {
+    let applied = applied.map_err(|e| match StoreError::from(e) {
+        StoreError::Database(m) => StoreError::Unavailable(format!("migrations not applied ({m})")),
+        other => other,
+    })?;
+    check_migrations(migrator, &applied)
+}
+
+pub(crate) const APPLIED_MIGRATIONS_SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+
 /// Checks that the newest migration known to `migrator` is applied, given the applied versions.
 pub(crate) fn check_migrations(migrator: &sqlx::migrate::Migrator, applied: &[i64]) -> StoreResult<()> {
     let missing: Vec<i64> = migrator.iter().map(|m| m.version).filter(|v| !applied.contains(v)).collect();

@@ -6,7 +6,7 @@ use sqlx::PgPool;
 use std::str::FromStr;
 use tokio::sync::mpsc;
 
-use super::{check_migrations, companies::impl_company_store, Lifecycle, StoreError, StoreResult};
+use super::{companies::impl_company_store, readiness_of, Lifecycle, StoreError, StoreResult, APPLIED_MIGRATIONS_SQL};
 use crate::company::changes::Change;
 use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
@@ -51,14 +51,7 @@ impl Lifecycle for PgStore {
     }
 
     async fn readiness(&self) -> StoreResult<()> {
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Database(m) => StoreError::Unavailable(format!("migrations not applied ({m})")),
-                other => other,
-            })?;
-        check_migrations(&MIGRATOR, &applied)
+        readiness_of(sqlx::query_scalar(APPLIED_MIGRATIONS_SQL).fetch_all(&self.pool).await, &MIGRATOR)
     }
 
     async fn close(&self) {

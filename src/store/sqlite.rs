@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::{check_migrations, companies::impl_company_store, Lifecycle, StoreError, StoreResult};
+use super::{companies::impl_company_store, readiness_of, Lifecycle, StoreError, StoreResult, APPLIED_MIGRATIONS_SQL};
 use crate::config::{Backend, DatabaseSettings};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -55,14 +55,7 @@ impl Lifecycle for SqliteStore {
     }
 
     async fn readiness(&self) -> StoreResult<()> {
-        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| match StoreError::from(e) {
-                StoreError::Database(m) => StoreError::Unavailable(format!("migrations not applied ({m})")),
-                other => other,
-            })?;
-        check_migrations(&MIGRATOR, &applied)
+        readiness_of(sqlx::query_scalar(APPLIED_MIGRATIONS_SQL).fetch_all(&self.pool).await, &MIGRATOR)
     }
 
     async fn close(&self) {
