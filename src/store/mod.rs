@@ -9,7 +9,6 @@ use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
 use crate::outbox::store::OutboxStore;
 
-pub mod assignments;
 pub mod companies;
 pub mod jobs;
 pub mod ledger;
@@ -22,7 +21,6 @@ pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
 
-pub use assignments::{AssignmentStore, CustomerRouting};
 pub use companies::CompanyStore;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use ledger::LedgerStore;
@@ -91,19 +89,11 @@ pub trait Lifecycle: Send + Sync {
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
 pub trait Store:
-    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + AssignmentStore + 'static
+    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
 {
 }
 impl<T> Store for T where
-    T: Lifecycle
-        + CompanyStore
-        + TokenStore
-        + LedgerStore
-        + RulesStore
-        + OutboxStore
-        + JobStore
-        + AssignmentStore
-        + 'static
+    T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
 {
 }
 

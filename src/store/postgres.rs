@@ -102,4 +102,3 @@ crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
 crate::outbox::store::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);
-crate::store::assignments::impl_assignment_store!(PgStore);

@@ -68,4 +68,3 @@ crate::store::tokens::impl_token_store!(SqliteStore);
 crate::store::rules_sql::impl_rules_store!(SqliteStore);
 crate::outbox::store::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);
-crate::store::assignments::impl_assignment_store!(SqliteStore);

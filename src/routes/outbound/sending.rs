@@ -9,6 +9,7 @@ use crate::auth::Caller;
 use crate::domain::{CompanyId, Feature, PhoneNumber};
 use crate::routes::api_error::ApiError;
 use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
@@ -119,7 +120,9 @@ fn not_provisioned(what: &str) -> ApiError {
 /// Stores `to -> from` on first contact; a failure is logged, the send already happened.
 async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &SenderChoice) {
     if choice.creates_assignment {
-        if let Err(e) = store.claim_outbound_assignment(company, to, choice.number_id, &choice.from).await {
+        if let Err(e) =
+            store.claim_assignment(company, to, choice.number_id, &choice.from, AssignmentSource::Outbound).await
+        {
             tracing::warn!(company_id = %company, error = %e, "cannot store the customer assignment");
         }
     }
