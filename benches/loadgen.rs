@@ -162,7 +162,7 @@ async fn connection(
     port: u16,
     reqs: Arc<Vec<Vec<u8>>>,
     indexes: Vec<usize>,
-    pace: Option<Duration>,
+    pace: Option<(Duration, Duration)>,
 ) -> Vec<(usize, u16, u32)> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     stream.set_nodelay(true).unwrap();
@@ -170,13 +170,21 @@ async fn connection(
     let mut r = BufReader::new(r);
     let mut out = Vec::with_capacity(indexes.len());
     let mut line = String::new();
-    let mut next = Instant::now();
+    // Paced connections start staggered over one period, so arrivals are spread evenly in time
+    // instead of every connection firing at the same instant (bursts that measure queueing).
+    let mut next = Instant::now() + pace.map(|(_, offset)| offset).unwrap_or_default();
     for i in indexes {
-        if let Some(p) = pace {
-            tokio::time::sleep_until(next.into()).await;
-            next += p;
-        }
-        let t0 = Instant::now();
+        // Paced: latency counts from when the request was due, so a stalled daemon is not hidden
+        // by the sender waiting for it (no coordinated omission).
+        let t0 = match pace {
+            Some((p, _)) => {
+                let due = next;
+                tokio::time::sleep_until(due.into()).await;
+                next += p;
+                due
+            }
+            None => Instant::now(),
+        };
         w.write_all(&reqs[i]).await.unwrap();
         line.clear();
         r.read_line(&mut line).await.unwrap();
@@ -219,6 +227,7 @@ async fn run(
     let tasks: Vec<_> = (0..conns)
         .map(|c| {
             let idx: Vec<usize> = todo.iter().copied().skip(c).step_by(conns).collect();
+            let pace = pace.map(|p| (p, p.mul_f64(c as f64 / conns as f64)));
             tokio::spawn(connection(port, reqs.clone(), idx, pace))
         })
         .collect();

@@ -195,8 +195,10 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(jobs.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
-            .configure(routes::admin::configure)
+            // The hot path first: the router tries services in order, and each admin route it
+            // tries before this one costs a pattern match per webhook.
             .service(routes::webhooks::telnyx)
+            .configure(routes::admin::configure)
             .configure(routes::outbound::configure)
             .service(routes::health::healthz)
             .service(routes::health::readyz)

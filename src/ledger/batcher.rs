@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use super::entry::{CommitStats, LedgerEntry};
 use crate::config::LedgerSettings;
 use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
-use crate::store::DynStore;
+use crate::store::{DynStore, LedgerWriter};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
@@ -63,6 +63,7 @@ impl Ledger {
             let batcher = Batcher {
                 rx,
                 store: store.clone(),
+                writer: None,
                 flush_interval: Duration::from_millis(settings.flush_interval_ms),
                 batch_size: settings.batch_size,
                 wake: wake.clone(),
@@ -98,6 +99,8 @@ impl Ledger {
 struct Batcher {
     rx: mpsc::UnboundedReceiver<Pending>,
     store: DynStore,
+    /// The lane's writer while no commit is in flight (the commit task owns it meanwhile).
+    writer: Option<Box<dyn LedgerWriter>>,
     flush_interval: Duration,
     batch_size: usize,
     wake: Arc<Notify>,
@@ -105,7 +108,8 @@ struct Batcher {
 
 impl Batcher {
     async fn run(mut self) {
-        let mut in_flight: Option<JoinHandle<()>> = None;
+        // The commit in flight owns the lane's writer and hands it back when it is done.
+        let mut in_flight: Option<JoinHandle<Box<dyn LedgerWriter>>> = None;
         while let Some(first) = self.rx.recv().await {
             let mut batch = Vec::with_capacity(self.batch_size.min(4096));
             batch.push(first);
@@ -122,7 +126,8 @@ impl Batcher {
             }
             // One commit in flight: wait for it, then take whatever arrived meanwhile too.
             if let Some(previous) = in_flight.take() {
-                let _ = previous.await;
+                // A commit task that panicked loses its writer; the next commit opens a new one.
+                self.writer = previous.await.ok();
             }
             while batch.len() < self.batch_size {
                 match self.rx.try_recv() {
@@ -137,7 +142,8 @@ impl Batcher {
                 continue;
             }
             metrics::gauge!(LEDGER_PENDING).set(self.rx.len() as f64);
-            in_flight = Some(tokio::spawn(commit(self.store.clone(), batch, self.wake.clone())));
+            let writer = self.writer.take().unwrap_or_else(|| self.store.ledger_writer());
+            in_flight = Some(tokio::spawn(commit(writer, batch, self.wake.clone())));
         }
         if let Some(previous) = in_flight {
             let _ = previous.await;
@@ -145,11 +151,11 @@ impl Batcher {
     }
 }
 
-async fn commit(store: DynStore, batch: Vec<Pending>, wake: Arc<Notify>) {
+async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Arc<Notify>) -> Box<dyn LedgerWriter> {
     let started = Instant::now();
     let entries: Vec<&LedgerEntry> = batch.iter().map(|p| &p.entry).collect();
     let has_effects = entries.iter().any(|e| !e.outbox.is_empty());
-    let result = store.commit_batch(&entries).await;
+    let result = writer.commit(&entries).await;
     metrics::histogram!(LEDGER_COMMIT_DURATION).record(started.elapsed().as_secs_f64());
     metrics::histogram!(LEDGER_BATCH_SIZE).record(batch.len() as f64);
     let answer = match result {
@@ -170,4 +176,5 @@ async fn commit(store: DynStore, batch: Vec<Pending>, wake: Arc<Notify>) {
     for p in batch {
         let _ = p.done.send(answer.clone());
     }
+    writer
 }

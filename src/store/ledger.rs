@@ -14,6 +14,17 @@ pub trait LedgerStore: Send + Sync {
     async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Dead letters stored, newest first (operators, tests).
     async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>>;
+    /// A committer for one ledger lane. On PostgreSQL it keeps a connection of its own: a pooled
+    /// query costs two extra round trips (sqlx pings on acquire and on release), which is most of
+    /// a small batch's cost.
+    fn ledger_writer(&self) -> Box<dyn LedgerWriter>;
+}
+
+/// Commits batches for one ledger lane; one batch at a time.
+#[async_trait]
+pub trait LedgerWriter: Send {
+    /// What [`LedgerStore::commit_batch`] does, on the writer's own connection.
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
 }
 
 /// Distinct count keys of a batch (the same event can arrive twice in one batch).

@@ -23,7 +23,7 @@ pub mod tokens;
 
 pub use companies::CompanyStore;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
-pub use ledger::LedgerStore;
+pub use ledger::{LedgerStore, LedgerWriter};
 pub use models::*;
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, TokenStore};

@@ -1,16 +1,24 @@
-//! The ledger on PostgreSQL: set-based statements over arrays (`unnest`), one round trip per kind
-//! of row, whatever the batch size.
+//! The ledger on PostgreSQL: one set-based statement over arrays (`unnest`) per batch, whatever
+//! its size and content: one round trip, and the statement is its own transaction.
+use std::sync::Arc;
+use std::time::Duration;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::ledger::{distinct_keys, LedgerStore};
+use super::ledger::{distinct_keys, LedgerStore, LedgerWriter};
 use super::postgres::PgStore;
 use super::{StoreError, StoreResult};
 use crate::ledger::entry::{CommitStats, LedgerEntry};
 
-/// Inserts the keys; for the ones that were new, adds to each number's counter in one UPDATE.
-const COUNT_SQL: &str = "\
+/// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
+/// keys, adds to each number's counters for the keys that were new, and writes the batch's dead
+/// letters, outbox items and routing-log lines. Data-modifying CTEs all run to completion whether
+/// or not the final SELECT reads them; an empty array inserts nothing.
+const COMMIT_SQL: &str = "\
 WITH keys AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])
         AS k(company_id, event_id, phone_number, counter, number_id)
@@ -37,146 +45,91 @@ WITH keys AS (
         sms_sent_count = p.sms_sent_count + d.ss,
         sms_received_count = p.sms_received_count + d.sr
     FROM deltas d WHERE p.id = d.number_id
-    RETURNING 1
+), dead AS (
+    INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at)
+    SELECT e, t, r, p, now() FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS x(e, t, r, p)
+    ON CONFLICT DO NOTHING
+), out AS (
+    INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
+    SELECT i, c, e, k, d, p, now(), now()
+    FROM unnest($10::uuid[], $11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[]) AS x(i, c, e, k, d, p)
+    ON CONFLICT DO NOTHING
+), log AS (
+    INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, created_at)
+    SELECT c, e, t, n, d, o, now()
+    FROM unnest($16::uuid[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS x(c, e, t, n, d, o)
+    ON CONFLICT DO NOTHING
 )
-SELECT (SELECT count(*) FROM ins)";
+SELECT count(*) FROM ins";
 
-const DEAD_LETTER_SQL: &str = "INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at) \
-     SELECT e, t, r, p, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(e, t, r, p) \
-     ON CONFLICT DO NOTHING";
-
-const OUTBOX_SQL: &str = "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, \
-     next_attempt_at) SELECT i, c, e, k, d, p, now(), now() \
-     FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(i, c, e, k, d, p) \
-     ON CONFLICT DO NOTHING";
-
-const ROUTING_LOG_SQL: &str = "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, \
-     outcome, created_at) SELECT c, e, t, n, d, o, now() \
-     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS x(c, e, t, n, d, o) \
-     ON CONFLICT DO NOTHING";
-
-impl PgStore {
-    /// Inserts the dedupe keys and applies the new ones, in one statement.
-    async fn count<'e, E>(&self, keys: &[(&str, &crate::ledger::CountKey)], executor: E) -> StoreResult<CommitStats>
-    where
-        E: sqlx::Executor<'e, Database = sqlx::Postgres>,
-    {
-        if keys.is_empty() {
-            return Ok(CommitStats::default());
-        }
-        let n = keys.len();
-        let (mut companies, mut events, mut numbers, mut counters, mut ids) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for (event, k) in keys {
-            companies.push(k.company_id.as_uuid());
-            events.push(*event);
-            numbers.push(k.phone_number.as_str());
-            counters.push(k.counter.as_str());
-            ids.push(k.phone_number_id.as_uuid());
-        }
-        let inserted: i64 = sqlx::query_scalar(COUNT_SQL)
-            .bind(&companies)
-            .bind(&events)
-            .bind(&numbers)
-            .bind(&counters)
-            .bind(&ids)
-            .fetch_one(executor)
-            .await?;
-        let counted = inserted as u64;
-        Ok(CommitStats { counted, duplicates: (n as u64).saturating_sub(counted) })
+/// Runs [`COMMIT_SQL`] for `entries` on `executor` (the pool, or a lane's own connection).
+async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>
+where
+    E: sqlx::PgExecutor<'e>,
+{
+    let keys = distinct_keys(entries);
+    let n = keys.len();
+    let mut k: (Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<Uuid>) = Default::default();
+    for (event, key) in &keys {
+        k.0.push(key.company_id.as_uuid());
+        k.1.push(event);
+        k.2.push(key.phone_number.as_str());
+        k.3.push(key.counter.as_str());
+        k.4.push(key.phone_number_id.as_uuid());
     }
-
-    async fn commit_once(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        let keys = distinct_keys(entries);
-        let only_counts =
-            entries.iter().all(|e| e.dead_letter.is_none() && e.outbox.is_empty() && e.routing_log.is_empty());
-        if only_counts {
-            // One statement is its own transaction: one round trip instead of three.
-            return self.count(&keys, &self.pool).await;
+    let mut dead: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
+    for e in entries {
+        if let Some(d) = &e.dead_letter {
+            dead.0.push(&e.event_id);
+            dead.1.push(&d.event_type);
+            dead.2.push(d.reason);
+            dead.3.push(&d.payload);
         }
-        let mut tx = self.pool.begin().await?;
-        let stats = if keys.is_empty() { CommitStats::default() } else { self.count(&keys, &mut *tx).await? };
-        {
-            let n = keys.len();
-            let (mut companies, mut events, mut numbers, mut counters, mut ids) = (
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-                Vec::with_capacity(n),
-            );
-            for (event, k) in &keys {
-                companies.push(k.company_id.as_uuid());
-                events.push(*event);
-                numbers.push(k.phone_number.as_str());
-                counters.push(k.counter.as_str());
-                ids.push(k.phone_number_id.as_uuid());
-            }
-        }
-        let dead: Vec<(&str, &LedgerEntry)> =
-            entries.iter().filter(|e| e.dead_letter.is_some()).map(|e| (&*e.event_id, *e)).collect();
-        if !dead.is_empty() {
-            let mut cols: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
-            for (id, e) in &dead {
-                let d = e.dead_letter.as_ref().expect("filtered");
-                cols.0.push(id);
-                cols.1.push(&d.event_type);
-                cols.2.push(d.reason);
-                cols.3.push(&d.payload);
-            }
-            sqlx::query(DEAD_LETTER_SQL)
-                .bind(&cols.0)
-                .bind(&cols.1)
-                .bind(&cols.2)
-                .bind(&cols.3)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let items: Vec<_> = entries.iter().flat_map(|e| e.outbox.iter()).collect();
-        if !items.is_empty() {
-            let ids: Vec<Uuid> = items.iter().map(|i| i.id).collect();
-            let companies: Vec<Uuid> = items.iter().map(|i| i.company_id.as_uuid()).collect();
-            let events: Vec<&str> = items.iter().map(|i| i.event_id.as_str()).collect();
-            let kinds: Vec<&str> = items.iter().map(|i| i.kind.as_str()).collect();
-            let dests: Vec<&str> = items.iter().map(|i| i.destination.as_str()).collect();
-            let payloads: Vec<&str> = items.iter().map(|i| i.payload.as_str()).collect();
-            sqlx::query(OUTBOX_SQL)
-                .bind(&ids)
-                .bind(&companies)
-                .bind(&events)
-                .bind(&kinds)
-                .bind(&dests)
-                .bind(&payloads)
-                .execute(&mut *tx)
-                .await?;
-        }
-        let logs: Vec<(&str, &crate::ledger::RoutingLogEntry)> =
-            entries.iter().flat_map(|e| e.routing_log.iter().map(move |l| (&*e.event_id, l))).collect();
-        if !logs.is_empty() {
-            let companies: Vec<Uuid> = logs.iter().map(|(_, l)| l.company_id.as_uuid()).collect();
-            let events: Vec<&str> = logs.iter().map(|(e, _)| *e).collect();
-            let types: Vec<&str> = logs.iter().map(|(_, l)| l.event_type.as_str()).collect();
-            let numbers: Vec<&str> = logs.iter().map(|(_, l)| l.phone_number.as_str()).collect();
-            let decisions: Vec<&str> = logs.iter().map(|(_, l)| l.decision.as_str()).collect();
-            let outcomes: Vec<&str> = logs.iter().map(|(_, l)| l.outcome.as_str()).collect();
-            sqlx::query(ROUTING_LOG_SQL)
-                .bind(&companies)
-                .bind(&events)
-                .bind(&types)
-                .bind(&numbers)
-                .bind(&decisions)
-                .bind(&outcomes)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(stats)
     }
+    let mut out: (Vec<Uuid>, Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
+    for i in entries.iter().flat_map(|e| e.outbox.iter()) {
+        out.0.push(i.id);
+        out.1.push(i.company_id.as_uuid());
+        out.2.push(&i.event_id);
+        out.3.push(i.kind.as_str());
+        out.4.push(&i.destination);
+        out.5.push(&i.payload);
+    }
+    let mut log: (Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
+    for (event, l) in entries.iter().flat_map(|e| e.routing_log.iter().map(move |l| (&*e.event_id, l))) {
+        log.0.push(l.company_id.as_uuid());
+        log.1.push(event);
+        log.2.push(&l.event_type);
+        log.3.push(l.phone_number.as_str());
+        log.4.push(&l.decision);
+        log.5.push(&l.outcome);
+    }
+    let inserted: i64 = sqlx::query_scalar(COMMIT_SQL)
+        .bind(&k.0)
+        .bind(&k.1)
+        .bind(&k.2)
+        .bind(&k.3)
+        .bind(&k.4)
+        .bind(&dead.0)
+        .bind(&dead.1)
+        .bind(&dead.2)
+        .bind(&dead.3)
+        .bind(&out.0)
+        .bind(&out.1)
+        .bind(&out.2)
+        .bind(&out.3)
+        .bind(&out.4)
+        .bind(&out.5)
+        .bind(&log.0)
+        .bind(&log.1)
+        .bind(&log.2)
+        .bind(&log.3)
+        .bind(&log.4)
+        .bind(&log.5)
+        .fetch_one(executor)
+        .await?;
+    let counted = inserted as u64;
+    Ok(CommitStats { counted, duplicates: (n as u64).saturating_sub(counted) })
 }
 
 fn is_retryable(e: &StoreError) -> bool {
@@ -187,8 +140,8 @@ fn is_retryable(e: &StoreError) -> bool {
 #[async_trait]
 impl LedgerStore for PgStore {
     async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        match self.commit_once(entries).await {
-            Err(e) if is_retryable(&e) => self.commit_once(entries).await,
+        match commit_once(&self.pool, entries).await {
+            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries).await,
             other => other,
         }
     }
@@ -204,5 +157,52 @@ impl LedgerStore for PgStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    fn ledger_writer(&self) -> Box<dyn LedgerWriter> {
+        Box::new(PgWriter {
+            options: self.pool.connect_options(),
+            connect_timeout: self.pool.options().get_acquire_timeout(),
+            conn: None,
+        })
+    }
+}
+
+/// A ledger lane's own connection, opened on first use and again after any failure.
+struct PgWriter {
+    options: Arc<PgConnectOptions>,
+    connect_timeout: Duration,
+    conn: Option<PgConnection>,
+}
+
+impl PgWriter {
+    async fn connection(&mut self) -> StoreResult<&mut PgConnection> {
+        if self.conn.is_none() {
+            let connect = PgConnection::connect_with(&self.options);
+            let conn = tokio::time::timeout(self.connect_timeout, connect)
+                .await
+                .map_err(|_| StoreError::Unavailable("timed out connecting to PostgreSQL".into()))??;
+            self.conn = Some(conn);
+        }
+        Ok(self.conn.as_mut().expect("just connected"))
+    }
+
+    async fn try_commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+        let result = commit_once(self.connection().await?, entries).await;
+        if result.is_err() {
+            // Whatever went wrong, the next batch starts on a fresh connection.
+            self.conn = None;
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl LedgerWriter for PgWriter {
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+        match self.try_commit(entries).await {
+            Err(e) if is_retryable(&e) => self.try_commit(entries).await,
+            other => other,
+        }
     }
 }

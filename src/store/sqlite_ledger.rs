@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::ledger::{distinct_keys, LedgerStore};
+use super::ledger::{distinct_keys, LedgerStore, LedgerWriter};
 use super::sqlite::SqliteStore;
 use super::StoreResult;
 use crate::ledger::entry::{CommitStats, Counter, LedgerEntry};
@@ -107,5 +107,19 @@ impl LedgerStore for SqliteStore {
             .bind(limit)
             .fetch_all(&self.pool)
             .await?)
+    }
+
+    fn ledger_writer(&self) -> Box<dyn LedgerWriter> {
+        Box::new(SqliteWriter(self.clone()))
+    }
+}
+
+/// SQLite is in-process and has one writer: the pool costs no round trips, so the writer uses it.
+struct SqliteWriter(SqliteStore);
+
+#[async_trait]
+impl LedgerWriter for SqliteWriter {
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+        self.0.commit_batch(entries).await
     }
 }
