@@ -62,74 +62,107 @@ WITH keys AS (
 )
 SELECT count(*) FROM ins";
 
+/// One array per column of [`COMMIT_SQL`]'s parameters, in bind order.
+#[derive(Default)]
+struct Columns<'a> {
+    // webhook_events keys: $1..$5
+    key_company: Vec<Uuid>,
+    key_event: Vec<&'a str>,
+    key_number: Vec<&'a str>,
+    key_counter: Vec<&'a str>,
+    key_number_id: Vec<Uuid>,
+    // dead_letters: $6..$9
+    dead_event: Vec<&'a str>,
+    dead_type: Vec<&'a str>,
+    dead_reason: Vec<&'a str>,
+    dead_payload: Vec<&'a str>,
+    // outbox: $10..$15
+    out_id: Vec<Uuid>,
+    out_company: Vec<Uuid>,
+    out_event: Vec<&'a str>,
+    out_kind: Vec<&'a str>,
+    out_destination: Vec<&'a str>,
+    out_payload: Vec<&'a str>,
+    // routing_log: $16..$21
+    log_company: Vec<Uuid>,
+    log_event: Vec<&'a str>,
+    log_type: Vec<&'a str>,
+    log_number: Vec<&'a str>,
+    log_decision: Vec<&'a str>,
+    log_outcome: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    fn of(entries: &[&'a LedgerEntry]) -> (Self, usize) {
+        let mut c = Columns::default();
+        let keys = distinct_keys(entries);
+        for (event, key) in &keys {
+            c.key_company.push(key.company_id.as_uuid());
+            c.key_event.push(event);
+            c.key_number.push(key.phone_number.as_str());
+            c.key_counter.push(key.counter.as_str());
+            c.key_number_id.push(key.phone_number_id.as_uuid());
+        }
+        for e in entries {
+            if let Some(d) = &e.dead_letter {
+                c.dead_event.push(&e.event_id);
+                c.dead_type.push(&d.event_type);
+                c.dead_reason.push(d.reason);
+                c.dead_payload.push(&d.payload);
+            }
+            for i in &e.outbox {
+                c.out_id.push(i.id);
+                c.out_company.push(i.company_id.as_uuid());
+                c.out_event.push(&i.event_id);
+                c.out_kind.push(i.kind.as_str());
+                c.out_destination.push(&i.destination);
+                c.out_payload.push(&i.payload);
+            }
+            for l in &e.routing_log {
+                c.log_company.push(l.company_id.as_uuid());
+                c.log_event.push(&e.event_id);
+                c.log_type.push(&l.event_type);
+                c.log_number.push(l.phone_number.as_str());
+                c.log_decision.push(&l.decision);
+                c.log_outcome.push(&l.outcome);
+            }
+        }
+        (c, keys.len())
+    }
+}
+
 /// Runs [`COMMIT_SQL`] for `entries` on `executor` (the pool, or a lane's own connection).
 async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>
 where
     E: sqlx::PgExecutor<'e>,
 {
-    let keys = distinct_keys(entries);
-    let n = keys.len();
-    let mut k: (Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<Uuid>) = Default::default();
-    for (event, key) in &keys {
-        k.0.push(key.company_id.as_uuid());
-        k.1.push(event);
-        k.2.push(key.phone_number.as_str());
-        k.3.push(key.counter.as_str());
-        k.4.push(key.phone_number_id.as_uuid());
-    }
-    let mut dead: (Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
-    for e in entries {
-        if let Some(d) = &e.dead_letter {
-            dead.0.push(&e.event_id);
-            dead.1.push(&d.event_type);
-            dead.2.push(d.reason);
-            dead.3.push(&d.payload);
-        }
-    }
-    let mut out: (Vec<Uuid>, Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
-    for i in entries.iter().flat_map(|e| e.outbox.iter()) {
-        out.0.push(i.id);
-        out.1.push(i.company_id.as_uuid());
-        out.2.push(&i.event_id);
-        out.3.push(i.kind.as_str());
-        out.4.push(&i.destination);
-        out.5.push(&i.payload);
-    }
-    let mut log: (Vec<Uuid>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>, Vec<&str>) = Default::default();
-    for (event, l) in entries.iter().flat_map(|e| e.routing_log.iter().map(move |l| (&*e.event_id, l))) {
-        log.0.push(l.company_id.as_uuid());
-        log.1.push(event);
-        log.2.push(&l.event_type);
-        log.3.push(l.phone_number.as_str());
-        log.4.push(&l.decision);
-        log.5.push(&l.outcome);
-    }
+    let (c, keys) = Columns::of(entries);
     let inserted: i64 = sqlx::query_scalar(COMMIT_SQL)
-        .bind(&k.0)
-        .bind(&k.1)
-        .bind(&k.2)
-        .bind(&k.3)
-        .bind(&k.4)
-        .bind(&dead.0)
-        .bind(&dead.1)
-        .bind(&dead.2)
-        .bind(&dead.3)
-        .bind(&out.0)
-        .bind(&out.1)
-        .bind(&out.2)
-        .bind(&out.3)
-        .bind(&out.4)
-        .bind(&out.5)
-        .bind(&log.0)
-        .bind(&log.1)
-        .bind(&log.2)
-        .bind(&log.3)
-        .bind(&log.4)
-        .bind(&log.5)
+        .bind(&c.key_company)
+        .bind(&c.key_event)
+        .bind(&c.key_number)
+        .bind(&c.key_counter)
+        .bind(&c.key_number_id)
+        .bind(&c.dead_event)
+        .bind(&c.dead_type)
+        .bind(&c.dead_reason)
+        .bind(&c.dead_payload)
+        .bind(&c.out_id)
+        .bind(&c.out_company)
+        .bind(&c.out_event)
+        .bind(&c.out_kind)
+        .bind(&c.out_destination)
+        .bind(&c.out_payload)
+        .bind(&c.log_company)
+        .bind(&c.log_event)
+        .bind(&c.log_type)
+        .bind(&c.log_number)
+        .bind(&c.log_decision)
+        .bind(&c.log_outcome)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;
-    Ok(CommitStats { counted, duplicates: (n as u64).saturating_sub(counted) })
+    Ok(CommitStats { counted, duplicates: (keys as u64).saturating_sub(counted) })
 }
 
 fn is_retryable(e: &StoreError) -> bool {
