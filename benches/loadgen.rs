@@ -280,16 +280,25 @@ async fn main() {
         // Warm-up on a tenth (re-sent later: exactly-once makes the repeat count zero).
         let _ = run(port, &reqs, &all[..all.len() / 10], a.connections, None).await;
         let commits0 = scrape(port, "switchboard_ledger_commits_total").await;
+        let commit_secs0 = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await;
         let (max, mut failed) = run(port, &reqs, &all, a.connections, None).await;
         let commits = scrape(port, "switchboard_ledger_commits_total").await - commits0;
+        let commit_secs = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await - commit_secs0;
         let mut retries = 0;
         while !failed.is_empty() && retries < 20 {
             failed = run(port, &reqs, &failed, a.connections.min(failed.len()), None).await.1;
             retries += 1;
         }
         println!(
-            "{mode:>16}: {:>8.0} events/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  non-200 {}  commits {}  events/commit {:.0}",
-            max.rate, max.p50, max.p99, max.max, max.non_200, commits, if commits > 0.0 { a.events as f64 / commits } else { 0.0 }
+            "{mode:>16}: {:>8.0} events/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  non-200 {}  commits {}  events/commit {:.0}  mean commit {:.2} ms",
+            max.rate,
+            max.p50,
+            max.p99,
+            max.max,
+            max.non_200,
+            commits,
+            if commits > 0.0 { a.events as f64 / commits } else { 0.0 },
+            if commits > 0.0 { commit_secs * 1000.0 / commits } else { 0.0 }
         );
         if mode == "stateless" {
             ceiling = Some(max.rate);
