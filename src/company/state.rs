@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::facts::{EventFacts, FactKind, Target};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
-use crate::ledger::{CountKey, LedgerEntry, OptChange, RoutingLogEntry};
+use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
 use crate::outbox::item::OutboxItem;
 use crate::outbox::items::ForwardedMessage;
 use crate::routing::{
@@ -46,22 +46,30 @@ impl CompanyState {
         let mut entry = LedgerEntry::new(facts.event_id.clone());
         for t in targets {
             let Some((id, _status)) = self.numbers.get(&t.number) else { continue };
+            let phone_number_id = *id;
+            let route = match facts.kind {
+                FactKind::MessageReceived => Some(self.route_message(facts, &t.number, now, &mut entry)),
+                FactKind::CallIncoming => Some(self.route_call(facts, &t.number, now, &mut entry)),
+                FactKind::MessageSent | FactKind::CallOutgoing => None,
+            };
             entry.counts.push(CountKey {
                 company_id: self.company_id,
-                phone_number_id: *id,
+                phone_number_id,
                 phone_number: t.number.clone(),
                 counter: t.counter,
+                route,
             });
-            match facts.kind {
-                FactKind::MessageReceived => self.route_message(facts, &t.number, now, &mut entry),
-                FactKind::CallIncoming => self.route_call(facts, &t.number, now, &mut entry),
-                FactKind::MessageSent | FactKind::CallOutgoing => {}
-            }
         }
         entry
     }
 
-    fn route_message(&mut self, facts: &EventFacts, to: &PhoneNumber, now: DateTime<Utc>, entry: &mut LedgerEntry) {
+    fn route_message(
+        &mut self,
+        facts: &EventFacts,
+        to: &PhoneNumber,
+        now: DateTime<Utc>,
+        entry: &mut LedgerEntry,
+    ) -> RouteLine {
         if let (Some(action), Ok(customer)) =
             (facts.text.as_deref().and_then(classify_opt_out), PhoneNumber::parse(&facts.from))
         {
@@ -97,10 +105,16 @@ impl CompanyState {
             }
             _ => "unrouted",
         };
-        self.log(facts, to, &decision, outcome, entry);
+        line(facts, &decision, outcome)
     }
 
-    fn route_call(&mut self, facts: &EventFacts, to: &PhoneNumber, now: DateTime<Utc>, entry: &mut LedgerEntry) {
+    fn route_call(
+        &mut self,
+        facts: &EventFacts,
+        to: &PhoneNumber,
+        now: DateTime<Utc>,
+        entry: &mut LedgerEntry,
+    ) -> RouteLine {
         let event = InboundEvent { kind: EventKind::Call, from: facts.from.clone(), to: to.clone() };
         let decision = decide(&event, &self.routing, now);
         let call_control_id = facts.call_control_id.as_deref().unwrap_or_default();
@@ -123,23 +137,15 @@ impl CompanyState {
             }
             _ => "unrouted",
         };
-        self.log(facts, to, &decision, outcome, entry);
+        line(facts, &decision, outcome)
     }
+}
 
-    fn log(
-        &self,
-        facts: &EventFacts,
-        to: &PhoneNumber,
-        decision: &RoutingDecision,
-        outcome: &str,
-        entry: &mut LedgerEntry,
-    ) {
-        entry.routing_log.push(RoutingLogEntry {
-            company_id: self.company_id,
-            event_type: facts.event_type.to_owned(),
-            phone_number: to.clone(),
-            decision: serde_json::to_string(decision).unwrap_or_else(|_| "{}".into()),
-            outcome: outcome.to_owned(),
-        });
+/// The routing log line of a decision.
+fn line(facts: &EventFacts, decision: &RoutingDecision, outcome: &'static str) -> RouteLine {
+    RouteLine {
+        event_type: facts.event_type,
+        decision: serde_json::to_string(decision).unwrap_or_else(|_| "{}".into()),
+        outcome,
     }
 }

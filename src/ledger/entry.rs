@@ -43,12 +43,16 @@ impl Counter {
 }
 
 /// +1 on `counter` of one number, unless (company, event id, number) was counted before.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountKey {
     pub company_id: CompanyId,
     pub phone_number_id: PhoneNumberId,
     pub phone_number: PhoneNumber,
     pub counter: Counter,
+    /// What routing decided for an inbound event at this number. It is stored on the key's own
+    /// row, so a redelivery that counts nothing logs nothing either, and the line costs no
+    /// second insert.
+    pub route: Option<RouteLine>,
 }
 
 /// An event nobody can take (unknown number...), kept for an operator.
@@ -60,14 +64,13 @@ pub struct DeadLetter {
 }
 
 /// What routing decided for an event at one number, for the admin's routing log.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoutingLogEntry {
-    pub company_id: CompanyId,
-    pub event_type: String,
-    pub phone_number: PhoneNumber,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLine {
+    pub event_type: &'static str,
     /// RoutingDecision as JSON.
     pub decision: String,
-    pub outcome: String,
+    /// forward, transfer, hangup or unrouted.
+    pub outcome: &'static str,
 }
 
 /// A STOP/START keyword from a customer: applied to the company's opt-outs after the commit.
@@ -85,7 +88,6 @@ pub struct LedgerEntry {
     pub counts: Vec<CountKey>,
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,
-    pub routing_log: Vec<RoutingLogEntry>,
     pub opt_changes: Vec<OptChange>,
 }
 
@@ -95,7 +97,7 @@ impl LedgerEntry {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.dead_letter.is_none() && self.outbox.is_empty() && self.routing_log.is_empty()
+        self.counts.is_empty() && self.dead_letter.is_none() && self.outbox.is_empty()
     }
 
     pub fn merge(&mut self, other: LedgerEntry) {
@@ -104,7 +106,6 @@ impl LedgerEntry {
             self.dead_letter = other.dead_letter;
         }
         self.outbox.extend(other.outbox);
-        self.routing_log.extend(other.routing_log);
         self.opt_changes.extend(other.opt_changes);
     }
 }

@@ -6,4 +6,4 @@ pub mod batcher;
 pub mod entry;
 
 pub use batcher::{CommitMode, Ledger, LedgerError};
-pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RoutingLogEntry};
+pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RouteLine};

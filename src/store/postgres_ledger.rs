@@ -15,16 +15,17 @@ use super::{StoreError, StoreResult};
 use crate::ledger::entry::{CommitStats, LedgerEntry};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
-/// keys, adds to each number's counters for the keys that were new, and writes the batch's dead
-/// letters, outbox items and routing-log lines. Data-modifying CTEs all run to completion whether
-/// or not the final SELECT reads them; an empty array inserts nothing.
+/// keys (with the routing log line of inbound events on the same row), adds to each number's
+/// counters for the keys that were new, and writes the batch's dead letters and outbox items.
+/// Data-modifying CTEs all run to completion whether or not the final SELECT reads them; an empty
+/// array inserts nothing.
 const COMMIT_SQL: &str = "\
 WITH keys AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[])
-        AS k(company_id, event_id, phone_number, counter, number_id)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome)
 ), ins AS (
-    INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at)
-    SELECT company_id, event_id, phone_number, counter, now() FROM keys
+    INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome)
+    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome FROM keys
     -- One order for every node: two batches holding the same keys then wait, never deadlock.
     ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
@@ -47,17 +48,12 @@ WITH keys AS (
     FROM deltas d WHERE p.id = d.number_id
 ), dead AS (
     INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at)
-    SELECT e, t, r, p, now() FROM unnest($6::text[], $7::text[], $8::text[], $9::text[]) AS x(e, t, r, p)
+    SELECT e, t, r, p, now() FROM unnest($9::text[], $10::text[], $11::text[], $12::text[]) AS x(e, t, r, p)
     ON CONFLICT DO NOTHING
 ), out AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
     SELECT i, c, e, k, d, p, now(), now()
-    FROM unnest($10::uuid[], $11::uuid[], $12::text[], $13::text[], $14::text[], $15::text[]) AS x(i, c, e, k, d, p)
-    ON CONFLICT DO NOTHING
-), log AS (
-    INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, created_at)
-    SELECT c, e, t, n, d, o, now()
-    FROM unnest($16::uuid[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[]) AS x(c, e, t, n, d, o)
+    FROM unnest($13::uuid[], $14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[]) AS x(i, c, e, k, d, p)
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM ins";
@@ -65,31 +61,27 @@ SELECT count(*) FROM ins";
 /// One array per column of [`COMMIT_SQL`]'s parameters, in bind order.
 #[derive(Default)]
 struct Columns<'a> {
-    // webhook_events keys: $1..$5
+    // webhook_events keys and their routing log lines: $1..$8
     key_company: Vec<Uuid>,
     key_event: Vec<&'a str>,
     key_number: Vec<&'a str>,
     key_counter: Vec<&'a str>,
     key_number_id: Vec<Uuid>,
-    // dead_letters: $6..$9
+    key_event_type: Vec<Option<&'a str>>,
+    key_decision: Vec<Option<&'a str>>,
+    key_outcome: Vec<Option<&'a str>>,
+    // dead_letters: $9..$12
     dead_event: Vec<&'a str>,
     dead_type: Vec<&'a str>,
     dead_reason: Vec<&'a str>,
     dead_payload: Vec<&'a str>,
-    // outbox: $10..$15
+    // outbox: $13..$18
     out_id: Vec<Uuid>,
     out_company: Vec<Uuid>,
     out_event: Vec<&'a str>,
     out_kind: Vec<&'a str>,
     out_destination: Vec<&'a str>,
     out_payload: Vec<&'a str>,
-    // routing_log: $16..$21
-    log_company: Vec<Uuid>,
-    log_event: Vec<&'a str>,
-    log_type: Vec<&'a str>,
-    log_number: Vec<&'a str>,
-    log_decision: Vec<&'a str>,
-    log_outcome: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -102,6 +94,10 @@ impl<'a> Columns<'a> {
             c.key_number.push(key.phone_number.as_str());
             c.key_counter.push(key.counter.as_str());
             c.key_number_id.push(key.phone_number_id.as_uuid());
+            let route = key.route.as_ref();
+            c.key_event_type.push(route.map(|r| r.event_type));
+            c.key_decision.push(route.map(|r| r.decision.as_str()));
+            c.key_outcome.push(route.map(|r| r.outcome));
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {
@@ -117,14 +113,6 @@ impl<'a> Columns<'a> {
                 c.out_kind.push(i.kind.as_str());
                 c.out_destination.push(&i.destination);
                 c.out_payload.push(&i.payload);
-            }
-            for l in &e.routing_log {
-                c.log_company.push(l.company_id.as_uuid());
-                c.log_event.push(&e.event_id);
-                c.log_type.push(&l.event_type);
-                c.log_number.push(l.phone_number.as_str());
-                c.log_decision.push(&l.decision);
-                c.log_outcome.push(&l.outcome);
             }
         }
         (c, keys.len())
@@ -143,6 +131,9 @@ where
         .bind(&c.key_number)
         .bind(&c.key_counter)
         .bind(&c.key_number_id)
+        .bind(&c.key_event_type)
+        .bind(&c.key_decision)
+        .bind(&c.key_outcome)
         .bind(&c.dead_event)
         .bind(&c.dead_type)
         .bind(&c.dead_reason)
@@ -153,12 +144,6 @@ where
         .bind(&c.out_kind)
         .bind(&c.out_destination)
         .bind(&c.out_payload)
-        .bind(&c.log_company)
-        .bind(&c.log_event)
-        .bind(&c.log_type)
-        .bind(&c.log_number)
-        .bind(&c.log_decision)
-        .bind(&c.log_outcome)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;

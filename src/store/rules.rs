@@ -140,9 +140,8 @@ pub trait RulesStore: CompanyStore + Send + Sync {
     async fn list_opt_outs(&self, company: CompanyId) -> StoreResult<Vec<OptOut>>;
     async fn is_opted_out(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<bool>;
 
-    /// Writes a routing log entry (the ledger writes these in its commit; tests and tools use this).
-    async fn record_routing_log(&self, company: CompanyId, entry: &RoutingLogEntry) -> StoreResult<()>;
-    /// Most recent first.
+    /// Most recent first. The ledger writes the log with each inbound event's dedupe key, and it is
+    /// kept as long as the keys (`ledger.dedupe_retention_hours`).
     async fn list_routing_log(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<RoutingLogEntry>>;
     /// Every entry of one event (one per number it touched); empty when unknown.
     async fn get_routing_log(&self, company: CompanyId, event_id: &str) -> StoreResult<Vec<RoutingLogEntry>>;

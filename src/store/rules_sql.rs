@@ -346,28 +346,6 @@ macro_rules! impl_rules_store {
                 Ok(found.is_some())
             }
 
-            async fn record_routing_log(
-                &self,
-                company: $crate::domain::CompanyId,
-                e: &$crate::store::rules::RoutingLogEntry,
-            ) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (company_id, event_id, phone_number) DO NOTHING",
-                )
-                .bind(company.as_uuid())
-                .bind(&e.event_id)
-                .bind(&e.event_type)
-                .bind(&e.phone_number)
-                .bind(e.decision.to_string())
-                .bind(&e.outcome)
-                .bind(e.created_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
             async fn list_routing_log(
                 &self,
                 company: $crate::domain::CompanyId,

@@ -28,15 +28,19 @@ impl LedgerStore for SqliteStore {
         let mut tx = self.pool.begin().await?;
         let mut stats = CommitStats::default();
         for (event, k) in distinct_keys(entries) {
+            let route = k.route.as_ref();
             let new = sqlx::query(
-                "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, \
+                 decision, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
             )
             .bind(k.company_id.as_uuid())
             .bind(event)
             .bind(k.phone_number.as_str())
             .bind(k.counter.as_str())
             .bind(now)
+            .bind(route.map(|r| r.event_type))
+            .bind(route.map(|r| r.decision.as_str()))
+            .bind(route.map(|r| r.outcome))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -72,21 +76,6 @@ impl LedgerStore for SqliteStore {
                 .bind(i.kind.as_str())
                 .bind(&i.destination)
                 .bind(&i.payload)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            for l in &e.routing_log {
-                sqlx::query(
-                    "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                )
-                .bind(l.company_id.as_uuid())
-                .bind(&*e.event_id)
-                .bind(&l.event_type)
-                .bind(l.phone_number.as_str())
-                .bind(&l.decision)
-                .bind(&l.outcome)
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;

@@ -218,22 +218,26 @@ async fn validation_errors_name_the_field(db: Db) {
 
 async fn routing_log_lists_and_finds_events(db: Db) {
     use switchboard::domain::CompanyId;
-    use switchboard::store::rules::RoutingLogEntry;
     let admin = spawn_admin(db).await;
     let (co, token) = admin.company("Acme").await;
     let t = Some(token.as_str());
-    let entry = RoutingLogEntry {
-        event_id: "ev-1".into(),
-        event_type: "message.received".into(),
-        phone_number: "+18314280176".into(),
-        decision: json!({"matched": {"rule": "unrouted"}}),
-        outcome: "unrouted".into(),
-        created_at: chrono::Utc::now(),
-    };
-    admin.app.store.record_routing_log(CompanyId::from_uuid(co), &entry).await.unwrap();
+    admin.number(co, json!({"phone_number": "+18314280176"})).await;
+    // The routing log is written by the ledger with the event's count, as Telnyx delivers it.
+    let body = crate::telnyx_events::message_received("ev-1", "+13105550199", &["+18314280176"], &[], "hi");
+    for _ in 0..2 {
+        assert_eq!(crate::webhooks::post_signed(&admin.app, &body).await.status(), 200);
+    }
     let (s, list) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log?limit=10"), t, None).await;
     assert_eq!(s, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "a redelivery logs nothing more: {list}");
     assert_eq!(list[0]["event_id"], "ev-1");
+    assert_eq!(list[0]["event_type"], "message.received");
+    assert_eq!(list[0]["outcome"], "unrouted");
+    // Counted but not routed: no log line.
+    let sent = crate::telnyx_events::message_sent("ev-2", "+18314280176", "+13105550199");
+    assert_eq!(crate::webhooks::post_signed(&admin.app, &sent).await.status(), 200);
+    let (_, list) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log?limit=10"), t, None).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     let (s, one) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log/ev-1"), t, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(one[0]["decision"]["matched"]["rule"], "unrouted");

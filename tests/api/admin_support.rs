@@ -15,7 +15,12 @@ pub struct Admin {
 }
 
 pub async fn spawn_admin(db: Db) -> Admin {
-    let app = spawn_app_with(db, |s| s.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR))).await;
+    let key = crate::telnyx_events::public_key_b64();
+    let app = spawn_app_with(db, move |s| {
+        s.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR));
+        s.telnyx.public_key = Some(crate::webhooks::base64_32(&key));
+    })
+    .await;
     Admin { app }
 }
 

@@ -21,4 +21,5 @@ mod routed;
 mod routed_live;
 mod storage;
 mod telnyx_events;
+mod upgrade;
 mod webhooks;

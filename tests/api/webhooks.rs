@@ -34,7 +34,7 @@ pub async fn app_with_key(db: Db) -> TestApp {
     .await
 }
 
-fn base64_32(b64: &str) -> [u8; 32] {
+pub fn base64_32(b64: &str) -> [u8; 32] {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.decode(b64).unwrap().try_into().unwrap()
 }

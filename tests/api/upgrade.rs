@@ -1,0 +1,113 @@
+//! Upgrading a database that holds data: migration 0007 moves the routing log onto the dedupe
+//! keys. Keys survive (a redelivery of an event counted before the upgrade counts zero) and so do
+//! the log lines, read through the same API.
+use std::borrow::Cow;
+
+use sqlx::migrate::Migrator;
+use sqlx::{Connection, PgConnection, SqliteConnection};
+use switchboard::config::Settings;
+use switchboard::domain::CompanyId;
+use switchboard::store;
+
+use crate::backend_tests;
+use crate::helpers::{test_settings, Db, TestDb};
+
+backend_tests!(routing_log_and_dedupe_keys_survive_the_upgrade);
+
+/// The migrations before `version`, as an older release would have applied them.
+fn before(m: &'static Migrator, version: i64) -> Migrator {
+    let older: Vec<_> = m.migrations.iter().filter(|x| x.version < version).cloned().collect();
+    Migrator { migrations: Cow::Owned(older), ..Migrator::DEFAULT }
+}
+
+async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
+    let test_db = TestDb::new(db).await;
+    let settings: Settings = test_settings(&test_db.url);
+    let company = CompanyId::new();
+    let number = uuid::Uuid::new_v4();
+    let now = chrono::Utc::now();
+    let decision = r#"{"matched":{"rule":"unrouted"}}"#;
+    // Data as the older schema held it: a counted, routed event; a counted, unrouted one; and a
+    // log line whose key had been purged.
+    let old_data: [(&str, Vec<&str>); 6] = [
+        ("INSERT INTO companies (id, name, created_at) VALUES ($1, 'Acme', $3)", vec![]),
+        (
+            "INSERT INTO phone_numbers (id, company_id, phone_number, formatted_number, created_at, updated_at, \
+             sms_received_count) VALUES ($2, $1, '+18314280176', '+1 831-428-0176', $3, $3, 2)",
+            vec![],
+        ),
+        (
+            "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at) \
+             VALUES ($1, $4, '+18314280176', 'sms_received', $3)",
+            vec!["ev-routed"],
+        ),
+        (
+            "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at) \
+             VALUES ($1, $4, '+18314280176', 'sms_received', $3)",
+            vec!["ev-plain"],
+        ),
+        (
+            "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
+             created_at) VALUES ($1, $4, $5, '+18314280176', $6, 'unrouted', $3)",
+            vec!["ev-routed", "message.received", decision],
+        ),
+        (
+            "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
+             created_at) VALUES ($1, $4, $5, '+18314280176', $6, 'unrouted', $3)",
+            vec!["ev-old", "call.initiated", decision],
+        ),
+    ];
+    macro_rules! old_release {
+        ($conn:expr, $migrator:expr) => {{
+            let mut conn = $conn;
+            before($migrator, 7).run(&mut conn).await.expect("older migrations");
+            for (sql, texts) in &old_data {
+                let mut q = sqlx::query(sql).bind(company.as_uuid()).bind(number).bind(now);
+                for t in texts {
+                    q = q.bind(*t);
+                }
+                q.execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            conn.close().await.expect("close");
+        }};
+    }
+    match db {
+        Db::Postgres => old_release!(PgConnection::connect(&test_db.url).await.unwrap(), &store::postgres::MIGRATOR),
+        Db::Sqlite => old_release!(
+            SqliteConnection::connect(&format!("{}?mode=rwc", test_db.url)).await.unwrap(),
+            &store::sqlite::MIGRATOR
+        ),
+    }
+
+    // The new release migrates on start.
+    let store = store::connect(&settings.database).await.expect("store");
+    store.migrate().await.expect("upgrade");
+    let routed = store.get_routing_log(company, "ev-routed").await.unwrap();
+    assert_eq!(routed.len(), 1);
+    assert_eq!((routed[0].event_type.as_str(), routed[0].outcome.as_str()), ("message.received", "unrouted"));
+    assert_eq!(routed[0].decision["matched"]["rule"], "unrouted");
+    assert_eq!(store.get_routing_log(company, "ev-old").await.unwrap().len(), 1, "a purged key's log line is kept");
+    assert!(store.get_routing_log(company, "ev-plain").await.unwrap().is_empty());
+    assert_eq!(store.list_routing_log(company, 10).await.unwrap().len(), 2);
+
+    // The keys still decide: these events were counted before the upgrade, so they count zero now.
+    let key = || switchboard::ledger::CountKey {
+        company_id: company,
+        phone_number_id: switchboard::domain::PhoneNumberId::from_uuid(number),
+        phone_number: switchboard::domain::PhoneNumber::parse("+18314280176").unwrap(),
+        counter: switchboard::ledger::Counter::SmsReceived,
+        route: None,
+    };
+    let mut entries = Vec::new();
+    for event in ["ev-routed", "ev-plain", "ev-old", "ev-new"] {
+        let mut e = switchboard::ledger::LedgerEntry::new(event.into());
+        e.counts.push(key());
+        entries.push(e);
+    }
+    let refs: Vec<_> = entries.iter().collect();
+    let stats = store.commit_batch(&refs).await.unwrap();
+    assert_eq!((stats.counted, stats.duplicates), (1, 3), "only the new event counts");
+    let numbers = store.list_numbers(company, Default::default()).await.unwrap();
+    assert_eq!(numbers[0].usage.sms_received_count, 3);
+    store.close().await;
+}
