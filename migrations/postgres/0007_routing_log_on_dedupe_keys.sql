@@ -2,7 +2,11 @@
 -- row per (event, number) instead of two, so the webhook hot path pays one heap insert and one
 -- unique-index insert per counted number, not two of each. A redelivery that counts nothing logs
 -- nothing either (the key decides both). The log is kept as long as the dedupe keys
--- (ledger.dedupe_retention_hours) and read through the view routing_log, as before.
+-- (ledger.dedupe_retention_hours).
+--
+-- Additive, for a rolling upgrade: the table routing_log stays, so nodes of the previous release
+-- still running keep committing into it; readers take the lines of both places. Its existing lines
+-- move here now; a later release moves what the old nodes wrote during the roll and drops it.
 --
 -- Keys compare as bytes (COLLATE "C"): the unique index is probed and extended on every event,
 -- and byte comparison is what an exact id needs; a locale's collation costs more for nothing.
@@ -27,12 +31,7 @@ SELECT company_id, event_id, phone_number,
   FROM routing_log
     ON CONFLICT DO NOTHING;
 
-DROP TABLE routing_log;
+DELETE FROM routing_log;
 
 CREATE INDEX webhook_events_routing_recent ON webhook_events (company_id, received_at DESC)
     WHERE decision IS NOT NULL;
-
-CREATE VIEW routing_log AS
-SELECT company_id, event_id, event_type, phone_number, decision, outcome, received_at AS created_at
-  FROM webhook_events
- WHERE decision IS NOT NULL;

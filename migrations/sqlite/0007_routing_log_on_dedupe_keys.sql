@@ -1,7 +1,8 @@
 -- The routing log line of an inbound event moves onto its dedupe key's row: the ledger writes one
 -- row per (event, number) instead of two, and a redelivery that counts nothing logs nothing
--- either. The log is kept as long as the dedupe keys (ledger.dedupe_retention_hours) and read
--- through the view routing_log, as before.
+-- either. The log is kept as long as the dedupe keys (ledger.dedupe_retention_hours).
+-- The table routing_log stays (readers take the lines of both places); its lines move here now,
+-- and a later release drops it (see the PostgreSQL migration of the same number).
 ALTER TABLE webhook_events ADD COLUMN event_type TEXT;
 ALTER TABLE webhook_events ADD COLUMN decision TEXT; -- RoutingDecision as JSON; NULL when not routed
 ALTER TABLE webhook_events ADD COLUMN outcome TEXT;
@@ -22,12 +23,7 @@ SELECT company_id, event_id, phone_number,
  WHERE true
     ON CONFLICT DO NOTHING;
 
-DROP TABLE routing_log;
+DELETE FROM routing_log;
 
 CREATE INDEX webhook_events_routing_recent ON webhook_events (company_id, received_at DESC)
     WHERE decision IS NOT NULL;
-
-CREATE VIEW routing_log AS
-SELECT company_id, event_id, event_type, phone_number, decision, outcome, received_at AS created_at
-  FROM webhook_events
- WHERE decision IS NOT NULL;

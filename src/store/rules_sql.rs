@@ -351,10 +351,11 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
-                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM routing_log \
-                     WHERE company_id = $1 ORDER BY created_at DESC, event_id LIMIT $2",
-                )
+                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(concat!(
+                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM ",
+                    $crate::store::rules_sql::routing_log_lines!(),
+                    " WHERE company_id = $1 ORDER BY created_at DESC, event_id LIMIT $2"
+                ))
                 .bind(company.as_uuid())
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -367,10 +368,11 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
                 event_id: &str,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
-                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM routing_log \
-                     WHERE company_id = $1 AND event_id = $2 ORDER BY phone_number",
-                )
+                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(concat!(
+                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM ",
+                    $crate::store::rules_sql::routing_log_lines!(),
+                    " WHERE company_id = $1 AND event_id = $2 ORDER BY phone_number"
+                ))
                 .bind(company.as_uuid())
                 .bind(event_id)
                 .fetch_all(&self.pool)
@@ -381,6 +383,18 @@ macro_rules! impl_rules_store {
     };
 }
 pub(crate) use impl_rules_store;
+
+/// Every routing log line: those on their dedupe keys' rows, and those that nodes of the release
+/// before migration 0007 still write into the table routing_log during a rolling upgrade.
+macro_rules! routing_log_lines {
+    () => {
+        "(SELECT company_id, event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
+          FROM webhook_events WHERE decision IS NOT NULL \
+          UNION ALL \
+          SELECT company_id, event_id, event_type, phone_number, decision, outcome, created_at FROM routing_log) AS l"
+    };
+}
+pub(crate) use routing_log_lines;
 
 /// `NotFound` when a delete or update touched no row.
 pub(crate) fn found(rows: u64) -> super::StoreResult<()> {

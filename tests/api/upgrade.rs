@@ -1,6 +1,6 @@
 //! Upgrading a database that holds data: migration 0007 moves the routing log onto the dedupe
 //! keys. Keys survive (a redelivery of an event counted before the upgrade counts zero) and so do
-//! the log lines, read through the same API.
+//! the log lines, read through the same API, including those an old node writes during the roll.
 use std::borrow::Cow;
 
 use sqlx::migrate::Migrator;
@@ -57,11 +57,19 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
             vec!["ev-old", "call.initiated", decision],
         ),
     ];
+    // A node of the older release still running during the roll writes its log line the old way.
+    let old_node_write: [(&str, Vec<&str>); 1] = [(
+        "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
+         created_at) VALUES ($1, $4, $5, '+18314280176', $6, 'unrouted', $3)",
+        vec!["ev-roll", "message.received", decision],
+    )];
     macro_rules! old_release {
-        ($conn:expr, $migrator:expr) => {{
+        ($conn:expr, $migrator:expr, $writes:expr, $migrate:expr) => {{
             let mut conn = $conn;
-            before($migrator, 7).run(&mut conn).await.expect("older migrations");
-            for (sql, texts) in &old_data {
+            if $migrate {
+                before($migrator, 7).run(&mut conn).await.expect("older migrations");
+            }
+            for (sql, texts) in $writes {
                 let mut q = sqlx::query(sql).bind(company.as_uuid()).bind(number).bind(now);
                 for t in texts {
                     q = q.bind(*t);
@@ -71,13 +79,25 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
             conn.close().await.expect("close");
         }};
     }
-    match db {
-        Db::Postgres => old_release!(PgConnection::connect(&test_db.url).await.unwrap(), &store::postgres::MIGRATOR),
-        Db::Sqlite => old_release!(
-            SqliteConnection::connect(&format!("{}?mode=rwc", test_db.url)).await.unwrap(),
-            &store::sqlite::MIGRATOR
-        ),
+    macro_rules! on_the_database {
+        ($writes:expr, $migrate:expr) => {
+            match db {
+                Db::Postgres => old_release!(
+                    PgConnection::connect(&test_db.url).await.unwrap(),
+                    &store::postgres::MIGRATOR,
+                    $writes,
+                    $migrate
+                ),
+                Db::Sqlite => old_release!(
+                    SqliteConnection::connect(&format!("{}?mode=rwc", test_db.url)).await.unwrap(),
+                    &store::sqlite::MIGRATOR,
+                    $writes,
+                    $migrate
+                ),
+            }
+        };
     }
+    on_the_database!(&old_data, true);
 
     // The new release migrates on start.
     let store = store::connect(&settings.database).await.expect("store");
@@ -89,6 +109,9 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     assert_eq!(store.get_routing_log(company, "ev-old").await.unwrap().len(), 1, "a purged key's log line is kept");
     assert!(store.get_routing_log(company, "ev-plain").await.unwrap().is_empty());
     assert_eq!(store.list_routing_log(company, 10).await.unwrap().len(), 2);
+    on_the_database!(&old_node_write, false);
+    assert_eq!(store.get_routing_log(company, "ev-roll").await.unwrap().len(), 1, "read during the roll");
+    assert_eq!(store.list_routing_log(company, 10).await.unwrap().len(), 3);
 
     // The keys still decide: these events were counted before the upgrade, so they count zero now.
     let key = || switchboard::ledger::CountKey {
