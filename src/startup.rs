@@ -166,7 +166,7 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match store.purge_dedupe(chrono::Utc::now() - retention).await {
+            match crate::store::ledger::purge_dedupe_all(store.as_ref(), chrono::Utc::now() - retention, 10_000).await {
                 Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
                 Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
             }

@@ -10,8 +10,10 @@ pub trait LedgerStore: Send + Sync {
     /// In one transaction: insert the dedupe keys, add +1 for each key that was new, store dead
     /// letters, outbox items and routing log lines (each idempotent on its own key); commit.
     async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
-    /// Deletes dedupe keys received before `before`; returns how many.
-    async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Deletes at most `limit` dedupe keys received before `before`; returns how many. Callers
+    /// repeat until fewer than `limit` went ([`purge_dedupe_all`]): one short statement at a
+    /// time, so a purge never holds a long transaction or a burst of WAL on a busy table.
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
     /// Dead letters stored, newest first (operators, tests).
     async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>>;
     /// A committer for one ledger lane. On PostgreSQL it keeps a connection of its own: a pooled
@@ -25,6 +27,20 @@ pub trait LedgerStore: Send + Sync {
 pub trait LedgerWriter: Send {
     /// What [`LedgerStore::commit_batch`] does, on the writer's own connection.
     async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
+}
+
+/// Deletes every dedupe key received before `before`, `chunk` keys per statement.
+pub async fn purge_dedupe_all(store: &dyn LedgerStore, before: DateTime<Utc>, chunk: u32) -> StoreResult<u64> {
+    let mut total = 0;
+    loop {
+        let n = store.purge_dedupe(before, chunk).await?;
+        total += n;
+        if n < u64::from(chunk) {
+            return Ok(total);
+        }
+        // Let the webhook hot path have the database between chunks.
+        tokio::task::yield_now().await;
+    }
 }
 
 /// Distinct count keys of a batch (the same event can arrive twice in one batch).

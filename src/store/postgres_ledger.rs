@@ -164,9 +164,15 @@ impl LedgerStore for PgStore {
         }
     }
 
-    async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done =
-            sqlx::query("DELETE FROM webhook_events WHERE received_at < $1").bind(before).execute(&self.pool).await?;
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_events WHERE ctid = ANY(ARRAY(\
+             SELECT ctid FROM webhook_events WHERE received_at < $1 LIMIT $2))",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 
@@ -178,8 +184,13 @@ impl LedgerStore for PgStore {
     }
 
     fn ledger_writer(&self) -> Box<dyn LedgerWriter> {
+        // The commit statement is prepared once per connection. Left to itself PostgreSQL plans it
+        // anew for every batch smaller than the 100 rows it assumes for `unnest` of a parameter
+        // (a custom plan looks cheaper), which costs ~0.4 ms of CPU per commit, more than the rows
+        // of a small batch; the generic plan is the same join order for any batch size.
+        let options = (*self.pool.connect_options()).clone().options([("plan_cache_mode", "force_generic_plan")]);
         Box::new(PgWriter {
-            options: self.pool.connect_options(),
+            options: Arc::new(options),
             connect_timeout: self.pool.options().get_acquire_timeout(),
             conn: None,
         })

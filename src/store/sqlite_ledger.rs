@@ -85,9 +85,15 @@ impl LedgerStore for SqliteStore {
         Ok(stats)
     }
 
-    async fn purge_dedupe(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        let done =
-            sqlx::query("DELETE FROM webhook_events WHERE received_at < $1").bind(before).execute(&self.pool).await?;
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM webhook_events WHERE (company_id, event_id, phone_number) IN (\
+             SELECT company_id, event_id, phone_number FROM webhook_events WHERE received_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected())
     }
 

@@ -17,6 +17,7 @@ mod nodes;
 mod outage;
 mod outbound;
 mod provisioning;
+mod purge;
 mod routed;
 mod routed_live;
 mod storage;
