@@ -58,7 +58,6 @@ impl Application {
 
         let index = Arc::new(NumberIndex::new());
         load_index(&index, store.as_ref()).await.context("loading the number index")?;
-        let registry = Registry::new(store.clone(), &settings.actors);
         let outbox_wake = Arc::new(Notify::new());
         let mode = match settings.webhooks.ingest_mode {
             IngestMode::PerEventUpdate => CommitMode::PerEvent,
@@ -70,6 +69,7 @@ impl Application {
             crate::config::Backend::Sqlite => 1,
         };
         let (ledger, ledger_task) = Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
+        let registry = Registry::new(store.clone(), &settings.actors, ledger.clone());
         let verification = Verification::from_settings(
             settings.webhooks.verify_signatures,
             settings.telnyx.public_key,

@@ -9,6 +9,7 @@ use dashmap::DashMap;
 use super::messages::{Ingest, Reload};
 use super::state::CompanyState;
 use crate::domain::CompanyId;
+use crate::ledger::Ledger;
 use crate::metrics::ACTORS_ACTIVE;
 
 pub type Actors = Arc<DashMap<CompanyId, actix::Addr<CompanyActor>>>;
@@ -19,11 +20,18 @@ pub struct CompanyActor {
     idle_timeout: Duration,
     mailbox_capacity: usize,
     actors: Actors,
+    ledger: Ledger,
 }
 
 impl CompanyActor {
-    pub fn new(state: CompanyState, idle_timeout: Duration, mailbox_capacity: usize, actors: Actors) -> Self {
-        Self { state, last_event: Instant::now(), idle_timeout, mailbox_capacity, actors }
+    pub fn new(
+        state: CompanyState,
+        idle_timeout: Duration,
+        mailbox_capacity: usize,
+        actors: Actors,
+        ledger: Ledger,
+    ) -> Self {
+        Self { state, last_event: Instant::now(), idle_timeout, mailbox_capacity, actors, ledger }
     }
 }
 
@@ -49,11 +57,12 @@ impl Actor for CompanyActor {
 }
 
 impl Handler<Ingest> for CompanyActor {
-    type Result = actix::MessageResult<Ingest>;
+    type Result = ();
 
-    fn handle(&mut self, msg: Ingest, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Ingest, _: &mut Self::Context) {
         self.last_event = Instant::now();
-        actix::MessageResult(self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now()))
+        let entry = self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now());
+        self.ledger.submit(entry, msg.done);
     }
 }
 

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, Addr, MailboxError};
+use actix::dev::SendError;
+use actix::{Actor, Addr};
 use dashmap::DashMap;
 
 use super::actor::{Actors, CompanyActor};
@@ -12,15 +13,17 @@ use super::messages::{Ingest, Reload};
 use super::state::CompanyState;
 use crate::config::ActorSettings;
 use crate::domain::CompanyId;
-use crate::ledger::LedgerEntry;
+use crate::ledger::{committed, Committed, Ledger, LedgerError};
 use crate::store::{DynStore, NumberFilter, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("company state unavailable: {0}")]
     Store(#[from] StoreError),
-    #[error("company actor unavailable: {0}")]
-    Mailbox(#[from] MailboxError),
+    #[error("company {0} is overloaded (its actor's mailbox is full); retry")]
+    Overloaded(CompanyId),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
 }
 
 #[derive(Clone)]
@@ -29,15 +32,17 @@ pub struct Registry {
     store: DynStore,
     idle_timeout: Duration,
     mailbox_capacity: usize,
+    ledger: Ledger,
 }
 
 impl Registry {
-    pub fn new(store: DynStore, settings: &ActorSettings) -> Self {
+    pub fn new(store: DynStore, settings: &ActorSettings, ledger: Ledger) -> Self {
         Self {
             actors: Arc::new(DashMap::new()),
             store,
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(1)),
             mailbox_capacity: settings.mailbox_capacity,
+            ledger,
         }
     }
 
@@ -53,8 +58,10 @@ impl Registry {
             return Ok(addr.clone());
         }
         let state = self.load_state(company).await?;
-        let start =
-            |state| CompanyActor::new(state, self.idle_timeout, self.mailbox_capacity, self.actors.clone()).start();
+        let start = |state| {
+            CompanyActor::new(state, self.idle_timeout, self.mailbox_capacity, self.actors.clone(), self.ledger.clone())
+                .start()
+        };
         let mut entry = self.actors.entry(company).or_insert_with(|| start(state.clone()));
         if !entry.connected() {
             *entry = start(state);
@@ -62,19 +69,41 @@ impl Registry {
         Ok(entry.clone())
     }
 
-    /// Hands an event to the company's actor; answers its ledger entry.
+    /// Hands an event to the company's actor and waits for the commit of what it decided: the
+    /// actor submits its entry to the ledger, which answers here directly (one hop, not two). A
+    /// full mailbox is refused (the webhook gets 503 and Telnyx retries) rather than queued
+    /// without bound.
     pub async fn ingest(
         &self,
         company: CompanyId,
         facts: Arc<EventFacts>,
         targets: Vec<Target>,
-    ) -> Result<LedgerEntry, RegistryError> {
-        let addr = self.actor(company).await?;
-        match addr.send(Ingest { facts: facts.clone(), targets: targets.clone() }).await {
-            // The actor stopped (idle) between lookup and send: start a new one once.
-            Err(MailboxError::Closed) => Ok(self.actor(company).await?.send(Ingest { facts, targets }).await?),
-            other => Ok(other?),
+    ) -> Result<Committed, RegistryError> {
+        match self.try_ingest(company, facts.clone(), targets.clone()).await {
+            // The actor was stopping (idle) when the event reached it: once more, on a new one.
+            Err(RegistryError::Ledger(LedgerError::Abandoned)) => self.try_ingest(company, facts, targets).await,
+            other => other,
         }
+    }
+
+    async fn try_ingest(
+        &self,
+        company: CompanyId,
+        facts: Arc<EventFacts>,
+        targets: Vec<Target>,
+    ) -> Result<Committed, RegistryError> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        let addr = self.actor(company).await?;
+        match addr.try_send(Ingest { facts, targets, done }) {
+            Ok(()) => {}
+            Err(SendError::Full(_)) => return Err(RegistryError::Overloaded(company)),
+            // The actor stopped between lookup and send: start a new one.
+            Err(SendError::Closed(msg)) => {
+                self.actors.remove_if(&company, |_, a| *a == addr);
+                self.actor(company).await?.try_send(msg).map_err(|_| RegistryError::Overloaded(company))?;
+            }
+        }
+        Ok(committed(wait).await?)
     }
 
     /// Reloads a running actor's state (no-op when the company has none running).

@@ -8,7 +8,7 @@ use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
 use crate::company::changes::{Change, DynChanges};
 use crate::company::index::NumberIndex;
-use crate::company::registry::Registry;
+use crate::company::registry::{Registry, RegistryError};
 use crate::config::IngestMode;
 use crate::domain::CompanyId;
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
@@ -105,21 +105,21 @@ impl Ingress {
                     }
                 }
                 let work = async {
-                    let mut entry = LedgerEntry::new(facts.event_id.clone());
-                    for (company, targets) in companies {
-                        match self.registry.ingest(company, facts.clone(), targets).await {
-                            Ok(part) => entry.merge(part),
-                            Err(e) => {
-                                return Err(Outcome::Unavailable { reason: e.to_string(), label: "unavailable" });
-                            }
-                        }
+                    // Each company's actor submits its part to the ledger; the parts are keyed
+                    // apart, so a part committed before another failed counts zero when Telnyx
+                    // redelivers.
+                    let parts = companies
+                        .into_iter()
+                        .map(|(company, targets)| self.registry.ingest(company, facts.clone(), targets));
+                    let done = futures::future::try_join_all(parts).await.map_err(|e| {
+                        let label =
+                            if matches!(e, RegistryError::Overloaded(_)) { "overloaded" } else { "unavailable" };
+                        Outcome::Unavailable { reason: e.to_string(), label }
+                    })?;
+                    for part in done {
+                        self.apply_opt_changes(part.opt_changes).await?;
                     }
-                    let opt_changes = std::mem::take(&mut entry.opt_changes);
-                    self.ledger
-                        .commit(entry)
-                        .await
-                        .map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })?;
-                    self.apply_opt_changes(opt_changes).await
+                    Ok(())
                 };
                 match tokio::time::timeout(self.deadline, work).await {
                     Ok(Ok(())) => Outcome::Accepted { event_type, outcome: "counted" },
@@ -148,7 +148,7 @@ impl Ingress {
 
     async fn commit(&self, entry: LedgerEntry) -> Result<(), Outcome> {
         match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(Outcome::Unavailable { reason: e.to_string(), label: "unavailable" }),
             Err(_) => Err(Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }),
         }

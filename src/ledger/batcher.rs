@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
-use super::entry::{CommitStats, LedgerEntry};
+use super::entry::{CommitStats, LedgerEntry, OptChange};
 use crate::config::LedgerSettings;
 use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
 use crate::store::{DynStore, LedgerWriter};
@@ -22,11 +22,30 @@ pub enum LedgerError {
     Unavailable(String),
     #[error("the ledger is shutting down")]
     Closed,
+    /// The entry's reply was dropped unanswered: whoever held it (a company actor that was
+    /// stopping) went away before the entry reached a batch. Nothing of it was committed.
+    #[error("the event was dropped before its commit; retry")]
+    Abandoned,
+}
+
+/// What a committed entry hands back to the request that waits for it.
+#[derive(Debug, Default)]
+pub struct Committed {
+    /// STOP/START keywords of the entry, to apply now that it is durable.
+    pub opt_changes: Vec<OptChange>,
+}
+
+/// Where the ledger answers one entry: once it is durable, or with why it is not.
+pub type CommitReply = oneshot::Sender<Result<Committed, LedgerError>>;
+
+/// Awaits a [`CommitReply`]'s answer.
+pub async fn committed(wait: oneshot::Receiver<Result<Committed, LedgerError>>) -> Result<Committed, LedgerError> {
+    wait.await.unwrap_or(Err(LedgerError::Abandoned))
 }
 
 struct Pending {
     entry: LedgerEntry,
-    done: oneshot::Sender<Result<(), LedgerError>>,
+    done: CommitReply,
 }
 
 /// How entries reach the database.
@@ -80,19 +99,36 @@ impl Ledger {
     }
 
     /// Commits `entry`; returns once it is durable (or failed: then nothing of it was applied).
-    pub async fn commit(&self, entry: LedgerEntry) -> Result<(), LedgerError> {
-        if self.mode == CommitMode::PerEvent {
-            let stats =
-                self.store.commit_batch(&[&entry]).await.map_err(|e| LedgerError::Unavailable(e.to_string()))?;
-            metrics::counter!(DUPLICATES).increment(stats.duplicates);
-            metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
-            return Ok(());
-        }
+    pub async fn commit(&self, entry: LedgerEntry) -> Result<Committed, LedgerError> {
         let (done, wait) = oneshot::channel();
+        self.submit(entry, done);
+        committed(wait).await
+    }
+
+    /// Queues `entry` and returns at once; `done` is answered once the entry is durable (or
+    /// failed: then nothing of it was applied). Company actors submit this way, so the request
+    /// waits for the commit alone, not for a reply from the actor first.
+    pub fn submit(&self, entry: LedgerEntry, done: CommitReply) {
+        if self.mode == CommitMode::PerEvent {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                let answer = match store.commit_batch(&[&entry]).await {
+                    Ok(stats) => {
+                        metrics::counter!(DUPLICATES).increment(stats.duplicates);
+                        metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
+                        Ok(Committed { opt_changes: entry.opt_changes })
+                    }
+                    Err(e) => Err(LedgerError::Unavailable(e.to_string())),
+                };
+                let _ = done.send(answer);
+            });
+            return;
+        }
         let lane =
             entry.counts.first().map(|k| k.company_id.as_uuid().as_u128() as usize).unwrap_or(0) % self.lanes.len();
-        self.lanes[lane].send(Pending { entry, done }).map_err(|_| LedgerError::Closed)?;
-        wait.await.unwrap_or(Err(LedgerError::Closed))
+        if let Err(refused) = self.lanes[lane].send(Pending { entry, done }) {
+            let _ = refused.0.done.send(Err(LedgerError::Closed));
+        }
     }
 }
 
@@ -174,7 +210,8 @@ async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Ar
         }
     };
     for p in batch {
-        let _ = p.done.send(answer.clone());
+        let answer = answer.clone().map(|()| Committed { opt_changes: p.entry.opt_changes });
+        let _ = p.done.send(answer);
     }
     writer
 }
