@@ -3,120 +3,18 @@
 //! its `sl-violations` header, which the client turns into the error's details.
 //!
 //! Runs when `TELNYX_OPENAPI_SPEC` points at the spec (e.g. ../shared/telnyx/openapi-spec3.yml);
-//! Prism comes from ./node_modules (installed by scripts/install-prism.sh if missing).
-use std::fs::File;
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+//! Prism comes from ./node_modules (installed by scripts/install-prism.sh if missing), see
+//! tests/common/prism.rs.
+#[path = "common/prism.rs"]
+mod prism;
 
+use std::time::Duration;
+
+use prism::{spec_from_env, Prism};
 use secrecy::SecretString;
 use switchboard::domain::{Features, PhoneNumber};
 use switchboard::telnyx::client::*;
 use url::Url;
-
-const PRISM_START_LIMIT: Duration = Duration::from_secs(120);
-
-/// A running Prism; dropping it stops the whole process group (npx and its node child).
-struct Prism {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Prism {
-    fn start(root: &Path, spec: &Path) -> Prism {
-        ensure_installed(root);
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = dir.path().join("prism.log");
-        let out = File::create(&log).expect("prism log");
-        let err = out.try_clone().expect("prism log");
-        let port = free_port();
-        let child = Command::new("npx")
-            .args(["--no-install", "prism", "mock", "-h", "127.0.0.1", "-p"])
-            .arg(port.to_string())
-            .arg(spec)
-            .current_dir(root)
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .process_group(0)
-            .spawn()
-            .expect("spawn npx prism (is Node.js installed?)");
-        Prism { child, port, log, _dir: dir }
-    }
-
-    fn base_url(&self) -> Url {
-        Url::parse(&format!("http://127.0.0.1:{}", self.port)).expect("prism url")
-    }
-
-    fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    /// Waits until Prism answers HTTP (any status), failing early if it exits.
-    async fn wait_ready(&mut self) {
-        let http = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("prism exited with {status} before listening:\n{}", self.log_tail());
-            }
-            if http.get(self.base_url()).send().await.is_ok() {
-                eprintln!("prism ready on port {} after {:?}", self.port, started.elapsed());
-                return;
-            }
-            assert!(
-                started.elapsed() < PRISM_START_LIMIT,
-                "prism did not answer within {PRISM_START_LIMIT:?}:\n{}",
-                self.log_tail()
-            );
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-}
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let signal = |sig: &str| {
-            let _ = Command::new("kill").args([sig, "--", group.as_str()]).status();
-        };
-        signal("-TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                // The leader is gone; make sure no child of npx survives it.
-                signal("-KILL");
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        signal("-KILL");
-        let _ = self.child.wait();
-    }
-}
-
-fn ensure_installed(root: &Path) {
-    if root.join("node_modules/.bin/prism").exists() {
-        return;
-    }
-    let status = Command::new("bash")
-        .arg(root.join("scripts/install-prism.sh"))
-        .current_dir(root)
-        .status()
-        .expect("run scripts/install-prism.sh");
-    assert!(status.success(), "scripts/install-prism.sh failed: {status}");
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    listener.local_addr().expect("local addr").port()
-}
 
 fn e164(s: &str) -> PhoneNumber {
     PhoneNumber::parse(s).expect("e164")
@@ -144,14 +42,10 @@ impl Report {
 
 #[tokio::test]
 async fn telnyx_client_requests_match_the_openapi_spec() {
-    let Some(spec) = std::env::var_os("TELNYX_OPENAPI_SPEC").filter(|s| !s.is_empty()) else {
-        println!("telnyx contract suite skipped: TELNYX_OPENAPI_SPEC not set");
+    let Some(spec) = spec_from_env("telnyx contract suite") else {
         return;
     };
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let spec =
-        std::fs::canonicalize(&spec).unwrap_or_else(|e| panic!("TELNYX_OPENAPI_SPEC={spec:?} is not readable: {e}"));
-    let mut prism = Prism::start(&root, &spec);
+    let mut prism = Prism::start(&spec);
     prism.wait_ready().await;
     let client = TelnyxClient::new(TelnyxClientConfig {
         base_url: prism.base_url(),
@@ -164,7 +58,7 @@ async fn telnyx_client_requests_match_the_openapi_spec() {
     })
     .expect("client");
 
-    assert_prism_validates(&prism).await;
+    let offset = prism.log_len();
     let report = exercise_every_method(&client).await;
 
     assert!(
@@ -175,20 +69,12 @@ async fn telnyx_client_requests_match_the_openapi_spec() {
         report.failures.join("\n"),
         prism.log_tail()
     );
+    // Also from Prism's side: every request it logged passed validation.
+    let logged = prism.exchanges_since(offset, report.checked).await;
+    let invalid: Vec<_> = logged.iter().filter(|e| !e.violations.is_empty() || e.status.is_none()).collect();
+    assert!(invalid.is_empty(), "prism logged invalid requests: {invalid:#?}");
+    assert_eq!(logged.len(), report.checked, "one logged request per call: {logged:#?}");
     eprintln!("telnyx contract suite: {} calls valid against the spec", report.checked);
-}
-
-/// Guards against a suite that passes because nothing is validated: Prism must refuse `to` as an
-/// array (the trap the client avoids).
-async fn assert_prism_validates(prism: &Prism) {
-    let resp = reqwest::Client::new()
-        .post(prism.base_url().join("messages").expect("url"))
-        .bearer_auth("KEYcontract_test")
-        .json(&serde_json::json!({"from": "+14155550100", "to": ["+12125550199"], "text": "x"}))
-        .send()
-        .await
-        .expect("prism answers");
-    assert_eq!(resp.status().as_u16(), 422, "prism is not validating requests");
 }
 
 async fn exercise_every_method(c: &TelnyxClient) -> Report {

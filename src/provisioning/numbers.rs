@@ -8,9 +8,11 @@ use super::job::{Job, NumberProgress, NumberStep};
 use super::runner::JobRunner;
 use super::steps::{client, save, StepError, StepResult};
 use crate::company::changes::Change;
-use crate::domain::{Features, NumberStatus};
+use crate::domain::{Features, NumberStatus, PhoneNumber};
 use crate::store::{NewNumber, NumberFilter, NumberPatch, StoreError};
-use crate::telnyx::client::{NumberOrderRequest, OrderStatus, OwnedNumber, PhoneNumberFilter, TelnyxClient};
+use crate::telnyx::client::{
+    NumberOrder, NumberOrderRequest, OrderStatus, OwnedNumber, PhoneNumberFilter, TelnyxClient,
+};
 
 /// Looks for a number in the account this many times before concluding an order did not happen.
 const LOOKUPS: u32 = 3;
@@ -184,9 +186,23 @@ async fn find_in_account(client: &TelnyxClient, n: &NumberProgress) -> Result<Op
     Ok(None)
 }
 
-/// Polls GET /number_orders/{id} with backoff until the order leaves `pending`; the
-/// number_order.complete webhook ends a wait early. A pending order keeps the job running (also
-/// across restarts): some orders wait for regulatory requirements.
+/// The outcome of an order for `number`: the number's own line once it left `pending` (Telnyx's
+/// documented example answers an order still `pending` whose only number is already `success`),
+/// else the order's status once it left `pending`; `None` while both are pending.
+fn order_outcome(order: &NumberOrder, number: &PhoneNumber) -> Option<Result<(), String>> {
+    let line = order.phone_numbers.iter().find(|l| &l.phone_number == number).map(|l| l.status);
+    let settled = |s: OrderStatus| s != OrderStatus::Pending && s != OrderStatus::Unknown;
+    match (order.status, line) {
+        (_, Some(OrderStatus::Success)) | (OrderStatus::Success, None) => Some(Ok(())),
+        (_, Some(line)) if settled(line) => Some(Err(format!("the number's status is {line:?}"))),
+        (status, line) if settled(status) => Some(Err(format!("ended as {status:?} (number: {line:?})"))),
+        _ => None,
+    }
+}
+
+/// Polls GET /number_orders/{id} with backoff until the number's purchase is settled (see
+/// [`order_outcome`]); the number_order.complete webhook ends a wait early. A pending order keeps
+/// the job running (also across restarts): some orders wait for regulatory requirements.
 async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberProgress) -> StepResult {
     let Some(order_id) = n.order_id.clone() else {
         n.step = NumberStep::Order;
@@ -196,10 +212,12 @@ async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberPr
     let cfg = runner.config();
     let mut wait = cfg.order_poll_initial;
     let outcome = loop {
-        let order = client.get_number_order(&order_id).await;
-        match order {
-            Ok(o) if o.status != OrderStatus::Pending && o.status != OrderStatus::Unknown => break Ok(o),
-            Ok(_) => {}
+        match client.get_number_order(&order_id).await {
+            Ok(o) => {
+                if let Some(outcome) = order_outcome(&o, &n.phone_number) {
+                    break Ok(outcome);
+                }
+            }
             Err(e) => break Err(e),
         }
         tokio::select! {
@@ -209,11 +227,46 @@ async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberPr
         wait = (wait * 2).min(cfg.order_poll_max);
     };
     runner.forget_order(&order_id);
-    let order = outcome?;
-    let line = order.phone_numbers.iter().find(|l| l.phone_number == n.phone_number).map(|l| l.status);
-    match (order.status, line) {
-        (OrderStatus::Success, None | Some(OrderStatus::Success)) => n.step = NumberStep::FindId,
-        (status, line) => fail(n, format!("number order {order_id} ended as {status:?} (number: {line:?})")),
+    match outcome? {
+        Ok(()) => n.step = NumberStep::FindId,
+        Err(why) => fail(n, format!("number order {order_id}: {why}")),
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telnyx::client::OrderedNumber;
+
+    fn order(status: OrderStatus, line: Option<OrderStatus>) -> NumberOrder {
+        let phone_numbers = line
+            .map(|status| OrderedNumber { id: "l1".into(), phone_number: e164("+14155550100"), status })
+            .into_iter()
+            .collect();
+        NumberOrder { id: "o1".into(), status, phone_numbers, customer_reference: None }
+    }
+
+    fn e164(s: &str) -> PhoneNumber {
+        PhoneNumber::parse(s).expect("e164")
+    }
+
+    #[test]
+    fn the_numbers_own_line_settles_the_purchase() {
+        use OrderStatus::*;
+        let n = e164("+14155550100");
+        let outcome = |status, line| order_outcome(&order(status, line), &n);
+        // Telnyx's documented example: the order still pending, its only number bought.
+        assert_eq!(outcome(Pending, Some(Success)), Some(Ok(())));
+        assert_eq!(outcome(Success, Some(Success)), Some(Ok(())));
+        assert_eq!(outcome(Success, None), Some(Ok(())));
+        assert_eq!(outcome(Pending, Some(Pending)), None);
+        assert_eq!(outcome(Unknown, Some(Unknown)), None);
+        assert!(matches!(outcome(Pending, Some(Failure)), Some(Err(_))));
+        assert!(matches!(outcome(Success, Some(Pending)), Some(Err(_))));
+        assert!(matches!(outcome(Failure, None), Some(Err(_))));
+        // Another number's line says nothing about this one.
+        let other = order_outcome(&order(Pending, Some(Success)), &e164("+14155550199"));
+        assert_eq!(other, None);
+    }
 }

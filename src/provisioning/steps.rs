@@ -3,10 +3,11 @@ use super::job::{Job, JobKind, NumberProgress, Step};
 use super::numbers;
 use super::runner::JobRunner;
 use crate::company::changes::Change;
-use crate::domain::Features;
+use crate::domain::{Features, PhoneNumber};
 use crate::store::{CompanySettings, StoreError};
 use crate::telnyx::client::{
-    AvailableNumberSearch, CountryCode, NewCallControlApplication, NewMessagingProfile, TelnyxClient, TelnyxError,
+    AvailableNumber, AvailableNumberSearch, CountryCode, NewCallControlApplication, NewMessagingProfile, TelnyxClient,
+    TelnyxError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -81,18 +82,28 @@ async fn create(runner: &JobRunner, job: &mut Job, step: Step) -> StepResult {
 async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
     let client = client(runner)?;
     let wanted = job.request.quantity;
+    let area_code = job.request.area_code.clone();
     let search = AvailableNumberSearch {
         country_code: CountryCode::US,
-        national_destination_code: job.request.area_code.clone(),
+        national_destination_code: area_code.clone(),
         features: Features::ALL,
         limit: Some(wanted),
     };
     let found = client.search_available_numbers(&search).await?;
-    // Telnyx applied the feature filter; its feature lists are informative only.
-    let usable = found;
-    let where_ = job.request.area_code.as_deref().map(|c| format!(" in area code {c}")).unwrap_or_default();
+    // Telnyx applied the feature filter; its feature lists are informative only. Its area code
+    // filter is not strict: best-effort results (`best_effort: true`) come from other area codes,
+    // and a number outside the one asked for is not what the company asked to buy.
+    let (usable, outside) = in_area_code(found, area_code.as_deref());
+    let where_ = area_code.as_deref().map(|c| format!(" in area code {c}")).unwrap_or_default();
     if usable.is_empty() {
-        return Err(StepError::Failed(format!("no number with sms, mms and voice is available{where_}")));
+        let offered = match outside.as_slice() {
+            [] => String::new(),
+            numbers => {
+                let list: Vec<&str> = numbers.iter().map(PhoneNumber::as_str).collect();
+                format!(" (the search answered {} outside it: {})", numbers.len(), list.join(", "))
+            }
+        };
+        return Err(StepError::Failed(format!("no number with sms, mms and voice is available{where_}{offered}")));
     }
     let take = usable.len().min(wanted as usize);
     job.progress.numbers = usable
@@ -108,6 +119,14 @@ async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
     }
     job.progress.searched = true;
     Ok(())
+}
+
+/// Splits search results into the numbers in `area_code` (all of them when none was asked) and
+/// the others.
+fn in_area_code(found: Vec<AvailableNumber>, area_code: Option<&str>) -> (Vec<AvailableNumber>, Vec<PhoneNumber>) {
+    let (usable, outside): (Vec<_>, Vec<_>) =
+        found.into_iter().partition(|n| area_code.is_none_or(|c| n.phone_number.area_code() == Some(c)));
+    (usable, outside.into_iter().map(|n| n.phone_number).collect())
 }
 
 /// Provision only: the company's settings with the first bought number as default.

@@ -16,6 +16,10 @@ mod hostile;
 mod nodes;
 mod outage;
 mod outbound;
+#[path = "../common/prism.rs"]
+#[allow(dead_code)] // shared with tests/telnyx_contract.rs
+mod prism;
+mod prism_flow;
 mod provisioning;
 mod purge;
 mod routed;

@@ -24,6 +24,8 @@ backend_tests!(
     pending_order_then_complete,
     crash_after_order_sent_resumes_and_reconciles,
     purchase_fewer_available_than_asked,
+    order_pending_with_its_number_bought_goes_on,
+    search_results_outside_the_area_code_are_not_bought,
     provision_without_public_base_url_is_refused,
 );
 
@@ -91,7 +93,11 @@ fn available(numbers: &[&str]) -> ResponseTemplate {
 }
 
 fn order(id: &str, number: &str, status: &str) -> ResponseTemplate {
-    ok(json!({"id": id, "status": status, "phone_numbers": [{"id": "line", "phone_number": number, "status": status}]}))
+    order_with_line(id, number, status, status)
+}
+
+fn order_with_line(id: &str, number: &str, status: &str, line: &str) -> ResponseTemplate {
+    ok(json!({"id": id, "status": status, "phone_numbers": [{"id": "line", "phone_number": number, "status": line}]}))
 }
 
 /// Search, GET order (success), GET /phone_numbers and both PATCHes for each number; the order
@@ -377,4 +383,64 @@ async fn provision_without_public_base_url_is_refused(db: Db) {
     let res = post(&app, &format!("/v1/companies/{co}/provision"), json!({})).await;
     assert_eq!(res.status(), 422);
     assert!(telnyx.received_requests().await.expect("requests").is_empty());
+}
+
+/// Telnyx's documented example (and Prism's answer): the order still `pending`, its only number
+/// `success`. The number is bought: the job goes on at the first poll.
+async fn order_pending_with_its_number_bought_goes_on(db: Db) {
+    let telnyx = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/number_orders/order-0"))
+        .respond_with(order_with_line("order-0", "+14155550100", "pending", "success"))
+        .expect(1)
+        .with_priority(1)
+        .mount(&telnyx)
+        .await;
+    mock_number_path(&telnyx, &["+14155550100"]).await;
+    mock_orders(&telnyx, &["+14155550100"]).await;
+    let app = app_with_telnyx(db, &telnyx).await;
+    let co = provisioned_company(&app).await;
+    let job = start(&app, &format!("/v1/companies/{co}/numbers/purchase"), json!({"quantity": 1})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_stored(&app, co, &["+14155550100"]).await;
+}
+
+/// A search may answer best-effort numbers from other area codes: only those in the asked one
+/// are bought, and none at all says what was offered.
+async fn search_results_outside_the_area_code_are_not_bought(db: Db) {
+    let telnyx = MockServer::start().await;
+    let in_415 = ["+14155550101", "+14155550102"];
+    Mock::given(method("GET"))
+        .and(path("/available_phone_numbers"))
+        .and(query_param("filter[national_destination_code]", "628"))
+        .respond_with(available(&["+19705555098"]))
+        .with_priority(1)
+        .mount(&telnyx)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/available_phone_numbers"))
+        .respond_with(available(&["+14155550101", "+16285550100", "+14155550102"]))
+        .with_priority(2)
+        .mount(&telnyx)
+        .await;
+    mock_number_path(&telnyx, &in_415).await;
+    mock_orders(&telnyx, &in_415).await;
+    let app = app_with_telnyx(db, &telnyx).await;
+    let co = provisioned_company(&app).await;
+    let job =
+        start(&app, &format!("/v1/companies/{co}/numbers/purchase"), json!({"quantity": 3, "area_code": "415"})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    assert_eq!(job["note"], "asked for 3 numbers but only 2 were available in area code 415");
+    assert_stored(&app, co, &in_415).await;
+
+    let res =
+        post(&app, &format!("/v1/companies/{co}/numbers/purchase"), json!({"quantity": 1, "area_code": "628"})).await;
+    assert_eq!(res.status(), 502);
+    let problem: Value = res.json().await.expect("problem");
+    let detail = problem["detail"].as_str().unwrap_or_default();
+    let why = "no number with sms, mms and voice is available in area code 628 (the search answered 1 outside it: +19705555098)";
+    assert!(detail.ends_with(why), "{problem}");
+    assert_stored(&app, co, &in_415).await;
+    let orders = telnyx.received_requests().await.expect("requests");
+    assert_eq!(orders.iter().filter(|r| r.url.path() == "/number_orders").count(), 2);
 }
