@@ -15,7 +15,7 @@ use serde_json::json;
 use sqlx::Connection;
 use switchboard::config::{Backend, Settings};
 use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::store::{self, NewNumber};
+use switchboard::store;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -67,13 +67,37 @@ async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> String
     settings.database.backend = Backend::Postgres;
     let store = store::connect(&settings.database).await.unwrap();
     store.migrate().await.unwrap();
-    for c in 0..companies {
-        let id = CompanyId::new();
-        store.create_company(id, &format!("Company {c}")).await.unwrap();
+    // Seeded in two statements: one insert per number would take longer than the measurement.
+    let company_ids: Vec<uuid::Uuid> = (0..companies).map(|_| CompanyId::new().as_uuid()).collect();
+    let names: Vec<String> = (0..companies).map(|c| format!("Company {c}")).collect();
+    let (mut ids, mut owners, mut phones, mut formatted) = (vec![], vec![], vec![], vec![]);
+    for (c, company) in company_ids.iter().enumerate() {
         for m in 0..numbers {
-            store.insert_number(&NewNumber::new(id, PhoneNumber::parse(&number(c, m)).unwrap())).await.unwrap();
+            let phone = PhoneNumber::parse(&number(c, m)).unwrap();
+            ids.push(uuid::Uuid::new_v4());
+            owners.push(*company);
+            formatted.push(phone.formatted());
+            phones.push(phone.as_str().to_owned());
         }
     }
+    let mut conn = sqlx::PgConnection::connect(&settings.database.url).await.unwrap();
+    sqlx::query("INSERT INTO companies (id, name) SELECT * FROM unnest($1::uuid[], $2::text[])")
+        .bind(&company_ids)
+        .bind(&names)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO phone_numbers (id, company_id, phone_number, formatted_number) \
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[])",
+    )
+    .bind(&ids)
+    .bind(&owners)
+    .bind(&phones)
+    .bind(&formatted)
+    .execute(&mut conn)
+    .await
+    .unwrap();
     store.close().await;
     url.to_string()
 }
@@ -248,6 +272,41 @@ async fn scrape(port: u16, name: &str) -> f64 {
     body.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
+/// CPU time (user + system) a process has used, in seconds (Linux /proc; 0 elsewhere).
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    // Fields after the command name (which may hold spaces) start at field 3; utime and stime
+    // are fields 14 and 15, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 =
+        f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0) + f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// CPU seconds used so far by the PostgreSQL backends serving `url`'s database (the daemon's
+/// connections) plus the server's background processes (WAL writer, checkpointer, ...).
+async fn postgres_cpu_secs(url: &str) -> f64 {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let pids: Vec<i32> = sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity WHERE (datname = current_database() AND pid <> pg_backend_pid()) \
+         OR backend_type NOT IN ('client backend')",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    pids.iter().map(|p| cpu_secs(*p as u32)).sum()
+}
+
+/// Checkpoints the server has started (a checkpoint's writes and fsyncs slow commits down).
+async fn checkpoints(url: &str) -> i64 {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query_scalar("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap_or(0)
+}
+
 async fn counted(url: &str) -> i64 {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query_scalar("SELECT COALESCE(sum(incoming_calls_count + outgoing_calls_count + sms_sent_count + sms_received_count), 0)::bigint FROM phone_numbers")
@@ -281,7 +340,10 @@ async fn main() {
         let _ = run(port, &reqs, &all[..all.len() / 10], a.connections, None).await;
         let commits0 = scrape(port, "switchboard_ledger_commits_total").await;
         let commit_secs0 = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await;
+        let (daemon_cpu0, pg_cpu0) = (cpu_secs(daemon.0.id()), postgres_cpu_secs(&url).await);
         let (max, mut failed) = run(port, &reqs, &all, a.connections, None).await;
+        let daemon_us = (cpu_secs(daemon.0.id()) - daemon_cpu0) * 1e6 / a.events as f64;
+        let pg_us = (postgres_cpu_secs(&url).await - pg_cpu0) * 1e6 / a.events as f64;
         let commits = scrape(port, "switchboard_ledger_commits_total").await - commits0;
         let commit_secs = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await - commit_secs0;
         let mut retries = 0;
@@ -300,6 +362,7 @@ async fn main() {
             if commits > 0.0 { a.events as f64 / commits } else { 0.0 },
             if commits > 0.0 { commit_secs * 1000.0 / commits } else { 0.0 }
         );
+        println!("{:>16}  CPU per event: daemon {daemon_us:.1} us, PostgreSQL {pg_us:.1} us", "");
         if mode == "stateless" {
             ceiling = Some(max.rate);
         } else {
@@ -309,10 +372,12 @@ async fn main() {
             // Half the maximum rate, paced, for latency.
             let half_reqs = Arc::new(requests(&a, &key, port));
             let half_all: Vec<usize> = (0..half_reqs.len()).collect();
+            let checkpoints0 = checkpoints(&url).await;
             let (half, _) =
                 run(port, &half_reqs, &half_all[..half_all.len() / 2], a.connections, Some(max.rate / 2.0)).await;
+            let checkpoints = checkpoints(&url).await - checkpoints0;
             println!(
-                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (server checkpoints meanwhile: {checkpoints})",
                 "", half.rate, half.p50, half.p99, half.max
             );
             let expected = (a.events + a.events / 2) as i64;

@@ -31,6 +31,7 @@ pub struct Application {
     server: Server,
     store: DynStore,
     changes: DynChanges,
+    ledger_closer: crate::ledger::LedgerCloser,
     ledger_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
@@ -68,7 +69,8 @@ impl Application {
             crate::config::Backend::Postgres => settings.ledger.commit_lanes,
             crate::config::Backend::Sqlite => 1,
         };
-        let (ledger, ledger_task) = Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
+        let (ledger, ledger_closer, ledger_task) =
+            Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
         let registry = Registry::new(store.clone(), &settings.actors, ledger.clone());
         let verification = Verification::from_settings(
             settings.webhooks.verify_signatures,
@@ -110,7 +112,7 @@ impl Application {
             Shared { store: store.clone(), metrics, ingress, changes: web::Data::new(changes.clone()), telnyx, jobs };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store, changes, ledger_task, background })
+        Ok(Self { port, server, store, changes, ledger_closer, ledger_task, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -133,7 +135,8 @@ impl Application {
         for task in &self.background {
             task.abort();
         }
-        // The workers dropped their ledger handles: the batcher commits what is left and ends.
+        // Every request was answered: the batcher commits what is left and ends.
+        self.ledger_closer.close();
         let _ = self.ledger_task.await;
         self.store.close().await;
         tracing::info!("switchboard stopped");

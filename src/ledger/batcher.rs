@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::entry::{CommitStats, LedgerEntry, OptChange};
@@ -66,21 +66,24 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Starts the batching task on the current runtime. It ends once every handle is dropped and
-    /// what was pending is committed.
+    /// Starts the batching task on the current runtime. It ends once [`LedgerCloser::close`] is
+    /// called (or the closer dropped) or every handle is dropped, after committing what was
+    /// pending; entries submitted after the close are refused.
     pub fn start(
         store: DynStore,
         settings: &LedgerSettings,
         lanes: usize,
         mode: CommitMode,
         wake: Arc<Notify>,
-    ) -> (Ledger, JoinHandle<()>) {
+    ) -> (Ledger, LedgerCloser, JoinHandle<()>) {
+        let (close, closing) = watch::channel(false);
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
         for _ in 0..lanes.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
             let batcher = Batcher {
                 rx,
+                closing: Some(closing.clone()),
                 store: store.clone(),
                 writer: None,
                 flush_interval: Duration::from_millis(settings.flush_interval_ms),
@@ -95,7 +98,7 @@ impl Ledger {
                 let _ = t.await;
             }
         });
-        (Ledger { lanes: senders.into(), store, mode }, task)
+        (Ledger { lanes: senders.into(), store, mode }, LedgerCloser(close), task)
     }
 
     /// Commits `entry`; returns once it is durable (or failed: then nothing of it was applied).
@@ -132,8 +135,20 @@ impl Ledger {
     }
 }
 
+/// Stops the ledger: handles live on in company actors, so the end is announced, not inferred.
+pub struct LedgerCloser(watch::Sender<bool>);
+
+impl LedgerCloser {
+    /// What is queued is committed; later submissions are answered [`LedgerError::Closed`].
+    pub fn close(self) {
+        let _ = self.0.send(true);
+    }
+}
+
 struct Batcher {
     rx: mpsc::UnboundedReceiver<Pending>,
+    /// Until the close: then the channel is closed and drained.
+    closing: Option<watch::Receiver<bool>>,
     store: DynStore,
     /// The lane's writer while no commit is in flight (the commit task owns it meanwhile).
     writer: Option<Box<dyn LedgerWriter>>,
@@ -146,7 +161,7 @@ impl Batcher {
     async fn run(mut self) {
         // The commit in flight owns the lane's writer and hands it back when it is done.
         let mut in_flight: Option<JoinHandle<Box<dyn LedgerWriter>>> = None;
-        while let Some(first) = self.rx.recv().await {
+        while let Some(first) = self.next().await {
             let mut batch = Vec::with_capacity(self.batch_size.min(4096));
             batch.push(first);
             let deadline = tokio::time::Instant::now() + self.flush_interval;
@@ -184,6 +199,23 @@ impl Batcher {
         if let Some(previous) = in_flight {
             let _ = previous.await;
         }
+    }
+}
+
+impl Batcher {
+    /// The next entry; `None` once the channel is closed (by the close, or every handle gone)
+    /// and drained.
+    async fn next(&mut self) -> Option<Pending> {
+        let Some(closing) = self.closing.as_mut() else { return self.rx.recv().await };
+        tokio::select! {
+            biased;
+            p = self.rx.recv() => return p,
+            // Closed, or the closer dropped: refuse new entries, commit the queued ones.
+            _ = closing.wait_for(|closed| *closed) => {}
+        }
+        self.rx.close();
+        self.closing = None;
+        self.rx.recv().await
     }
 }
 

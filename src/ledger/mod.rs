@@ -5,5 +5,5 @@
 pub mod batcher;
 pub mod entry;
 
-pub use batcher::{committed, CommitMode, CommitReply, Committed, Ledger, LedgerError};
+pub use batcher::{committed, CommitMode, CommitReply, Committed, Ledger, LedgerCloser, LedgerError};
 pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RouteLine};
