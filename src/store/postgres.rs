@@ -82,7 +82,8 @@ impl Lifecycle for PgStore {
 /// each (re)connection it hands on a resync first: what was announced while it was not listening
 /// (the database was down, or the connection was lost) is gone.
 async fn follow_changes(pool: PgPool, tx: mpsc::Sender<Announcement>) {
-    // Set once a connection failed or was lost (warned about once), until a connection is back.
+    // The previous connection failed or was lost, and that was warned about: further failures to
+    // connect stay quiet, and the next connection is logged.
     let mut lost = false;
     loop {
         let connected = tokio::select! {

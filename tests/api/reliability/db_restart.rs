@@ -150,8 +150,9 @@ async fn a_change_published_through_the_database_reaches_the_daemon(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!(
-        "the daemon never learned the number announced after the restarts: its LISTEN connection did \
-         not come back (src/store/postgres.rs subscribe_changes); log:\n{}",
+        "the daemon never learned the number announced after the restarts: its LISTEN connection \
+         (src/store/postgres.rs follow_changes) is not back, or the announcement was lost while it \
+         reconnected and nothing was reread; log:\n{}",
         daemon.log_tail()
     );
 }
