@@ -32,6 +32,16 @@ impl Change {
     }
 }
 
+/// What the change listener hands on from the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    /// A node changed this company.
+    Changed(CompanyId, Change),
+    /// The listener (re)connected: whatever was announced while it was not listening is lost, so
+    /// everything must be read again.
+    Resync,
+}
+
 #[async_trait]
 pub trait CompanyChanges: Send + Sync {
     /// Applies the change locally before returning, and tells other nodes.

@@ -1,7 +1,7 @@
 //! Applies company changes on this node: refreshes the owner index and the running actor.
 use async_trait::async_trait;
 
-use super::changes::{Change, CompanyChanges};
+use super::changes::{Announcement, Change, CompanyChanges};
 use super::index::NumberIndex;
 use super::registry::Registry;
 use crate::domain::CompanyId;
@@ -25,6 +25,20 @@ impl LiveChanges {
             tracing::warn!(%company, error = %e, "cannot reload the company actor");
         }
     }
+
+    /// Reads every company again (the owner index, then each running actor): changes announced
+    /// while this node was not listening were missed.
+    pub async fn resync(&self) {
+        match self.store.live_numbers().await {
+            Ok(numbers) => self.index.replace_all(&numbers),
+            Err(e) => tracing::warn!(error = %e, "cannot reread the number index"),
+        }
+        for company in self.registry.running_companies() {
+            if let Err(e) = self.registry.reload(company).await {
+                tracing::warn!(%company, error = %e, "cannot reload the company actor");
+            }
+        }
+    }
 }
 
 #[async_trait]
@@ -37,7 +51,8 @@ impl CompanyChanges for LiveChanges {
     }
 }
 
-/// Applies the changes other nodes publish (PostgreSQL LISTEN), until the stream ends.
+/// Applies the changes other nodes publish (PostgreSQL LISTEN), and rereads everything after the
+/// listener (re)connected, until the stream ends.
 pub async fn follow_other_nodes(live: std::sync::Arc<LiveChanges>) {
     let mut rx = match live.store.subscribe_changes().await {
         Ok(Some(rx)) => rx,
@@ -47,7 +62,10 @@ pub async fn follow_other_nodes(live: std::sync::Arc<LiveChanges>) {
             return;
         }
     };
-    while let Some((company, change)) = rx.recv().await {
-        live.apply(company, change).await;
+    while let Some(announcement) = rx.recv().await {
+        match announcement {
+            Announcement::Changed(company, change) => live.apply(company, change).await,
+            Announcement::Resync => live.resync().await,
+        }
     }
 }

@@ -114,6 +114,11 @@ impl Registry {
         Ok(())
     }
 
+    /// The companies whose actor is running.
+    pub fn running_companies(&self) -> Vec<CompanyId> {
+        self.actors.iter().map(|a| *a.key()).collect()
+    }
+
     pub fn running(&self) -> usize {
         self.actors.len()
     }

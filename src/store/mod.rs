@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::company::changes::Change;
+use crate::company::changes::{Announcement, Change};
 use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
 use crate::outbox::store::OutboxStore;
@@ -80,9 +80,9 @@ pub trait Lifecycle: Send + Sync {
     async fn publish_change(&self, _company: CompanyId, _change: Change) -> StoreResult<()> {
         Ok(())
     }
-    /// Changes published by any node (including this one), or `None` when the backend has no
-    /// other nodes.
-    async fn subscribe_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<(CompanyId, Change)>>> {
+    /// Changes published by any node (including this one), and a resync after every (re)connection
+    /// of the listener; `None` when the backend has no other nodes.
+    async fn subscribe_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Announcement>>> {
         Ok(None)
     }
 }

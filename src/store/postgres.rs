@@ -7,7 +7,7 @@ use std::str::FromStr;
 use tokio::sync::mpsc;
 
 use super::{companies::impl_company_store, readiness_of, Lifecycle, StoreError, StoreResult, APPLIED_MIGRATIONS_SQL};
-use crate::company::changes::Change;
+use crate::company::changes::{Announcement, Change};
 use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
 
@@ -16,9 +16,6 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
-    /// For the change listener's own connection (outside the pool, so closing the pool never
-    /// waits for it).
-    url: String,
 }
 
 impl PgStore {
@@ -31,7 +28,7 @@ impl PgStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool, url: settings.url.clone() })
+        Ok(Self { pool })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -67,33 +64,88 @@ impl Lifecycle for PgStore {
         Ok(())
     }
 
-    async fn subscribe_changes(&self) -> StoreResult<Option<mpsc::Receiver<(CompanyId, Change)>>> {
-        let mut listener = PgListener::connect(&self.url).await?;
-        listener.listen(CHANGES_CHANNEL).await?;
+    async fn subscribe_changes(&self) -> StoreResult<Option<mpsc::Receiver<Announcement>>> {
+        // The listener's own connection, outside the pool, so closing the pool never waits for it.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(self.pool.options().get_acquire_timeout())
+            .connect_lazy_with((*self.pool.connect_options()).clone());
         let (tx, rx) = mpsc::channel(1024);
-        tokio::spawn(async move {
-            loop {
-                // recv() reconnects by itself after a lost connection.
-                match listener.recv().await {
-                    Ok(n) => {
-                        let parsed =
-                            n.payload().split_once(':').and_then(|(c, k)| Some((c.parse().ok()?, Change::parse(k)?)));
-                        if let Some(change) = parsed {
-                            if tx.send(change).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "change listener lost its connection; retrying");
-                        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-                    }
-                }
-            }
-        });
+        tokio::spawn(follow_changes(pool, tx));
         Ok(Some(rx))
     }
 }
+
+/// Hands on every change announced on [`CHANGES_CHANNEL`] until the receiver is dropped. After
+/// each (re)connection it hands on a resync first: what was announced while it was not listening
+/// (the database was down, or the connection was lost) is gone.
+async fn follow_changes(pool: PgPool, tx: mpsc::Sender<Announcement>) {
+    // The previous connection failed or was lost, and that was warned about: further failures to
+    // connect stay quiet, and the next connection is logged.
+    let mut lost = false;
+    loop {
+        let connected = tokio::select! {
+            _ = tx.closed() => return,
+            l = listen(&pool) => l,
+        };
+        let mut listener = match connected {
+            Ok(l) => l,
+            Err(e) => {
+                if !std::mem::replace(&mut lost, true) {
+                    tracing::warn!(error = %e, "change listener cannot connect; retrying");
+                }
+                tokio::select! {
+                    _ = tx.closed() => return,
+                    _ = tokio::time::sleep(LISTEN_RETRY) => continue,
+                }
+            }
+        };
+        if lost {
+            tracing::info!("change listener connected again; rereading every company");
+        }
+        if tx.send(Announcement::Resync).await.is_err() {
+            return;
+        }
+        loop {
+            let next = tokio::select! {
+                _ = tx.closed() => return,
+                n = listener.try_recv() => n,
+            };
+            let announcement = match next {
+                Ok(Some(n)) => match parse_change(n.payload()) {
+                    Some((company, change)) => Announcement::Changed(company, change),
+                    None => continue,
+                },
+                // The connection was lost and is back (sqlx reconnects before answering None).
+                Ok(None) => Announcement::Resync,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change listener lost its connection; reconnecting");
+                    lost = true;
+                    break;
+                }
+            };
+            if tx.send(announcement).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    // This pool is never closed; only the receiver going away ends the listener.
+    listener.ignore_pool_close_event(true);
+    listener.listen(CHANGES_CHANNEL).await?;
+    Ok(listener)
+}
+
+fn parse_change(payload: &str) -> Option<(CompanyId, Change)> {
+    payload.split_once(':').and_then(|(c, k)| Some((c.parse().ok()?, Change::parse(k)?)))
+}
+
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 const CHANGES_CHANNEL: &str = "switchboard_changes";
 
