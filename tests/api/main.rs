@@ -17,6 +17,8 @@ mod nodes;
 mod outage;
 mod outbound;
 mod provisioning;
+mod replay;
+mod replay_outage;
 mod routed;
 mod routed_live;
 mod storage;
