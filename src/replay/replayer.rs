@@ -91,11 +91,6 @@ impl Replayer {
         self.retention
     }
 
-    /// Whether replays can run at all (a Telnyx API key is configured).
-    pub fn available(&self) -> Result<(), ReplayError> {
-        self.telnyx.client().map(|_| ()).map_err(|_| ReplayError::NoApiKey)
-    }
-
     /// Reads every page of failed deliveries that started within `window` and ingests them.
     pub async fn replay(&self, window: ReplayWindow, trigger: Trigger) -> Result<ReplaySummary, ReplayError> {
         let client = self.telnyx.client().map_err(|_| ReplayError::NoApiKey)?;
