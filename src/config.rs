@@ -20,6 +20,7 @@ struct RawSettings {
     telnyx: RawTelnyx,
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
+    replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
     log: RawLog,
@@ -76,6 +77,7 @@ pub struct Settings {
     pub telnyx: TelnyxSettings,
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
+    pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
     pub log: LogSettings,
@@ -159,6 +161,17 @@ pub struct LedgerSettings {
     pub commit_deadline_ms: u64,
     pub dedupe_retention_hours: u64,
     pub purge_interval_secs: u64,
+}
+
+/// Replaying Telnyx's failed webhook deliveries (src/replay).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReplaySettings {
+    /// Replay automatically once webhook commits succeed again after failing.
+    pub after_outage: bool,
+    /// The automatic replay starts this long before the first failure.
+    pub margin_secs: u64,
+    /// ...and this long after commits recovered (Telnyx marks its last attempts failed).
+    pub delay_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -307,6 +320,12 @@ impl RawSettings {
         if self.ledger.commit_deadline_ms == 0 {
             bad("ledger.commit_deadline_ms", "must be at least 1".into());
         }
+        if self.replay.margin_secs > 86_400 {
+            bad("replay.margin_secs", "must be at most 86400 (one day)".into());
+        }
+        if self.replay.delay_secs > 3_600 {
+            bad("replay.delay_secs", "must be at most 3600 (one hour)".into());
+        }
         if self.actors.mailbox_capacity == 0 {
             bad("actors.mailbox_capacity", "must be at least 1".into());
         }
@@ -357,6 +376,7 @@ impl RawSettings {
             },
             webhooks: self.webhooks,
             ledger: self.ledger,
+            replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token },
             log: LogSettings { format, level: self.log.level },

@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod metrics;
 pub mod outbox;
 pub mod provisioning;
+pub mod replay;
 pub mod routes;
 pub mod routing;
 pub mod startup;

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use switchboard::config::Settings;
-use switchboard::{demo, startup::Application, store, telemetry};
+use switchboard::{demo, replay, startup::Application, store, telemetry};
 
 #[derive(Parser)]
 #[command(name = "switchboard", version, about = "Routes telephony for companies that own many Telnyx numbers")]
@@ -16,7 +16,7 @@ struct Cli {
     command: Option<Command>,
 }
 
-#[derive(Subcommand, Clone, Copy)]
+#[derive(Subcommand, Clone)]
 enum Command {
     /// Run the daemon (the default).
     Serve,
@@ -26,6 +26,19 @@ enum Command {
     Demo,
     /// Validate the configuration and exit.
     CheckConfig,
+    /// Ask the running daemon to replay Telnyx's failed webhook deliveries of a window
+    /// (POST /v1/webhook-replays with admin.operator_token) and print the summary.
+    Replay {
+        /// Start of the window, RFC 3339 (e.g. 2026-11-25T10:00:00Z).
+        #[arg(long)]
+        from: String,
+        /// End of the window, RFC 3339; at most 7 days after --from.
+        #[arg(long)]
+        to: String,
+        /// The daemon's base URL; default: http.bind of the configuration.
+        #[arg(long, value_name = "URL")]
+        url: Option<url::Url>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +84,11 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             println!("{summary}");
             let routing = switchboard::demo_routing::load_demo_routing(store.as_ref(), demo::DEMO_COMPANY_ID).await?;
             println!("{routing}");
+        }
+        Command::Replay { from, to, url } => {
+            let daemon = url.unwrap_or_else(|| replay::cli::default_url(settings.http.bind));
+            let token = settings.admin.operator_token.as_ref();
+            print!("{}", replay::cli::request_replay(&daemon, token, &from, &to).await?);
         }
         Command::CheckConfig => {}
     }

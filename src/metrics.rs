@@ -24,6 +24,10 @@ pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
 pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
 pub const BUILD_INFO: &str = "switchboard_build_info";
+pub const WEBHOOK_OUTAGES: &str = "switchboard_webhook_outages_total";
+pub const REPLAYS: &str = "switchboard_webhook_replays_total";
+pub const REPLAY_DURATION: &str = "switchboard_webhook_replay_duration_seconds";
+pub const REPLAY_RECORDS: &str = "switchboard_webhook_replay_records_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -73,6 +77,10 @@ fn describe() {
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
     describe_gauge!(BUILD_INFO, "Build information; always 1.");
     describe_counter!(COMMIT_TIMEOUTS, "Webhooks answered 503 because their commit missed the deadline.");
+    describe_counter!(WEBHOOK_OUTAGES, "Outages seen: webhook commits started failing (503) after succeeding.");
+    describe_counter!(REPLAYS, "Replays of Telnyx's failed webhook deliveries, by trigger and outcome.");
+    describe_histogram!(REPLAY_DURATION, Unit::Seconds, "Duration of one webhook replay, by trigger.");
+    describe_counter!(REPLAY_RECORDS, "Webhook delivery records replayed, by outcome.");
     for spec in crate::telnyx::client::METRICS {
         match spec.kind {
             crate::telnyx::client::MetricKind::Counter => describe_counter!(spec.name, spec.help),

@@ -22,6 +22,7 @@ use crate::ingress::verify::Verification;
 use crate::ingress::Ingress;
 use crate::ledger::{CommitMode, Ledger};
 use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
+use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
@@ -44,6 +45,7 @@ struct Shared {
     changes: web::Data<DynChanges>,
     telnyx: TelnyxApi,
     jobs: crate::provisioning::JobRunner,
+    replayer: web::Data<Replayer>,
 }
 
 impl Application {
@@ -87,6 +89,12 @@ impl Application {
             crate::provisioning::ProvisioningConfig::from_settings(&settings),
         );
         crate::provisioning::resume_jobs(&jobs);
+        let (outage, outages) = if settings.replay.after_outage {
+            let (tracker, ended) = OutageTracker::new();
+            (tracker, Some(ended))
+        } else {
+            (OutageTracker::disabled(), None)
+        };
         let ingress = web::Data::new(Ingress {
             verification,
             tolerance_secs: settings.webhooks.timestamp_tolerance_secs,
@@ -98,18 +106,36 @@ impl Application {
             store: store.clone(),
             changes: changes.clone(),
             jobs: jobs.clone(),
+            outage,
         });
-        let background = vec![
+        let retention = i64::try_from(settings.ledger.dedupe_retention_hours)
+            .ok()
+            .and_then(chrono::Duration::try_hours)
+            .unwrap_or(chrono::Duration::MAX);
+        let replayer = Arc::new(Replayer::new(telnyx.clone(), ingress.clone().into_inner(), retention));
+        let mut background = vec![
             spawn_purge(store.clone(), &settings),
             tokio::spawn(crate::company::live_changes::follow_other_nodes(live)),
             crate::outbox::spawn_outbox_worker(store.clone(), telnyx.clone(), outbox_wake),
         ];
+        if let Some(ended) = outages {
+            // On the arbiter (not tokio::spawn): the ingress starts company actors.
+            let task = crate::replay::replay_after_outages(ended, replayer.clone(), settings.replay.clone());
+            background.push(actix_web::rt::spawn(task));
+        }
 
         let listener = TcpListener::bind(settings.http.bind)
             .with_context(|| format!("http.bind: cannot listen on {}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
-        let shared =
-            Shared { store: store.clone(), metrics, ingress, changes: web::Data::new(changes.clone()), telnyx, jobs };
+        let shared = Shared {
+            store: store.clone(),
+            metrics,
+            ingress,
+            changes: web::Data::new(changes.clone()),
+            telnyx,
+            jobs,
+            replayer: web::Data::from(replayer),
+        };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
         Ok(Self { port, server, store, changes, ledger_closer, ledger_task, background })
@@ -184,6 +210,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, changes) = (shared.ingress, shared.changes);
     let jobs = web::Data::new(shared.jobs);
+    let replayer = shared.replayer;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
@@ -196,6 +223,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(changes.clone())
             .app_data(ingress.clone())
             .app_data(jobs.clone())
+            .app_data(replayer.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
             // The hot path first: the router tries services in order, and each admin route it

@@ -104,3 +104,24 @@ fn config_file_layer_applies() {
     let missing = Settings::load_with_env(Some(&dir.path().join("nope.toml")), env(&[])).unwrap_err();
     assert!(missing.to_string().contains("does not exist"));
 }
+
+#[test]
+fn replay_keys_have_defaults_environment_names_and_bounds() {
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert!(s.replay.after_outage);
+    assert_eq!((s.replay.margin_secs, s.replay.delay_secs), (300, 60));
+    let s = Settings::load_with_env(
+        None,
+        env(&[("SWITCHBOARD__REPLAY__AFTER_OUTAGE", "false"), ("SWITCHBOARD__REPLAY__MARGIN_SECS", "30")]),
+    )
+    .unwrap();
+    assert!(!s.replay.after_outage);
+    assert_eq!(s.replay.margin_secs, 30);
+    let e = Settings::load_with_env(
+        None,
+        env(&[("SWITCHBOARD__REPLAY__MARGIN_SECS", "100000"), ("SWITCHBOARD__REPLAY__DELAY_SECS", "7200")]),
+    )
+    .unwrap_err();
+    assert_eq!(e.problems.len(), 2, "{e}");
+    assert!(e.problems[0].starts_with("replay.margin_secs:") && e.problems[1].starts_with("replay.delay_secs:"), "{e}");
+}

@@ -14,6 +14,7 @@ use crate::domain::CompanyId;
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
 use crate::metrics::{COMMIT_TIMEOUTS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
 use crate::provisioning::{on_number_order_complete, JobRunner};
+use crate::replay::OutageTracker;
 use crate::routing::OptOutAction;
 use crate::store::DynStore;
 use crate::telnyx::events::{parse_envelope, EventPayload};
@@ -32,6 +33,8 @@ pub struct Ingress {
     pub changes: DynChanges,
     /// Provisioning jobs waiting for number orders (number_order.complete).
     pub jobs: JobRunner,
+    /// Told how each webhook's commit went, to replay what Telnyx gave up on during an outage.
+    pub outage: OutageTracker,
 }
 
 /// How a webhook is answered.
@@ -46,6 +49,7 @@ pub enum Outcome {
 }
 
 impl Ingress {
+    /// A webhook as Telnyx POSTs it: verify its signature, then [`Ingress::ingest_verified`].
     pub async fn handle(&self, headers: SignedHeaders<'_>, body: Bytes, hint: Option<CompanyId>) -> Outcome {
         match self.verification.check(headers, &body, self.tolerance_secs).await {
             Ok(()) => {}
@@ -63,6 +67,15 @@ impl Ingress {
                 return Outcome::Rejected { status: 401, reason: e.reason().into(), label: "bad_signature" };
             }
         }
+        let outcome = self.ingest_verified(body, hint).await;
+        self.outage.observe(&outcome);
+        outcome
+    }
+
+    /// Everything after the signature check: parse, plan, dispatch, commit. Only for bodies whose
+    /// origin was established otherwise: [`Ingress::handle`] verified the signature, or the
+    /// webhook replay fetched the body from Telnyx over the authenticated API.
+    pub async fn ingest_verified(&self, body: Bytes, hint: Option<CompanyId>) -> Outcome {
         let env = match parse_envelope(&body) {
             Ok(env) => env,
             Err(e) => return Outcome::Rejected { status: 400, reason: e.to_string(), label: "bad_request" },

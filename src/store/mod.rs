@@ -10,6 +10,7 @@ use crate::domain::CompanyId;
 use crate::outbox::store::OutboxStore;
 
 pub mod companies;
+pub mod counted_events;
 pub mod jobs;
 pub mod ledger;
 pub mod models;
@@ -22,6 +23,7 @@ mod sqlite_ledger;
 pub mod tokens;
 
 pub use companies::CompanyStore;
+pub use counted_events::CountedEvents;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use ledger::{LedgerStore, LedgerWriter};
 pub use models::*;
@@ -89,11 +91,19 @@ pub trait Lifecycle: Send + Sync {
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
 pub trait Store:
-    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
+    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + CountedEvents + 'static
 {
 }
 impl<T> Store for T where
-    T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
+    T: Lifecycle
+        + CompanyStore
+        + TokenStore
+        + LedgerStore
+        + RulesStore
+        + OutboxStore
+        + JobStore
+        + CountedEvents
+        + 'static
 {
 }
 

@@ -152,5 +152,6 @@ const CHANGES_CHANNEL: &str = "switchboard_changes";
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
+crate::store::counted_events::impl_counted_events!(PgStore);
 crate::outbox::store::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);

@@ -41,7 +41,9 @@ pub use self::numbers::{
     PhoneNumberFilter,
 };
 pub use self::retry::Retry;
-pub use self::webhook_deliveries::{WebhookDelivery, WebhookDeliveryFilter, WebhookDeliveryStatus};
+pub use self::webhook_deliveries::{
+    DeliveryRecord, PageMeta, WebhookDelivery, WebhookDeliveryFilter, WebhookDeliveryPage, WebhookDeliveryStatus,
+};
 
 use self::retry::{Backoff, Decision, Outcome};
 

@@ -43,6 +43,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/companies/{id}/tokens"),
     ("get", "/v1/companies/{id}/tokens"),
     ("delete", "/v1/companies/{id}/tokens/{token_id}"),
+    ("post", "/v1/webhook-replays"),
 ];
 
 fn concrete(template: &str) -> String {

@@ -22,6 +22,8 @@ mod prism_flow;
 mod provisioning;
 mod purge;
 mod reliability;
+mod replay;
+mod replay_outage;
 mod routed;
 mod routed_live;
 mod storage;

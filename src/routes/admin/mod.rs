@@ -18,6 +18,7 @@ pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
 pub mod outbox;
+pub mod replays;
 pub mod routing_log;
 pub mod rules;
 pub mod tokens;
@@ -64,6 +65,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(routing_log::list_routing_log)
         .service(routing_log::get_routing_log)
         .service(outbox::list_outbox)
+        .service(replays::replay_webhooks)
         .service(tokens::create_token)
         .service(tokens::list_tokens)
         .service(tokens::revoke_token)

@@ -7,7 +7,7 @@ use super::*;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "switchboard admin API", description = "Companies, numbers, routing rules and tokens. \
+    info(title = "switchboard admin API", description = "Companies, numbers, routing rules, tokens and webhook replays. \
         Errors are application/problem+json with the failing `field`."),
     paths(
         companies::create_company, companies::list_companies, companies::get_company,
@@ -21,6 +21,7 @@ use super::*;
         opt_outs::list_opt_outs, opt_outs::put_opt_out, opt_outs::delete_opt_out,
         routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
+        replays::replay_webhooks,
     ),
     components(schemas(crate::routes::problem::Problem)),
     modifiers(&BearerAuth),

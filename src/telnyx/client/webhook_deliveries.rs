@@ -40,7 +40,8 @@ pub struct WebhookDeliveryFilter {
 }
 
 impl WebhookDeliveryFilter {
-    /// Failed deliveries that started within `[from, to]`.
+    /// Failed deliveries that started within `[from, to]` (sent in whole seconds: `from` rounded
+    /// down, `to` rounded up).
     pub fn failed_between(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
         Self {
             status: Some(WebhookDeliveryStatus::Failed),
@@ -61,7 +62,9 @@ impl WebhookDeliveryFilter {
             q.push(("filter[started_at][gte]", time(t)));
         }
         if let Some(t) = &self.started_at_lte {
-            q.push(("filter[started_at][lte]", time(t)));
+            // Whole seconds on the wire: round the end up, so that the window only ever widens.
+            let up = if t.timestamp_subsec_nanos() == 0 { *t } else { *t + chrono::Duration::seconds(1) };
+            q.push(("filter[started_at][lte]", time(&up)));
         }
         if let Some(page) = self.page_number {
             q.push(("page[number]", page.max(1).to_string()));
@@ -80,21 +83,63 @@ pub struct WebhookDelivery {
     pub status: WebhookDeliveryStatus,
     #[serde(default)]
     pub started_at: Option<DateTime<Utc>>,
-    /// The original webhook's `data` object (`event_type`, `id`, `occurred_at`, `payload`, ...),
-    /// kept as JSON because its payload varies by event type.
+    /// The original webhook's `data` object (`event_type`, `id`, `occurred_at`, `payload`,
+    /// `record_type`): what the webhook carried under `data`, kept as JSON because its payload
+    /// varies by event type. Null when the record has none.
     #[serde(default)]
     pub webhook: serde_json::Value,
 }
 
+/// A listed record: read as [`WebhookDelivery`], or kept with the reason it could not be, so that
+/// one malformed record does not hide the rest of its page.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryRecord {
+    Parsed(WebhookDelivery),
+    Malformed { raw: serde_json::Value, reason: String },
+}
+
+impl<'de> Deserialize<'de> for DeliveryRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = serde_json::Value::deserialize(d)?;
+        Ok(match WebhookDelivery::deserialize(&raw) {
+            Ok(delivery) => DeliveryRecord::Parsed(delivery),
+            Err(e) => DeliveryRecord::Malformed { raw, reason: e.to_string() },
+        })
+    }
+}
+
+/// Pagination of a list answer (schema `PaginationMetaSimple`); every field is optional there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct PageMeta {
+    pub page_number: Option<u32>,
+    pub page_size: Option<u32>,
+    pub total_pages: Option<u32>,
+    pub total_results: Option<u64>,
+}
+
+/// One page of GET /webhook_deliveries: `{"data": [webhook_delivery], "meta": PaginationMetaSimple}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WebhookDeliveryPage {
+    pub data: Vec<DeliveryRecord>,
+    #[serde(default)]
+    pub meta: Option<PageMeta>,
+}
+
 impl TelnyxClient {
-    /// GET /webhook_deliveries (one page). [`Retry::Safe`].
+    /// GET /webhook_deliveries (one page, with its pagination meta). [`Retry::Safe`].
     pub async fn list_webhook_deliveries(
         &self,
         filter: &WebhookDeliveryFilter,
-    ) -> Result<Vec<WebhookDelivery>, TelnyxError> {
+    ) -> Result<WebhookDeliveryPage, TelnyxError> {
         let url = with_query(self.url(&["webhook_deliveries"])?, &filter.query());
         let endpoint = Endpoint::ListWebhookDeliveries;
-        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await
+        // The whole body, not only `data`: the page's `meta` says how many pages there are.
+        let (status, bytes) = self.execute(endpoint, Method::GET, url, None, Retry::Safe).await?;
+        serde_json::from_slice(&bytes).map_err(|e| TelnyxError::Decode {
+            endpoint,
+            status: status.as_u16(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -105,7 +150,7 @@ mod tests {
     #[test]
     fn telnyx_webhook_delivery_query_names_match_spec() {
         let from = DateTime::parse_from_rfc3339("2024-05-01T10:00:00Z").expect("t").to_utc();
-        let to = DateTime::parse_from_rfc3339("2024-05-01T11:30:00Z").expect("t").to_utc();
+        let to = DateTime::parse_from_rfc3339("2024-05-01T11:29:59.250Z").expect("t").to_utc();
         let mut f = WebhookDeliveryFilter::failed_between(from, to);
         f.page_size = Some(100);
         let pairs: Vec<String> = f.query().into_iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -130,5 +175,18 @@ mod tests {
         .expect("delivery");
         assert_eq!(d.status, WebhookDeliveryStatus::Failed);
         assert_eq!(d.webhook["payload"]["id"], "m1");
+    }
+
+    #[test]
+    fn telnyx_webhook_delivery_page_keeps_meta_and_malformed_records() {
+        let page: WebhookDeliveryPage = serde_json::from_str(
+            r#"{"data":[{"id":"d1","status":"failed","webhook":{"id":"e1"}},{"status":7},"junk"],
+                "meta":{"page_number":2,"page_size":3,"total_pages":4,"total_results":11}}"#,
+        )
+        .expect("page");
+        assert!(matches!(&page.data[0], DeliveryRecord::Parsed(d) if d.id == "d1"));
+        assert!(matches!(&page.data[1], DeliveryRecord::Malformed { reason, .. } if !reason.is_empty()));
+        assert!(matches!(&page.data[2], DeliveryRecord::Malformed { raw, .. } if raw == "junk"));
+        assert_eq!(page.meta.and_then(|m| m.total_pages), Some(4));
     }
 }

@@ -264,11 +264,12 @@ async fn telnyx_lists_failed_webhook_deliveries_in_a_window() {
     let t = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("time").to_utc();
     let filter = WebhookDeliveryFilter::failed_between(t("2024-05-01T10:00:00Z"), t("2024-05-01T11:00:00Z"));
 
-    let deliveries = client(&server).list_webhook_deliveries(&filter).await.expect("deliveries");
+    let page = client(&server).list_webhook_deliveries(&filter).await.expect("deliveries");
 
-    assert_eq!(deliveries.len(), 1);
-    assert_eq!(deliveries[0].status, WebhookDeliveryStatus::Failed);
-    assert_eq!(deliveries[0].webhook["event_type"], "message.received");
+    assert_eq!(page.data.len(), 1);
+    let DeliveryRecord::Parsed(delivery) = &page.data[0] else { panic!("{:?}", page.data[0]) };
+    assert_eq!(delivery.status, WebhookDeliveryStatus::Failed);
+    assert_eq!(delivery.webhook["event_type"], "message.received");
 }
 
 #[tokio::test]
