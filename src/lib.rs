@@ -5,6 +5,7 @@ pub mod demo;
 pub mod demo_routing;
 pub mod domain;
 pub mod ingress;
+pub mod json_object;
 pub mod ledger;
 pub mod metrics;
 pub mod outbox;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::store::{JobRecord, JobUpdate, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// Messaging profile, call control application, one number, settings, default number.
@@ -19,7 +19,7 @@ pub enum JobKind {
     Purchase,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
@@ -27,7 +27,7 @@ pub enum JobState {
     Failed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     MessagingProfile,
@@ -38,7 +38,7 @@ pub enum Step {
     Done,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NumberStep {
     Order,
@@ -75,7 +75,7 @@ names!(Step {
 });
 
 /// What was asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobRequest {
     pub quantity: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,8 +83,9 @@ pub struct JobRequest {
 }
 
 /// One number being bought.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NumberProgress {
+    #[schema(value_type = String, example = "+18314280176")]
     pub phone_number: PhoneNumber,
     pub step: NumberStep,
     /// Sent as the order's `customer_reference`: `<job id>-<index>`.
@@ -101,6 +102,7 @@ pub struct NumberProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub telnyx_phone_number_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = Uuid)]
     pub number_id: Option<PhoneNumberId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -127,7 +129,7 @@ impl NumberProgress {
 }
 
 /// Everything learned so far; stored as JSON after every step.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
     #[serde(default)]
     pub messaging_profile_id: Option<String>,
@@ -174,9 +176,10 @@ impl Progress {
 }
 
 /// A job as the runner and the HTTP API see it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: Uuid,
+    #[schema(value_type = String, format = Uuid)]
     pub company_id: CompanyId,
     pub kind: JobKind,
     pub request: JobRequest,

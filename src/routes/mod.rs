@@ -2,6 +2,7 @@
 pub mod admin;
 pub mod api_error;
 pub mod health;
+pub mod json_body;
 pub mod json_error;
 pub mod metrics;
 pub mod outbound;

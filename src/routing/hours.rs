@@ -229,8 +229,9 @@ pub fn parse_time_zone(name: &str) -> Result<Tz, RuleError> {
 pub struct BusinessHoursSpec {
     #[schema(example = "America/Los_Angeles")]
     pub time_zone: String,
+    #[serde(deserialize_with = "crate::json_object::objects")]
     pub open: Vec<WeeklyIntervalSpec>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::object")]
     pub after_hours: DestinationsSpec,
 }
 

@@ -4,11 +4,13 @@ use actix_web::{delete, get, put, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::formats::E164;
 use super::numbers::active_number;
 use super::{company_scope, not_found, notify, phone};
 use crate::auth::Caller;
 use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::rules::Assignment;
 use crate::store::DynStore;
@@ -17,7 +19,7 @@ use crate::store::DynStore;
 #[serde(deny_unknown_fields)]
 pub struct PutAssignment {
     /// One of the company's active numbers, E.164.
-    #[schema(example = "+18314280176")]
+    #[schema(value_type = E164)]
     pub phone_number: String,
 }
 
@@ -42,7 +44,7 @@ pub async fn list_assignments(
 
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = E164, Path, description = "Customer, E.164")),
     responses(
         (status = 200, description = "The assignment", body = Assignment),
         (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
@@ -64,7 +66,7 @@ pub async fn get_assignment(
 
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = E164, Path, description = "Customer, E.164")),
     request_body = PutAssignment,
     responses(
         (status = 200, description = "Set (replacing any earlier assignment)", body = Assignment),
@@ -80,7 +82,7 @@ pub async fn put_assignment(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<(Uuid, String)>,
-    body: web::Json<PutAssignment>,
+    body: JsonBody<PutAssignment>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, customer) = path.into_inner();
     let company = company_scope(&caller, &store, id).await?;
@@ -93,7 +95,7 @@ pub async fn put_assignment(
 
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = E164, Path, description = "Customer, E.164")),
     responses(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),

@@ -7,6 +7,7 @@ use super::company_scope;
 use crate::auth::{Caller, Principal};
 use crate::domain::CompanyId;
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{Company, DynStore};
 
@@ -16,6 +17,7 @@ const NAME_MAX: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct CreateCompany {
     /// 1 to 200 characters.
+    #[schema(value_type = super::formats::CompanyName)]
     pub name: String,
     /// Chosen by the caller (e.g. the product's own company id); random when absent.
     pub id: Option<Uuid>,
@@ -36,7 +38,7 @@ pub struct CreateCompany {
 pub async fn create_company(
     caller: Caller,
     store: web::Data<DynStore>,
-    body: web::Json<CreateCompany>,
+    body: JsonBody<CreateCompany>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_operator()?;
     let name = body.name.trim();

@@ -8,6 +8,7 @@ use super::{company_scope, notify, rule_error};
 use crate::auth::Caller;
 use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::{Destinations, DestinationsSpec, UnroutedPolicy};
 use crate::store::rules::RoutingDefaults;
@@ -16,7 +17,7 @@ use crate::store::DynStore;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PutRoutingDefaults {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::object")]
     pub destinations: DestinationsSpec,
     /// Default `ignore`.
     #[serde(default)]
@@ -59,7 +60,7 @@ pub async fn put_routing_defaults(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<Uuid>,
-    body: web::Json<PutRoutingDefaults>,
+    body: JsonBody<PutRoutingDefaults>,
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let body = body.into_inner();

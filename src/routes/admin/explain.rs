@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{company_scope, phone};
 use crate::auth::Caller;
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::{decide, EventKind, InboundEvent, RoutingDecision};
 use crate::store::DynStore;
@@ -17,10 +18,10 @@ const FROM_MAX: usize = 256;
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
     /// The customer: E.164, or any sender (short code, SIP URI) to which no assignment applies.
-    #[schema(example = "+14155550100")]
+    #[schema(value_type = super::formats::Sender)]
     pub from: String,
     /// One of the company's numbers, E.164.
-    #[schema(example = "+14155551234")]
+    #[schema(value_type = super::formats::E164, example = "+14155551234")]
     pub to: String,
     pub kind: EventKind,
     /// When the event happens (RFC 3339); now when absent.
@@ -43,12 +44,12 @@ pub async fn explain(
     caller: Caller,
     store: web::Data<DynStore>,
     path: web::Path<Uuid>,
-    body: web::Json<ExplainRequest>,
+    body: JsonBody<ExplainRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let body = body.into_inner();
     let from = body.from.trim();
-    if from.is_empty() || from.len() > FROM_MAX || from.chars().any(char::is_control) {
+    if from.is_empty() || from.chars().count() > FROM_MAX || from.chars().any(char::is_control) {
         return Err(ApiError::invalid("from", "must be 1 to 256 printable characters"));
     }
     let event = InboundEvent { kind: body.kind, from: from.to_owned(), to: phone("to", &body.to)? };

@@ -14,6 +14,8 @@ pub mod assignments;
 pub mod companies;
 pub mod defaults;
 pub mod explain;
+pub mod fallback;
+pub mod formats;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
@@ -35,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         actix_web::error::InternalError::from_response(err, actix_web::ResponseError::error_response(&api)).into()
     });
     cfg.app_data(path_config).app_data(query_config);
+    // Unmatched requests (this is the app's default service): 405 on a documented path, else 404.
+    cfg.default_service(web::to(fallback::answer));
     cfg.service(companies::create_company)
         .service(companies::list_companies)
         .service(companies::get_company)

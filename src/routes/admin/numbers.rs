@@ -3,11 +3,13 @@ use actix_web::{get, patch, post, put, web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
+use super::formats::{FeatureList, RuleName, TelnyxId, E164};
 use super::{company_scope, not_found, notify, phone, rule_error};
 use crate::auth::Caller;
 use crate::company::changes::{Change, DynChanges};
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::rules::check_name;
 use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
@@ -16,8 +18,10 @@ use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord}
 #[into_params(parameter_in = Query)]
 pub struct NumberQuery {
     /// active, suspended or deleted
+    #[param(value_type = Option<NumberStatus>, inline)]
     pub status: Option<String>,
     /// sms, mms or voice
+    #[param(value_type = Option<Feature>, inline)]
     pub feature: Option<String>,
 }
 
@@ -25,11 +29,16 @@ pub struct NumberQuery {
 #[serde(deny_unknown_fields)]
 pub struct RegisterNumber {
     /// E.164, e.g. +18314280176
+    #[schema(value_type = E164)]
     pub phone_number: String,
+    #[schema(value_type = Option<TelnyxId>)]
     pub telnyx_phone_number_id: Option<String>,
     /// Defaults to every feature.
+    #[schema(value_type = Option<FeatureList>)]
     pub features: Option<Features>,
+    #[schema(value_type = Option<RuleName>)]
     pub department: Option<String>,
+    #[schema(value_type = Option<RuleName>)]
     pub location: Option<String>,
 }
 
@@ -38,10 +47,10 @@ pub struct RegisterNumber {
 #[serde(deny_unknown_fields)]
 pub struct PatchNumber {
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<RuleName>)]
     pub department: Option<Option<String>>,
     #[serde(default, deserialize_with = "some")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<RuleName>)]
     pub location: Option<Option<String>>,
     pub status: Option<NumberStatus>,
 }
@@ -100,7 +109,7 @@ pub async fn register_number(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<Uuid>,
-    body: web::Json<RegisterNumber>,
+    body: JsonBody<RegisterNumber>,
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let body = body.into_inner();
@@ -112,7 +121,7 @@ pub async fn register_number(
         new.features = features;
     }
     if let Some(id) = body.telnyx_phone_number_id.as_deref().map(str::trim) {
-        if id.is_empty() || id.len() > 100 || id.chars().any(char::is_control) {
+        if id.is_empty() || id.chars().count() > 100 || id.chars().any(char::is_control) {
             return Err(ApiError::invalid("telnyx_phone_number_id", "must be 1 to 100 printable characters"));
         }
         new.telnyx_phone_number_id = Some(id.to_owned());
@@ -162,7 +171,7 @@ pub async fn patch_number(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<(Uuid, Uuid)>,
-    body: web::Json<PatchNumber>,
+    body: JsonBody<PatchNumber>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, number_id) = path.into_inner();
     let company = company_scope(&caller, &store, id).await?;
@@ -192,6 +201,7 @@ pub struct DefaultNumber {
 #[serde(deny_unknown_fields)]
 pub struct SetDefaultNumber {
     /// One of the company's active numbers, E.164.
+    #[schema(value_type = E164)]
     pub phone_number: String,
 }
 
@@ -236,7 +246,7 @@ pub async fn put_default_number(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<Uuid>,
-    body: web::Json<SetDefaultNumber>,
+    body: JsonBody<SetDefaultNumber>,
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;

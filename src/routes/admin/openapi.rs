@@ -4,10 +4,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
+use crate::routes::outbound;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "switchboard admin API", description = "Companies, numbers, routing rules, tokens and webhook replays. \
+    info(title = "switchboard admin API", description = "Companies, numbers, routing rules, tokens, provisioning, outbound messages and calls, and webhook replays. \
         Errors are application/problem+json with the failing `field`."),
     paths(
         companies::create_company, companies::list_companies, companies::get_company,
@@ -22,9 +23,11 @@ use super::*;
         routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
         replays::replay_webhooks,
+        outbound::provisioning::provision, outbound::provisioning::purchase, outbound::provisioning::get_job,
+        outbound::sending::send_message, outbound::sending::place_call,
     ),
-    components(schemas(crate::routes::problem::Problem)),
-    modifiers(&BearerAuth),
+    components(schemas(crate::routes::problem::Problem, crate::domain::Feature)),
+    modifiers(&BearerAuth, &StorageUnavailable),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -39,6 +42,28 @@ impl Modify for BearerAuth {
             .description(Some("The operator token (config) or a company token from POST /v1/companies/{id}/tokens"))
             .build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// Every operation may answer 503 while the database is unreachable (a pool timeout): declared
+/// once here rather than on each handler.
+struct StorageUnavailable;
+
+impl Modify for StorageUnavailable {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                op.responses.responses.entry("503".into()).or_insert_with(|| {
+                    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+                    ResponseBuilder::new()
+                        .description("The database is unavailable; retry later")
+                        .content("application/problem+json", content)
+                        .into()
+                });
+            }
+        }
     }
 }
 

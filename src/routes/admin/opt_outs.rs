@@ -2,6 +2,7 @@
 use actix_web::{delete, get, put, web, HttpResponse};
 use uuid::Uuid;
 
+use super::formats::E164;
 use super::{company_scope, notify, phone};
 use crate::auth::Caller;
 use crate::company::changes::{Change, DynChanges};
@@ -31,7 +32,7 @@ pub async fn list_opt_outs(
 
 #[utoipa::path(
     tag = "opt-outs",
-    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = E164, Path, description = "Customer, E.164")),
     responses(
         (status = 200, description = "Opted out (idempotent)", body = OptOut),
         (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),
@@ -56,7 +57,7 @@ pub async fn put_opt_out(
 
 #[utoipa::path(
     tag = "opt-outs",
-    params(("id" = Uuid, Path, description = "Company id"), ("customer" = String, Path, description = "Customer, E.164")),
+    params(("id" = Uuid, Path, description = "Company id"), ("customer" = E164, Path, description = "Customer, E.164")),
     responses(
         (status = 204, description = "Cleared"),
         (status = 400, description = "Not E.164", body = Problem, content_type = "application/problem+json"),

@@ -14,6 +14,7 @@ use crate::store::DynStore;
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// 1 to 1000, default 100.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
 }
 

@@ -4,10 +4,12 @@ use actix_web::{delete, get, put, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
+use super::formats::RuleName;
 use super::{company_scope, not_found, notify, rule_error};
 use crate::auth::Caller;
 use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::rules::check_name;
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
@@ -16,19 +18,19 @@ use crate::store::DynStore;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::object")]
     pub destinations: DestinationsSpec,
     /// Absent: always open.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::optional_object")]
     pub hours: Option<BusinessHoursSpec>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::object")]
     pub destinations: DestinationsSpec,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_object::optional_object")]
     pub hours: Option<BusinessHoursSpec>,
     /// NANP area codes this location serves (local presence for outbound).
     #[serde(default)]
@@ -80,7 +82,7 @@ pub async fn get_department(
 
 #[utoipa::path(
     tag = "rules",
-    params(("id" = Uuid, Path, description = "Company id"), ("name" = String, Path, description = "Department name")),
+    params(("id" = Uuid, Path, description = "Company id"), ("name" = RuleName, Path, description = "Department name")),
     request_body = DepartmentBody,
     responses(
         (status = 200, description = "Created or replaced", body = Department),
@@ -95,7 +97,7 @@ pub async fn put_department(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<(Uuid, String)>,
-    body: web::Json<DepartmentBody>,
+    body: JsonBody<DepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, raw_name) = path.into_inner();
     let company = company_scope(&caller, &store, id).await?;
@@ -171,7 +173,7 @@ pub async fn get_location(
 
 #[utoipa::path(
     tag = "rules",
-    params(("id" = Uuid, Path, description = "Company id"), ("name" = String, Path, description = "Location name")),
+    params(("id" = Uuid, Path, description = "Company id"), ("name" = RuleName, Path, description = "Location name")),
     request_body = LocationBody,
     responses(
         (status = 200, description = "Created or replaced", body = Location),
@@ -186,7 +188,7 @@ pub async fn put_location(
     store: web::Data<DynStore>,
     changes: web::Data<DynChanges>,
     path: web::Path<(Uuid, String)>,
-    body: web::Json<LocationBody>,
+    body: JsonBody<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, raw_name) = path.into_inner();
     let company = company_scope(&caller, &store, id).await?;

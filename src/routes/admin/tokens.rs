@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{company_scope, not_found};
 use crate::auth::{hash_token, new_token, Caller};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{ApiToken, DynStore};
 
@@ -14,6 +15,7 @@ use crate::store::{ApiToken, DynStore};
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
     /// What the token is for, 1 to 100 characters.
+    #[schema(value_type = super::formats::TokenName)]
     pub name: String,
 }
 
@@ -42,7 +44,7 @@ pub async fn create_token(
     caller: Caller,
     store: web::Data<DynStore>,
     path: web::Path<Uuid>,
-    body: web::Json<CreateToken>,
+    body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
     let company = company_scope(&caller, &store, path.into_inner()).await?;
     let name = body.name.trim();

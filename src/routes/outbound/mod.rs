@@ -6,8 +6,8 @@ use actix_web::{web, HttpResponse};
 use crate::routes::problem::Problem;
 use crate::telnyx::client::TelnyxError;
 
-mod provisioning;
-mod sending;
+pub mod provisioning;
+pub mod sending;
 
 /// Registers the provisioning and outbound routes.
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -16,11 +16,13 @@ use crate::auth::Caller;
 use crate::domain::CompanyId;
 use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Progress};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{CompanySettings, NumberFilter, NumberRecord};
 
-#[derive(Serialize)]
-struct Provisioned {
+/// The company was provisioned before: its settings and numbers, Telnyx untouched.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Provisioned {
     already_provisioned: bool,
     settings: CompanySettings,
     numbers: Vec<NumberRecord>,
@@ -43,7 +45,24 @@ fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
     Ok(())
 }
 
-#[post("/v1/companies/{company_id}/provision")]
+#[utoipa::path(
+    tag = "provisioning",
+    params(("id" = Uuid, Path, description = "Company id")),
+    responses(
+        (status = 200, description = "Already provisioned: settings and numbers, Telnyx untouched", body = Provisioned),
+        (status = 201, description = "Provisioned: the finished job", body = Job,
+            headers(("location" = String, description = "The job"))),
+        (status = 202, description = "Still running (e.g. a pending number order): the job so far", body = Job,
+            headers(("location" = String, description = "The job"))),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job failed at Telnyx; `detail` names the job", body = Problem, content_type = "application/problem+json",
+            headers(("location" = String, description = "The failed job"))),
+        (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/provision")]
 pub async fn provision(
     caller: Caller,
     path: web::Path<CompanyId>,
@@ -77,19 +96,26 @@ pub async fn provision(
     answer(&runner, job, handle).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PurchaseBody {
-    quantity: Option<i64>,
+    /// 1 to 10, default 1. (A JSON number: `2.0` is the integer 2, as JSON Schema has it.)
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 10)]
+    quantity: Option<serde_json::Number>,
+    /// NANP area code the numbers should have, e.g. 415.
+    #[schema(value_type = Option<crate::routes::admin::formats::AreaCode>)]
     area_code: Option<String>,
 }
 
 impl TryFrom<PurchaseBody> for JobRequest {
     type Error = ApiError;
     fn try_from(b: PurchaseBody) -> Result<Self, ApiError> {
-        let quantity = b.quantity.unwrap_or(1);
-        if !(1..=10).contains(&quantity) {
-            return Err(ApiError::invalid("quantity", "must be between 1 and 10"));
-        }
+        let quantity = match b.quantity {
+            None => Some(1),
+            Some(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64)),
+        };
+        let Some(quantity) = quantity.filter(|q| (1..=10).contains(q)) else {
+            return Err(ApiError::invalid("quantity", "must be an integer between 1 and 10"));
+        };
         let area_code = b.area_code.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
         if let Some(c) = &area_code {
             if c.len() != 3 || !c.bytes().all(|b| b.is_ascii_digit()) || c.starts_with(['0', '1']) {
@@ -100,11 +126,29 @@ impl TryFrom<PurchaseBody> for JobRequest {
     }
 }
 
-#[post("/v1/companies/{company_id}/numbers/purchase")]
+#[utoipa::path(
+    tag = "provisioning",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = PurchaseBody,
+    responses(
+        (status = 201, description = "Bought: the finished job", body = Job,
+            headers(("location" = String, description = "The job"))),
+        (status = 202, description = "Still running: the job so far", body = Job,
+            headers(("location" = String, description = "The job"))),
+        (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not provisioned yet, or public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The job failed at Telnyx; `detail` names the job", body = Problem, content_type = "application/problem+json",
+            headers(("location" = String, description = "The failed job"))),
+        (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/numbers/purchase")]
 pub async fn purchase(
     caller: Caller,
     path: web::Path<CompanyId>,
-    body: web::Json<PurchaseBody>,
+    body: JsonBody<PurchaseBody>,
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
     let company = path.into_inner();
@@ -127,7 +171,16 @@ pub async fn purchase(
     answer(&runner, job, handle).await
 }
 
-#[get("/v1/companies/{company_id}/jobs/{job_id}")]
+#[utoipa::path(
+    tag = "provisioning",
+    params(("id" = Uuid, Path, description = "Company id"), ("job_id" = Uuid, Path, description = "Job id")),
+    responses(
+        (status = 200, description = "The job: state, step and every step's result so far", body = Job),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/v1/companies/{id}/jobs/{job_id}")]
 pub async fn get_job(
     caller: Caller,
     path: web::Path<(CompanyId, Uuid)>,

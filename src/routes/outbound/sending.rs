@@ -7,19 +7,29 @@ use url::Url;
 use super::telnyx_problem;
 use crate::auth::Caller;
 use crate::domain::{CompanyId, Feature, PhoneNumber};
+use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
+use crate::routes::json_body::JsonBody;
+use crate::routes::problem::Problem;
 use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MessageBody {
+    /// The recipient, E.164.
+    #[schema(value_type = E164)]
     to: String,
+    /// Text, media_urls or both.
     text: Option<String>,
+    /// Absolute URLs of MMS media.
     #[serde(default)]
+    #[schema(value_type = Vec<AbsoluteUrl>)]
     media_urls: Vec<String>,
+    /// One of the company's numbers, E.164; chosen by the daemon when absent.
+    #[schema(value_type = Option<E164>)]
     from: Option<String>,
 }
 
@@ -55,23 +65,31 @@ impl TryFrom<MessageBody> for OutboundMessage {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CallBody {
+    /// The callee, E.164.
+    #[schema(value_type = E164)]
     to: String,
+    /// One of the company's numbers, E.164; chosen by the daemon when absent.
+    #[schema(value_type = Option<E164>)]
     from: Option<String>,
 }
 
-#[derive(Serialize)]
-struct MessageSent {
+/// Telnyx accepted the message; `reason` says why `from` was chosen.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MessageSent {
     message_id: String,
+    #[schema(value_type = String, example = "+18314280176")]
     from: PhoneNumber,
     #[serde(flatten)]
     reason: SenderReason,
 }
 
-#[derive(Serialize)]
-struct CallPlaced {
+/// Telnyx dialled; `reason` says why `from` was chosen.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CallPlaced {
     call_control_id: String,
+    #[schema(value_type = String, example = "+18314280176")]
     from: PhoneNumber,
     #[serde(flatten)]
     reason: SenderReason,
@@ -128,11 +146,26 @@ async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &
     }
 }
 
-#[post("/v1/companies/{company_id}/messages")]
+#[utoipa::path(
+    tag = "outbound",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = MessageBody,
+    responses(
+        (status = 200, description = "Sent through Telnyx", body = MessageSent),
+        (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The recipient opted out: nothing was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No usable sender (`from` not the company's, inactive or without the feature), or not provisioned", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/messages")]
 pub async fn send_message(
     caller: Caller,
     path: web::Path<CompanyId>,
-    body: web::Json<MessageBody>,
+    body: JsonBody<MessageBody>,
     store: web::Data<DynStore>,
     telnyx: web::Data<TelnyxApi>,
 ) -> Result<HttpResponse, ApiError> {
@@ -159,11 +192,26 @@ pub async fn send_message(
     Ok(HttpResponse::Ok().json(MessageSent { message_id: sent.id, from: choice.from, reason: choice.reason }))
 }
 
-#[post("/v1/companies/{company_id}/calls")]
+#[utoipa::path(
+    tag = "outbound",
+    params(("id" = Uuid, Path, description = "Company id")),
+    request_body = CallBody,
+    responses(
+        (status = 200, description = "Dialled through Telnyx Call Control", body = CallPlaced),
+        (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The callee opted out: no call was placed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No usable sender, or not provisioned", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/companies/{id}/calls")]
 pub async fn place_call(
     caller: Caller,
     path: web::Path<CompanyId>,
-    body: web::Json<CallBody>,
+    body: JsonBody<CallBody>,
     store: web::Data<DynStore>,
     telnyx: web::Data<TelnyxApi>,
 ) -> Result<HttpResponse, ApiError> {
