@@ -15,7 +15,6 @@ use serde_json::json;
 use sqlx::Connection;
 use switchboard::config::{Backend, Settings};
 use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::store;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
@@ -65,8 +64,14 @@ async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> String
     let mut settings = Settings::load_with_env(None, Vec::new()).unwrap();
     settings.database.url = url.to_string();
     settings.database.backend = Backend::Postgres;
-    let store = store::connect(&settings.database).await.unwrap();
-    store.migrate().await.unwrap();
+    // The daemon under test applies its own migrations (it may be another build: SWITCHBOARD_BIN).
+    let migrated = Command::new(daemon_binary())
+        .arg("migrate")
+        .env("SWITCHBOARD__DATABASE__URL", &settings.database.url)
+        .stdout(Stdio::null())
+        .status()
+        .expect("switchboard migrate");
+    assert!(migrated.success(), "switchboard migrate failed");
     // Seeded in two statements: one insert per number would take longer than the measurement.
     let company_ids: Vec<uuid::Uuid> = (0..companies).map(|_| CompanyId::new().as_uuid()).collect();
     let names: Vec<String> = (0..companies).map(|c| format!("Company {c}")).collect();
@@ -98,7 +103,6 @@ async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> String
     .execute(&mut conn)
     .await
     .unwrap();
-    store.close().await;
     url.to_string()
 }
 
@@ -146,6 +150,11 @@ fn requests(a: &Args, key: &SigningKey, port: u16) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The daemon binary under test: this build's, or `SWITCHBOARD_BIN` (to compare two builds).
+fn daemon_binary() -> String {
+    std::env::var("SWITCHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").to_owned())
+}
+
 struct Daemon(Child);
 impl Drop for Daemon {
     fn drop(&mut self) {
@@ -156,7 +165,7 @@ impl Drop for Daemon {
 
 async fn start(mode: &str, url: &str, port: u16, key: &SigningKey) -> Daemon {
     let pk = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes());
-    let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
+    let child = Command::new(daemon_binary())
         .env("SWITCHBOARD__DATABASE__URL", url)
         .env("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "8")
         .env("SWITCHBOARD__HTTP__BIND", format!("127.0.0.1:{port}"))
