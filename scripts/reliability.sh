@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The reliability suite in full, then a summary of its figures:
 #   - kill -9 of the real binary 5 times under continuous load, on PostgreSQL and on SQLite;
+#   - SIGTERM under load: exit 0 in bounded time, nothing lost (both backends);
 #   - PostgreSQL server restarts under load (a throwaway cluster this suite starts itself);
 #   - two nodes on one PostgreSQL (events to a random node, duplicates to both, racing first
 #     contacts), and the other multi-node tests;
@@ -34,12 +35,13 @@ printf '%s\n' "$figures" | awk '
       if (kv[1] == "counted") counted += kv[2]
       if (kv[1] == "crashes_survived") crashes += kv[2]
       if (kv[1] == "db_restarts_survived") restarts += kv[2]
+      if (kv[1] == "sigterm_stops") stops += kv[2]
     }
     if ($0 ~ / skipped: /) skipped++
   }
   /^hostile corpus: / { cases += $3 }
   END {
-    printf "  totals: %d events sent, %d acknowledged, %d counted; %d kill -9 crashes survived, %d PostgreSQL restarts survived; %d hostile cases tried", sent, acked, counted, crashes, restarts, cases
+    printf "  totals: %d events sent, %d acknowledged, %d counted; %d kill -9 crashes survived, %d PostgreSQL restarts survived, %d SIGTERM stops under load; %d hostile cases tried", sent, acked, counted, crashes, restarts, stops, cases
     if (skipped) printf "; %d case(s) SKIPPED", skipped
     printf "\n"
   }'

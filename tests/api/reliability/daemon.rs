@@ -1,5 +1,5 @@
-//! The real binary as a child process: started on a database and a port, awaited ready, killed
-//! with SIGKILL. Its log goes to a file; a failing test prints the end of it.
+//! The real binary as a child process: started on a database and a port, awaited ready, stopped
+//! with SIGTERM or killed with SIGKILL. Its log goes to a file; a failing test prints the end of it.
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -54,6 +54,20 @@ impl Daemon {
     /// `true` while the process runs.
     pub fn alive(&mut self) -> bool {
         self.child.try_wait().expect("try_wait").is_none()
+    }
+
+    /// SIGTERM, then awaits the exit (bounded: a daemon that does not stop fails the test).
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill -TERM");
+        assert!(sent.success(), "kill -TERM {pid} failed");
+        for _ in 0..600 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the daemon did not exit within 30 s of SIGTERM; log: {}", self.log_tail());
     }
 
     /// SIGKILL, and reap it.

@@ -10,6 +10,7 @@ mod db_restart;
 mod load;
 mod pg_cluster;
 pub mod sender;
+mod shutdown;
 mod sizes;
 mod two_nodes;
 
