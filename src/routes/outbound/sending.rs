@@ -125,7 +125,31 @@ async fn prepare(
     let settings = store.get_settings(company).await?;
     let routing = routing_state(store, company).await?;
     let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
+    let choice = claim_first_contact(store, company, req, &settings, choice).await?;
     Ok((client, settings, choice))
+}
+
+/// A first contact with no `from` claims the sticky assignment before anything is sent, so that
+/// racing first contacts (on one node or several) all send from the number that won: the
+/// customer sees one number from the start. The loser chooses again with the winner's
+/// assignment in place (which also checks the winner has the feature this contact needs).
+async fn claim_first_contact(
+    store: &DynStore,
+    company: CompanyId,
+    req: &SenderRequest,
+    settings: &CompanySettings,
+    choice: SenderChoice,
+) -> Result<SenderChoice, ApiError> {
+    if !choice.creates_assignment || choice.reason == SenderReason::Explicit {
+        return Ok(choice);
+    }
+    let held =
+        store.claim_assignment(company, &req.to, choice.number_id, &choice.from, AssignmentSource::Outbound).await?;
+    if held.phone_number_id == choice.number_id {
+        return Ok(SenderChoice { creates_assignment: false, ..choice });
+    }
+    let routing = routing_state(store, company).await?;
+    choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)
 }
 
 fn not_provisioned(what: &str) -> ApiError {
@@ -135,7 +159,8 @@ fn not_provisioned(what: &str) -> ApiError {
     }
 }
 
-/// Stores `to -> from` on first contact; a failure is logged, the send already happened.
+/// Stores `to -> from` after a first contact with an explicit `from` (the others claimed before
+/// sending); a failure is logged, the send already happened.
 async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &SenderChoice) {
     if choice.creates_assignment {
         if let Err(e) =

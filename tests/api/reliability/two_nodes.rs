@@ -81,8 +81,9 @@ async fn two_nodes_count_exactly_and_give_each_customer_one_sticky_assignment() 
         .into_iter()
         .map(|a| (a.customer.to_string(), (a.phone_number.to_string(), a.source.as_str().to_owned())))
         .collect();
-    // First contacts that went out from a number other than the one that stuck: the explicit
-    // senders that lost the race, and sends without `from` that chose before any claim landed.
+    // First contacts that went out from a number other than the one that stuck: explicit senders
+    // that lost the race may (the caller named its number); sends without `from` claim before
+    // sending, so every one of them went out from the number that stuck.
     let (mut explicit_off, mut unpinned_off) = (0, 0);
     for (customer, answers) in customers.iter().zip(&first_contacts) {
         let (assigned, source) = assignments.get(customer).unwrap_or_else(|| panic!("{customer} has no assignment"));
@@ -122,6 +123,7 @@ async fn two_nodes_count_exactly_and_give_each_customer_one_sticky_assignment() 
         ],
     );
     assert_eq!(assignments.len(), customers.len(), "one assignment per customer, and none for anyone else");
+    assert_eq!(unpinned_off, 0, "a first contact without `from` went out from a number that did not stick");
     assert_eq!(figures.rejected, 0);
     assert_eq!(figures.acknowledged, figures.sent);
     assert_eq!(total, figures.sent as i64, "the counters differ from the distinct events sent");
