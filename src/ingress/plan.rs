@@ -16,8 +16,9 @@ pub enum Plan {
     NumberOrder,
     /// Count (and route) at these companies' numbers.
     Dispatch { facts: Arc<EventFacts>, companies: Vec<(CompanyId, Vec<Target>)> },
-    /// No number of the event is owned by any company.
-    DeadLetter { reason: &'static str },
+    /// No number of the event is owned by any company (as far as the owner index knows):
+    /// `numbers` are the ones it would have counted on.
+    DeadLetter { reason: &'static str, numbers: Vec<PhoneNumber> },
 }
 
 pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
@@ -67,9 +68,13 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
     };
     let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
+    let mut unowned = Vec::new();
     for (raw, counter) in counted {
         let Ok(number) = PhoneNumber::parse(raw) else { continue };
-        let Some(owner) = index.owner(number.as_str()) else { continue };
+        let Some(owner) = index.owner(number.as_str()) else {
+            unowned.push(number);
+            continue;
+        };
         let target = Target { number, counter };
         match companies.iter_mut().find(|(c, _)| *c == owner.company_id) {
             Some((_, targets)) if !targets.contains(&target) => targets.push(target),
@@ -78,7 +83,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         }
     }
     if companies.is_empty() {
-        return Plan::DeadLetter { reason: "unknown_number" };
+        return Plan::DeadLetter { reason: "unknown_number", numbers: unowned };
     }
     let facts = EventFacts {
         event_id: Arc::from(&*env.id),

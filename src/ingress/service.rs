@@ -10,7 +10,7 @@ use crate::company::changes::{Change, DynChanges};
 use crate::company::index::NumberIndex;
 use crate::company::registry::{Registry, RegistryError};
 use crate::config::IngestMode;
-use crate::domain::CompanyId;
+use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
 use crate::metrics::{COMMIT_TIMEOUTS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
 use crate::provisioning::{on_number_order_complete, JobRunner};
@@ -84,7 +84,15 @@ impl Ingress {
         if self.mode == IngestMode::Stateless {
             return Outcome::Accepted { event_type, outcome: "stateless" };
         }
-        match plan(&env, &self.index) {
+        let mut planned = plan(&env, &self.index);
+        if let Plan::DeadLetter { numbers, .. } = &planned {
+            match self.learn_owners(numbers).await {
+                Ok(true) => planned = plan(&env, &self.index),
+                Ok(false) => {}
+                Err(e) => return Outcome::Unavailable { reason: e.to_string(), label: "unavailable" },
+            }
+        }
+        match planned {
             Plan::Acknowledge => Outcome::Accepted { event_type, outcome: "acknowledged" },
             Plan::NumberOrder => {
                 let EventPayload::NumberOrderComplete(order) = &env.payload else {
@@ -95,7 +103,7 @@ impl Ingress {
                     Err(e) => Outcome::Unavailable { reason: e.to_string(), label: "unavailable" },
                 }
             }
-            Plan::DeadLetter { reason } => {
+            Plan::DeadLetter { reason, .. } => {
                 let mut entry = LedgerEntry::new(Arc::from(&*env.id));
                 entry.dead_letter = Some(DeadLetter {
                     event_type: env.event_type.to_string(),
@@ -144,6 +152,23 @@ impl Ingress {
                 }
             }
         }
+    }
+
+    /// Before an event becomes a dead letter: asks the database whether its numbers have owners
+    /// the index does not know yet (added by another process, e.g. `switchboard demo` next to a
+    /// running daemon on SQLite, or by hand); if so, refreshes those companies (index and actor,
+    /// here and on the other nodes) and answers `true`. One indexed lookup per number, paid only
+    /// by events that would otherwise be dead letters.
+    async fn learn_owners(&self, numbers: &[PhoneNumber]) -> Result<bool, crate::store::StoreError> {
+        let mut learned = false;
+        for number in numbers {
+            if let Some(company) = self.store.owner_of(number).await? {
+                tracing::info!(%company, "a number unknown to the owner index is in the database: refreshing the company");
+                self.changes.changed(company, Change::Numbers).await;
+                learned = true;
+            }
+        }
+        Ok(learned)
     }
 
     /// STOP / START keywords: idempotent, so a redelivery after a failure here applies them again.

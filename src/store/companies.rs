@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{Company, CompanySettings, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
-use crate::domain::{CompanyId, PhoneNumberId};
+use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 
 #[async_trait]
 pub trait CompanyStore: Send + Sync {
@@ -27,6 +27,9 @@ pub trait CompanyStore: Send + Sync {
     ) -> StoreResult<NumberRecord>;
     /// Every number that is not deleted, all companies (loads the owner index).
     async fn live_numbers(&self) -> StoreResult<Vec<NumberRecord>>;
+    /// The company that owns `number` (not deleted), if any: how the ingress learns a number
+    /// another process added behind this node's back.
+    async fn owner_of(&self, number: &PhoneNumber) -> StoreResult<Option<CompanyId>>;
     /// The company's settings; empty settings when none were stored.
     async fn get_settings(&self, company: CompanyId) -> StoreResult<CompanySettings>;
     async fn put_settings(&self, company: CompanyId, settings: &CompanySettings) -> StoreResult<()>;
@@ -191,6 +194,19 @@ macro_rules! impl_company_store {
                 );
                 let rows: Vec<$crate::store::models::NumberRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn owner_of(
+                &self,
+                number: &$crate::domain::PhoneNumber,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::CompanyId>> {
+                let owner: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT company_id FROM phone_numbers WHERE phone_number = $1 AND status <> 'deleted'",
+                )
+                .bind(number.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(owner.map($crate::domain::CompanyId::from_uuid))
             }
 
             async fn get_settings(

@@ -16,6 +16,7 @@ backend_tests!(
     one_event_counts_once_at_each_company,
     same_event_fifty_times_concurrently_counts_once_even_after_restart,
     unknown_number_becomes_dead_letter,
+    number_added_behind_the_daemons_back_is_counted_not_dead_lettered,
     company_hint_never_overrides_the_owner,
     unknown_event_types_and_bad_json,
     database_outage_answers_503_then_redelivery_counts_exactly,
@@ -221,6 +222,24 @@ async fn unknown_number_becomes_dead_letter(db: Db) {
     assert_eq!(dead, vec![("dead-1".to_string(), "call.initiated".to_string(), "unknown_number".to_string())]);
     let metrics = app.get("/metrics").await.text().await.unwrap();
     assert!(metrics.contains("switchboard_dead_letters_total{reason=\"unknown_number\"}"), "{metrics}");
+}
+
+/// Another process (e.g. `switchboard demo` next to a running daemon on SQLite, which has no
+/// change notifications) adds a number without telling this daemon: its first event is still
+/// counted at its owner, and the owner index learns the number.
+async fn number_added_behind_the_daemons_back_is_counted_not_dead_lettered(db: Db) {
+    let app = app_with_key(db).await;
+    let company = CompanyId::new();
+    app.store.create_company(company, "Late").await.unwrap();
+    let late = "+13125550123";
+    app.store.insert_number(&NewNumber::new(company, PhoneNumber::parse(late).unwrap())).await.unwrap();
+    // No app_changed(): the daemon was not told.
+    for id in ["late-1", "late-2"] {
+        let body = call_initiated(id, CUSTOMER, late, "incoming");
+        assert_eq!(post_signed(&app, &body).await.status(), 200);
+    }
+    assert_eq!(usage(&app, company, late).await.incoming_calls_count, 2);
+    assert!(app.store.dead_letters(10).await.unwrap().is_empty(), "counted, not dead-lettered");
 }
 
 async fn company_hint_never_overrides_the_owner(db: Db) {

@@ -82,7 +82,7 @@ fn message_sent_counts_the_sender_and_calls_follow_direction() {
 fn unowned_numbers_dead_letter_and_other_types_acknowledge() {
     let body = fixture("call_initiated");
     let env = parse_envelope(&body).unwrap();
-    assert!(matches!(plan(&env, &NumberIndex::new()), Plan::DeadLetter { reason: "unknown_number" }));
+    assert!(matches!(plan(&env, &NumberIndex::new()), Plan::DeadLetter { reason: "unknown_number", .. }));
     for f in ["call_answered", "call_hangup", "message_finalized", "other_event"] {
         let body = fixture(f);
         let env = parse_envelope(&body).unwrap();
