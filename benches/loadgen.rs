@@ -307,13 +307,21 @@ async fn postgres_cpu_secs(url: &str) -> f64 {
     pids.iter().map(|p| cpu_secs(*p as u32)).sum()
 }
 
-/// Checkpoints the server has started (a checkpoint's writes and fsyncs slow commits down).
-async fn checkpoints(url: &str) -> i64 {
+/// Checkpoints the server has started, and autovacuum/autoanalyze runs on this database's tables
+/// (background work that competes with commits for the same two cores).
+async fn background_work(url: &str) -> (i64, i64) {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
+    let checkpoints = sqlx::query_scalar("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter")
         .fetch_one(&mut conn)
         .await
-        .unwrap_or(0)
+        .unwrap_or(0);
+    let vacuums = sqlx::query_scalar(
+        "SELECT COALESCE(sum(autovacuum_count + autoanalyze_count), 0)::bigint FROM pg_stat_user_tables",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or(0);
+    (checkpoints, vacuums)
 }
 
 async fn counted(url: &str) -> i64 {
@@ -381,12 +389,13 @@ async fn main() {
             // Half the maximum rate, paced, for latency.
             let half_reqs = Arc::new(requests(&a, &key, port));
             let half_all: Vec<usize> = (0..half_reqs.len()).collect();
-            let checkpoints0 = checkpoints(&url).await;
+            let background0 = background_work(&url).await;
             let (half, _) =
                 run(port, &half_reqs, &half_all[..half_all.len() / 2], a.connections, Some(max.rate / 2.0)).await;
-            let checkpoints = checkpoints(&url).await - checkpoints0;
+            let background = background_work(&url).await;
+            let (checkpoints, vacuums) = (background.0 - background0.0, background.1 - background0.1);
             println!(
-                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (server checkpoints meanwhile: {checkpoints})",
+                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (meanwhile: {checkpoints} checkpoints, {vacuums} autovacuum/analyze runs)",
                 "", half.rate, half.p50, half.p99, half.max
             );
             let expected = (a.events + a.events / 2) as i64;
