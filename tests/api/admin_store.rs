@@ -1,5 +1,5 @@
 //! RulesStore and OutboxStore on both backends: concurrent assignment claims agree, opt-outs,
-//! load_company_routing, and outbox items that survive a daemon restart.
+//! load_company_routing and load_customer_routing, and outbox items that survive a daemon restart.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,6 +63,18 @@ async fn opt_outs_and_company_routing(db: Db) {
     assert!(routing.is_opted_out(&c));
     assert_eq!(routing.assignment(&c), Some(&n.phone_number));
     assert!(routing.number(&n.phone_number).is_some());
+    // One customer's view: their assignment and opt-out, nobody else's.
+    let d = phone("+14155550101");
+    app.store.set_assignment(co, &d, n.id, &n.phone_number).await.unwrap();
+    app.store.add_opt_out(co, &d, "STOP").await.unwrap();
+    let mine = app.store.load_customer_routing(co, &c).await.unwrap();
+    assert!(mine.is_opted_out(&c) && !mine.is_opted_out(&d));
+    assert_eq!(mine.assignment(&c), Some(&n.phone_number));
+    assert_eq!(mine.assignments().count(), 1, "only the customer's own assignment");
+    assert!(mine.number(&n.phone_number).is_some());
+    let stranger = app.store.load_customer_routing(co, &phone("+14155550199")).await.unwrap();
+    assert_eq!(stranger.assignments().count(), 0);
+    assert!(!stranger.is_opted_out(&c) && stranger.number(&n.phone_number).is_some());
     assert!(app.store.remove_opt_out(co, &c).await.unwrap());
     assert!(!app.store.remove_opt_out(co, &c).await.unwrap());
     // Another company sees none of it.
@@ -70,6 +82,9 @@ async fn opt_outs_and_company_routing(db: Db) {
     app.store.create_company(other, "Other").await.unwrap();
     let theirs = app.store.load_company_routing(other).await.unwrap();
     assert_eq!(theirs.numbers().count() + theirs.assignments().count(), 0);
+    let theirs = app.store.load_customer_routing(other, &c).await.unwrap();
+    assert_eq!(theirs.numbers().count() + theirs.assignments().count(), 0);
+    assert!(!theirs.is_opted_out(&d), "another company's opt-out");
 }
 
 async fn outbox_survives_a_restart(db: Db) {

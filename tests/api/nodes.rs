@@ -39,7 +39,10 @@ async fn events_spread_over_two_nodes_with_duplicates_count_exactly_once() {
         v
     });
     let answers = join_all(sends).await;
-    assert!(answers.iter().all(|r| r.status() == 200 || r.status() == 503));
+    for r in answers {
+        let status = r.status();
+        assert!(status == 200 || status == 503, "answered {status}: {}", r.text().await.unwrap_or_default());
+    }
     // As Telnyx does, redeliver whatever got no 200 (contention between nodes may answer 503).
     for (i, body) in bodies.iter().enumerate() {
         let node = if i % 2 == 0 { &b } else { &a };

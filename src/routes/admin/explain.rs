@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{company_scope, phone};
 use crate::auth::Caller;
+use crate::domain::PhoneNumber;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
@@ -53,7 +54,11 @@ pub async fn explain(
         return Err(ApiError::invalid("from", "must be 1 to 256 printable characters"));
     }
     let event = InboundEvent { kind: body.kind, from: from.to_owned(), to: phone("to", &body.to)? };
-    let routing = store.load_company_routing(company).await?;
+    // Only the sender's assignment and opt-out matter (a sender that is not E.164 has none).
+    let routing = match PhoneNumber::parse(&event.from) {
+        Ok(customer) => store.load_customer_routing(company, &customer).await?,
+        Err(_) => store.load_routing_rules(company).await?,
+    };
     let decision = decide(&event, &routing, body.at.unwrap_or_else(Utc::now));
     Ok(HttpResponse::Ok().json(decision))
 }

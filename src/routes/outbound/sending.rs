@@ -95,12 +95,10 @@ pub struct CallPlaced {
     reason: SenderReason,
 }
 
-/// The company's routing state as outbound sender choice needs it: reads the company's numbers,
-/// and the recipient's assignment and opt-out.
-/// The company's routing state as the actor holds it: numbers, locations (area codes for local
-/// presence), assignments and opt-outs.
-async fn routing_state(store: &DynStore, company: CompanyId) -> Result<CompanyRouting, ApiError> {
-    Ok(store.load_company_routing(company).await?)
+/// The company's routing state as outbound sender choice needs it: the company's numbers and
+/// locations (area codes for local presence), and the recipient's assignment and opt-out only.
+async fn routing_state(store: &DynStore, company: CompanyId, to: &PhoneNumber) -> Result<CompanyRouting, ApiError> {
+    Ok(store.load_customer_routing(company, to).await?)
 }
 
 fn sender_error(e: SenderError) -> ApiError {
@@ -123,7 +121,7 @@ async fn prepare(
     let client = telnyx.client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?.clone();
     store.get_company(company).await?;
     let settings = store.get_settings(company).await?;
-    let routing = routing_state(store, company).await?;
+    let routing = routing_state(store, company, &req.to).await?;
     let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
     let choice = claim_first_contact(store, company, req, &settings, choice).await?;
     Ok((client, settings, choice))
@@ -148,7 +146,7 @@ async fn claim_first_contact(
     if held.phone_number_id == choice.number_id {
         return Ok(SenderChoice { creates_assignment: false, ..choice });
     }
-    let routing = routing_state(store, company).await?;
+    let routing = routing_state(store, company, &req.to).await?;
     choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)
 }
 
