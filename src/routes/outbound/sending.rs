@@ -11,7 +11,7 @@ use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
-use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::routing::{choose_sender, SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
@@ -95,12 +95,6 @@ pub struct CallPlaced {
     reason: SenderReason,
 }
 
-/// The company's routing state as outbound sender choice needs it: the company's numbers and
-/// locations (area codes for local presence), and the recipient's assignment and opt-out only.
-async fn routing_state(store: &DynStore, company: CompanyId, to: &PhoneNumber) -> Result<CompanyRouting, ApiError> {
-    Ok(store.load_customer_routing(company, to).await?)
-}
-
 fn sender_error(e: SenderError) -> ApiError {
     match e {
         SenderError::OptedOut { .. } => ApiError::Conflict(e.to_string()),
@@ -121,7 +115,8 @@ async fn prepare(
     let client = telnyx.client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?.clone();
     store.get_company(company).await?;
     let settings = store.get_settings(company).await?;
-    let routing = routing_state(store, company, &req.to).await?;
+    // The company's numbers and locations, and the recipient's assignment and opt-out only.
+    let routing = store.load_customer_routing(company, &req.to).await?;
     let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
     let choice = claim_first_contact(store, company, req, &settings, choice).await?;
     Ok((client, settings, choice))
@@ -146,7 +141,7 @@ async fn claim_first_contact(
     if held.phone_number_id == choice.number_id {
         return Ok(SenderChoice { creates_assignment: false, ..choice });
     }
-    let routing = routing_state(store, company, &req.to).await?;
+    let routing = store.load_customer_routing(company, &req.to).await?;
     choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)
 }
 
