@@ -246,6 +246,8 @@ struct RunResult {
     p99: f64,
     max: f64,
     non_200: usize,
+    /// (status, how many) of the answers that were not 200, most frequent first.
+    statuses: Vec<(u16, usize)>,
 }
 
 async fn run(
@@ -270,10 +272,38 @@ async fn run(
     }
     let secs = t0.elapsed().as_secs_f64();
     let failed: Vec<usize> = all.iter().filter(|(_, s, _)| *s != 200).map(|(i, _, _)| *i).collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for (_, s, _) in all.iter().filter(|(_, s, _)| *s != 200) {
+        *statuses.entry(*s).or_insert(0usize) += 1;
+    }
+    let mut statuses: Vec<(u16, usize)> = statuses.into_iter().collect();
+    statuses.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
     let mut lat: Vec<u32> = all.iter().map(|(_, _, l)| *l).collect();
     lat.sort_unstable();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
-    (RunResult { rate: all.len() as f64 / secs, p50: q(0.5), p99: q(0.99), max: q(1.0), non_200: failed.len() }, failed)
+    (
+        RunResult {
+            rate: all.len() as f64 / secs,
+            p50: q(0.5),
+            p99: q(0.99),
+            max: q(1.0),
+            non_200: failed.len(),
+            statuses,
+        },
+        failed,
+    )
+}
+
+/// The daemon's own account of the webhooks it did not acknowledge (`outcome` label of
+/// switchboard_webhooks_received_total other than counted, acknowledged, dead_letter, stateless).
+async fn refusals(port: u16) -> Vec<String> {
+    let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    let accepted = ["\"counted\"", "\"acknowledged\"", "\"dead_letter\"", "\"stateless\""];
+    body.lines()
+        .filter(|l| l.starts_with("switchboard_webhooks_received_total{"))
+        .filter(|l| !accepted.iter().any(|a| l.contains(&format!("outcome={a}"))))
+        .map(str::to_owned)
+        .collect()
 }
 
 async fn scrape(port: u16, name: &str) -> f64 {
@@ -380,6 +410,13 @@ async fn main() {
             if commits > 0.0 { commit_secs * 1000.0 / commits } else { 0.0 }
         );
         println!("{:>16}  CPU per event: daemon {daemon_us:.1} us, PostgreSQL {pg_us:.1} us", "");
+        if max.non_200 > 0 {
+            // Redelivered below until every event is acknowledged; this says why they were not.
+            println!("{:>16}  non-200 by status: {:?}", "", max.statuses);
+            for line in refusals(port).await {
+                println!("{:>16}  daemon, since start: {line}", "");
+            }
+        }
         if mode == "stateless" {
             ceiling = Some(max.rate);
         } else {
