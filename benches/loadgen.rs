@@ -411,7 +411,7 @@ async fn main() {
         );
         println!("{:>16}  CPU per event: daemon {daemon_us:.1} us, PostgreSQL {pg_us:.1} us", "");
         if max.non_200 > 0 {
-            // Redelivered below until every event is acknowledged; this says why they were not.
+            // Redelivered below (up to 20 rounds); this says why they were not acknowledged.
             println!("{:>16}  non-200 by status: {:?}", "", max.statuses);
             for line in refusals(port).await {
                 println!("{:>16}  daemon, since start: {line}", "");
