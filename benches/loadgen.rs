@@ -297,7 +297,7 @@ async fn run(
 /// The daemon's own account of the webhooks it did not acknowledge (`outcome` label of
 /// switchboard_webhooks_received_total other than counted, acknowledged, dead_letter, stateless).
 async fn refusals(port: u16) -> Vec<String> {
-    let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    let body = metrics_text(port).await;
     let accepted = ["\"counted\"", "\"acknowledged\"", "\"dead_letter\"", "\"stateless\""];
     body.lines()
         .filter(|l| l.starts_with("switchboard_webhooks_received_total{"))
@@ -306,8 +306,12 @@ async fn refusals(port: u16) -> Vec<String> {
         .collect()
 }
 
+async fn metrics_text(port: u16) -> String {
+    reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap()
+}
+
 async fn scrape(port: u16, name: &str) -> f64 {
-    let body = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.unwrap().text().await.unwrap();
+    let body = metrics_text(port).await;
     body.lines().filter(|l| l.starts_with(name)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
 }
 
