@@ -11,7 +11,7 @@ use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
-use crate::routing::{choose_sender, SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
@@ -118,19 +118,21 @@ async fn prepare(
     // The company's numbers and locations, and the recipient's assignment and opt-out only.
     let routing = store.load_customer_routing(company, &req.to).await?;
     let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
-    let choice = claim_first_contact(store, company, req, &settings, choice).await?;
+    let choice = claim_first_contact(store, company, req, &settings, routing, choice).await?;
     Ok((client, settings, choice))
 }
 
 /// A first contact with no `from` claims the sticky assignment before anything is sent, so that
 /// racing first contacts (on one node or several) all send from the number that won: the
 /// customer sees one number from the start. The loser chooses again with the winner's
-/// assignment in place (which also checks the winner has the feature this contact needs).
+/// assignment in place (which also checks the winner has the feature this contact needs), on the
+/// routing state it already loaded unless the winner's number is one that state does not know.
 async fn claim_first_contact(
     store: &DynStore,
     company: CompanyId,
     req: &SenderRequest,
     settings: &CompanySettings,
+    mut routing: CompanyRouting,
     choice: SenderChoice,
 ) -> Result<SenderChoice, ApiError> {
     if !choice.creates_assignment || choice.reason == SenderReason::Explicit {
@@ -141,7 +143,11 @@ async fn claim_first_contact(
     if held.phone_number_id == choice.number_id {
         return Ok(SenderChoice { creates_assignment: false, ..choice });
     }
-    let routing = store.load_customer_routing(company, &req.to).await?;
+    if routing.number(&held.phone_number).is_some() {
+        routing.assign(held.customer, held.phone_number);
+    } else {
+        routing = store.load_customer_routing(company, &req.to).await?;
+    }
     choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)
 }
 
