@@ -17,7 +17,7 @@ use crate::provisioning::{on_number_order_complete, JobRunner};
 use crate::replay::OutageTracker;
 use crate::routing::OptOutAction;
 use crate::store::DynStore;
-use crate::telnyx::events::{parse_envelope, EventPayload};
+use crate::telnyx::events::{parse_envelope, Envelope, EventPayload};
 use crate::telnyx::signature::SignedHeaders;
 
 pub struct Ingress {
@@ -44,8 +44,24 @@ pub enum Outcome {
     Accepted { event_type: &'static str, outcome: &'static str },
     /// 4xx with a reason; nothing stored.
     Rejected { status: u16, reason: String, label: &'static str },
-    /// 503 with a reason; nothing acknowledged, Telnyx retries.
-    Unavailable { reason: String, label: &'static str },
+    /// 503 with a reason; nothing acknowledged, Telnyx retries. `event_type` is the parsed
+    /// event's type, or "unknown" when the refusal came before the body was parsed.
+    Unavailable { reason: String, label: &'static str, event_type: &'static str },
+}
+
+impl Outcome {
+    /// A 503 for an event whose type is not known (yet): see [`Outcome::of_type`].
+    pub fn unavailable(reason: impl Into<String>, label: &'static str) -> Self {
+        Outcome::Unavailable { reason: reason.into(), label, event_type: "unknown" }
+    }
+
+    /// Labels a 503 with the event's type, so refusals can be told apart by type in /metrics.
+    fn of_type(self, event_type: &'static str) -> Self {
+        match self {
+            Outcome::Unavailable { reason, label, .. } => Outcome::Unavailable { reason, label, event_type },
+            other => other,
+        }
+    }
 }
 
 impl Ingress {
@@ -54,15 +70,15 @@ impl Ingress {
         match self.verification.check(headers, &body, self.tolerance_secs).await {
             Ok(()) => {}
             Err(VerifyError::NoKey) => {
-                return Outcome::Unavailable {
-                    reason: "telnyx.public_key is not configured; webhooks cannot be verified yet".into(),
-                    label: "no_key",
-                }
+                return Outcome::unavailable(
+                    "telnyx.public_key is not configured; webhooks cannot be verified yet",
+                    "no_key",
+                )
             }
             Err(VerifyError::Signature(e)) => {
                 metrics::counter!(SIGNATURE_FAILURES, "reason" => e.metric_label()).increment(1);
                 if matches!(e, crate::telnyx::signature::SignatureError::Overloaded) {
-                    return Outcome::Unavailable { reason: e.reason().into(), label: "overloaded" };
+                    return Outcome::unavailable(e.reason(), "overloaded");
                 }
                 return Outcome::Rejected { status: 401, reason: e.reason().into(), label: "bad_signature" };
             }
@@ -84,12 +100,24 @@ impl Ingress {
         if self.mode == IngestMode::Stateless {
             return Outcome::Accepted { event_type, outcome: "stateless" };
         }
-        let mut planned = plan(&env, &self.index);
+        self.ingest_parsed(&env, &body, hint, event_type).await.of_type(event_type)
+    }
+
+    /// Plans a parsed event and carries the plan out: dead letter, dispatch to the owners' actors
+    /// (waiting for the commit), or acknowledgement.
+    async fn ingest_parsed(
+        &self,
+        env: &Envelope<'_>,
+        body: &[u8],
+        hint: Option<CompanyId>,
+        event_type: &'static str,
+    ) -> Outcome {
+        let mut planned = plan(env, &self.index);
         if let Plan::DeadLetter { numbers, .. } = &planned {
             match self.learn_owners(numbers).await {
-                Ok(true) => planned = plan(&env, &self.index),
+                Ok(true) => planned = plan(env, &self.index),
                 Ok(false) => {}
-                Err(e) => return Outcome::Unavailable { reason: e.to_string(), label: "unavailable" },
+                Err(e) => return Outcome::unavailable(e.to_string(), "unavailable"),
             }
         }
         match planned {
@@ -100,7 +128,7 @@ impl Ingress {
                 };
                 match on_number_order_complete(&self.jobs, &order.order_id).await {
                     Ok(_) => Outcome::Accepted { event_type, outcome: "acknowledged" },
-                    Err(e) => Outcome::Unavailable { reason: e.to_string(), label: "unavailable" },
+                    Err(e) => Outcome::unavailable(e.to_string(), "unavailable"),
                 }
             }
             Plan::DeadLetter { reason, .. } => {
@@ -108,7 +136,7 @@ impl Ingress {
                 entry.dead_letter = Some(DeadLetter {
                     event_type: env.event_type.to_string(),
                     reason,
-                    payload: String::from_utf8_lossy(&body).into_owned(),
+                    payload: String::from_utf8_lossy(body).into_owned(),
                 });
                 match self.commit(entry).await {
                     Ok(()) => {
@@ -135,7 +163,7 @@ impl Ingress {
                     let done = futures::future::try_join_all(parts).await.map_err(|e| {
                         let label =
                             if matches!(e, RegistryError::Overloaded(_)) { "overloaded" } else { "unavailable" };
-                        Outcome::Unavailable { reason: e.to_string(), label }
+                        Outcome::unavailable(e.to_string(), label)
                     })?;
                     for part in done {
                         self.apply_opt_changes(part.opt_changes).await?;
@@ -147,7 +175,7 @@ impl Ingress {
                     Ok(Err(o)) => o,
                     Err(_) => {
                         metrics::counter!(COMMIT_TIMEOUTS).increment(1);
-                        Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }
+                        Outcome::unavailable("commit deadline passed; retry", "timeout")
                     }
                 }
             }
@@ -178,7 +206,7 @@ impl Ingress {
                 OptOutAction::OptOut => self.store.add_opt_out(c.company_id, &c.customer, &c.keyword).await.map(|_| ()),
                 OptOutAction::OptIn => self.store.remove_opt_out(c.company_id, &c.customer).await.map(|_| ()),
             };
-            done.map_err(|e| Outcome::Unavailable { reason: e.to_string(), label: "unavailable" })?;
+            done.map_err(|e| Outcome::unavailable(e.to_string(), "unavailable"))?;
             self.changes.changed(c.company_id, Change::Rules).await;
         }
         Ok(())
@@ -187,8 +215,8 @@ impl Ingress {
     async fn commit(&self, entry: LedgerEntry) -> Result<(), Outcome> {
         match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Outcome::Unavailable { reason: e.to_string(), label: "unavailable" }),
-            Err(_) => Err(Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }),
+            Ok(Err(e)) => Err(Outcome::unavailable(e.to_string(), "unavailable")),
+            Err(_) => Err(Outcome::unavailable("commit deadline passed; retry", "timeout")),
         }
     }
 }

@@ -141,7 +141,7 @@ mod tests {
     }
 
     fn timed_out() -> Outcome {
-        Outcome::Unavailable { reason: "commit deadline passed; retry".into(), label: "timeout" }
+        Outcome::unavailable("commit deadline passed; retry", "timeout")
     }
 
     #[test]
@@ -151,7 +151,7 @@ mod tests {
         assert!(ended.try_recv().is_err(), "no outage yet");
         for _ in 0..3 {
             tracker.observe(&timed_out());
-            tracker.observe(&Outcome::Unavailable { reason: "db".into(), label: "unavailable" });
+            tracker.observe(&Outcome::unavailable("db", "unavailable"));
         }
         assert!(tracker.in_outage());
         // Refusals that say nothing about commits neither start nor end an outage.

@@ -36,11 +36,11 @@ pub async fn telnyx(req: HttpRequest, body: web::Bytes, ingress: web::Data<Ingre
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
             (Problem::new(status, reason).response(), "unknown", label)
         }
-        Outcome::Unavailable { reason, label } => {
+        Outcome::Unavailable { reason, label, event_type } => {
             let mut res = Problem::new(StatusCode::SERVICE_UNAVAILABLE, reason).response();
             res.headers_mut()
                 .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
-            (res, "unknown", label)
+            (res, event_type, label)
         }
     };
     metrics::counter!(WEBHOOKS_RECEIVED, "event_type" => event_type, "outcome" => label).increment(1);

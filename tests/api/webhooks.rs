@@ -284,9 +284,14 @@ async fn database_outage_answers_503_then_redelivery_counts_exactly(db: Db) {
     let (acme, _) = seed(&app).await;
     let bodies: Vec<Vec<u8>> =
         (0..20).map(|i| message_received(&format!("out-{i}"), CUSTOMER, &[ACME_SALES], &[], "x")).collect();
+    let refused_before = refused_messages(&app).await;
     let lock = crate::outage::lock_writes(&app.db).await;
     let answers = join_all(bodies.iter().map(|b| post_signed(&app, b))).await;
     assert!(answers.iter().all(|r| r.status() == 503), "{:?}", answers.iter().map(|r| r.status()).collect::<Vec<_>>());
+    // The refusals are counted under the event's type, not "unknown": an operator can tell which
+    // traffic an outage turned away. (The recorder is shared by the tests of this process, so
+    // the count only has to have grown by at least these 20.)
+    assert!(refused_messages(&app).await >= refused_before + 20);
     lock.release().await;
     // Telnyx redelivers everything that got no 2xx (the commits that waited on the lock finish
     // first, so a redelivery may still meet the short deadline: retry as Telnyx does, bounded).
@@ -300,4 +305,17 @@ async fn database_outage_answers_503_then_redelivery_counts_exactly(db: Db) {
     }
     assert!(pending.is_empty(), "{} events never got a 200", pending.len());
     assert_eq!(usage(&app, acme, ACME_SALES).await.sms_received_count, 20);
+}
+
+/// message.received webhooks answered 503 (commit timeout or database unavailable), per /metrics.
+async fn refused_messages(app: &TestApp) -> u64 {
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("switchboard_webhooks_received_total{") && l.contains("event_type=\"message.received\"")
+        })
+        .filter(|l| l.contains("outcome=\"timeout\"") || l.contains("outcome=\"unavailable\""))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
 }
