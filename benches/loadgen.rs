@@ -4,7 +4,11 @@
 //! Same run, three modes: `stateless` (verify + parse, the ceiling), `ledger` (the product) and
 //! `per_event_update` (one transaction per event, the baseline).
 //!
-//! cargo bench --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 64]
+//! cargo bench --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 256]
+//!
+//! 256 connections by default: with fewer, the ledger is paced by the round trips of too few
+//! concurrent webhooks (its batches then hold what a few dozen connections send during one
+//! commit), not by the cores; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +31,7 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { events: 60_000, companies: 1000, numbers: 10, connections: 64, modes: vec![] };
+    let mut a = Args { events: 60_000, companies: 1000, numbers: 10, connections: 256, modes: vec![] };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -327,6 +331,24 @@ fn cpu_secs(pid: u32) -> f64 {
     ticks / 100.0
 }
 
+/// CPU seconds the whole machine has been busy so far (every core; /proc/stat's first line: all
+/// but idle and iowait, in clock ticks), and the number of cores: with the daemon, PostgreSQL and
+/// this generator on the same cores, a mode's ceiling is what one event costs all of them together.
+fn machine_cpu_secs() -> (f64, usize) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let cores = stat.lines().filter(|l| l.starts_with("cpu") && !l.starts_with("cpu ")).count().max(1);
+    let total = stat.lines().next().unwrap_or_default();
+    let busy: f64 = total
+        .split_whitespace()
+        .skip(1)
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 4) // idle, iowait
+        .take(6) // user nice system (idle iowait) irq softirq steal; guest is inside user
+        .filter_map(|(_, v)| v.parse::<f64>().ok())
+        .sum();
+    (busy / 100.0, cores)
+}
+
 /// CPU seconds used so far by the PostgreSQL backends serving `url`'s database (the daemon's
 /// connections) plus the server's background processes (WAL writer, checkpointer, ...).
 async fn postgres_cpu_secs(url: &str) -> f64 {
@@ -392,7 +414,13 @@ async fn main() {
         let commits0 = scrape(port, "switchboard_ledger_commits_total").await;
         let commit_secs0 = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await;
         let (daemon_cpu0, pg_cpu0) = (cpu_secs(daemon.0.id()), postgres_cpu_secs(&url).await);
+        let (own_cpu0, (machine_cpu0, cores)) = (cpu_secs(std::process::id()), machine_cpu_secs());
+        let started = Instant::now();
         let (max, mut failed) = run(port, &reqs, &all, a.connections, None).await;
+        let (elapsed, machine_cpu1) = (started.elapsed().as_secs_f64(), machine_cpu_secs().0);
+        let own_us = (cpu_secs(std::process::id()) - own_cpu0) * 1e6 / a.events as f64;
+        let machine_us = (machine_cpu1 - machine_cpu0) * 1e6 / a.events as f64;
+        let busy = (machine_cpu1 - machine_cpu0) / (elapsed * cores as f64);
         let daemon_us = (cpu_secs(daemon.0.id()) - daemon_cpu0) * 1e6 / a.events as f64;
         let pg_us = (postgres_cpu_secs(&url).await - pg_cpu0) * 1e6 / a.events as f64;
         let commits = scrape(port, "switchboard_ledger_commits_total").await - commits0;
@@ -414,6 +442,11 @@ async fn main() {
             if commits > 0.0 { commit_secs * 1000.0 / commits } else { 0.0 }
         );
         println!("{:>16}  CPU per event: daemon {daemon_us:.1} us, PostgreSQL {pg_us:.1} us", "");
+        println!(
+            "{:>16}  machine CPU per event {machine_us:.1} us (this generator {own_us:.1} us); {cores} cores {:.0}% busy",
+            "",
+            busy * 100.0
+        );
         if max.non_200 > 0 {
             // Redelivered below (up to 20 rounds); this says why they were not acknowledged.
             println!("{:>16}  non-200 by status: {:?}", "", max.statuses);
@@ -422,10 +455,16 @@ async fn main() {
             }
         }
         if mode == "stateless" {
-            ceiling = Some(max.rate);
+            ceiling = Some((max.rate, machine_us));
         } else {
-            if let Some(c) = ceiling {
-                println!("{:>16}  ratio to the stateless ceiling: {:.2}", "", max.rate / c);
+            if let Some((c, c_us)) = ceiling {
+                // On saturated cores throughput is the inverse of the machine CPU per event.
+                println!(
+                    "{:>16}  ratio to the stateless ceiling: {:.2} (machine CPU per event, stateless/this mode: {:.2})",
+                    "",
+                    max.rate / c,
+                    c_us / machine_us
+                );
             }
             // Half the maximum rate, paced, for latency.
             let half_reqs = Arc::new(requests(&a, &key, port));

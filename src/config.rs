@@ -314,9 +314,6 @@ impl RawSettings {
         if self.ledger.batch_size == 0 {
             bad("ledger.batch_size", "must be at least 1".into());
         }
-        if self.ledger.flush_interval_ms == 0 {
-            bad("ledger.flush_interval_ms", "must be at least 1".into());
-        }
         if self.ledger.commit_deadline_ms == 0 {
             bad("ledger.commit_deadline_ms", "must be at least 1".into());
         }

@@ -125,3 +125,12 @@ fn replay_keys_have_defaults_environment_names_and_bounds() {
     assert_eq!(e.problems.len(), 2, "{e}");
     assert!(e.problems[0].starts_with("replay.margin_secs:") && e.problems[1].starts_with("replay.delay_secs:"), "{e}");
 }
+
+#[test]
+fn ledger_flush_interval_defaults_to_zero_and_takes_any_value() {
+    // 0: a batch is what arrived during the lane's previous commit (src/ledger/batcher.rs).
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(s.ledger.flush_interval_ms, 0);
+    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__LEDGER__FLUSH_INTERVAL_MS", "3")])).unwrap();
+    assert_eq!(s.ledger.flush_interval_ms, 3);
+}

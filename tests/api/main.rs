@@ -11,6 +11,7 @@ mod admin_store;
 mod admin_support;
 mod admin_tenancy;
 mod config_cli;
+mod group_commit;
 mod health;
 mod hostile;
 mod nodes;
