@@ -4,11 +4,11 @@
 //! Same run, three modes: `stateless` (verify + parse, the ceiling), `ledger` (the product) and
 //! `per_event_update` (one transaction per event, the baseline).
 //!
-//! cargo bench --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 256]
+//! cargo bench --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512]
 //!
-//! 256 connections by default: with fewer, the ledger is paced by the round trips of too few
-//! concurrent webhooks (its batches then hold what a few dozen connections send during one
-//! commit), not by the cores; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
+//! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
+//! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
+//! its maximum rate; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,7 +31,7 @@ struct Args {
 }
 
 fn args() -> Args {
-    let mut a = Args { events: 60_000, companies: 1000, numbers: 10, connections: 256, modes: vec![] };
+    let mut a = Args { events: 60_000, companies: 1000, numbers: 10, connections: 512, modes: vec![] };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {

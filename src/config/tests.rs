@@ -127,10 +127,10 @@ fn replay_keys_have_defaults_environment_names_and_bounds() {
 }
 
 #[test]
-fn ledger_flush_interval_defaults_to_zero_and_takes_any_value() {
-    // 0: a batch is what arrived during the lane's previous commit (src/ledger/batcher.rs).
+fn ledger_flush_interval_defaults_to_one_ms_and_takes_zero() {
     let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(s.ledger.flush_interval_ms, 1);
+    // 0: a batch is only what arrived during the lane's previous commit (src/ledger/batcher.rs).
+    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__LEDGER__FLUSH_INTERVAL_MS", "0")])).unwrap();
     assert_eq!(s.ledger.flush_interval_ms, 0);
-    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__LEDGER__FLUSH_INTERVAL_MS", "3")])).unwrap();
-    assert_eq!(s.ledger.flush_interval_ms, 3);
 }

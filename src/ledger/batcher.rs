@@ -1,9 +1,9 @@
 //! Group commit: entries from every request are gathered and committed together, with one commit
 //! in flight per lane while the next batch fills. A batch holds what arrived while the lane's
 //! previous commit ran and, when `flush_interval_ms` is not 0, during that interval after its
-//! first entry; at most `batch_size` entries (the rest open the next batch). With 0 (the default)
-//! a lone event commits at once and batches grow with the load by themselves: at the maximum rate
-//! a batch is what arrives during one commit. Each request is woken after its batch committed.
+//! first entry; at most `batch_size` entries (the rest open the next batch). With 0 a lone event
+//! commits at once and batches grow with the load by themselves: at the maximum rate a batch is
+//! what arrives during one commit. Each request is woken after its batch committed.
 //!
 //! Lanes: a company's entries always go to the same lane (hash of its id), so concurrent commits
 //! of different lanes touch different counter rows and cannot deadlock each other; several lanes
