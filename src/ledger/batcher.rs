@@ -64,11 +64,17 @@ pub enum CommitMode {
 /// One commit lane as the submitters see it.
 struct Lane {
     tx: mpsc::UnboundedSender<Pending>,
-    /// Entries submitted and not yet taken into a batch...
-    queued: Arc<AtomicUsize>,
-    /// ...and the signal that they make a full batch (it ends the flush interval early).
-    full: Arc<Notify>,
+    fill: Arc<Fill>,
     batch_size: usize,
+}
+
+/// Shared by a lane's submitters and its batcher.
+#[derive(Default)]
+struct Fill {
+    /// Entries submitted and not yet taken into a batch...
+    queued: AtomicUsize,
+    /// ...and the signal that they make a full batch (it ends the flush interval early).
+    full: Notify,
 }
 
 /// Handle to the ledger; cheap to clone.
@@ -96,11 +102,10 @@ impl Ledger {
         let batch_size = settings.batch_size.max(1);
         for _ in 0..lanes.max(1) {
             let (tx, rx) = mpsc::unbounded_channel();
-            let (queued, full) = (Arc::new(AtomicUsize::new(0)), Arc::new(Notify::new()));
+            let fill = Arc::new(Fill::default());
             let batcher = Batcher {
                 rx,
-                queued: queued.clone(),
-                full: full.clone(),
+                fill: fill.clone(),
                 closing: Some(closing.clone()),
                 store: store.clone(),
                 writer: None,
@@ -108,7 +113,7 @@ impl Ledger {
                 batch_size,
                 wake: wake.clone(),
             };
-            senders.push(Lane { tx, queued, full, batch_size });
+            senders.push(Lane { tx, fill, batch_size });
             tasks.push(tokio::spawn(batcher.run()));
         }
         let task = tokio::spawn(async move {
@@ -149,12 +154,12 @@ impl Ledger {
             entry.counts.first().map(|k| k.company_id.as_uuid().as_u128() as usize).unwrap_or(0) % self.lanes.len();
         let lane = &self.lanes[lane];
         // Counted before it is sent, so the batcher never takes more than was counted.
-        let queued = lane.queued.fetch_add(1, Ordering::Relaxed) + 1;
+        let queued = lane.fill.queued.fetch_add(1, Ordering::Relaxed) + 1;
         match lane.tx.send(Pending { entry, done }) {
-            Ok(()) if queued == lane.batch_size => lane.full.notify_one(),
+            Ok(()) if queued == lane.batch_size => lane.fill.full.notify_one(),
             Ok(()) => {}
             Err(refused) => {
-                lane.queued.fetch_sub(1, Ordering::Relaxed);
+                lane.fill.queued.fetch_sub(1, Ordering::Relaxed);
                 let _ = refused.0.done.send(Err(LedgerError::Closed));
             }
         }
@@ -173,9 +178,7 @@ impl LedgerCloser {
 
 struct Batcher {
     rx: mpsc::UnboundedReceiver<Pending>,
-    /// See [`Lane`].
-    queued: Arc<AtomicUsize>,
-    full: Arc<Notify>,
+    fill: Arc<Fill>,
     /// Until the close: then the channel is closed and drained.
     closing: Option<watch::Receiver<bool>>,
     store: DynStore,
@@ -199,7 +202,7 @@ impl Batcher {
             if !self.flush_interval.is_zero() && self.rx.len() + 1 < self.batch_size {
                 tokio::select! {
                     _ = tokio::time::sleep(self.flush_interval) => {}
-                    _ = self.full.notified() => {}
+                    _ = self.fill.full.notified() => {}
                 }
             }
             // One commit in flight: wait for it, then take whatever arrived meanwhile too.
@@ -213,7 +216,7 @@ impl Batcher {
                     Err(_) => break,
                 }
             }
-            self.queued.fetch_sub(batch.len(), Ordering::Relaxed);
+            self.fill.queued.fetch_sub(batch.len(), Ordering::Relaxed);
             // Requests that already gave up (deadline passed, answered 503) are left out: their
             // redelivery will count them.
             batch.retain(|p| !p.done.is_closed());

@@ -6,12 +6,10 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 use switchboard::config::LedgerSettings;
-use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::ledger::{committed, CommitMode, CountKey, Counter, Ledger, LedgerEntry};
-use switchboard::store::NewNumber;
+use switchboard::ledger::{committed, CommitMode, Ledger, LedgerEntry};
 use tokio::sync::{oneshot, Notify};
 
-use crate::helpers::{spawn_app, within, Db, TestApp};
+use crate::helpers::{sms_received_entries, spawn_app, within, Db, TestApp};
 
 fn settings(flush_interval_ms: u64, batch_size: usize) -> LedgerSettings {
     LedgerSettings {
@@ -26,23 +24,7 @@ fn settings(flush_interval_ms: u64, batch_size: usize) -> LedgerSettings {
 
 /// `n` entries, each counting one received message at one number of a new company.
 async fn entries(app: &TestApp, n: usize) -> Vec<LedgerEntry> {
-    let company = CompanyId::new();
-    app.store.create_company(company, "Acme").await.unwrap();
-    let phone = PhoneNumber::parse("+18314280176").unwrap();
-    let number = app.store.insert_number(&NewNumber::new(company, phone.clone())).await.unwrap();
-    (0..n)
-        .map(|i| {
-            let mut e = LedgerEntry::new(format!("ev-{i}").into());
-            e.counts.push(CountKey {
-                company_id: company,
-                phone_number_id: number.id,
-                phone_number: phone.clone(),
-                counter: Counter::SmsReceived,
-                route: None,
-            });
-            e
-        })
-        .collect()
+    sms_received_entries(app.store.as_ref(), n).await.1
 }
 
 /// Rows per transaction, in commit order.

@@ -152,3 +152,31 @@ impl TestApp {
 pub async fn within<T>(what: &str, f: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(std::time::Duration::from_secs(30), f).await.unwrap_or_else(|_| panic!("{what} hung"))
 }
+
+/// A new company with one number (+18314280176), and `n` ledger entries ("ev-0"..) that each
+/// count one received message at it.
+pub async fn sms_received_entries(
+    store: &dyn switchboard::store::Store,
+    n: usize,
+) -> (switchboard::domain::CompanyId, Vec<switchboard::ledger::LedgerEntry>) {
+    use switchboard::domain::{CompanyId, PhoneNumber};
+    use switchboard::ledger::{CountKey, Counter, LedgerEntry};
+    let company = CompanyId::new();
+    store.create_company(company, "Acme").await.unwrap();
+    let phone = PhoneNumber::parse("+18314280176").unwrap();
+    let number = store.insert_number(&switchboard::store::NewNumber::new(company, phone.clone())).await.unwrap();
+    let entries = (0..n)
+        .map(|i| {
+            let mut e = LedgerEntry::new(format!("ev-{i}").into());
+            e.counts.push(CountKey {
+                company_id: company,
+                phone_number_id: number.id,
+                phone_number: phone.clone(),
+                counter: Counter::SmsReceived,
+                route: None,
+            });
+            e
+        })
+        .collect();
+    (company, entries)
+}

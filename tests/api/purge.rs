@@ -1,35 +1,18 @@
 //! The dedupe purge: keys older than the cutoff go, in chunks; newer keys stay and keep deciding.
 use chrono::{Duration, Utc};
-use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::ledger::{CountKey, Counter, LedgerEntry};
+use switchboard::ledger::LedgerEntry;
 use switchboard::store::ledger::purge_dedupe_all;
-use switchboard::store::{NewNumber, NumberFilter};
+use switchboard::store::NumberFilter;
 
 use crate::backend_tests;
-use crate::helpers::{spawn_app, Db};
+use crate::helpers::{sms_received_entries, spawn_app, Db};
 
 backend_tests!(purge_deletes_old_keys_in_chunks_and_keeps_new_ones);
 
 async fn purge_deletes_old_keys_in_chunks_and_keeps_new_ones(db: Db) {
     let app = spawn_app(db).await;
     let store = app.store.as_ref();
-    let company = CompanyId::new();
-    store.create_company(company, "Acme").await.unwrap();
-    let phone = PhoneNumber::parse("+18314280176").unwrap();
-    let number = store.insert_number(&NewNumber::new(company, phone.clone())).await.unwrap();
-    let entries: Vec<LedgerEntry> = (0..25)
-        .map(|i| {
-            let mut e = LedgerEntry::new(format!("ev-{i}").into());
-            e.counts.push(CountKey {
-                company_id: company,
-                phone_number_id: number.id,
-                phone_number: phone.clone(),
-                counter: Counter::SmsReceived,
-                route: None,
-            });
-            e
-        })
-        .collect();
+    let (company, entries) = sms_received_entries(store, 25).await;
     let refs: Vec<&LedgerEntry> = entries.iter().collect();
     assert_eq!(store.commit_batch(&refs).await.unwrap().counted, 25);
 
