@@ -32,6 +32,7 @@ pub struct Application {
     server: Server,
     store: DynStore,
     changes: DynChanges,
+    index: Arc<NumberIndex>,
     ledger_closer: crate::ledger::LedgerCloser,
     ledger_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -81,6 +82,7 @@ impl Application {
         )?;
         let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
         let changes: DynChanges = live.clone();
+        let owners = live.index.clone();
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
         let jobs = crate::provisioning::JobRunner::new(
             store.clone(),
@@ -138,7 +140,7 @@ impl Application {
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store, changes, ledger_closer, ledger_task, background })
+        Ok(Self { port, server, store, changes, index: owners, ledger_closer, ledger_task, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -147,6 +149,11 @@ impl Application {
 
     pub fn store(&self) -> DynStore {
         self.store.clone()
+    }
+
+    /// The owner index the webhooks are planned with.
+    pub fn index(&self) -> Arc<NumberIndex> {
+        self.index.clone()
     }
 
     /// Where changes to a company's numbers or rules are announced.

@@ -61,6 +61,12 @@ impl Handler<Ingest> for CompanyActor {
 
     fn handle(&mut self, msg: Ingest, _: &mut Self::Context) {
         self.last_event = Instant::now();
+        // Counting at a number this state does not hold would answer 200 for nothing counted:
+        // the request refreshes the index and this state, then tries again.
+        if !msg.targets.iter().all(|t| self.state.owns(&t.number)) {
+            let _ = msg.done.send(Err(crate::ledger::LedgerError::Stale));
+            return;
+        }
         let entry = self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now());
         self.ledger.submit(entry, msg.done);
     }

@@ -1,5 +1,6 @@
 //! The registry: company id -> its actor, started on first use (with its state loaded from the
 //! store) and removed when the actor stops after its idle time.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,10 @@ pub enum RegistryError {
     Store(#[from] StoreError),
     #[error("company {0} is overloaded (its actor's mailbox is full); retry")]
     Overloaded(CompanyId),
+    /// The company's actor and the owner index disagree about its numbers (a change is being
+    /// applied, or was missed): refresh both, then retry.
+    #[error("company {0}'s numbers are being refreshed; retry")]
+    Stale(CompanyId),
     #[error(transparent)]
     Ledger(#[from] LedgerError),
 }
@@ -33,6 +38,9 @@ pub struct Registry {
     idle_timeout: Duration,
     mailbox_capacity: usize,
     ledger: Ledger,
+    /// Reloads asked for so far: an actor whose state was loaded while one was asked for may
+    /// have missed it (there was no actor to reload yet), so it is reloaded once more.
+    reloads: Arc<AtomicU64>,
 }
 
 impl Registry {
@@ -43,6 +51,7 @@ impl Registry {
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(1)),
             mailbox_capacity: settings.mailbox_capacity,
             ledger,
+            reloads: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -57,16 +66,24 @@ impl Registry {
         if let Some(addr) = self.actors.get(&company).filter(|a| a.connected()) {
             return Ok(addr.clone());
         }
+        let reloads = self.reloads.load(Ordering::SeqCst);
         let state = self.load_state(company).await?;
         let start = |state| {
             CompanyActor::new(state, self.idle_timeout, self.mailbox_capacity, self.actors.clone(), self.ledger.clone())
                 .start()
         };
-        let mut entry = self.actors.entry(company).or_insert_with(|| start(state.clone()));
-        if !entry.connected() {
-            *entry = start(state);
+        let addr = {
+            let mut entry = self.actors.entry(company).or_insert_with(|| start(state.clone()));
+            if !entry.connected() {
+                *entry = start(state);
+            }
+            entry.clone()
+        };
+        if self.reloads.load(Ordering::SeqCst) != reloads {
+            // A change may have landed between the load and the start: its reload found no actor.
+            addr.do_send(Reload(self.load_state(company).await?));
         }
-        Ok(entry.clone())
+        Ok(addr)
     }
 
     /// Hands an event to the company's actor and waits for the commit of what it decided: the
@@ -84,6 +101,10 @@ impl Registry {
             Err(RegistryError::Ledger(LedgerError::Abandoned)) => self.try_ingest(company, facts, targets).await,
             other => other,
         }
+        .map_err(|e| match e {
+            RegistryError::Ledger(LedgerError::Stale) => RegistryError::Stale(company),
+            other => other,
+        })
     }
 
     async fn try_ingest(
@@ -108,6 +129,7 @@ impl Registry {
 
     /// Reloads a running actor's state (no-op when the company has none running).
     pub async fn reload(&self, company: CompanyId) -> Result<(), StoreError> {
+        self.reloads.fetch_add(1, Ordering::SeqCst);
         let Some(addr) = self.actors.get(&company).map(|a| a.clone()) else { return Ok(()) };
         let state = self.load_state(company).await?;
         let _ = addr.send(Reload(state)).await;

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
 use crate::company::changes::{Change, DynChanges};
+use crate::company::facts::{EventFacts, Target};
 use crate::company::index::NumberIndex;
 use crate::company::registry::{Registry, RegistryError};
 use crate::config::IngestMode;
@@ -35,6 +36,14 @@ pub struct Ingress {
     pub jobs: JobRunner,
     /// Told how each webhook's commit went, to replay what Telnyx gave up on during an outage.
     pub outage: OutageTracker,
+}
+
+/// Why a dispatch did not complete.
+enum Dispatch {
+    /// A company's actor did not hold a number the owner index gave it.
+    Stale(CompanyId),
+    /// Answered as is (503).
+    Refused(Outcome),
 }
 
 /// How a webhook is answered.
@@ -112,73 +121,99 @@ impl Ingress {
         hint: Option<CompanyId>,
         event_type: &'static str,
     ) -> Outcome {
-        let mut planned = plan(env, &self.index);
-        if let Plan::DeadLetter { numbers, .. } = &planned {
-            match self.learn_owners(numbers).await {
-                Ok(true) => planned = plan(env, &self.index),
-                Ok(false) => {}
-                Err(e) => return Outcome::unavailable(e.to_string(), "unavailable"),
+        let mut refreshed = false;
+        loop {
+            let mut planned = plan(env, &self.index);
+            if let Plan::DeadLetter { numbers, .. } = &planned {
+                match self.learn_owners(numbers).await {
+                    Ok(true) => planned = plan(env, &self.index),
+                    Ok(false) => {}
+                    Err(e) => return Outcome::unavailable(e.to_string(), "unavailable"),
+                }
+            }
+            let (facts, companies) = match planned {
+                Plan::Acknowledge => return Outcome::Accepted { event_type, outcome: "acknowledged" },
+                Plan::NumberOrder => return self.number_order(env, event_type).await,
+                Plan::DeadLetter { reason, .. } => return self.dead_letter(env, body, reason, event_type).await,
+                Plan::Dispatch { facts, companies } => (facts, companies),
+            };
+            if let (Some(hint), false) = (hint, refreshed) {
+                if companies.iter().any(|(c, _)| *c != hint) {
+                    metrics::counter!(COMPANY_HINT_MISMATCHES).increment(1);
+                    tracing::debug!(%hint, event_id = %facts.event_id, "company hint differs from the number's owner");
+                }
+            }
+            match tokio::time::timeout(self.deadline, self.dispatch(facts, companies)).await {
+                Ok(Ok(())) => return Outcome::Accepted { event_type, outcome: "counted" },
+                // The owner index gave a company a number its actor does not hold: refresh
+                // both from the database and plan again (the event may now be another
+                // company's, or a dead letter). Parts already committed count zero the
+                // second time.
+                Ok(Err(Dispatch::Stale(company))) if !refreshed => {
+                    refreshed = true;
+                    tracing::info!(%company, event_id = %env.id, "the owner index and the company's actor disagree about its numbers: refreshing both");
+                    self.changes.changed(company, Change::Numbers).await;
+                }
+                Ok(Err(Dispatch::Stale(company))) => {
+                    return Outcome::unavailable(
+                        format!("company {company}'s numbers are being refreshed; retry"),
+                        "unavailable",
+                    )
+                }
+                Ok(Err(Dispatch::Refused(o))) => return o,
+                Err(_) => {
+                    metrics::counter!(COMMIT_TIMEOUTS).increment(1);
+                    return Outcome::unavailable("commit deadline passed; retry", "timeout");
+                }
             }
         }
-        match planned {
-            Plan::Acknowledge => Outcome::Accepted { event_type, outcome: "acknowledged" },
-            Plan::NumberOrder => {
-                let EventPayload::NumberOrderComplete(order) = &env.payload else {
-                    return Outcome::Accepted { event_type, outcome: "acknowledged" };
-                };
-                match on_number_order_complete(&self.jobs, &order.order_id).await {
-                    Ok(_) => Outcome::Accepted { event_type, outcome: "acknowledged" },
-                    Err(e) => Outcome::unavailable(e.to_string(), "unavailable"),
-                }
+    }
+
+    /// Each company's actor submits its part to the ledger; the parts are keyed apart, so a part
+    /// committed before another failed counts zero when Telnyx redelivers.
+    async fn dispatch(&self, facts: Arc<EventFacts>, companies: Vec<(CompanyId, Vec<Target>)>) -> Result<(), Dispatch> {
+        let parts =
+            companies.into_iter().map(|(company, targets)| self.registry.ingest(company, facts.clone(), targets));
+        let done = futures::future::try_join_all(parts).await.map_err(|e| match e {
+            RegistryError::Stale(company) => Dispatch::Stale(company),
+            RegistryError::Overloaded(_) => Dispatch::Refused(Outcome::unavailable(e.to_string(), "overloaded")),
+            other => Dispatch::Refused(Outcome::unavailable(other.to_string(), "unavailable")),
+        })?;
+        for part in done {
+            self.apply_opt_changes(part.opt_changes).await.map_err(Dispatch::Refused)?;
+        }
+        Ok(())
+    }
+
+    async fn number_order(&self, env: &Envelope<'_>, event_type: &'static str) -> Outcome {
+        let EventPayload::NumberOrderComplete(order) = &env.payload else {
+            return Outcome::Accepted { event_type, outcome: "acknowledged" };
+        };
+        match on_number_order_complete(&self.jobs, &order.order_id).await {
+            Ok(_) => Outcome::Accepted { event_type, outcome: "acknowledged" },
+            Err(e) => Outcome::unavailable(e.to_string(), "unavailable"),
+        }
+    }
+
+    async fn dead_letter(
+        &self,
+        env: &Envelope<'_>,
+        body: &[u8],
+        reason: &'static str,
+        event_type: &'static str,
+    ) -> Outcome {
+        let mut entry = LedgerEntry::new(Arc::from(&*env.id));
+        entry.dead_letter = Some(DeadLetter {
+            event_type: env.event_type.to_string(),
+            reason,
+            payload: String::from_utf8_lossy(body).into_owned(),
+        });
+        match self.commit(entry).await {
+            Ok(()) => {
+                metrics::counter!(DEAD_LETTERS, "reason" => reason).increment(1);
+                Outcome::Accepted { event_type, outcome: "dead_letter" }
             }
-            Plan::DeadLetter { reason, .. } => {
-                let mut entry = LedgerEntry::new(Arc::from(&*env.id));
-                entry.dead_letter = Some(DeadLetter {
-                    event_type: env.event_type.to_string(),
-                    reason,
-                    payload: String::from_utf8_lossy(body).into_owned(),
-                });
-                match self.commit(entry).await {
-                    Ok(()) => {
-                        metrics::counter!(DEAD_LETTERS, "reason" => reason).increment(1);
-                        Outcome::Accepted { event_type, outcome: "dead_letter" }
-                    }
-                    Err(o) => o,
-                }
-            }
-            Plan::Dispatch { facts, companies } => {
-                if let Some(hint) = hint {
-                    if companies.iter().any(|(c, _)| *c != hint) {
-                        metrics::counter!(COMPANY_HINT_MISMATCHES).increment(1);
-                        tracing::debug!(%hint, event_id = %facts.event_id, "company hint differs from the number's owner");
-                    }
-                }
-                let work = async {
-                    // Each company's actor submits its part to the ledger; the parts are keyed
-                    // apart, so a part committed before another failed counts zero when Telnyx
-                    // redelivers.
-                    let parts = companies
-                        .into_iter()
-                        .map(|(company, targets)| self.registry.ingest(company, facts.clone(), targets));
-                    let done = futures::future::try_join_all(parts).await.map_err(|e| {
-                        let label =
-                            if matches!(e, RegistryError::Overloaded(_)) { "overloaded" } else { "unavailable" };
-                        Outcome::unavailable(e.to_string(), label)
-                    })?;
-                    for part in done {
-                        self.apply_opt_changes(part.opt_changes).await?;
-                    }
-                    Ok(())
-                };
-                match tokio::time::timeout(self.deadline, work).await {
-                    Ok(Ok(())) => Outcome::Accepted { event_type, outcome: "counted" },
-                    Ok(Err(o)) => o,
-                    Err(_) => {
-                        metrics::counter!(COMMIT_TIMEOUTS).increment(1);
-                        Outcome::unavailable("commit deadline passed; retry", "timeout")
-                    }
-                }
-            }
+            Err(o) => o,
         }
     }
 

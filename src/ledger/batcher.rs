@@ -30,6 +30,10 @@ pub enum LedgerError {
     /// stopping) went away before the entry reached a batch. Nothing of it was committed.
     #[error("the event was dropped before its commit; retry")]
     Abandoned,
+    /// The company's actor does not hold a number the owner index gave it the event for: one of
+    /// them has not caught up with a change yet. Nothing was submitted.
+    #[error("the company's numbers are being refreshed; retry")]
+    Stale,
 }
 
 /// What a committed entry hands back to the request that waits for it.

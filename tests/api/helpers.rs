@@ -110,6 +110,8 @@ pub struct TestApp {
     pub port: u16,
     pub store: DynStore,
     pub changes: switchboard::company::changes::DynChanges,
+    /// The owner index (to put it out of step with the actors, as a half-applied change does).
+    pub index: std::sync::Arc<switchboard::company::index::NumberIndex>,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -131,12 +133,14 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let port = app.port();
     let store = app.store();
     let changes = app.changes();
+    let index = app.index();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         store,
         changes,
+        index,
         client: reqwest::Client::builder().build().expect("client"),
         db,
     }

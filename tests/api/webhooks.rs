@@ -17,6 +17,7 @@ backend_tests!(
     same_event_fifty_times_concurrently_counts_once_even_after_restart,
     unknown_number_becomes_dead_letter,
     number_added_behind_the_daemons_back_is_counted_not_dead_lettered,
+    index_ahead_of_the_company_actor_still_counts,
     company_hint_never_overrides_the_owner,
     unknown_event_types_and_bad_json,
     database_outage_answers_503_then_redelivery_counts_exactly,
@@ -240,6 +241,25 @@ async fn number_added_behind_the_daemons_back_is_counted_not_dead_lettered(db: D
     }
     assert_eq!(usage(&app, company, late).await.incoming_calls_count, 2);
     assert!(app.store.dead_letters(10).await.unwrap().is_empty(), "counted, not dead-lettered");
+}
+
+/// A change half applied: the owner index already gives a new number to its company, whose
+/// running actor has not reloaded yet (the moment between the two steps of a change, or a reload
+/// that failed while the database was away). The event is answered 200 only once it counted.
+async fn index_ahead_of_the_company_actor_still_counts(db: Db) {
+    let app = app_with_key(db).await;
+    let (acme, _) = seed(&app).await;
+    // Acme's actor runs with the numbers it had then.
+    assert_eq!(post_signed(&app, &call_initiated("warm-1", CUSTOMER, ACME_SALES, "incoming")).await.status(), 200);
+    let new = "+14155559876";
+    app.store.insert_number(&NewNumber::new(acme, PhoneNumber::parse(new).unwrap())).await.unwrap();
+    let numbers = app.store.list_numbers(acme, NumberFilter::default()).await.unwrap();
+    app.index.replace_company(acme, &numbers);
+    for id in ["ahead-1", "ahead-2"] {
+        assert_eq!(post_signed(&app, &call_initiated(id, CUSTOMER, new, "incoming")).await.status(), 200);
+    }
+    assert_eq!(usage(&app, acme, new).await.incoming_calls_count, 2, "every 200 counted");
+    assert!(app.store.dead_letters(10).await.unwrap().is_empty());
 }
 
 async fn company_hint_never_overrides_the_owner(db: Db) {
