@@ -92,7 +92,7 @@ impl CompanyState {
                     message_type: if facts.media_urls.is_empty() && facts.media_count == 0 { "SMS" } else { "MMS" }
                         .into(),
                 };
-                entry.outbox.push(OutboxItem::forward_message(
+                let item = OutboxItem::forward_message(
                     self.company_id,
                     &facts.event_id,
                     facts.event_type,
@@ -100,7 +100,12 @@ impl CompanyState {
                     &message,
                     &decision,
                     dest,
-                ));
+                );
+                // Two of the company's numbers among the recipients that route to one
+                // destination: it gets the message once (its id is the event's).
+                if !entry.outbox.iter().any(|i| i.id == item.id) {
+                    entry.outbox.push(item);
+                }
                 "forward"
             }
             _ => "unrouted",

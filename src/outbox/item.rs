@@ -32,7 +32,8 @@ impl OutboxKind {
     }
 }
 
-/// Unique per (company, event id, kind): a redelivered event cannot queue its effect twice.
+/// Keyed by (company, event id, kind, destination): a redelivered event cannot queue its effect
+/// twice, and each destination an event routes to gets it once.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxItem {
     pub id: Uuid,

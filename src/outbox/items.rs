@@ -1,6 +1,7 @@
 //! Building outbox items from a routing decision, so the company actor never formats payloads.
-//! Ids are derived from (company, event id, kind) and call command ids from the event id, so a
-//! redelivered event produces byte-identical items that the outbox's unique key absorbs.
+//! Ids are derived from (company, event id, kind, destination) and call command ids from the event
+//! id, so a redelivered event produces byte-identical items that the outbox's key absorbs, while a
+//! message to two numbers that route to two destinations makes one item for each.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -53,8 +54,11 @@ pub fn command_id_for(event_id: &str) -> Uuid {
     Uuid::new_v5(&NAMESPACE, format!("command:{event_id}").as_bytes())
 }
 
-fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind) -> Uuid {
-    Uuid::new_v5(&NAMESPACE, format!("outbox:{company}:{}:{event_id}", kind.as_str()).as_bytes())
+/// One item per (company, event, kind, destination). The event id is length-prefixed so that no
+/// (event id, destination) pair can spell another's.
+fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind, destination: &str) -> Uuid {
+    let name = format!("outbox:{company}:{}:{}:{event_id}:{destination}", kind.as_str(), event_id.len());
+    Uuid::new_v5(&NAMESPACE, name.as_bytes())
 }
 
 impl OutboxItem {
@@ -70,7 +74,7 @@ impl OutboxItem {
     ) -> OutboxItem {
         let body = ForwardBody { event_id, event_type, company_id: company, occurred_at, message, decision };
         OutboxItem {
-            id: item_id(company, event_id, OutboxKind::ForwardMessage),
+            id: item_id(company, event_id, OutboxKind::ForwardMessage, destination.as_str()),
             company_id: company,
             event_id: event_id.to_owned(),
             kind: OutboxKind::ForwardMessage,
@@ -106,7 +110,7 @@ impl OutboxItem {
         command: &CallCommand,
     ) -> OutboxItem {
         OutboxItem {
-            id: item_id(company, event_id, kind),
+            id: item_id(company, event_id, kind, call_control_id),
             company_id: company,
             event_id: event_id.to_owned(),
             kind,
@@ -144,6 +148,28 @@ mod tests {
         assert_eq!(cmd.command_id, command_id_for("ev-1").to_string());
         assert_ne!(command_id_for("ev-1"), command_id_for("ev-2"));
         assert_ne!(a.id, OutboxItem::call_hangup(co, "ev-1", "cc-1").id);
+    }
+
+    #[test]
+    fn one_forward_per_destination() {
+        let msg = ForwardedMessage {
+            from: "+14155550100".into(),
+            to: "+18314280176".into(),
+            text: "hi".into(),
+            media_urls: vec![],
+            message_type: "SMS".into(),
+        };
+        let co = CompanyId::new();
+        let forward = |event: &str, url: &str| {
+            let dest = MessageDestination::parse(url).unwrap();
+            OutboxItem::forward_message(co, event, "message.received", Utc::now(), &msg, &decision(), &dest).id
+        };
+        let (sales, support) = ("https://crm.example.com/hooks/sales", "https://crm.example.com/hooks/support");
+        assert_eq!(forward("ev-1", sales), forward("ev-1", sales));
+        assert_ne!(forward("ev-1", sales), forward("ev-1", support));
+        assert_ne!(forward("ev-1", sales), forward("ev-2", sales));
+        // The event id's length is part of the key: ("a:b", "c") and ("a", "b:c") differ.
+        assert_ne!(item_id(co, "ev:1", OutboxKind::CallHangup, "x"), item_id(co, "ev", OutboxKind::CallHangup, "1:x"));
     }
 
     #[test]

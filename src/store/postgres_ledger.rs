@@ -54,6 +54,8 @@ WITH keys AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
     SELECT i, c, e, k, d, p, now(), now()
     FROM unnest($13::uuid[], $14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[]) AS x(i, c, e, k, d, p)
+    -- An event's side effects are queued with its new dedupe keys only: a redelivery queues none.
+    WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
     ON CONFLICT DO NOTHING
 )
 SELECT count(*) FROM ins";

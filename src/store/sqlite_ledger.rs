@@ -27,6 +27,8 @@ impl LedgerStore for SqliteStore {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let mut stats = CommitStats::default();
+        // (company, event) of the keys that were new: only their side effects are queued.
+        let mut fresh = std::collections::HashSet::new();
         for (event, k) in distinct_keys(entries) {
             let route = k.route.as_ref();
             let new = sqlx::query(
@@ -45,6 +47,7 @@ impl LedgerStore for SqliteStore {
             .await?
             .rows_affected();
             if new == 1 {
+                fresh.insert((k.company_id, event));
                 sqlx::query(update_sql(k.counter)).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
                 stats.counted += 1;
             } else {
@@ -65,7 +68,7 @@ impl LedgerStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            for i in &e.outbox {
+            for i in e.outbox.iter().filter(|i| fresh.contains(&(i.company_id, &*i.event_id))) {
                 sqlx::query(
                     "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, \
                      next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",

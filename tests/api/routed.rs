@@ -14,12 +14,14 @@ use crate::webhooks::{app_with_key, post_signed};
 backend_tests!(
     assigned_customer_call_transfers_once_to_sales,
     sms_to_san_francisco_is_forwarded_there,
+    group_message_is_forwarded_to_each_numbers_destination_once,
     stop_opts_the_customer_out
 );
 
 const SUPPORT: &str = "+14155551234";
 const SAN_FRANCISCO: &str = "+14155550001";
 const ASSIGNED: &str = "+14155550100";
+const LOS_ANGELES: &str = "+12135550002";
 
 async fn demo_app(db: Db) -> TestApp {
     let app = app_with_key(db).await;
@@ -73,6 +75,37 @@ async fn sms_to_san_francisco_is_forwarded_there(db: Db) {
     let dest = log[0].decision["destination"]["address"].as_str().unwrap().to_owned();
     assert_eq!(items[0].item.destination, dest);
     assert!(items[0].item.payload.contains("Is the store open?"));
+}
+
+/// A group MMS to two company numbers (`to` and `cc`) that route to two destinations: each gets
+/// the message once, with its own number as `to`, however often Telnyx delivers the event.
+async fn group_message_is_forwarded_to_each_numbers_destination_once(db: Db) {
+    let app = demo_app(db).await;
+    let body = message_received("mms-group", "+13105550199", &[SAN_FRANCISCO], &[LOS_ANGELES], "Both stores?");
+    for _ in 0..3 {
+        assert_eq!(post_signed(&app, &body).await.status(), 200);
+    }
+    let mut items: Vec<_> = app
+        .store
+        .list_outbox(DEMO_COMPANY_ID, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.item.event_id == "mms-group")
+        .map(|e| e.item)
+        .collect();
+    items.sort_by(|a, b| a.destination.cmp(&b.destination));
+    assert_eq!(items.len(), 2, "{items:?}");
+    let log = app.store.get_routing_log(DEMO_COMPANY_ID, "mms-group").await.unwrap();
+    assert_eq!(log.len(), 2);
+    for item in &items {
+        assert_eq!(item.kind, OutboxKind::ForwardMessage);
+        let body: serde_json::Value = serde_json::from_str(&item.payload).unwrap();
+        let to = body["message"]["to"].as_str().unwrap();
+        let line = log.iter().find(|l| l.phone_number == to).unwrap_or_else(|| panic!("no log line for {to}"));
+        assert_eq!(line.decision["destination"]["address"], item.destination.as_str());
+    }
+    assert_ne!(items[0].destination, items[1].destination);
 }
 
 async fn stop_opts_the_customer_out(db: Db) {

@@ -1,6 +1,7 @@
 //! Upgrading a database that holds data: migration 0007 moves the routing log onto the dedupe
-//! keys. Keys survive (a redelivery of an event counted before the upgrade counts zero) and so do
-//! the log lines, read through the same API, including those an old node writes during the roll.
+//! keys, 0008 rekeys the outbox. Keys survive (a redelivery of an event counted before the upgrade
+//! counts zero and queues nothing), so do pending side effects and the log lines, read through the
+//! same API, including those an old node writes during the roll.
 use std::borrow::Cow;
 
 use sqlx::migrate::Migrator;
@@ -29,7 +30,7 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     let decision = r#"{"matched":{"rule":"unrouted"}}"#;
     // Data as the older schema held it: a counted, routed event; a counted, unrouted one; and a
     // log line whose key had been purged.
-    let old_data: [(&str, Vec<&str>); 6] = [
+    let old_data: [(&str, Vec<&str>); 7] = [
         ("INSERT INTO companies (id, name, created_at) VALUES ($1, 'Acme', $3)", vec![]),
         (
             "INSERT INTO phone_numbers (id, company_id, phone_number, formatted_number, created_at, updated_at, \
@@ -55,6 +56,12 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
             "INSERT INTO routing_log (company_id, event_id, event_type, phone_number, decision, outcome, \
              created_at) VALUES ($1, $4, $5, '+18314280176', $6, 'unrouted', $3)",
             vec!["ev-old", "call.initiated", decision],
+        ),
+        // A side effect still pending (0008 rebuilds the outbox on SQLite).
+        (
+            "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, next_attempt_at, \
+             created_at) VALUES ($2, $1, $4, 'call_hangup', 'v3:ev-routed', $5, $3, $3)",
+            vec!["ev-routed", r#"{"command_id":"c"}"#],
         ),
     ];
     // A node of the older release still running during the roll writes its log line the old way.
@@ -125,6 +132,7 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     for event in ["ev-routed", "ev-plain", "ev-old", "ev-new"] {
         let mut e = switchboard::ledger::LedgerEntry::new(event.into());
         e.counts.push(key());
+        e.outbox.push(switchboard::outbox::item::OutboxItem::call_hangup(company, event, &format!("v3:{event}")));
         entries.push(e);
     }
     let refs: Vec<_> = entries.iter().collect();
@@ -132,5 +140,12 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     assert_eq!((stats.counted, stats.duplicates), (1, 3), "only the new event counts");
     let numbers = store.list_numbers(company, Default::default()).await.unwrap();
     assert_eq!(numbers[0].usage.sms_received_count, 3);
+    // The pending item survived; of the redelivered events only the new one queued its effect.
+    let mut queued: Vec<_> = store.list_outbox(company, 10).await.unwrap().into_iter().map(|e| e.item).collect();
+    queued.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+    let events: Vec<_> = queued.iter().map(|i| (i.event_id.as_str(), i.payload.as_str())).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[0].0, "ev-new");
+    assert_eq!(events[1], ("ev-routed", r#"{"command_id":"c"}"#));
     store.close().await;
 }
