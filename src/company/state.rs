@@ -10,7 +10,7 @@ use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
 use crate::outbox::item::OutboxItem;
 use crate::outbox::items::ForwardedMessage;
 use crate::routing::{
-    classify_opt_out, decide, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
+    decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
     RoutingDecision, UnroutedPolicy,
 };
 use crate::store::NumberRecord;
@@ -70,15 +70,19 @@ impl CompanyState {
         now: DateTime<Utc>,
         entry: &mut LedgerEntry,
     ) -> RouteLine {
-        if let (Some(action), Ok(customer)) =
-            (facts.text.as_deref().and_then(classify_opt_out), PhoneNumber::parse(&facts.from))
+        if let (Some((action, keyword)), Ok(customer)) =
+            (facts.text.as_deref().and_then(opt_out_keyword), PhoneNumber::parse(&facts.from))
         {
             match action {
                 OptOutAction::OptOut => self.routing.opt_out(customer.clone()),
                 OptOutAction::OptIn => self.routing.opt_in(&customer),
             };
-            let keyword = facts.text.as_deref().unwrap_or_default().trim().to_ascii_uppercase();
-            entry.opt_changes.push(OptChange { company_id: self.company_id, customer, action, keyword });
+            entry.opt_changes.push(OptChange {
+                company_id: self.company_id,
+                customer,
+                action,
+                keyword: keyword.into(),
+            });
         }
         let event = InboundEvent { kind: EventKind::Message, from: facts.from.clone(), to: to.clone() };
         let decision = decide(&event, &self.routing, now);

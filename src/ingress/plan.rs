@@ -55,7 +55,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             vec![&*c.to],
             None,
             0,
-            Some(&*c.call_control_id),
+            Some(&*c.call_control_id).filter(|id| commandable(id)),
         ),
         EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
         _ => return Plan::Acknowledge,
@@ -98,6 +98,13 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         call_control_id: call_control_id.map(str::to_owned),
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }
+}
+
+/// Whether a call can be commanded by this call_control_id. Telnyx sends a short printable token
+/// (`v3:` and base64url); anything else is counted and routed like any call, but no command is
+/// queued for it (it could not be sent, and PostgreSQL text refuses a NUL).
+fn commandable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 512 && !id.chars().any(char::is_control)
 }
 
 #[cfg(test)]

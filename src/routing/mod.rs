@@ -21,7 +21,7 @@ pub use decision::{EventKind, InboundEvent, MatchedRule, Outcome, RoutingDecisio
 pub use destinations::{CallDestination, Destination, Destinations, DestinationsSpec, MessageDestination};
 pub use error::{RuleError, RuleErrorKind};
 pub use hours::{BusinessHours, BusinessHoursSpec, ClockTime, Weekday, WeeklyInterval, WeeklyIntervalSpec};
-pub use opt_out::{classify as classify_opt_out, OptOutAction};
+pub use opt_out::{classify as classify_opt_out, keyword as opt_out_keyword, OptOutAction};
 pub use rules::{Department, DepartmentSpec, Location, LocationSpec};
 pub use sender::{choose_sender, SenderChoice, SenderError, SenderReason, SenderRequest};
 pub use state::{CompanyRouting, NumberRecord, UnroutedPolicy};

@@ -15,18 +15,22 @@ const OPT_IN: [&str; 2] = ["START", "UNSTOP"];
 /// Classifies a message whose whole text is a keyword, ignoring case and surrounding whitespace and
 /// punctuation: `"Stop!"` opts out, `"please don't stop calling"` does not.
 pub fn classify(text: &str) -> Option<OptOutAction> {
+    keyword(text).map(|(action, _)| action)
+}
+
+/// The keyword a message's whole text is, as [`classify`] reads it, in its canonical spelling
+/// (`" stop!\u{0}"` is `STOP`): what is stored is one of a fixed few words, never the raw text.
+pub fn keyword(text: &str) -> Option<(OptOutAction, &'static str)> {
     let word = text.trim_matches(|c: char| !c.is_alphanumeric());
     // The longest keyword is 11 characters; anything longer cannot match (and is not uppercased).
     if word.len() > 11 {
         return None;
     }
     let word = word.to_ascii_uppercase();
-    if OPT_OUT.contains(&word.as_str()) {
-        Some(OptOutAction::OptOut)
-    } else if OPT_IN.contains(&word.as_str()) {
-        Some(OptOutAction::OptIn)
+    if let Some(k) = OPT_OUT.iter().find(|k| **k == word) {
+        Some((OptOutAction::OptOut, k))
     } else {
-        None
+        OPT_IN.iter().find(|k| **k == word).map(|k| (OptOutAction::OptIn, *k))
     }
 }
 
@@ -34,6 +38,13 @@ pub fn classify(text: &str) -> Option<OptOutAction> {
 mod tests {
     use super::*;
     use OptOutAction::{OptIn, OptOut};
+
+    #[test]
+    fn keywords_are_stored_in_their_canonical_spelling() {
+        assert_eq!(keyword("  Stop!\u{0}"), Some((OptOut, "STOP")));
+        assert_eq!(keyword("unstop."), Some((OptIn, "UNSTOP")));
+        assert_eq!(keyword("stop it"), None);
+    }
 
     #[test]
     fn classifies_whole_message_keywords_only() {

@@ -15,7 +15,8 @@ backend_tests!(
     assigned_customer_call_transfers_once_to_sales,
     sms_to_san_francisco_is_forwarded_there,
     group_message_is_forwarded_to_each_numbers_destination_once,
-    stop_opts_the_customer_out
+    stop_opts_the_customer_out,
+    control_characters_in_used_fields_lose_nothing
 );
 
 const SUPPORT: &str = "+14155551234";
@@ -117,4 +118,27 @@ async fn stop_opts_the_customer_out(db: Db) {
     let body = message_received("sms-start", customer.as_str(), &[SAN_FRANCISCO], &[], "START");
     assert_eq!(post_signed(&app, &body).await.status(), 200);
     assert!(!app.store.is_opted_out(DEMO_COMPANY_ID, &customer).await.unwrap());
+}
+
+/// A NUL in the fields that reach the database as text (PostgreSQL refuses it in `text`): the
+/// events count, a STOP is stored as its keyword, and a call id that cannot be commanded queues
+/// nothing, instead of failing the batch every redelivery.
+async fn control_characters_in_used_fields_lose_nothing(db: Db) {
+    let app = demo_app(db).await;
+    let customer = PhoneNumber::parse("+13105550188").unwrap();
+    let stop = message_received("sms-nul-stop", customer.as_str(), &[SAN_FRANCISCO], &[], "STOP\u{0}");
+    let mut call: serde_json::Value =
+        serde_json::from_slice(&call_initiated("call-nul", ASSIGNED, SUPPORT, "incoming")).unwrap();
+    call["data"]["payload"]["call_control_id"] = "v3:\u{0}abc".into();
+    let call = serde_json::to_vec(&call).unwrap();
+    for body in [&stop, &call, &stop, &call] {
+        assert_eq!(post_signed(&app, body).await.status(), 200, "{}", String::from_utf8_lossy(body));
+    }
+    let opt_outs = app.store.list_opt_outs(DEMO_COMPANY_ID).await.unwrap();
+    let stored = opt_outs.iter().find(|o| o.customer == customer).expect("opted out");
+    assert_eq!(stored.keyword, "STOP");
+    let items = app.store.list_outbox(DEMO_COMPANY_ID, 100).await.unwrap();
+    assert!(items.iter().all(|e| e.item.event_id != "call-nul"), "no command for an id that cannot be commanded");
+    let log = app.store.get_routing_log(DEMO_COMPANY_ID, "call-nul").await.unwrap();
+    assert_eq!(log.len(), 1, "the call was counted and routed once");
 }
