@@ -222,6 +222,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
         App::new()
+            .wrap(from_fn(routes::nul_guard::refuse_nul))
             .wrap(from_fn(routes::request_metrics::track))
             .app_data(store.clone())
             .app_data(metrics.clone())

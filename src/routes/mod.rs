@@ -5,6 +5,7 @@ pub mod health;
 pub mod json_body;
 pub mod json_error;
 pub mod metrics;
+pub mod nul_guard;
 pub mod outbound;
 pub mod problem;
 pub mod request_metrics;

@@ -214,6 +214,17 @@ async fn validation_errors_name_the_field(db: Db) {
     let (_, e) =
         admin.call(Method::PUT, &format!("{base}/routing"), t, Some(json!({"destinations": {"fax": "x"}}))).await;
     assert!(e["detail"].as_str().unwrap().contains("unknown field `fax`"), "{e}");
+    // A NUL decoded into a path parameter or a query: PostgreSQL refuses it in text (was a 500).
+    for (method, path) in [
+        (Method::GET, format!("{base}/departments/%00")),
+        (Method::DELETE, format!("{base}/locations/a%00b")),
+        (Method::GET, format!("{base}/routing-log/ev%00")),
+        (Method::GET, format!("{base}/routing-log?phone_number=%00")),
+    ] {
+        let (s, e) = admin.call(method.clone(), &path, t, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{method} {path}: {e}");
+        assert!(e["detail"].as_str().is_some_and(|d| d.contains("NUL")), "{method} {path}: {e}");
+    }
 }
 
 async fn routing_log_lists_and_finds_events(db: Db) {
