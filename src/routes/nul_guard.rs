@@ -8,15 +8,15 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 
 use super::problem::Problem;
-
-const WEBHOOK_PATH: &str = "/webhooks/telnyx";
+use super::webhooks::WEBHOOK_PATH;
 
 pub async fn refuse_nul(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let uri = req.uri();
-    if has_nul(uri.path()) || (uri.path() != WEBHOOK_PATH && uri.query().is_some_and(has_nul)) {
+    // The hot path pays one comparison: its path holds no NUL and its query is exempt.
+    if uri.path() != WEBHOOK_PATH && (has_nul(uri.path()) || uri.query().is_some_and(has_nul)) {
         let problem = Problem::new(StatusCode::BAD_REQUEST, "the URL contains a NUL character (%00)");
         return Ok(req.into_response(problem.response()).map_into_right_body());
     }

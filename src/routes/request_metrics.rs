@@ -5,6 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 
+use super::webhooks::WEBHOOK_PATH;
 use crate::metrics::{HTTP_REQUESTS, HTTP_REQUEST_DURATION};
 
 pub async fn track(
@@ -16,7 +17,7 @@ pub async fn track(
     // Fixed paths are labelled without asking the router: `match_pattern` walks every registered
     // pattern (a regex match each), which is measurable on the webhook hot path.
     let endpoint: std::borrow::Cow<'static, str> = match res.request().path() {
-        "/webhooks/telnyx" => "/webhooks/telnyx".into(),
+        WEBHOOK_PATH => WEBHOOK_PATH.into(),
         "/metrics" => "/metrics".into(),
         "/healthz" => "/healthz".into(),
         "/readyz" => "/readyz".into(),

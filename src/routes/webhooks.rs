@@ -16,6 +16,9 @@ pub struct Hint {
     company: Option<String>,
 }
 
+/// The webhook's path (the `post` attribute below needs it as a literal).
+pub const WEBHOOK_PATH: &str = "/webhooks/telnyx";
+
 #[post("/webhooks/telnyx")]
 pub async fn telnyx(req: HttpRequest, body: web::Bytes, ingress: web::Data<Ingress>) -> HttpResponse {
     let started = Instant::now();
