@@ -1,8 +1,6 @@
-pub mod auth;
 pub mod company;
 pub mod config;
 pub mod demo;
-pub mod demo_routing;
 pub mod domain;
 pub mod ingress;
 pub mod json_object;

@@ -88,7 +88,7 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             store.migrate().await?;
             let summary = demo::load(store.as_ref()).await?;
             println!("{summary}");
-            let routing = switchboard::demo_routing::load_demo_routing(store.as_ref(), demo::DEMO_COMPANY_ID).await?;
+            let routing = switchboard::demo::load_demo_routing(store.as_ref(), demo::DEMO_COMPANY_ID).await?;
             println!("{routing}");
         }
         Command::Replay { from, to, url } => {

@@ -28,6 +28,11 @@ pub const WEBHOOK_OUTAGES: &str = "switchboard_webhook_outages_total";
 pub const REPLAYS: &str = "switchboard_webhook_replays_total";
 pub const REPLAY_DURATION: &str = "switchboard_webhook_replay_duration_seconds";
 pub const REPLAY_RECORDS: &str = "switchboard_webhook_replay_records_total";
+pub const OUTBOX_PENDING: &str = "switchboard_outbox_pending";
+pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
+pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
+/// Labels: kind (forward_message, call_transfer, call_hangup), outcome (delivered, retry, failed).
+pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -87,5 +92,8 @@ fn describe() {
             crate::telnyx::client::MetricKind::Histogram => describe_histogram!(spec.name, Unit::Seconds, spec.help),
         }
     }
-    crate::outbox::metrics::describe();
+    describe_gauge!(OUTBOX_PENDING, "Outbox side effects waiting for delivery.");
+    describe_counter!(OUTBOX_DELIVERED, "Outbox side effects delivered.");
+    describe_counter!(OUTBOX_FAILED, "Outbox side effects given up after the last attempt.");
+    describe_counter!(OUTBOX_ATTEMPTS, "Outbox delivery attempts, by kind and outcome.");
 }

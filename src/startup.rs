@@ -12,8 +12,6 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::auth::OperatorToken;
-use crate::company::changes::DynChanges;
 use crate::company::index::{load_index, NumberIndex};
 use crate::company::live_changes::LiveChanges;
 use crate::company::registry::Registry;
@@ -24,6 +22,8 @@ use crate::ledger::{CommitMode, Ledger};
 use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
+use crate::routes::auth::OperatorToken;
+use crate::store::changes::DynChanges;
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
 
@@ -108,7 +108,7 @@ impl Application {
             store: store.clone(),
             changes: changes.clone(),
             jobs: jobs.clone(),
-            outage,
+            observer: Arc::new(outage),
         });
         let retention = i64::try_from(settings.ledger.dedupe_retention_hours)
             .ok()
@@ -202,7 +202,7 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match crate::store::ledger::purge_dedupe_all(store.as_ref(), chrono::Utc::now() - retention, 10_000).await {
+            match crate::ledger::store::purge_dedupe_all(store.as_ref(), chrono::Utc::now() - retention, 10_000).await {
                 Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
                 Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
             }
@@ -234,14 +234,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(replayer.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
-            // The hot path first: the router tries services in order, and each admin route it
-            // tries before this one costs a pattern match per webhook.
-            .service(routes::webhooks::telnyx)
-            .configure(routes::admin::configure)
-            .configure(routes::outbound::configure)
-            .service(routes::health::healthz)
-            .service(routes::health::readyz)
-            .service(routes::metrics::metrics)
+            .configure(routes::configure)
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))

@@ -1,10 +1,10 @@
 //! Applies company changes on this node: refreshes the owner index and the running actor.
 use async_trait::async_trait;
 
-use super::changes::{Announcement, Change, CompanyChanges};
 use super::index::NumberIndex;
 use super::registry::Registry;
 use crate::domain::CompanyId;
+use crate::store::changes::{Announcement, Change, CompanyChanges};
 use crate::store::{DynStore, NumberFilter};
 
 pub struct LiveChanges {

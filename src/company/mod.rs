@@ -1,6 +1,5 @@
 //! Companies at run time: the actor per company, its registry, the owner index, change notifications.
 pub mod actor;
-pub mod changes;
 pub mod facts;
 pub mod index;
 pub mod live_changes;

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::facts::{EventFacts, FactKind, Target};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::ledger::outbox_item::OutboxItem;
+use crate::ledger::side_effects::ForwardedMessage;
 use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
-use crate::outbox::item::OutboxItem;
-use crate::outbox::items::ForwardedMessage;
 use crate::routing::{
     decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
     RoutingDecision, UnroutedPolicy,

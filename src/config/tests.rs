@@ -134,3 +134,17 @@ fn ledger_flush_interval_defaults_to_one_ms_and_takes_zero() {
     let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__LEDGER__FLUSH_INTERVAL_MS", "0")])).unwrap();
     assert_eq!(s.ledger.flush_interval_ms, 0);
 }
+
+#[test]
+fn database_url_password_is_redacted_in_debug() {
+    let settings = DatabaseSettings {
+        url: "postgres://app:s3cret-pass@db.internal:5432/switchboard".into(),
+        backend: Backend::Postgres,
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(1),
+    };
+    let shown = format!("{settings:?}");
+    assert!(!shown.contains("s3cret-pass"), "{shown}");
+    assert!(shown.contains("postgres://app:***@db.internal:5432/switchboard"), "{shown}");
+    assert_eq!(redact_password("sqlite://./data/switchboard.db"), "sqlite://./data/switchboard.db");
+}

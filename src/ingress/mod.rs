@@ -1,6 +1,8 @@
 //! Webhook ingress: signature check, envelope to plan, dispatch to company actors, ledger commit.
+pub mod observer;
 pub mod plan;
 pub mod service;
 pub mod verify;
 
+pub use observer::CommitObserver;
 pub use service::{Ingress, Outcome};

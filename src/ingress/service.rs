@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use super::observer::CommitObserver;
 use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
-use crate::company::changes::{Change, DynChanges};
 use crate::company::facts::{EventFacts, Target};
 use crate::company::index::NumberIndex;
 use crate::company::registry::{Registry, RegistryError};
@@ -15,8 +15,8 @@ use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
 use crate::metrics::{COMMIT_TIMEOUTS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
 use crate::provisioning::{on_number_order_complete, JobRunner};
-use crate::replay::OutageTracker;
 use crate::routing::OptOutAction;
+use crate::store::changes::{Change, DynChanges};
 use crate::store::DynStore;
 use crate::telnyx::events::{parse_envelope, Envelope, EventPayload};
 use crate::telnyx::signature::SignedHeaders;
@@ -34,8 +34,8 @@ pub struct Ingress {
     pub changes: DynChanges,
     /// Provisioning jobs waiting for number orders (number_order.complete).
     pub jobs: JobRunner,
-    /// Told how each webhook's commit went, to replay what Telnyx gave up on during an outage.
-    pub outage: OutageTracker,
+    /// Told how each webhook's commit went (the replay's outage tracker).
+    pub observer: Arc<dyn CommitObserver>,
 }
 
 /// Why a dispatch did not complete.
@@ -93,7 +93,7 @@ impl Ingress {
             }
         }
         let outcome = self.ingest_verified(body, hint).await;
-        self.outage.observe(&outcome);
+        self.observer.observe(&outcome);
         outcome
     }
 

@@ -16,9 +16,9 @@ use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
 use super::entry::{CommitStats, LedgerEntry, OptChange};
+use super::store::{LedgerStore, LedgerWriter};
 use crate::config::LedgerSettings;
 use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
-use crate::store::{DynStore, LedgerWriter};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
@@ -85,7 +85,7 @@ struct Fill {
 #[derive(Clone)]
 pub struct Ledger {
     lanes: Arc<[Lane]>,
-    store: DynStore,
+    store: Arc<dyn LedgerStore>,
     mode: CommitMode,
 }
 
@@ -94,7 +94,7 @@ impl Ledger {
     /// called (or the closer dropped) or every handle is dropped, after committing what was
     /// pending; entries submitted after the close are refused.
     pub fn start(
-        store: DynStore,
+        store: Arc<dyn LedgerStore>,
         settings: &LedgerSettings,
         lanes: usize,
         mode: CommitMode,
@@ -185,7 +185,7 @@ struct Batcher {
     fill: Arc<Fill>,
     /// Until the close: then the channel is closed and drained.
     closing: Option<watch::Receiver<bool>>,
-    store: DynStore,
+    store: Arc<dyn LedgerStore>,
     /// The lane's writer while no commit is in flight (the commit task owns it meanwhile).
     writer: Option<Box<dyn LedgerWriter>>,
     flush_interval: Duration,

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
-use crate::outbox::item::OutboxItem;
+use crate::ledger::outbox_item::OutboxItem;
 
 /// The usage counters of a number (columns of phone_numbers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,6 +4,10 @@
 //! keys, never counted twice.
 pub mod batcher;
 pub mod entry;
+pub mod outbox_item;
+pub mod side_effects;
+pub mod store;
 
 pub use batcher::{committed, CommitMode, CommitReply, Committed, Ledger, LedgerCloser, LedgerError};
 pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RouteLine};
+pub use store::{LedgerStore, LedgerWriter};

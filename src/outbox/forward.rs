@@ -6,8 +6,8 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::item::{OutboxItem, OutboxKind};
-use super::items::CallCommand;
+use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
+use crate::ledger::side_effects::CallCommand;
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, HangupRequest, TelnyxError, TransferRequest};
 

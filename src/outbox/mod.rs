@@ -1,9 +1,7 @@
-//! The outbox: side effects written in the ledger transaction and delivered at least once.
+//! The outbox worker: delivers the side effects the ledger committed (message forwards, call
+//! commands), at least once, with retries. The items are ledger types (`ledger::outbox_item`);
+//! their storage is `store::outbox`.
 pub mod forward;
-pub mod item;
-pub mod items;
-pub mod metrics;
-pub mod store;
 pub mod worker;
 
 pub use worker::{spawn_outbox_worker, OutboxWorker};

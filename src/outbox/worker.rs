@@ -9,8 +9,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
-use super::metrics::{self as m};
-use super::store::OutboxEntry;
+use crate::metrics as m;
+use crate::store::outbox::OutboxEntry;
 use crate::store::DynStore;
 use crate::telnyx::api::TelnyxApi;
 
@@ -54,7 +54,6 @@ impl OutboxWorker {
     }
 
     pub fn spawn(self) -> JoinHandle<()> {
-        m::describe();
         tokio::spawn(async move {
             loop {
                 match self.run_once().await {
@@ -87,10 +86,12 @@ impl OutboxWorker {
     async fn attempt(&self, entry: OutboxEntry) {
         let item = &entry.item;
         let secret = match item.kind {
-            super::item::OutboxKind::ForwardMessage => match self.store.get_routing_defaults(item.company_id).await {
-                Ok(d) => d.forward_secret,
-                Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
-            },
+            crate::ledger::outbox_item::OutboxKind::ForwardMessage => {
+                match self.store.get_routing_defaults(item.company_id).await {
+                    Ok(d) => d.forward_secret,
+                    Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
+                }
+            }
             _ => String::new(),
         };
         let attempts = entry.attempts + 1;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::job::{Job, NumberProgress, NumberStep};
 use super::runner::JobRunner;
 use super::steps::{client, save, StepError, StepResult};
-use crate::company::changes::Change;
 use crate::domain::{Features, NumberStatus, PhoneNumber};
+use crate::store::changes::Change;
 use crate::store::{NewNumber, NumberFilter, NumberPatch, StoreError};
 use crate::telnyx::client::{
     NumberOrder, NumberOrderRequest, OrderStatus, OwnedNumber, PhoneNumberFilter, TelnyxClient,

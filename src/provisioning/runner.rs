@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::job::{Job, JobState, Step};
 use super::{steps, ProvisioningConfig};
-use crate::company::changes::DynChanges;
+use crate::store::changes::DynChanges;
 use crate::store::{DynStore, StoreResult};
 use crate::telnyx::api::TelnyxApi;
 

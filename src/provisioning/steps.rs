@@ -2,8 +2,8 @@
 use super::job::{Job, JobKind, NumberProgress, Step};
 use super::numbers;
 use super::runner::JobRunner;
-use crate::company::changes::Change;
 use crate::domain::{Features, PhoneNumber};
+use crate::store::changes::Change;
 use crate::store::{CompanySettings, StoreError};
 use crate::telnyx::client::{
     AvailableNumber, AvailableNumberSearch, CountryCode, NewCallControlApplication, NewMessagingProfile, TelnyxClient,

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::replayer::{Replayer, Trigger};
 use super::window::ReplayWindow;
 use crate::config::ReplaySettings;
-use crate::ingress::Outcome;
+use crate::ingress::{CommitObserver, Outcome};
 use crate::metrics::WEBHOOK_OUTAGES;
 
 /// An outage that ended: the first failed commit, and the first success after it.
@@ -47,19 +47,21 @@ impl OutageTracker {
         (Self { inner: Some(Arc::new(Inner { since_ms: AtomicI64::new(0), ended })) }, rx)
     }
 
+    /// Whether an outage is going on (the last commits failed).
+    pub fn in_outage(&self) -> bool {
+        self.inner.as_ref().is_some_and(|i| i.since_ms.load(Ordering::Relaxed) != 0)
+    }
+}
+
+impl CommitObserver for OutageTracker {
     /// One webhook's outcome after its signature check.
-    pub fn observe(&self, outcome: &Outcome) {
+    fn observe(&self, outcome: &Outcome) {
         let Some(inner) = &self.inner else { return };
         match outcome {
             Outcome::Accepted { outcome: "counted" | "dead_letter", .. } => inner.committed(),
             Outcome::Unavailable { label: "unavailable" | "timeout", .. } => inner.failed(),
             _ => {}
         }
-    }
-
-    /// Whether an outage is going on (the last commits failed).
-    pub fn in_outage(&self) -> bool {
-        self.inner.as_ref().is_some_and(|i| i.since_ms.load(Ordering::Relaxed) != 0)
     }
 }
 

@@ -73,7 +73,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::NotFound("resource"),
             StoreError::Conflict(detail) => ApiError::Conflict(detail),
-            StoreError::Unavailable(detail) => ApiError::Unavailable(detail),
+            e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

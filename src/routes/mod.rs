@@ -1,12 +1,31 @@
 //! HTTP handlers: thin shells that move requests to the logic and map errors.
+use actix_web::web;
+
 pub mod admin;
 pub mod api_error;
+pub mod auth;
 pub mod health;
 pub mod json_body;
 pub mod json_error;
 pub mod metrics;
 pub mod nul_guard;
-pub mod outbound;
 pub mod problem;
+pub mod provisioning;
 pub mod request_metrics;
+pub mod sending;
 pub mod webhooks;
+
+/// Registers every route. The hot path first: the router tries services in order, and each admin
+/// route it tries before the webhook costs a pattern match per webhook.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(webhooks::telnyx);
+    cfg.configure(admin::configure);
+    cfg.service(provisioning::provision)
+        .service(provisioning::purchase)
+        .service(provisioning::get_job)
+        .service(sending::send_message)
+        .service(sending::place_call)
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(metrics::metrics);
+}

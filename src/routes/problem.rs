@@ -3,6 +3,8 @@ use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
 use serde::Serialize;
 
+use crate::telnyx::client::TelnyxError;
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the problem kind; `about:blank` when the status says it all.
@@ -36,4 +38,14 @@ impl Problem {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         HttpResponse::build(status).content_type("application/problem+json").json(self)
     }
+}
+
+/// A Telnyx failure as problem+json: 503 when Telnyx rate-limits (retry later), else 502 (Telnyx
+/// refused or failed; after an ambiguous failure the action may have happened).
+pub(crate) fn telnyx_problem(e: &TelnyxError) -> HttpResponse {
+    let status = match e {
+        TelnyxError::RateLimited { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
+    };
+    Problem::new(status, e.to_string()).response()
 }

@@ -4,16 +4,17 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::company::changes::{Announcement, Change};
 use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
-use crate::outbox::store::OutboxStore;
+use changes::{Announcement, Change};
+use outbox::OutboxStore;
 
+pub mod changes;
 pub mod companies;
 pub mod counted_events;
 pub mod jobs;
-pub mod ledger;
 pub mod models;
+pub mod outbox;
 pub mod postgres;
 mod postgres_ledger;
 pub mod rules;
@@ -22,28 +23,49 @@ pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
 
+pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
 pub use counted_events::CountedEvents;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
-pub use ledger::{LedgerStore, LedgerWriter};
 pub use models::*;
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, TokenStore};
 
 /// What every storage operation can fail with; "row not found" and unique violations are mapped
-/// here once for both backends.
+/// here once for both backends. Driver errors are kept as the source.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A condition found before or around the driver (bad URL, migrations missing, connect timeout).
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The driver could not reach the database (pool timeout, I/O, TLS, protocol).
+    #[error("database unavailable: {0}")]
+    Disconnected(#[source] sqlx::Error),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("database error: {0}")]
-    Database(String),
+    Database(#[source] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[source] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// The database could not be reached (the caller may retry later), as opposed to a refusal.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_) | StoreError::Disconnected(_))
+    }
+
+    /// The SQLSTATE code of a database error (`40P01` deadlock, `40001` serialization failure...).
+    pub fn sqlstate(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            StoreError::Database(e) => e.as_database_error().and_then(|d| d.code()),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -51,18 +73,32 @@ impl From<sqlx::Error> for StoreError {
         match e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
             sqlx::Error::Database(ref db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                StoreError::Unavailable(e.to_string())
-            }
-            sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
-            other => StoreError::Database(other.to_string()),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Disconnected(e),
+            other => StoreError::Database(other),
         }
     }
 }
 
 impl From<sqlx::migrate::MigrateError> for StoreError {
     fn from(e: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Database(format!("migration failed: {e}"))
+        StoreError::Migration(e)
+    }
+}
+
+impl From<sqlx::Error> for crate::ledger::store::StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::from(e).into()
+    }
+}
+
+impl From<StoreError> for crate::ledger::store::StorageError {
+    fn from(e: StoreError) -> Self {
+        crate::ledger::store::StorageError::new(e)
     }
 }
 
@@ -123,7 +159,7 @@ pub(crate) fn readiness_of(
     migrator: &sqlx::migrate::Migrator,
 ) -> StoreResult<()> {
     let applied = applied.map_err(|e| match StoreError::from(e) {
-        StoreError::Database(m) => StoreError::Unavailable(format!("migrations not applied ({m})")),
+        StoreError::Database(e) => StoreError::Unavailable(format!("migrations not applied ({e})")),
         other => other,
     })?;
     check_migrations(migrator, &applied)

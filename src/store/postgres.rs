@@ -7,9 +7,9 @@ use std::str::FromStr;
 use tokio::sync::mpsc;
 
 use super::{companies::impl_company_store, readiness_of, Lifecycle, StoreError, StoreResult, APPLIED_MIGRATIONS_SQL};
-use crate::company::changes::{Announcement, Change};
 use crate::config::{Backend, DatabaseSettings};
 use crate::domain::CompanyId;
+use crate::store::changes::{Announcement, Change};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -153,5 +153,5 @@ impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
 crate::store::counted_events::impl_counted_events!(PgStore);
-crate::outbox::store::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
+crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);

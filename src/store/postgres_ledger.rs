@@ -9,10 +9,10 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-use super::ledger::{distinct_keys, LedgerStore, LedgerWriter};
 use super::postgres::PgStore;
 use super::{StoreError, StoreResult};
 use crate::ledger::entry::{CommitStats, LedgerEntry};
+use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
@@ -154,19 +154,20 @@ where
 
 fn is_retryable(e: &StoreError) -> bool {
     // 40P01 deadlock / 40001 serialization failure between nodes: the batch is safe to run again.
-    matches!(e, StoreError::Database(m) if m.contains("deadlock") || m.contains("could not serialize"))
+    matches!(e.sqlstate().as_deref(), Some("40P01" | "40001"))
 }
 
 #[async_trait]
 impl LedgerStore for PgStore {
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        match commit_once(&self.pool, entries).await {
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
+        let stats = match commit_once(&self.pool, entries).await {
             Err(e) if is_retryable(&e) => commit_once(&self.pool, entries).await,
             other => other,
-        }
+        }?;
+        Ok(stats)
     }
 
-    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
         let done = sqlx::query(
             "DELETE FROM webhook_events WHERE ctid = ANY(ARRAY(\
              SELECT ctid FROM webhook_events WHERE received_at < $1 LIMIT $2))",
@@ -178,7 +179,7 @@ impl LedgerStore for PgStore {
         Ok(done.rows_affected())
     }
 
-    async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>> {
+    async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>> {
         Ok(sqlx::query_as("SELECT event_id, event_type, reason FROM dead_letters ORDER BY id DESC LIMIT $1")
             .bind(limit)
             .fetch_all(&self.pool)
@@ -230,10 +231,11 @@ impl PgWriter {
 
 #[async_trait]
 impl LedgerWriter for PgWriter {
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        match self.try_commit(entries).await {
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
+        let stats = match self.try_commit(entries).await {
             Err(e) if is_retryable(&e) => self.try_commit(entries).await,
             other => other,
-        }
+        }?;
+        Ok(stats)
     }
 }

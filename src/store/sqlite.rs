@@ -67,5 +67,5 @@ impl_company_store!(SqliteStore);
 crate::store::tokens::impl_token_store!(SqliteStore);
 crate::store::rules_sql::impl_rules_store!(SqliteStore);
 crate::store::counted_events::impl_counted_events!(SqliteStore);
-crate::outbox::store::impl_outbox_store!(SqliteStore, "");
+crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);

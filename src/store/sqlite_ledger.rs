@@ -3,10 +3,9 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::ledger::{distinct_keys, LedgerStore, LedgerWriter};
 use super::sqlite::SqliteStore;
-use super::StoreResult;
 use crate::ledger::entry::{CommitStats, Counter, LedgerEntry};
+use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
 fn update_sql(counter: Counter) -> &'static str {
     match counter {
@@ -23,7 +22,7 @@ fn update_sql(counter: Counter) -> &'static str {
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let mut stats = CommitStats::default();
@@ -88,7 +87,7 @@ impl LedgerStore for SqliteStore {
         Ok(stats)
     }
 
-    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64> {
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
         let done = sqlx::query(
             "DELETE FROM webhook_events WHERE (company_id, event_id, phone_number) IN (\
              SELECT company_id, event_id, phone_number FROM webhook_events WHERE received_at < $1 LIMIT $2)",
@@ -100,7 +99,7 @@ impl LedgerStore for SqliteStore {
         Ok(done.rows_affected())
     }
 
-    async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>> {
+    async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>> {
         Ok(sqlx::query_as("SELECT event_id, event_type, reason FROM dead_letters ORDER BY id DESC LIMIT $1")
             .bind(limit)
             .fetch_all(&self.pool)
@@ -117,7 +116,7 @@ struct SqliteWriter(SqliteStore);
 
 #[async_trait]
 impl LedgerWriter for SqliteWriter {
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
         self.0.commit_batch(entries).await
     }
 }

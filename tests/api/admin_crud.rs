@@ -258,7 +258,7 @@ async fn routing_log_lists_and_finds_events(db: Db) {
     assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")));
 
     // The outbox view of the same company.
-    let item = switchboard::outbox::item::OutboxItem::call_hangup(CompanyId::from_uuid(co), "ev-1", "cc-1");
+    let item = switchboard::ledger::outbox_item::OutboxItem::call_hangup(CompanyId::from_uuid(co), "ev-1", "cc-1");
     admin.app.store.insert_outbox_items(&[item]).await.unwrap();
     let (s, rows) = admin.call(Method::GET, &format!("/v1/companies/{co}/outbox"), t, None).await;
     assert_eq!(s, StatusCode::OK, "{rows}");

@@ -2,7 +2,7 @@
 //! and the San Francisco location's message destination.
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use switchboard::{demo, demo_routing};
+use switchboard::demo;
 
 use crate::admin_support::spawn_admin;
 use crate::backend_tests;
@@ -13,7 +13,7 @@ backend_tests!(explain_demo_decisions, demo_routing_loads_idempotently);
 async fn explain_demo_decisions(db: Db) {
     let admin = spawn_admin(db).await;
     demo::load(admin.app.store.as_ref()).await.unwrap();
-    demo_routing::load_demo_routing(admin.app.store.as_ref(), demo::DEMO_COMPANY_ID).await.unwrap();
+    demo::load_demo_routing(admin.app.store.as_ref(), demo::DEMO_COMPANY_ID).await.unwrap();
     let path = format!("/v1/companies/{}/routing/explain", demo::DEMO_COMPANY_ID);
     // 2026-11-25 is a Wednesday; 18:00Z is 10:00 in Los Angeles (PST), 11:00Z is 03:00.
     let cases = [
@@ -59,8 +59,8 @@ async fn demo_routing_loads_idempotently(db: Db) {
     let admin = spawn_admin(db).await;
     let store = admin.app.store.as_ref();
     demo::load(store).await.unwrap();
-    demo_routing::load_demo_routing(store, demo::DEMO_COMPANY_ID).await.unwrap();
-    demo_routing::load_demo_routing(store, demo::DEMO_COMPANY_ID).await.unwrap();
+    demo::load_demo_routing(store, demo::DEMO_COMPANY_ID).await.unwrap();
+    demo::load_demo_routing(store, demo::DEMO_COMPANY_ID).await.unwrap();
     let routing = store.load_company_routing(demo::DEMO_COMPANY_ID).await.unwrap();
     assert_eq!(routing.departments().count(), 3);
     assert_eq!(routing.locations().count(), 3);

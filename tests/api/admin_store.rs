@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::outbox::item::OutboxItem;
-use switchboard::outbox::items::ForwardedMessage;
+use switchboard::ledger::outbox_item::OutboxItem;
+use switchboard::ledger::side_effects::ForwardedMessage;
 use switchboard::outbox::OutboxWorker;
 use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
 use switchboard::store::rules::AssignmentSource;

@@ -109,7 +109,7 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub store: DynStore,
-    pub changes: switchboard::company::changes::DynChanges,
+    pub changes: switchboard::store::changes::DynChanges,
     /// The owner index (to put it out of step with the actors, as a half-applied change does).
     pub index: std::sync::Arc<switchboard::company::index::NumberIndex>,
     pub client: reqwest::Client,

@@ -14,6 +14,7 @@ mod config_cli;
 mod group_commit;
 mod health;
 mod hostile;
+mod layers;
 mod nodes;
 mod outage;
 mod outbound;

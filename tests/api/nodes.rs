@@ -1,7 +1,7 @@
 //! Several nodes on one PostgreSQL database.
 use futures::future::join_all;
-use switchboard::company::changes::Change;
 use switchboard::domain::PhoneNumber;
+use switchboard::store::changes::Change;
 use switchboard::store::NewNumber;
 
 use crate::helpers::{start, test_settings, Db, TestApp, TestDb};

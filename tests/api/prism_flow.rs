@@ -18,8 +18,8 @@
 //! Skipped (saying so) without `TELNYX_OPENAPI_SPEC`. One Prism serves both backends in turn.
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
-use switchboard::demo_routing::load_demo_routing;
 
 use crate::helpers::{spawn_app_with, Db, TestApp};
 use crate::prism::{spec_from_env, Prism};

@@ -4,10 +4,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use switchboard::company::changes::NoChanges;
 use switchboard::config::Settings;
 use switchboard::domain::{CompanyId, NumberStatus, PhoneNumber};
 use switchboard::provisioning::{resume_jobs, Job, JobKind, JobRequest, JobRunner, Progress, ProvisioningConfig};
+use switchboard::store::changes::NoChanges;
 use switchboard::store::{CompanySettings, NumberFilter};
 use switchboard::telnyx::api::TelnyxApi;
 use wiremock::matchers::{method, path, query_param};

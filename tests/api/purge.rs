@@ -1,7 +1,7 @@
 //! The dedupe purge: keys older than the cutoff go, in chunks; newer keys stay and keep deciding.
 use chrono::{Duration, Utc};
+use switchboard::ledger::store::purge_dedupe_all;
 use switchboard::ledger::LedgerEntry;
-use switchboard::store::ledger::purge_dedupe_all;
 use switchboard::store::NumberFilter;
 
 use crate::backend_tests;

@@ -190,7 +190,7 @@ async fn replay_is_for_the_operator_only() {
     let app = app_with_telnyx(Db::Sqlite, &telnyx, |_| {}).await;
     let (acme, _) = seed(&app).await;
     let company_token = "sbt_company-token-for-replay-tests";
-    app.store.insert_token(acme, "ci", &switchboard::auth::hash_token(company_token)).await.unwrap();
+    app.store.insert_token(acme, "ci", &switchboard::routes::auth::hash_token(company_token)).await.unwrap();
 
     let (no_token, _, _) = replay(&app, None, last_hour()).await;
     let (company, problem, _) = replay(&app, Some(company_token), last_hour()).await;

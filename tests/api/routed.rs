@@ -1,10 +1,10 @@
 //! Routed side effects end to end on the demo company: decisions taken by the company actor,
 //! written with the counters in one commit (outbox items, routing log, opt-outs).
-use switchboard::company::changes::Change;
+use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
-use switchboard::demo_routing::load_demo_routing;
 use switchboard::domain::PhoneNumber;
-use switchboard::outbox::item::OutboxKind;
+use switchboard::ledger::outbox_item::OutboxKind;
+use switchboard::store::changes::Change;
 
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};

@@ -1,9 +1,9 @@
 //! Routing decisions taken live: explain agrees with the decision the actor took, and a rule
 //! changed through one node routes the next event on another node the new way.
-use switchboard::company::changes::Change;
+use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
-use switchboard::demo_routing::load_demo_routing;
 use switchboard::routing::{CallDestination, Department, Destinations, MessageDestination};
+use switchboard::store::changes::Change;
 
 use crate::admin_support::OPERATOR;
 use crate::backend_tests;

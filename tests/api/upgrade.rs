@@ -132,7 +132,11 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     for event in ["ev-routed", "ev-plain", "ev-old", "ev-new"] {
         let mut e = switchboard::ledger::LedgerEntry::new(event.into());
         e.counts.push(key());
-        e.outbox.push(switchboard::outbox::item::OutboxItem::call_hangup(company, event, &format!("v3:{event}")));
+        e.outbox.push(switchboard::ledger::outbox_item::OutboxItem::call_hangup(
+            company,
+            event,
+            &format!("v3:{event}"),
+        ));
         entries.push(e);
     }
     let refs: Vec<_> = entries.iter().collect();

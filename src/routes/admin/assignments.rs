@@ -7,11 +7,11 @@ use uuid::Uuid;
 use super::formats::E164;
 use super::numbers::active_number;
 use super::{company_scope, not_found, notify, phone};
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::store::changes::{Change, DynChanges};
 use crate::store::rules::Assignment;
 use crate::store::DynStore;
 

@@ -4,9 +4,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::company_scope;
-use crate::auth::{Caller, Principal};
 use crate::domain::CompanyId;
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::{Caller, Principal};
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{Company, DynStore};

@@ -5,12 +5,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{company_scope, notify, rule_error};
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::{Destinations, DestinationsSpec, UnroutedPolicy};
+use crate::store::changes::{Change, DynChanges};
 use crate::store::rules::RoutingDefaults;
 use crate::store::DynStore;
 

@@ -5,9 +5,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{company_scope, phone};
-use crate::auth::Caller;
 use crate::domain::PhoneNumber;
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::{decide, EventKind, InboundEvent, RoutingDecision};

@@ -3,11 +3,11 @@
 use actix_web::web;
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routing::RuleError;
+use crate::store::changes::{Change, DynChanges};
 use crate::store::{DynStore, StoreError};
 
 pub mod assignments;

@@ -5,13 +5,13 @@ use uuid::Uuid;
 
 use super::formats::{FeatureList, RuleName, TelnyxId, E164};
 use super::{company_scope, not_found, notify, phone, rule_error};
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::rules::check_name;
+use crate::store::changes::{Change, DynChanges};
 use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

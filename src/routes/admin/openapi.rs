@@ -4,7 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
-use crate::routes::outbound;
+use crate::routes::{provisioning, sending};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -23,8 +23,8 @@ use crate::routes::outbound;
         routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
         replays::replay_webhooks,
-        outbound::provisioning::provision, outbound::provisioning::purchase, outbound::provisioning::get_job,
-        outbound::sending::send_message, outbound::sending::place_call,
+        provisioning::provision, provisioning::purchase, provisioning::get_job,
+        sending::send_message, sending::place_call,
     ),
     components(schemas(crate::routes::problem::Problem, crate::domain::Feature)),
     modifiers(&BearerAuth, &StorageUnavailable),

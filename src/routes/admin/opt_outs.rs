@@ -4,10 +4,10 @@ use uuid::Uuid;
 
 use super::formats::E164;
 use super::{company_scope, notify, phone};
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
+use crate::store::changes::{Change, DynChanges};
 use crate::store::rules::OptOut;
 use crate::store::DynStore;
 

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::company_scope;
 use super::routing_log::LogQuery;
-use crate::auth::Caller;
-use crate::outbox::store::OutboxEntry;
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
+use crate::store::outbox::OutboxEntry;
 use crate::store::DynStore;
 
 /// One side effect and its delivery state.

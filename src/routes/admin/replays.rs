@@ -5,10 +5,10 @@ use actix_web::{post, web, HttpResponse};
 use chrono::Utc;
 use serde::Deserialize;
 
-use crate::auth::Caller;
 use crate::replay::window::parse_time;
 use crate::replay::{ReplaySummary, ReplayWindow, Replayer, Trigger, WindowError};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -4,8 +4,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::company_scope;
-use crate::auth::Caller;
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
 use crate::store::rules::RoutingLogEntry;
 use crate::store::DynStore;

@@ -6,13 +6,13 @@ use uuid::Uuid;
 
 use super::formats::RuleName;
 use super::{company_scope, not_found, notify, rule_error};
-use crate::auth::Caller;
-use crate::company::changes::{Change, DynChanges};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routing::rules::check_name;
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
+use crate::store::changes::{Change, DynChanges};
 use crate::store::DynStore;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

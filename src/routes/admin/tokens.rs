@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{company_scope, not_found};
-use crate::auth::{hash_token, new_token, Caller};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::{hash_token, new_token, Caller};
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{ApiToken, DynStore};

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use switchboard::company::changes::Change;
 use switchboard::domain::PhoneNumber;
+use switchboard::store::changes::Change;
 use switchboard::store::NewNumber;
 
 use super::daemon::{free_port, Daemon};

@@ -12,10 +12,10 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::auth::Caller;
 use crate::domain::CompanyId;
 use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Progress};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::store::{CompanySettings, NumberFilter, NumberRecord};

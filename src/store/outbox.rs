@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::item::{OutboxItem, OutboxKind};
 use crate::domain::CompanyId;
+use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::store::{StoreError, StoreResult};
 
 /// An outbox row as the worker and the admin API see it.
@@ -103,10 +103,10 @@ impl TryFrom<OutboxRow> for OutboxEntry {
 macro_rules! impl_outbox_store {
     ($store:ty, $lock:literal) => {
         #[async_trait::async_trait]
-        impl $crate::outbox::store::OutboxStore for $store {
+        impl $crate::store::outbox::OutboxStore for $store {
             async fn insert_outbox_items(
                 &self,
-                items: &[$crate::outbox::item::OutboxItem],
+                items: &[$crate::ledger::outbox_item::OutboxItem],
             ) -> $crate::store::StoreResult<u64> {
                 let mut tx = self.pool.begin().await?;
                 let now = chrono::Utc::now();
@@ -137,15 +137,15 @@ macro_rules! impl_outbox_store {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
                 limit: i64,
-            ) -> $crate::store::StoreResult<Vec<$crate::outbox::store::OutboxEntry>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::store::outbox::OutboxEntry>> {
                 let sql = format!(
                     "UPDATE outbox SET next_attempt_at = $2 WHERE id IN (SELECT id FROM outbox \
                      WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT $3 {}) \
                      RETURNING {}",
                     $lock,
-                    $crate::outbox::store::OUTBOX_COLUMNS
+                    $crate::store::outbox::OUTBOX_COLUMNS
                 );
-                let rows: Vec<$crate::outbox::store::OutboxRow> =
+                let rows: Vec<$crate::store::outbox::OutboxRow> =
                     sqlx::query_as(&sql).bind(now).bind(lease_until).bind(limit).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
@@ -195,10 +195,10 @@ macro_rules! impl_outbox_store {
                 Ok(())
             }
 
-            async fn outbox_counts(&self) -> $crate::store::StoreResult<$crate::outbox::store::OutboxCounts> {
+            async fn outbox_counts(&self) -> $crate::store::StoreResult<$crate::store::outbox::OutboxCounts> {
                 let rows: Vec<(String, i64)> =
                     sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(&self.pool).await?;
-                let mut c = $crate::outbox::store::OutboxCounts::default();
+                let mut c = $crate::store::outbox::OutboxCounts::default();
                 for (status, n) in rows {
                     match status.as_str() {
                         "pending" => c.pending = n,
@@ -213,12 +213,12 @@ macro_rules! impl_outbox_store {
                 &self,
                 company: $crate::domain::CompanyId,
                 limit: i64,
-            ) -> $crate::store::StoreResult<Vec<$crate::outbox::store::OutboxEntry>> {
+            ) -> $crate::store::StoreResult<Vec<$crate::store::outbox::OutboxEntry>> {
                 let sql = format!(
                     "SELECT {} FROM outbox WHERE company_id = $1 ORDER BY created_at DESC, id LIMIT $2",
-                    $crate::outbox::store::OUTBOX_COLUMNS
+                    $crate::store::outbox::OUTBOX_COLUMNS
                 );
-                let rows: Vec<$crate::outbox::store::OutboxRow> =
+                let rows: Vec<$crate::store::outbox::OutboxRow> =
                     sqlx::query_as(&sql).bind(company.as_uuid()).bind(limit).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }

@@ -1,21 +1,34 @@
-//! The ledger's storage: one transaction per batch.
+//! What the ledger needs from storage: one transaction per batch. The ledger declares it; the
+//! PostgreSQL and SQLite backends (`store::postgres_ledger`, `store::sqlite_ledger`) implement it.
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::StoreResult;
-use crate::ledger::entry::{CommitStats, LedgerEntry};
+use super::entry::{CommitStats, LedgerEntry};
+
+/// Why storage could not do what the ledger asked; the backend's error is kept as the source.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct StorageError(Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl StorageError {
+    pub fn new(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        StorageError(Box::new(e))
+    }
+}
+
+pub type StorageResult<T> = Result<T, StorageError>;
 
 #[async_trait]
 pub trait LedgerStore: Send + Sync {
     /// In one transaction: insert the dedupe keys, add +1 for each key that was new, store dead
     /// letters, outbox items and routing log lines (each idempotent on its own key); commit.
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats>;
     /// Deletes at most `limit` dedupe keys received before `before`; returns how many. Callers
     /// repeat until fewer than `limit` went ([`purge_dedupe_all`]): one short statement at a
     /// time, so a purge never holds a long transaction or a burst of WAL on a busy table.
-    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StoreResult<u64>;
+    async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
     /// Dead letters stored, newest first (operators, tests).
-    async fn dead_letters(&self, limit: i64) -> StoreResult<Vec<(String, String, String)>>;
+    async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>>;
     /// A committer for one ledger lane. On PostgreSQL it keeps a connection of its own: a pooled
     /// query costs two extra round trips (sqlx pings on acquire and on release), which is most of
     /// a small batch's cost.
@@ -26,11 +39,11 @@ pub trait LedgerStore: Send + Sync {
 #[async_trait]
 pub trait LedgerWriter: Send {
     /// What [`LedgerStore::commit_batch`] does, on the writer's own connection.
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>;
+    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats>;
 }
 
 /// Deletes every dedupe key received before `before`, `chunk` keys per statement.
-pub async fn purge_dedupe_all(store: &dyn LedgerStore, before: DateTime<Utc>, chunk: u32) -> StoreResult<u64> {
+pub async fn purge_dedupe_all(store: &dyn LedgerStore, before: DateTime<Utc>, chunk: u32) -> StorageResult<u64> {
     let mut total = 0;
     loop {
         let n = store.purge_dedupe(before, chunk).await?;
@@ -44,7 +57,7 @@ pub async fn purge_dedupe_all(store: &dyn LedgerStore, before: DateTime<Utc>, ch
 }
 
 /// Distinct count keys of a batch (the same event can arrive twice in one batch).
-pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(&'a str, &'a crate::ledger::CountKey)> {
+pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(&'a str, &'a super::entry::CountKey)> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for e in entries {

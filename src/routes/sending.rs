@@ -4,13 +4,12 @@ use actix_web::{post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::telnyx_problem;
-use crate::auth::Caller;
 use crate::domain::{CompanyId, Feature, PhoneNumber};
 use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
-use crate::routes::problem::Problem;
+use crate::routes::problem::{telnyx_problem, Problem};
 use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore};

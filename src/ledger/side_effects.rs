@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::item::{OutboxItem, OutboxKind};
+use super::outbox_item::{OutboxItem, OutboxKind};
 use crate::domain::CompanyId;
 use crate::routing::{CallDestination, MessageDestination, RoutingDecision};
 
