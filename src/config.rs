@@ -309,6 +309,12 @@ impl RawSettings {
         if self.database.max_connections == 0 {
             bad("database.max_connections", "must be at least 1".into());
         }
+        if self.webhooks.ingest_mode != IngestMode::Ledger && !cfg!(feature = "bench-modes") {
+            bad(
+                "webhooks.ingest_mode",
+                "stateless and per_event_update are benchmark modes, in builds with --features bench-modes only".into(),
+            );
+        }
         let public_key = match self.telnyx.public_key.trim() {
             "" => None,
             s => match decode_public_key(s) {

@@ -23,6 +23,8 @@ pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
 pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
 pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
+/// Labels: kind (change, resync).
+pub const COMPANY_CHANGES_APPLIED: &str = "switchboard_company_changes_applied_total";
 pub const BUILD_INFO: &str = "switchboard_build_info";
 pub const WEBHOOK_OUTAGES: &str = "switchboard_webhook_outages_total";
 pub const REPLAYS: &str = "switchboard_webhook_replays_total";
@@ -80,6 +82,10 @@ fn describe() {
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
     describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
+    describe_counter!(
+        COMPANY_CHANGES_APPLIED,
+        "Company changes announced by the database (any node's writes) and applied here, by kind."
+    );
     describe_gauge!(BUILD_INFO, "Build information; always 1.");
     describe_counter!(COMMIT_TIMEOUTS, "Webhooks answered 503 because their commit missed the deadline.");
     describe_counter!(WEBHOOK_OUTAGES, "Outages seen: webhook commits started failing (503) after succeeding.");

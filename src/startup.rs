@@ -12,18 +12,18 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::company::directory::Directory;
 use crate::company::index::{load_index, NumberIndex};
 use crate::company::live_changes::LiveChanges;
 use crate::company::registry::Registry;
 use crate::config::{IngestMode, Settings};
 use crate::ingress::verify::Verification;
-use crate::ingress::Ingress;
+use crate::ingress::{Ingress, IngressParts};
 use crate::ledger::{CommitMode, Ledger};
 use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
 use crate::routes::auth::OperatorToken;
-use crate::store::changes::DynChanges;
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
 
@@ -31,7 +31,8 @@ pub struct Application {
     port: u16,
     server: Server,
     store: DynStore,
-    changes: DynChanges,
+    directory: Directory,
+    live: Arc<LiveChanges>,
     index: Arc<NumberIndex>,
     ledger_closer: crate::ledger::LedgerCloser,
     ledger_task: JoinHandle<()>,
@@ -43,7 +44,7 @@ struct Shared {
     store: DynStore,
     metrics: PrometheusHandle,
     ingress: web::Data<Ingress>,
-    changes: web::Data<DynChanges>,
+    directory: web::Data<Directory>,
     telnyx: TelnyxApi,
     jobs: crate::provisioning::JobRunner,
     replayer: web::Data<Replayer>,
@@ -80,14 +81,13 @@ impl Application {
             settings.telnyx.public_key,
             settings.webhooks.batch_verify,
         )?;
-        let live = Arc::new(LiveChanges { store: store.clone(), index, registry });
-        let changes: DynChanges = live.clone();
-        let owners = live.index.clone();
+        let live = Arc::new(LiveChanges::new(store.clone(), index.clone(), registry.clone()));
+        let directory = Directory::new(store.clone(), live.clone());
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
         let jobs = crate::provisioning::JobRunner::new(
             store.clone(),
             telnyx.clone(),
-            changes.clone(),
+            directory.clone(),
             crate::provisioning::ProvisioningConfig::from_settings(&settings),
         );
         crate::provisioning::resume_jobs(&jobs);
@@ -97,19 +97,19 @@ impl Application {
         } else {
             (OutageTracker::disabled(), None)
         };
-        let ingress = web::Data::new(Ingress {
+        let ingress = web::Data::new(Ingress::new(IngressParts {
             verification,
             tolerance_secs: settings.webhooks.timestamp_tolerance_secs,
-            mode: settings.webhooks.ingest_mode,
-            index: live.index.clone(),
-            registry: live.registry.clone(),
+            stateless: settings.webhooks.ingest_mode == IngestMode::Stateless,
+            index: index.clone(),
+            registry,
             ledger,
             deadline: Duration::from_millis(settings.ledger.commit_deadline_ms),
             store: store.clone(),
-            changes: changes.clone(),
+            directory: directory.clone(),
             jobs: jobs.clone(),
             observer: Arc::new(outage),
-        });
+        }));
         let retention = i64::try_from(settings.ledger.dedupe_retention_hours)
             .ok()
             .and_then(chrono::Duration::try_hours)
@@ -117,7 +117,7 @@ impl Application {
         let replayer = Arc::new(Replayer::new(telnyx.clone(), ingress.clone().into_inner(), retention));
         let mut background = vec![
             spawn_purge(store.clone(), &settings),
-            tokio::spawn(crate::company::live_changes::follow_other_nodes(live)),
+            tokio::spawn(crate::company::live_changes::follow_other_nodes(live.clone())),
             crate::outbox::spawn_outbox_worker(store.clone(), telnyx.clone(), outbox_wake),
         ];
         if let Some(ended) = outages {
@@ -133,14 +133,14 @@ impl Application {
             store: store.clone(),
             metrics,
             ingress,
-            changes: web::Data::new(changes.clone()),
+            directory: web::Data::new(directory.clone()),
             telnyx,
             jobs,
             replayer: web::Data::from(replayer),
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store, changes, index: owners, ledger_closer, ledger_task, background })
+        Ok(Self { port, server, store, directory, live, index, ledger_closer, ledger_task, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -156,9 +156,14 @@ impl Application {
         self.index.clone()
     }
 
-    /// Where changes to a company's numbers or rules are announced.
-    pub fn changes(&self) -> DynChanges {
-        self.changes.clone()
+    /// The front door for changes to company data.
+    pub fn directory(&self) -> Directory {
+        self.directory.clone()
+    }
+
+    /// The company changes announced by the database and applied on this node (how many, the last).
+    pub fn announcements_applied(&self) -> tokio::sync::watch::Receiver<crate::company::live_changes::Applied> {
+        self.live.announcements_applied()
     }
 
     /// Serves until SIGTERM/SIGINT (or the server handle stops it): stops accepting, finishes
@@ -215,7 +220,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let telnyx = web::Data::new(shared.telnyx);
-    let (ingress, changes) = (shared.ingress, shared.changes);
+    let (ingress, directory) = (shared.ingress, shared.directory);
     let jobs = web::Data::new(shared.jobs);
     let replayer = shared.replayer;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
@@ -228,7 +233,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(metrics.clone())
             .app_data(operator.clone())
             .app_data(telnyx.clone())
-            .app_data(changes.clone())
+            .app_data(directory.clone())
             .app_data(ingress.clone())
             .app_data(jobs.clone())
             .app_data(replayer.clone())

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler};
 use dashmap::DashMap;
 
-use super::messages::{Ingest, Reload};
+use super::messages::{Assign, Ingest, IngestError, Reload};
 use super::state::CompanyState;
 use crate::domain::CompanyId;
 use crate::ledger::Ledger;
@@ -64,11 +64,11 @@ impl Handler<Ingest> for CompanyActor {
         // Counting at a number this state does not hold would answer 200 for nothing counted:
         // the request refreshes the index and this state, then tries again.
         if !msg.targets.iter().all(|t| self.state.owns(&t.number)) {
-            let _ = msg.done.send(Err(crate::ledger::LedgerError::Stale));
+            let _ = msg.done.send(Err(IngestError::Stale));
             return;
         }
         let entry = self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now());
-        self.ledger.submit(entry, msg.done);
+        self.ledger.submit(entry, Box::new(msg.done));
     }
 }
 
@@ -77,5 +77,13 @@ impl Handler<Reload> for CompanyActor {
 
     fn handle(&mut self, msg: Reload, _: &mut Self::Context) {
         self.state = msg.0;
+    }
+}
+
+impl Handler<Assign> for CompanyActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Assign, _: &mut Self::Context) {
+        self.state.assign(msg.customer, msg.number);
     }
 }

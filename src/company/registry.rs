@@ -10,12 +10,12 @@ use dashmap::DashMap;
 
 use super::actor::{Actors, CompanyActor};
 use super::facts::{EventFacts, Target};
-use super::messages::{Ingest, Reload};
+use super::messages::{Assign, Ingest, IngestError, Reload};
 use super::state::CompanyState;
 use crate::config::ActorSettings;
-use crate::domain::CompanyId;
-use crate::ledger::{committed, Committed, Ledger, LedgerError};
-use crate::store::{DynStore, NumberFilter, StoreError};
+use crate::domain::{CompanyId, PhoneNumber};
+use crate::ledger::{Committed, Ledger, LedgerError};
+use crate::store::{DynStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -56,9 +56,7 @@ impl Registry {
     }
 
     pub async fn load_state(&self, company: CompanyId) -> Result<CompanyState, StoreError> {
-        let numbers = self.store.list_numbers(company, NumberFilter::default()).await?;
-        let routing = self.store.load_company_routing(company).await?;
-        Ok(CompanyState::new(company, &numbers, routing))
+        Ok(CompanyState::new(company, self.store.load_company_routing(company).await?))
     }
 
     /// The company's running actor, started (on the current arbiter) when there is none.
@@ -101,10 +99,6 @@ impl Registry {
             Err(RegistryError::Ledger(LedgerError::Abandoned)) => self.try_ingest(company, facts, targets).await,
             other => other,
         }
-        .map_err(|e| match e {
-            RegistryError::Ledger(LedgerError::Stale) => RegistryError::Stale(company),
-            other => other,
-        })
     }
 
     async fn try_ingest(
@@ -124,7 +118,12 @@ impl Registry {
                 self.actor(company).await?.try_send(msg).map_err(|_| RegistryError::Overloaded(company))?;
             }
         }
-        Ok(committed(wait).await?)
+        match wait.await {
+            Ok(Ok(committed)) => Ok(committed),
+            Ok(Err(IngestError::Stale)) => Err(RegistryError::Stale(company)),
+            Ok(Err(IngestError::Ledger(e))) => Err(RegistryError::Ledger(e)),
+            Err(_) => Err(RegistryError::Ledger(LedgerError::Abandoned)),
+        }
     }
 
     /// Reloads a running actor's state (no-op when the company has none running).
@@ -136,12 +135,23 @@ impl Registry {
         Ok(())
     }
 
+    /// Sets (`Some`) or removes one customer's assignment in a running actor (no-op when the
+    /// company has none running). Answers once the actor holds it.
+    pub async fn assign(
+        &self,
+        company: CompanyId,
+        customer: PhoneNumber,
+        number: Option<PhoneNumber>,
+    ) -> Result<(), StoreError> {
+        // An actor starting now may have read its state before this change: it reloads once more.
+        self.reloads.fetch_add(1, Ordering::SeqCst);
+        let Some(addr) = self.actors.get(&company).map(|a| a.clone()) else { return Ok(()) };
+        let _ = addr.send(Assign { customer, number }).await;
+        Ok(())
+    }
+
     /// The companies whose actor is running.
     pub fn running_companies(&self) -> Vec<CompanyId> {
         self.actors.iter().map(|a| *a.key()).collect()
-    }
-
-    pub fn running(&self) -> usize {
-        self.actors.len()
     }
 }

@@ -1,11 +1,9 @@
 //! A company's state as its actor holds it, and the pure bookkeeping per event: the counters it
 //! touches, the routing decision, the side effects that follow and the routing log line.
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::facts::{EventFacts, FactKind, Target};
-use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::outbox_item::OutboxItem;
 use crate::ledger::side_effects::ForwardedMessage;
 use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
@@ -13,40 +11,38 @@ use crate::routing::{
     decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
     RoutingDecision, UnroutedPolicy,
 };
-use crate::store::NumberRecord;
 
 #[derive(Debug, Clone)]
 pub struct CompanyState {
     pub company_id: CompanyId,
-    numbers: HashMap<PhoneNumber, (PhoneNumberId, NumberStatus)>,
+    /// The company's live numbers, rules, defaults and assignments, as the database holds them.
     routing: CompanyRouting,
 }
 
 impl CompanyState {
-    pub fn new(company_id: CompanyId, numbers: &[NumberRecord], routing: CompanyRouting) -> Self {
-        let numbers = numbers
-            .iter()
-            .filter(|n| n.company_id == company_id && n.status != NumberStatus::Deleted)
-            .map(|n| (n.phone_number.clone(), (n.id, n.status)))
-            .collect();
-        Self { company_id, numbers, routing }
+    pub fn new(company_id: CompanyId, routing: CompanyRouting) -> Self {
+        Self { company_id, routing }
     }
 
+    /// Sets (`Some`) or removes one customer's assignment.
+    pub fn assign(&mut self, customer: PhoneNumber, number: Option<PhoneNumber>) {
+        match number {
+            Some(number) => self.routing.assign(customer, number),
+            None => self.routing.unassign(&customer),
+        };
+    }
+
+    /// Whether `number` is one of the company's live numbers.
     pub fn owns(&self, number: &PhoneNumber) -> bool {
-        self.numbers.contains_key(number)
-    }
-
-    pub fn routing(&self) -> &CompanyRouting {
-        &self.routing
+        self.routing.number(number).is_some()
     }
 
     /// The ledger entry for an event at `targets` (numbers the owner index gave this company).
     /// A target the company no longer owns is left out. Inbound events are routed at `now`.
-    pub fn ingest(&mut self, facts: &EventFacts, targets: &[Target], now: DateTime<Utc>) -> LedgerEntry {
+    pub fn ingest(&self, facts: &EventFacts, targets: &[Target], now: DateTime<Utc>) -> LedgerEntry {
         let mut entry = LedgerEntry::new(facts.event_id.clone());
         for t in targets {
-            let Some((id, _status)) = self.numbers.get(&t.number) else { continue };
-            let phone_number_id = *id;
+            let Some(phone_number_id) = self.routing.number(&t.number).map(|n| n.id) else { continue };
             let route = match facts.kind {
                 FactKind::MessageReceived => Some(self.route_message(facts, &t.number, now, &mut entry)),
                 FactKind::CallIncoming => Some(self.route_call(facts, &t.number, now, &mut entry)),
@@ -64,7 +60,7 @@ impl CompanyState {
     }
 
     fn route_message(
-        &mut self,
+        &self,
         facts: &EventFacts,
         to: &PhoneNumber,
         now: DateTime<Utc>,
@@ -73,16 +69,17 @@ impl CompanyState {
         if let (Some((action, keyword)), Ok(customer)) =
             (facts.text.as_deref().and_then(opt_out_keyword), PhoneNumber::parse(&facts.from))
         {
-            match action {
-                OptOutAction::OptOut => self.routing.opt_out(customer.clone()),
-                OptOutAction::OptIn => self.routing.opt_in(&customer),
-            };
-            entry.opt_changes.push(OptChange {
-                company_id: self.company_id,
-                customer,
-                action,
-                keyword: keyword.into(),
-            });
+            // Written in the event's commit. Inbound routing does not read opt-outs; outbound
+            // sends read them from the database.
+            if !entry.opt_changes.iter().any(|c| c.customer == customer) {
+                entry.opt_changes.push(OptChange {
+                    company_id: self.company_id,
+                    customer,
+                    opted_out: action == OptOutAction::OptOut,
+                    keyword,
+                    occurred_at: facts.occurred_at.unwrap_or(now),
+                });
+            }
         }
         let event = InboundEvent { kind: EventKind::Message, from: facts.from.clone(), to: to.clone() };
         let decision = decide(&event, &self.routing, now);
@@ -118,7 +115,7 @@ impl CompanyState {
     }
 
     fn route_call(
-        &mut self,
+        &self,
         facts: &EventFacts,
         to: &PhoneNumber,
         now: DateTime<Utc>,
@@ -158,3 +155,6 @@ fn line(facts: &EventFacts, decision: &RoutingDecision, outcome: &'static str) -
         outcome,
     }
 }
+
+#[cfg(test)]
+mod tests;

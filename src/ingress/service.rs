@@ -5,36 +5,53 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::observer::CommitObserver;
+use super::outcome::{Accepted, Outcome, Rejection, Unavailability};
 use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
+use crate::company::directory::Directory;
 use crate::company::facts::{EventFacts, Target};
 use crate::company::index::NumberIndex;
 use crate::company::registry::{Registry, RegistryError};
-use crate::config::IngestMode;
 use crate::domain::{CompanyId, PhoneNumber};
-use crate::ledger::{DeadLetter, Ledger, LedgerEntry};
+use crate::ledger::{Committed, DeadLetter, Ledger, LedgerEntry};
 use crate::metrics::{COMMIT_TIMEOUTS, COMPANY_HINT_MISMATCHES, DEAD_LETTERS, SIGNATURE_FAILURES};
 use crate::provisioning::{on_number_order_complete, JobRunner};
-use crate::routing::OptOutAction;
-use crate::store::changes::{Change, DynChanges};
+use crate::store::changes::Change;
 use crate::store::DynStore;
 use crate::telnyx::events::{parse_envelope, Envelope, EventPayload};
-use crate::telnyx::signature::SignedHeaders;
+use crate::telnyx::signature::{SignatureError, SignedHeaders};
 
 pub struct Ingress {
+    verification: Verification,
+    tolerance_secs: i64,
+    /// `webhooks.ingest_mode = stateless` (a benchmark mode, `bench-modes` builds only).
+    #[cfg_attr(not(feature = "bench-modes"), allow(dead_code))]
+    stateless: bool,
+    index: Arc<NumberIndex>,
+    registry: Registry,
+    ledger: Ledger,
+    /// How long a webhook waits for its commit before answering 503.
+    deadline: Duration,
+    store: DynStore,
+    directory: Directory,
+    /// Provisioning jobs waiting for number orders (number_order.complete).
+    jobs: JobRunner,
+    /// Told how each webhook's commit went (the replay's outage tracker).
+    observer: Arc<dyn CommitObserver>,
+}
+
+/// What the ingress is built from (see [`Ingress::new`]).
+pub struct IngressParts {
     pub verification: Verification,
     pub tolerance_secs: i64,
-    pub mode: IngestMode,
+    pub stateless: bool,
     pub index: Arc<NumberIndex>,
     pub registry: Registry,
     pub ledger: Ledger,
-    /// How long a webhook waits for its commit before answering 503.
     pub deadline: Duration,
     pub store: DynStore,
-    pub changes: DynChanges,
-    /// Provisioning jobs waiting for number orders (number_order.complete).
+    pub directory: Directory,
     pub jobs: JobRunner,
-    /// Told how each webhook's commit went (the replay's outage tracker).
     pub observer: Arc<dyn CommitObserver>,
 }
 
@@ -46,34 +63,23 @@ enum Dispatch {
     Refused(Outcome),
 }
 
-/// How a webhook is answered.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// 200; the label says what happened (counted, acknowledged, dead_letter).
-    Accepted { event_type: &'static str, outcome: &'static str },
-    /// 4xx with a reason; nothing stored.
-    Rejected { status: u16, reason: String, label: &'static str },
-    /// 503 with a reason; nothing acknowledged, Telnyx retries. `event_type` is the parsed
-    /// event's type, or "unknown" when the refusal came before the body was parsed.
-    Unavailable { reason: String, label: &'static str, event_type: &'static str },
-}
-
-impl Outcome {
-    /// A 503 for an event whose type is not known (yet): see [`Outcome::of_type`].
-    pub fn unavailable(reason: impl Into<String>, label: &'static str) -> Self {
-        Outcome::Unavailable { reason: reason.into(), label, event_type: "unknown" }
-    }
-
-    /// Labels a 503 with the event's type, so refusals can be told apart by type in /metrics.
-    fn of_type(self, event_type: &'static str) -> Self {
-        match self {
-            Outcome::Unavailable { reason, label, .. } => Outcome::Unavailable { reason, label, event_type },
-            other => other,
+impl Ingress {
+    pub fn new(p: IngressParts) -> Self {
+        Self {
+            verification: p.verification,
+            tolerance_secs: p.tolerance_secs,
+            stateless: p.stateless,
+            index: p.index,
+            registry: p.registry,
+            ledger: p.ledger,
+            deadline: p.deadline,
+            store: p.store,
+            directory: p.directory,
+            jobs: p.jobs,
+            observer: p.observer,
         }
     }
-}
 
-impl Ingress {
     /// A webhook as Telnyx POSTs it: verify its signature, then [`Ingress::ingest_verified`].
     pub async fn handle(&self, headers: SignedHeaders<'_>, body: Bytes, hint: Option<CompanyId>) -> Outcome {
         match self.verification.check(headers, &body, self.tolerance_secs).await {
@@ -81,15 +87,15 @@ impl Ingress {
             Err(VerifyError::NoKey) => {
                 return Outcome::unavailable(
                     "telnyx.public_key is not configured; webhooks cannot be verified yet",
-                    "no_key",
+                    Unavailability::NoKey,
                 )
             }
             Err(VerifyError::Signature(e)) => {
                 metrics::counter!(SIGNATURE_FAILURES, "reason" => e.metric_label()).increment(1);
-                if matches!(e, crate::telnyx::signature::SignatureError::Overloaded) {
-                    return Outcome::unavailable(e.reason(), "overloaded");
+                if matches!(e, SignatureError::Overloaded) {
+                    return Outcome::unavailable(e.reason(), Unavailability::Overloaded);
                 }
-                return Outcome::Rejected { status: 401, reason: e.reason().into(), label: "bad_signature" };
+                return Outcome::Rejected { reason: e.reason().into(), why: Rejection::BadSignature };
             }
         }
         let outcome = self.ingest_verified(body, hint).await;
@@ -103,11 +109,12 @@ impl Ingress {
     pub async fn ingest_verified(&self, body: Bytes, hint: Option<CompanyId>) -> Outcome {
         let env = match parse_envelope(&body) {
             Ok(env) => env,
-            Err(e) => return Outcome::Rejected { status: 400, reason: e.to_string(), label: "bad_request" },
+            Err(e) => return Outcome::Rejected { reason: e.to_string(), why: Rejection::BadRequest },
         };
         let event_type = env.payload.metric_label();
-        if self.mode == IngestMode::Stateless {
-            return Outcome::Accepted { event_type, outcome: "stateless" };
+        #[cfg(feature = "bench-modes")]
+        if self.stateless {
+            return Outcome::Accepted { event_type, how: Accepted::Stateless };
         }
         self.ingest_parsed(&env, &body, hint, event_type).await.of_type(event_type)
     }
@@ -128,11 +135,11 @@ impl Ingress {
                 match self.learn_owners(numbers).await {
                     Ok(true) => planned = plan(env, &self.index),
                     Ok(false) => {}
-                    Err(e) => return Outcome::unavailable(e.to_string(), "unavailable"),
+                    Err(e) => return Outcome::unavailable(e.to_string(), Unavailability::Unavailable),
                 }
             }
             let (facts, companies) = match planned {
-                Plan::Acknowledge => return Outcome::Accepted { event_type, outcome: "acknowledged" },
+                Plan::Acknowledge => return Outcome::Accepted { event_type, how: Accepted::Acknowledged },
                 Plan::NumberOrder => return self.number_order(env, event_type).await,
                 Plan::DeadLetter { reason, .. } => return self.dead_letter(env, body, reason, event_type).await,
                 Plan::Dispatch { facts, companies } => (facts, companies),
@@ -144,7 +151,7 @@ impl Ingress {
                 }
             }
             match tokio::time::timeout(self.deadline, self.dispatch(facts, companies)).await {
-                Ok(Ok(())) => return Outcome::Accepted { event_type, outcome: "counted" },
+                Ok(Ok(how)) => return Outcome::Accepted { event_type, how },
                 // The owner index gave a company a number its actor does not hold: refresh
                 // both from the database and plan again (the event may now be another
                 // company's, or a dead letter). Parts already committed count zero the
@@ -152,46 +159,49 @@ impl Ingress {
                 Ok(Err(Dispatch::Stale(company))) if !refreshed => {
                     refreshed = true;
                     tracing::info!(%company, event_id = %env.id, "the owner index and the company's actor disagree about its numbers: refreshing both");
-                    self.changes.changed(company, Change::Numbers).await;
+                    self.directory.refresh(company, Change::Numbers).await;
                 }
                 Ok(Err(Dispatch::Stale(company))) => {
                     return Outcome::unavailable(
                         format!("company {company}'s numbers are being refreshed; retry"),
-                        "unavailable",
+                        Unavailability::Unavailable,
                     )
                 }
                 Ok(Err(Dispatch::Refused(o))) => return o,
                 Err(_) => {
                     metrics::counter!(COMMIT_TIMEOUTS).increment(1);
-                    return Outcome::unavailable("commit deadline passed; retry", "timeout");
+                    return Outcome::unavailable("commit deadline passed; retry", Unavailability::Timeout);
                 }
             }
         }
     }
 
     /// Each company's actor submits its part to the ledger; the parts are keyed apart, so a part
-    /// committed before another failed counts zero when Telnyx redelivers.
-    async fn dispatch(&self, facts: Arc<EventFacts>, companies: Vec<(CompanyId, Vec<Target>)>) -> Result<(), Dispatch> {
+    /// committed before another failed counts zero when Telnyx redelivers. Counted when any part
+    /// was applied now, a duplicate when every part was committed before.
+    async fn dispatch(
+        &self,
+        facts: Arc<EventFacts>,
+        companies: Vec<(CompanyId, Vec<Target>)>,
+    ) -> Result<Accepted, Dispatch> {
         let parts =
             companies.into_iter().map(|(company, targets)| self.registry.ingest(company, facts.clone(), targets));
         let done = futures::future::try_join_all(parts).await.map_err(|e| match e {
             RegistryError::Stale(company) => Dispatch::Stale(company),
-            RegistryError::Overloaded(_) => Dispatch::Refused(Outcome::unavailable(e.to_string(), "overloaded")),
-            other => Dispatch::Refused(Outcome::unavailable(other.to_string(), "unavailable")),
+            RegistryError::Overloaded(_) => {
+                Dispatch::Refused(Outcome::unavailable(e.to_string(), Unavailability::Overloaded))
+            }
+            other => Dispatch::Refused(Outcome::unavailable(other.to_string(), Unavailability::Unavailable)),
         })?;
-        for part in done {
-            self.apply_opt_changes(part.opt_changes).await.map_err(Dispatch::Refused)?;
-        }
-        Ok(())
+        Ok(if done.contains(&Committed::Applied) { Accepted::Counted } else { Accepted::Duplicate })
     }
 
     async fn number_order(&self, env: &Envelope<'_>, event_type: &'static str) -> Outcome {
-        let EventPayload::NumberOrderComplete(order) = &env.payload else {
-            return Outcome::Accepted { event_type, outcome: "acknowledged" };
-        };
+        let acknowledged = Outcome::Accepted { event_type, how: Accepted::Acknowledged };
+        let EventPayload::NumberOrderComplete(order) = &env.payload else { return acknowledged };
         match on_number_order_complete(&self.jobs, &order.order_id).await {
-            Ok(_) => Outcome::Accepted { event_type, outcome: "acknowledged" },
-            Err(e) => Outcome::unavailable(e.to_string(), "unavailable"),
+            Ok(_) => acknowledged,
+            Err(e) => Outcome::unavailable(e.to_string(), Unavailability::Unavailable),
         }
     }
 
@@ -208,50 +218,30 @@ impl Ingress {
             reason,
             payload: String::from_utf8_lossy(body).into_owned(),
         });
-        match self.commit(entry).await {
-            Ok(()) => {
+        match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
+            Ok(Ok(_)) => {
                 metrics::counter!(DEAD_LETTERS, "reason" => reason).increment(1);
-                Outcome::Accepted { event_type, outcome: "dead_letter" }
+                Outcome::Accepted { event_type, how: Accepted::DeadLetter }
             }
-            Err(o) => o,
+            Ok(Err(e)) => Outcome::unavailable(e.to_string(), Unavailability::Unavailable),
+            Err(_) => Outcome::unavailable("commit deadline passed; retry", Unavailability::Timeout),
         }
     }
 
     /// Before an event becomes a dead letter: asks the database whether its numbers have owners
     /// the index does not know yet (added by another process, e.g. `switchboard demo` next to a
-    /// running daemon on SQLite, or by hand); if so, refreshes those companies (index and actor,
-    /// here and on the other nodes) and answers `true`. One indexed lookup per number, paid only
-    /// by events that would otherwise be dead letters.
+    /// running daemon on SQLite, or by hand); if so, refreshes those companies (index and actor)
+    /// and answers `true`. One indexed lookup per number, paid only by events that would otherwise
+    /// be dead letters.
     async fn learn_owners(&self, numbers: &[PhoneNumber]) -> Result<bool, crate::store::StoreError> {
         let mut learned = false;
         for number in numbers {
             if let Some(company) = self.store.owner_of(number).await? {
                 tracing::info!(%company, "a number unknown to the owner index is in the database: refreshing the company");
-                self.changes.changed(company, Change::Numbers).await;
+                self.directory.refresh(company, Change::Numbers).await;
                 learned = true;
             }
         }
         Ok(learned)
-    }
-
-    /// STOP / START keywords: idempotent, so a redelivery after a failure here applies them again.
-    async fn apply_opt_changes(&self, changes: Vec<crate::ledger::OptChange>) -> Result<(), Outcome> {
-        for c in changes {
-            let done = match c.action {
-                OptOutAction::OptOut => self.store.add_opt_out(c.company_id, &c.customer, &c.keyword).await.map(|_| ()),
-                OptOutAction::OptIn => self.store.remove_opt_out(c.company_id, &c.customer).await.map(|_| ()),
-            };
-            done.map_err(|e| Outcome::unavailable(e.to_string(), "unavailable"))?;
-            self.changes.changed(c.company_id, Change::Rules).await;
-        }
-        Ok(())
-    }
-
-    async fn commit(&self, entry: LedgerEntry) -> Result<(), Outcome> {
-        match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(Outcome::unavailable(e.to_string(), "unavailable")),
-            Err(_) => Err(Outcome::unavailable("commit deadline passed; retry", "timeout")),
-        }
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
-use super::entry::{CommitStats, LedgerEntry, OptChange};
+use super::entry::{Committed, LedgerEntry};
 use super::store::{LedgerStore, LedgerWriter};
 use crate::config::LedgerSettings;
 use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
@@ -30,30 +30,31 @@ pub enum LedgerError {
     /// stopping) went away before the entry reached a batch. Nothing of it was committed.
     #[error("the event was dropped before its commit; retry")]
     Abandoned,
-    /// The company's actor does not hold a number the owner index gave it the event for: one of
-    /// them has not caught up with a change yet. Nothing was submitted.
-    #[error("the company's numbers are being refreshed; retry")]
-    Stale,
 }
 
-/// What a committed entry hands back to the request that waits for it.
-#[derive(Debug, Default)]
-pub struct Committed {
-    /// STOP/START keywords of the entry, to apply now that it is durable.
-    pub opt_changes: Vec<OptChange>,
+/// Where the ledger answers one entry: once it is durable (with what the commit did with it), or
+/// with why it is not. Whoever waits decides the channel's error type; a plain oneshot of
+/// `Result<Committed, LedgerError>` is one.
+pub trait CommitReply: Send + 'static {
+    fn answer(self: Box<Self>, answer: Result<Committed, LedgerError>);
+    /// Whether the waiting request gave up (its deadline passed, it was answered 503): its
+    /// entry is then left out of the batch, and Telnyx's redelivery counts it.
+    fn abandoned(&self) -> bool;
 }
 
-/// Where the ledger answers one entry: once it is durable, or with why it is not.
-pub type CommitReply = oneshot::Sender<Result<Committed, LedgerError>>;
+impl CommitReply for oneshot::Sender<Result<Committed, LedgerError>> {
+    fn answer(self: Box<Self>, answer: Result<Committed, LedgerError>) {
+        let _ = self.send(answer);
+    }
 
-/// Awaits a [`CommitReply`]'s answer.
-pub async fn committed(wait: oneshot::Receiver<Result<Committed, LedgerError>>) -> Result<Committed, LedgerError> {
-    wait.await.unwrap_or(Err(LedgerError::Abandoned))
+    fn abandoned(&self) -> bool {
+        self.is_closed()
+    }
 }
 
 struct Pending {
     entry: LedgerEntry,
-    done: CommitReply,
+    done: Box<dyn CommitReply>,
 }
 
 /// How entries reach the database.
@@ -85,8 +86,9 @@ struct Fill {
 #[derive(Clone)]
 pub struct Ledger {
     lanes: Arc<[Lane]>,
-    store: Arc<dyn LedgerStore>,
-    mode: CommitMode,
+    /// `CommitMode::PerEvent`: each entry commits alone, on this store (the benchmark baseline).
+    #[cfg(feature = "bench-modes")]
+    per_event: Option<Arc<dyn LedgerStore>>,
 }
 
 impl Ledger {
@@ -125,34 +127,30 @@ impl Ledger {
                 let _ = t.await;
             }
         });
-        (Ledger { lanes: senders.into(), store, mode }, LedgerCloser(close), task)
+        #[cfg(not(feature = "bench-modes"))]
+        let ledger = {
+            debug_assert_eq!(mode, CommitMode::Batched, "the per-event mode needs the bench-modes feature");
+            Ledger { lanes: senders.into() }
+        };
+        #[cfg(feature = "bench-modes")]
+        let ledger = Ledger { lanes: senders.into(), per_event: (mode == CommitMode::PerEvent).then_some(store) };
+        (ledger, LedgerCloser(close), task)
     }
 
     /// Commits `entry`; returns once it is durable (or failed: then nothing of it was applied).
     pub async fn commit(&self, entry: LedgerEntry) -> Result<Committed, LedgerError> {
         let (done, wait) = oneshot::channel();
-        self.submit(entry, done);
-        committed(wait).await
+        self.submit(entry, Box::new(done));
+        wait.await.unwrap_or(Err(LedgerError::Abandoned))
     }
 
     /// Queues `entry` and returns at once; `done` is answered once the entry is durable (or
     /// failed: then nothing of it was applied). Company actors submit this way, so the request
     /// waits for the commit alone, not for a reply from the actor first.
-    pub fn submit(&self, entry: LedgerEntry, done: CommitReply) {
-        if self.mode == CommitMode::PerEvent {
-            let store = self.store.clone();
-            tokio::spawn(async move {
-                let answer = match store.commit_batch(&[&entry]).await {
-                    Ok(stats) => {
-                        metrics::counter!(DUPLICATES).increment(stats.duplicates);
-                        metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
-                        Ok(Committed { opt_changes: entry.opt_changes })
-                    }
-                    Err(e) => Err(LedgerError::Unavailable(e.to_string())),
-                };
-                let _ = done.send(answer);
-            });
-            return;
+    pub fn submit(&self, entry: LedgerEntry, done: Box<dyn CommitReply>) {
+        #[cfg(feature = "bench-modes")]
+        if let Some(store) = &self.per_event {
+            return super::per_event::commit(store.clone(), entry, done);
         }
         let lane =
             entry.counts.first().map(|k| k.company_id.as_uuid().as_u128() as usize).unwrap_or(0) % self.lanes.len();
@@ -164,7 +162,7 @@ impl Ledger {
             Ok(()) => {}
             Err(refused) => {
                 lane.fill.queued.fetch_sub(1, Ordering::Relaxed);
-                let _ = refused.0.done.send(Err(LedgerError::Closed));
+                refused.0.done.answer(Err(LedgerError::Closed));
             }
         }
     }
@@ -223,7 +221,7 @@ impl Batcher {
             self.fill.queued.fetch_sub(batch.len(), Ordering::Relaxed);
             // Requests that already gave up (deadline passed, answered 503) are left out: their
             // redelivery will count them.
-            batch.retain(|p| !p.done.is_closed());
+            batch.retain(|p| !p.done.abandoned());
             if batch.is_empty() {
                 continue;
             }
@@ -261,24 +259,25 @@ async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Ar
     let result = writer.commit(&entries).await;
     metrics::histogram!(LEDGER_COMMIT_DURATION).record(started.elapsed().as_secs_f64());
     metrics::histogram!(LEDGER_BATCH_SIZE).record(batch.len() as f64);
-    let answer = match result {
-        Ok(CommitStats { duplicates, .. }) => {
+    match result {
+        Ok(stats) => {
             metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
-            metrics::counter!(DUPLICATES).increment(duplicates);
+            metrics::counter!(DUPLICATES).increment(stats.duplicates);
             if has_effects {
                 wake.notify_one();
             }
-            Ok(())
+            for (i, p) in batch.into_iter().enumerate() {
+                p.done.answer(Ok(stats.entry(i)));
+            }
         }
         Err(e) => {
             metrics::counter!(LEDGER_COMMITS, "outcome" => "error").increment(1);
             tracing::warn!(error = %e, entries = batch.len(), "ledger commit failed; the webhooks get 503 and Telnyx retries");
-            Err(LedgerError::Unavailable(e.to_string()))
+            let failure = LedgerError::Unavailable(e.to_string());
+            for p in batch {
+                p.done.answer(Err(failure.clone()));
+            }
         }
-    };
-    for p in batch {
-        let answer = answer.clone().map(|()| Committed { opt_changes: p.entry.opt_changes });
-        let _ = p.done.send(answer);
     }
     writer
 }

@@ -1,6 +1,8 @@
 //! What one event asks the ledger to commit.
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::ledger::outbox_item::OutboxItem;
 
@@ -14,9 +16,6 @@ pub enum Counter {
 }
 
 impl Counter {
-    pub const ALL: [Counter; 4] =
-        [Counter::IncomingCalls, Counter::OutgoingCalls, Counter::SmsSent, Counter::SmsReceived];
-
     /// The value stored in webhook_events.counter.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,20 +24,6 @@ impl Counter {
             Counter::SmsSent => "sms_sent",
             Counter::SmsReceived => "sms_received",
         }
-    }
-
-    /// The phone_numbers column it adds to.
-    pub fn column(self) -> &'static str {
-        match self {
-            Counter::IncomingCalls => "incoming_calls_count",
-            Counter::OutgoingCalls => "outgoing_calls_count",
-            Counter::SmsSent => "sms_sent_count",
-            Counter::SmsReceived => "sms_received_count",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
     }
 }
 
@@ -73,13 +58,18 @@ pub struct RouteLine {
     pub outcome: &'static str,
 }
 
-/// A STOP/START keyword from a customer: applied to the company's opt-outs after the commit.
+/// A STOP/START keyword from a customer, written to the company's opt-outs in the commit of the
+/// event that carries it (only when the event's keys are new). Telnyx delivers out of order: the
+/// change with the latest `occurred_at` per customer wins (on a tie, the later arrival).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OptChange {
     pub company_id: CompanyId,
     pub customer: PhoneNumber,
-    pub action: crate::routing::OptOutAction,
-    pub keyword: String,
+    /// true: STOP (opted out); false: START (opted in again).
+    pub opted_out: bool,
+    /// The keyword's canonical spelling.
+    pub keyword: &'static str,
+    pub occurred_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -95,26 +85,43 @@ impl LedgerEntry {
     pub fn new(event_id: Arc<str>) -> Self {
         Self { event_id, ..Default::default() }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.counts.is_empty() && self.dead_letter.is_none() && self.outbox.is_empty()
-    }
-
-    pub fn merge(&mut self, other: LedgerEntry) {
-        self.counts.extend(other.counts);
-        if self.dead_letter.is_none() {
-            self.dead_letter = other.dead_letter;
-        }
-        self.outbox.extend(other.outbox);
-        self.opt_changes.extend(other.opt_changes);
-    }
 }
 
 /// What a committed batch did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CommitStats {
     /// Count keys that were new and applied.
     pub counted: u64,
     /// Count keys that were already there (redeliveries).
     pub duplicates: u64,
+    /// Per entry of the batch, in order: whether it was applied (see [`Committed`]).
+    pub applied: Vec<bool>,
+}
+
+impl CommitStats {
+    /// What the commit did with entry `i` of the batch.
+    pub fn entry(&self, i: usize) -> Committed {
+        if self.applied.get(i).copied().unwrap_or(true) {
+            Committed::Applied
+        } else {
+            Committed::Duplicate
+        }
+    }
+}
+
+/// What the commit did with one entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// One of its count keys was new (or it had none, as a dead letter): its counts, side effects
+    /// and opt-out changes were applied.
+    Applied,
+    /// Every count key was there before (a redelivery): nothing changed.
+    Duplicate,
+}
+
+/// Whether each entry of a batch was applied, given which count keys were new: an entry with no
+/// count key is applied; one whose keys are all old, or whose keys another entry of the batch
+/// carried first (the same event twice in a batch), is a duplicate.
+pub fn applied_entries(entries: &[&LedgerEntry], new_entries: &std::collections::HashSet<usize>) -> Vec<bool> {
+    entries.iter().enumerate().map(|(i, e)| e.counts.is_empty() || new_entries.contains(&i)).collect()
 }

@@ -5,9 +5,11 @@
 pub mod batcher;
 pub mod entry;
 pub mod outbox_item;
+#[cfg(feature = "bench-modes")]
+mod per_event;
 pub mod side_effects;
 pub mod store;
 
-pub use batcher::{committed, CommitMode, CommitReply, Committed, Ledger, LedgerCloser, LedgerError};
-pub use entry::{CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RouteLine};
+pub use batcher::{CommitMode, CommitReply, Ledger, LedgerCloser, LedgerError};
+pub use entry::{CommitStats, Committed, CountKey, Counter, DeadLetter, LedgerEntry, OptChange, RouteLine};
 pub use store::{LedgerStore, LedgerWriter};

@@ -56,14 +56,15 @@ pub async fn purge_dedupe_all(store: &dyn LedgerStore, before: DateTime<Utc>, ch
     }
 }
 
-/// Distinct count keys of a batch (the same event can arrive twice in one batch).
-pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(&'a str, &'a super::entry::CountKey)> {
+/// Distinct count keys of a batch with the index of the entry that carries each first (the same
+/// event can arrive twice in one batch).
+pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(usize, &'a str, &'a super::entry::CountKey)> {
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for e in entries {
+    for (i, e) in entries.iter().enumerate() {
         for k in &e.counts {
             if seen.insert((&*e.event_id, k.company_id, &k.phone_number)) {
-                out.push((&*e.event_id, k));
+                out.push((i, &*e.event_id, k));
             }
         }
     }

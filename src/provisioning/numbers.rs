@@ -8,7 +8,6 @@ use super::job::{Job, NumberProgress, NumberStep};
 use super::runner::JobRunner;
 use super::steps::{client, save, StepError, StepResult};
 use crate::domain::{Features, NumberStatus, PhoneNumber};
-use crate::store::changes::Change;
 use crate::store::{NewNumber, NumberFilter, NumberPatch, StoreError};
 use crate::telnyx::client::{
     NumberOrder, NumberOrderRequest, OrderStatus, OwnedNumber, PhoneNumberFilter, TelnyxClient,
@@ -63,7 +62,7 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
             let mut new = NewNumber::new(company, n.phone_number.clone());
             new.telnyx_phone_number_id = n.telnyx_phone_number_id.clone();
             new.features = Features::ALL;
-            let id = match store.insert_number(&new).await {
+            let id = match runner.inner().directory.register_number(&new).await {
                 Ok(record) => record.id,
                 // Stored by an earlier run of this step (telnyx_phone_number_id is unique).
                 Err(StoreError::Conflict(detail)) => store
@@ -77,7 +76,6 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
             };
             n.number_id = Some(id);
             n.step = NumberStep::EnableMessaging;
-            runner.inner().changes.changed(company, Change::Numbers).await;
             Ok(())
         }
         NumberStep::EnableMessaging => {
@@ -85,7 +83,7 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
             let (tid, id) = ids(n)?;
             client.update_number_messaging(&tid, &profile).await?;
             let patch = NumberPatch { telnyx_messaging_profile_id: Some(Some(profile)), ..Default::default() };
-            store.update_number(company, id, &patch).await?;
+            runner.inner().directory.update_number(company, id, &patch).await?;
             n.step = NumberStep::AttachConnection;
             Ok(())
         }
@@ -94,9 +92,8 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
             let (tid, id) = ids(n)?;
             client.update_number_connection(&tid, &app).await?;
             let patch = NumberPatch { telnyx_connection_id: Some(Some(app)), ..Default::default() };
-            store.update_number(company, id, &patch).await?;
+            runner.inner().directory.update_number(company, id, &patch).await?;
             n.step = NumberStep::Done;
-            runner.inner().changes.changed(company, Change::Numbers).await;
             Ok(())
         }
         NumberStep::Done | NumberStep::Failed => Ok(()),

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::job::{Job, JobState, Step};
 use super::{steps, ProvisioningConfig};
-use crate::store::changes::DynChanges;
+use crate::company::directory::Directory;
 use crate::store::{DynStore, StoreResult};
 use crate::telnyx::api::TelnyxApi;
 
@@ -22,7 +22,8 @@ pub struct JobRunner {
 pub(super) struct Inner {
     pub store: DynStore,
     pub telnyx: TelnyxApi,
-    pub changes: DynChanges,
+    /// Writes the company data a job produces (numbers, settings) and announces it.
+    pub directory: Directory,
     pub config: ProvisioningConfig,
     /// Jobs created after this are started by whoever created them, not by [`resume_jobs`].
     created_at: chrono::DateTime<chrono::Utc>,
@@ -35,12 +36,12 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl JobRunner {
-    pub fn new(store: DynStore, telnyx: TelnyxApi, changes: DynChanges, config: ProvisioningConfig) -> Self {
+    pub fn new(store: DynStore, telnyx: TelnyxApi, directory: Directory, config: ProvisioningConfig) -> Self {
         JobRunner {
             inner: Arc::new(Inner {
                 store,
                 telnyx,
-                changes,
+                directory,
                 config,
                 created_at: chrono::Utc::now(),
                 running: Mutex::new(HashMap::new()),

@@ -3,7 +3,6 @@ use super::job::{Job, JobKind, NumberProgress, Step};
 use super::numbers;
 use super::runner::JobRunner;
 use crate::domain::{Features, PhoneNumber};
-use crate::store::changes::Change;
 use crate::store::{CompanySettings, StoreError};
 use crate::telnyx::client::{
     AvailableNumber, AvailableNumberSearch, CountryCode, NewCallControlApplication, NewMessagingProfile, TelnyxClient,
@@ -143,9 +142,8 @@ async fn settings(runner: &JobRunner, job: &mut Job) -> StepResult {
         default_outbound_number: settings.default_outbound_number.or(Some(first.phone_number.clone())),
         default_outbound_phone_number_id: settings.default_outbound_phone_number_id.or(first.number_id),
     };
-    store.put_settings(job.company_id, &settings).await?;
+    runner.inner().directory.put_settings(job.company_id, &settings).await?;
     job.progress.settings_stored = true;
-    runner.inner().changes.changed(job.company_id, Change::Numbers).await;
     debug_assert_eq!(job.kind, JobKind::Provision);
     Ok(())
 }

@@ -58,8 +58,8 @@ impl CommitObserver for OutageTracker {
     fn observe(&self, outcome: &Outcome) {
         let Some(inner) = &self.inner else { return };
         match outcome {
-            Outcome::Accepted { outcome: "counted" | "dead_letter", .. } => inner.committed(),
-            Outcome::Unavailable { label: "unavailable" | "timeout", .. } => inner.failed(),
+            Outcome::Accepted { how, .. } if how.committed() => inner.committed(),
+            Outcome::Unavailable { why, .. } if why.commit_failed() => inner.failed(),
             _ => {}
         }
     }
@@ -137,13 +137,14 @@ pub async fn replay_after_outages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ingress::{Accepted, Rejection, Unavailability};
 
     fn counted() -> Outcome {
-        Outcome::Accepted { event_type: "message.received", outcome: "counted" }
+        Outcome::Accepted { event_type: "message.received", how: Accepted::Counted }
     }
 
     fn timed_out() -> Outcome {
-        Outcome::unavailable("commit deadline passed; retry", "timeout")
+        Outcome::unavailable("commit deadline passed; retry", Unavailability::Timeout)
     }
 
     #[test]
@@ -153,15 +154,15 @@ mod tests {
         assert!(ended.try_recv().is_err(), "no outage yet");
         for _ in 0..3 {
             tracker.observe(&timed_out());
-            tracker.observe(&Outcome::unavailable("db", "unavailable"));
+            tracker.observe(&Outcome::unavailable("db", Unavailability::Unavailable));
         }
         assert!(tracker.in_outage());
         // Refusals that say nothing about commits neither start nor end an outage.
-        tracker.observe(&Outcome::Accepted { event_type: "call.hangup", outcome: "acknowledged" });
-        tracker.observe(&Outcome::Rejected { status: 400, reason: "bad".into(), label: "bad_request" });
+        tracker.observe(&Outcome::Accepted { event_type: "call.hangup", how: Accepted::Acknowledged });
+        tracker.observe(&Outcome::Rejected { reason: "bad".into(), why: Rejection::BadRequest });
         assert!(tracker.in_outage());
 
-        tracker.observe(&Outcome::Accepted { event_type: "call.initiated", outcome: "dead_letter" });
+        tracker.observe(&Outcome::Accepted { event_type: "call.initiated", how: Accepted::DeadLetter });
         tracker.observe(&counted());
 
         let outage = ended.try_recv().expect("the outage ended");

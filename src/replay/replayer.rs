@@ -11,12 +11,10 @@ use tokio::sync::Mutex;
 
 use super::summary::{RecordOutcome, ReplayFailure, ReplaySummary};
 use super::window::ReplayWindow;
-use crate::ingress::plan::{plan, Plan};
-use crate::ingress::{Ingress, Outcome};
+use crate::ingress::{Accepted, Ingress, Outcome};
 use crate::metrics::{REPLAYS, REPLAY_DURATION};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{DeliveryRecord, TelnyxClient, TelnyxError, WebhookDeliveryFilter};
-use crate::telnyx::events::parse_envelope;
 
 /// Records per page asked of Telnyx (its maximum).
 pub const PAGE_SIZE: u32 = 250;
@@ -149,36 +147,15 @@ impl Replayer {
             Ok(b) => Bytes::from(b),
             Err(e) => return failed(delivery_id, None, format!("cannot re-encode the webhook: {e}")),
         };
-        // Read once here to tell "counted now" from "counted before" (the ingress reads it again).
-        let (event_id, counted_before) = {
-            let env = match parse_envelope(&body) {
-                Ok(env) => env,
-                Err(e) => {
-                    let event_id = delivery.webhook.get("id").and_then(|v| v.as_str()).map(short);
-                    return failed(delivery_id, event_id, format!("unreadable webhook: {e}"));
-                }
-            };
-            let counted_before = match plan(&env, &self.ingress.index) {
-                Plan::Dispatch { companies, .. } => match companies.first() {
-                    Some((company, _)) => self.ingress.store.event_counted(*company, &env.id).await,
-                    None => Ok(false),
-                },
-                _ => Ok(false),
-            };
-            (env.id.into_owned(), counted_before)
-        };
-        let counted_before = match counted_before {
-            Ok(c) => c,
-            Err(e) => return failed(delivery_id, Some(event_id), format!("cannot read the dedupe keys: {e}")),
-        };
+        let event_id = delivery.webhook.get("id").and_then(|v| v.as_str()).map(short);
+        // The ledger tells a first count from a redelivery's (its dedupe keys decide).
         match self.ingress.ingest_verified(body, None).await {
-            Outcome::Accepted { outcome: "counted", .. } if counted_before => RecordOutcome::Duplicate,
-            Outcome::Accepted { outcome: "counted", .. } => RecordOutcome::Counted,
-            Outcome::Accepted { outcome: "dead_letter", .. } => RecordOutcome::DeadLetter,
+            Outcome::Accepted { how: Accepted::Counted, .. } => RecordOutcome::Counted,
+            Outcome::Accepted { how: Accepted::Duplicate, .. } => RecordOutcome::Duplicate,
+            Outcome::Accepted { how: Accepted::DeadLetter, .. } => RecordOutcome::DeadLetter,
             Outcome::Accepted { .. } => RecordOutcome::Acknowledged,
-            Outcome::Rejected { reason, .. } | Outcome::Unavailable { reason, .. } => {
-                failed(delivery_id, Some(event_id), reason)
-            }
+            Outcome::Rejected { reason, .. } => failed(delivery_id, event_id, format!("unreadable webhook: {reason}")),
+            Outcome::Unavailable { reason, .. } => failed(delivery_id, event_id, reason),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod nul_guard;
 pub mod problem;
 pub mod provisioning;
 pub mod request_metrics;
+pub mod scope;
 pub mod sending;
 pub mod webhooks;
 

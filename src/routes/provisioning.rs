@@ -12,12 +12,11 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::CompanyId;
 use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Progress};
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::store::{CompanySettings, NumberFilter, NumberRecord};
 
 /// The company was provisioned before: its settings and numbers, Telnyx untouched.
@@ -63,15 +62,9 @@ fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
     )
 )]
 #[post("/v1/companies/{id}/provision")]
-pub async fn provision(
-    caller: Caller,
-    path: web::Path<CompanyId>,
-    runner: web::Data<JobRunner>,
-) -> Result<HttpResponse, ApiError> {
-    let company = path.into_inner();
-    caller.require_company(company)?;
+pub async fn provision(scope: CompanyScope, runner: web::Data<JobRunner>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     let store = runner.store();
-    store.get_company(company).await?;
     let settings = store.get_settings(company).await?;
     if is_provisioned(&settings) {
         let numbers = store.list_numbers(company, NumberFilter::default()).await?;
@@ -146,16 +139,13 @@ impl TryFrom<PurchaseBody> for JobRequest {
 )]
 #[post("/v1/companies/{id}/numbers/purchase")]
 pub async fn purchase(
-    caller: Caller,
-    path: web::Path<CompanyId>,
+    scope: CompanyScope,
     body: JsonBody<PurchaseBody>,
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = path.into_inner();
-    caller.require_company(company)?;
+    let company = scope.company;
     let request = JobRequest::try_from(body.into_inner())?;
     let store = runner.store();
-    store.get_company(company).await?;
     let settings = store.get_settings(company).await?;
     let (Some(profile), Some(app)) = (settings.messaging_profile_id, settings.call_control_application_id) else {
         return Err(ApiError::Unprocessable {
@@ -182,12 +172,12 @@ pub async fn purchase(
 )]
 #[get("/v1/companies/{id}/jobs/{job_id}")]
 pub async fn get_job(
-    caller: Caller,
-    path: web::Path<(CompanyId, Uuid)>,
+    scope: CompanyScope,
+    path: web::Path<(Uuid, Uuid)>,
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
-    let (company, id) = path.into_inner();
-    caller.require_company(company)?;
+    let (_, id) = path.into_inner();
+    let company = scope.company;
     let job = Job::try_from(runner.store().get_job(company, id).await.map_err(not_found)?)?;
     Ok(HttpResponse::Ok().json(job))
 }

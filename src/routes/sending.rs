@@ -4,14 +4,15 @@ use actix_web::{post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::company::directory::Directory;
+use crate::company::sending::{self, SendError};
 use crate::domain::{CompanyId, Feature, PhoneNumber};
 use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::{telnyx_problem, Problem};
-use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
-use crate::store::rules::AssignmentSource;
+use crate::routes::scope::CompanyScope;
+use crate::routing::{SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
@@ -107,65 +108,23 @@ fn sender_error(e: SenderError) -> ApiError {
 /// Everything both endpoints do before calling Telnyx.
 async fn prepare(
     store: &DynStore,
+    directory: &Directory,
     telnyx: &TelnyxApi,
     company: CompanyId,
     req: &SenderRequest,
 ) -> Result<(TelnyxClient, CompanySettings, SenderChoice), ApiError> {
     let client = telnyx.client().map_err(|reason| ApiError::Unavailable(reason.to_owned()))?.clone();
-    store.get_company(company).await?;
-    let settings = store.get_settings(company).await?;
-    // The company's numbers and locations, and the recipient's assignment and opt-out only.
-    let routing = store.load_customer_routing(company, &req.to).await?;
-    let choice = choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)?;
-    let choice = claim_first_contact(store, company, req, &settings, routing, choice).await?;
+    let (settings, choice) = sending::choose(store, directory, company, req).await.map_err(|e| match e {
+        SendError::Sender(e) => sender_error(e),
+        SendError::Store(e) => e.into(),
+    })?;
     Ok((client, settings, choice))
-}
-
-/// A first contact with no `from` claims the sticky assignment before anything is sent, so that
-/// racing first contacts (on one node or several) all send from the number that won: the
-/// customer sees one number from the start. The loser chooses again with the winner's
-/// assignment in place (which also checks the winner has the feature this contact needs), on the
-/// routing state it already loaded unless the winner's number is one that state does not know.
-async fn claim_first_contact(
-    store: &DynStore,
-    company: CompanyId,
-    req: &SenderRequest,
-    settings: &CompanySettings,
-    mut routing: CompanyRouting,
-    choice: SenderChoice,
-) -> Result<SenderChoice, ApiError> {
-    if !choice.creates_assignment || choice.reason == SenderReason::Explicit {
-        return Ok(choice);
-    }
-    let held =
-        store.claim_assignment(company, &req.to, choice.number_id, &choice.from, AssignmentSource::Outbound).await?;
-    if held.phone_number_id == choice.number_id {
-        return Ok(SenderChoice { creates_assignment: false, ..choice });
-    }
-    if routing.number(&held.phone_number).is_some() {
-        routing.assign(held.customer, held.phone_number);
-    } else {
-        routing = store.load_customer_routing(company, &req.to).await?;
-    }
-    choose_sender(req, &routing, settings.default_outbound_number.as_ref()).map_err(sender_error)
 }
 
 fn not_provisioned(what: &str) -> ApiError {
     ApiError::Unprocessable {
         field: None,
         detail: format!("the company has no {what}: POST /v1/companies/{{id}}/provision first"),
-    }
-}
-
-/// Stores `to -> from` after a first contact with an explicit `from` (the others claimed before
-/// sending); a failure is logged, the send already happened.
-async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &SenderChoice) {
-    if choice.creates_assignment {
-        if let Err(e) =
-            store.claim_assignment(company, to, choice.number_id, &choice.from, AssignmentSource::Outbound).await
-        {
-            tracing::warn!(company_id = %company, error = %e, "cannot store the customer assignment");
-        }
     }
 }
 
@@ -186,18 +145,17 @@ async fn stick(store: &DynStore, company: CompanyId, to: &PhoneNumber, choice: &
 )]
 #[post("/v1/companies/{id}/messages")]
 pub async fn send_message(
-    caller: Caller,
-    path: web::Path<CompanyId>,
+    scope: CompanyScope,
     body: JsonBody<MessageBody>,
     store: web::Data<DynStore>,
+    directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = path.into_inner();
-    caller.require_company(company)?;
+    let company = scope.company;
     let msg = OutboundMessage::try_from(body.into_inner())?;
     let needed = if msg.media_urls.is_empty() { Feature::Sms } else { Feature::Mms };
     let req = SenderRequest { to: msg.to.clone(), explicit_from: msg.from.clone(), needed };
-    let (client, settings, choice) = prepare(&store, &telnyx, company, &req).await?;
+    let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let profile = settings.messaging_profile_id.ok_or_else(|| not_provisioned("messaging profile"))?;
     let send = SendMessageRequest {
         from: choice.from.clone(),
@@ -211,7 +169,7 @@ pub async fn send_message(
         Ok(sent) => sent,
         Err(e) => return Ok(telnyx_problem(&e)),
     };
-    stick(&store, company, &msg.to, &choice).await;
+    sending::stick(&directory, company, &msg.to, &choice).await;
     Ok(HttpResponse::Ok().json(MessageSent { message_id: sent.id, from: choice.from, reason: choice.reason }))
 }
 
@@ -232,19 +190,18 @@ pub async fn send_message(
 )]
 #[post("/v1/companies/{id}/calls")]
 pub async fn place_call(
-    caller: Caller,
-    path: web::Path<CompanyId>,
+    scope: CompanyScope,
     body: JsonBody<CallBody>,
     store: web::Data<DynStore>,
+    directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = path.into_inner();
-    caller.require_company(company)?;
+    let company = scope.company;
     let body = body.into_inner();
     let to = phone("to", &body.to)?;
     let from = body.from.as_deref().map(|f| phone("from", f)).transpose()?;
     let req = SenderRequest { to: to.clone(), explicit_from: from, needed: Feature::Voice };
-    let (client, settings, choice) = prepare(&store, &telnyx, company, &req).await?;
+    let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let app = settings.call_control_application_id.ok_or_else(|| not_provisioned("call control application"))?;
     let dial = DialRequest {
         connection_id: app,
@@ -257,7 +214,7 @@ pub async fn place_call(
         Ok(call) => call,
         Err(e) => return Ok(telnyx_problem(&e)),
     };
-    stick(&store, company, &to, &choice).await;
+    sending::stick(&directory, company, &to, &choice).await;
     Ok(HttpResponse::Ok().json(CallPlaced {
         call_control_id: call.call_control_id,
         from: choice.from,

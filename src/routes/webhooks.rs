@@ -31,19 +31,20 @@ pub async fn telnyx(req: HttpRequest, body: web::Bytes, ingress: web::Data<Ingre
         timestamp: req.headers().get(TIMESTAMP_HEADER).map(|v| v.as_bytes()),
     };
     let outcome = ingress.handle(headers, body, hint).await;
-    let (response, event_type, label) = match outcome {
-        Outcome::Accepted { event_type, outcome } => {
-            (HttpResponse::Ok().content_type("application/json").body(r#"{"status":"ok"}"#), event_type, outcome)
+    let label = outcome.label();
+    let (response, event_type) = match outcome {
+        Outcome::Accepted { event_type, .. } => {
+            (HttpResponse::Ok().content_type("application/json").body(r#"{"status":"ok"}"#), event_type)
         }
-        Outcome::Rejected { status, reason, label } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            (Problem::new(status, reason).response(), "unknown", label)
+        Outcome::Rejected { reason, why } => {
+            let status = StatusCode::from_u16(why.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            (Problem::new(status, reason).response(), "unknown")
         }
-        Outcome::Unavailable { reason, label, event_type } => {
+        Outcome::Unavailable { reason, event_type, .. } => {
             let mut res = Problem::new(StatusCode::SERVICE_UNAVAILABLE, reason).response();
             res.headers_mut()
                 .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
-            (res, event_type, label)
+            (res, event_type)
         }
     };
     metrics::counter!(WEBHOOKS_RECEIVED, "event_type" => event_type, "outcome" => label).increment(1);

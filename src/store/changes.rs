@@ -1,25 +1,26 @@
-//! What admin handlers and provisioning call after changing a company's numbers or rules, so the
-//! owner index and the company's actor (on this node and, through PostgreSQL NOTIFY, on every
-//! other node) pick the change up for the next event.
-use std::sync::Arc;
+//! Announcements of changes to what company actors hold: a company's numbers, its rules and
+//! defaults, or one customer's assignment. On PostgreSQL the database sends them itself (triggers
+//! NOTIFY on `switchboard_changes` in the writing transaction, migration 0009) and every node
+//! listens; the node that wrote also applies its own change at once (`company::Directory`).
+use crate::domain::{CompanyId, PhoneNumber};
 
-use async_trait::async_trait;
-
-use crate::domain::CompanyId;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// Numbers were added, removed, re-tagged or changed status (also refreshes the owner index).
     Numbers,
-    /// Departments, locations, hours, defaults, assignments or opt-outs changed.
+    /// Departments, locations, hours, defaults or the default number changed.
     Rules,
+    /// This customer's assignment was created, changed or removed.
+    Assignment(PhoneNumber),
 }
 
 impl Change {
-    pub fn as_str(self) -> &'static str {
+    /// The announcement's text after `<company>:` (as the triggers write it).
+    pub fn to_payload(&self) -> String {
         match self {
-            Change::Numbers => "numbers",
-            Change::Rules => "rules",
+            Change::Numbers => "numbers".into(),
+            Change::Rules => "rules".into(),
+            Change::Assignment(customer) => format!("assignment:{customer}"),
         }
     }
 
@@ -27,33 +28,49 @@ impl Change {
         match s {
             "numbers" => Some(Change::Numbers),
             "rules" => Some(Change::Rules),
-            _ => None,
+            _ => PhoneNumber::parse(s.strip_prefix("assignment:")?).ok().map(Change::Assignment),
         }
     }
 }
 
 /// What the change listener hands on from the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Announcement {
     /// A node changed this company.
     Changed(CompanyId, Change),
-    /// The listener (re)connected: whatever was announced while it was not listening is lost, so
+    /// The listener (re)connected, or a write touched many companies at once (a bulk load):
     /// everything must be read again.
     Resync,
 }
 
-#[async_trait]
-pub trait CompanyChanges: Send + Sync {
-    /// Applies the change locally before returning, and tells other nodes.
-    async fn changed(&self, company: CompanyId, change: Change);
+impl Announcement {
+    /// Reads a `switchboard_changes` payload: `<company>:<change>`, or `*:<change>` for a change
+    /// to many companies. `None` for anything else.
+    pub fn parse(payload: &str) -> Option<Self> {
+        let (company, change) = payload.split_once(':')?;
+        let change = Change::parse(change)?;
+        if company == "*" {
+            return Some(Announcement::Resync);
+        }
+        Some(Announcement::Changed(company.parse().ok()?, change))
+    }
 }
 
-pub type DynChanges = Arc<dyn CompanyChanges>;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// For tools and tests that run without actors.
-pub struct NoChanges;
-
-#[async_trait]
-impl CompanyChanges for NoChanges {
-    async fn changed(&self, _company: CompanyId, _change: Change) {}
+    #[test]
+    fn payloads_as_the_triggers_write_them() {
+        let company = CompanyId::new();
+        let customer = PhoneNumber::parse("+14155550100").unwrap();
+        for change in [Change::Numbers, Change::Rules, Change::Assignment(customer)] {
+            let payload = format!("{company}:{}", change.to_payload());
+            assert_eq!(Announcement::parse(&payload), Some(Announcement::Changed(company, change)));
+        }
+        assert_eq!(Announcement::parse("*:numbers"), Some(Announcement::Resync));
+        assert_eq!(Announcement::parse(&format!("{company}:assignment:not-a-number")), None);
+        assert_eq!(Announcement::parse("garbage"), None);
+        assert_eq!(Announcement::parse(&format!("{company}:other")), None);
+    }
 }

@@ -5,13 +5,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{Backend, DatabaseSettings};
-use crate::domain::CompanyId;
-use changes::{Announcement, Change};
+use changes::Announcement;
 use outbox::OutboxStore;
 
 pub mod changes;
 pub mod companies;
-pub mod counted_events;
 pub mod jobs;
 pub mod models;
 pub mod outbox;
@@ -25,7 +23,6 @@ pub mod tokens;
 
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
-pub use counted_events::CountedEvents;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
 pub use rules::RulesStore;
@@ -113,11 +110,6 @@ pub trait Lifecycle: Send + Sync {
     /// The database answers and every migration this binary knows is applied.
     async fn readiness(&self) -> StoreResult<()>;
     async fn close(&self);
-    /// Tells the other nodes sharing this database that a company changed (PostgreSQL NOTIFY;
-    /// a no-op on SQLite, which serves one node).
-    async fn publish_change(&self, _company: CompanyId, _change: Change) -> StoreResult<()> {
-        Ok(())
-    }
     /// Changes published by any node (including this one), and a resync after every (re)connection
     /// of the listener; `None` when the backend has no other nodes.
     async fn subscribe_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Announcement>>> {
@@ -127,19 +119,11 @@ pub trait Lifecycle: Send + Sync {
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
 pub trait Store:
-    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + CountedEvents + 'static
+    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
 {
 }
 impl<T> Store for T where
-    T: Lifecycle
-        + CompanyStore
-        + TokenStore
-        + LedgerStore
-        + RulesStore
-        + OutboxStore
-        + JobStore
-        + CountedEvents
-        + 'static
+    T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
 {
 }
 

@@ -8,8 +8,7 @@ use tokio::sync::mpsc;
 
 use super::{companies::impl_company_store, readiness_of, Lifecycle, StoreError, StoreResult, APPLIED_MIGRATIONS_SQL};
 use crate::config::{Backend, DatabaseSettings};
-use crate::domain::CompanyId;
-use crate::store::changes::{Announcement, Change};
+use crate::store::changes::Announcement;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -30,10 +29,6 @@ impl PgStore {
             .await?;
         Ok(Self { pool })
     }
-
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
 }
 
 #[async_trait]
@@ -53,15 +48,6 @@ impl Lifecycle for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
-    }
-
-    async fn publish_change(&self, company: CompanyId, change: Change) -> StoreResult<()> {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANGES_CHANNEL)
-            .bind(format!("{company}:{}", change.as_str()))
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 
     async fn subscribe_changes(&self) -> StoreResult<Option<mpsc::Receiver<Announcement>>> {
@@ -114,8 +100,8 @@ async fn follow_changes(pool: PgPool, tx: mpsc::Sender<Announcement>) {
                 n = listener.try_recv() => n,
             };
             let announcement = match next {
-                Ok(Some(n)) => match parse_change(n.payload()) {
-                    Some((company, change)) => Announcement::Changed(company, change),
+                Ok(Some(n)) => match Announcement::parse(n.payload()) {
+                    Some(announcement) => announcement,
                     None => continue,
                 },
                 // The connection was lost and is back (sqlx reconnects before answering None).
@@ -141,10 +127,6 @@ async fn listen(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-fn parse_change(payload: &str) -> Option<(CompanyId, Change)> {
-    payload.split_once(':').and_then(|(c, k)| Some((c.parse().ok()?, Change::parse(k)?)))
-}
-
 const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
 
 const CHANGES_CHANNEL: &str = "switchboard_changes";
@@ -152,6 +134,5 @@ const CHANGES_CHANNEL: &str = "switchboard_changes";
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
-crate::store::counted_events::impl_counted_events!(PgStore);
 crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);

@@ -11,18 +11,20 @@ use uuid::Uuid;
 
 use super::postgres::PgStore;
 use super::{StoreError, StoreResult};
-use crate::ledger::entry::{CommitStats, LedgerEntry};
+use crate::ledger::entry::{applied_entries, CommitStats, LedgerEntry};
 use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
-/// counters for the keys that were new, and writes the batch's dead letters and outbox items.
-/// Data-modifying CTEs all run to completion whether or not the final SELECT reads them; an empty
-/// array inserts nothing.
+/// counters for the keys that were new, and writes the batch's dead letters, and the outbox items
+/// and opt-out changes of events whose keys were new. Data-modifying CTEs all run to completion
+/// whether or not the final SELECT reads them; an empty array inserts nothing. It answers how many
+/// keys were new and which entries (by their index in the batch) had one.
 const COMMIT_SQL: &str = "\
 WITH keys AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[])
-        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome)
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                         $9::int4[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry)
 ), ins AS (
     INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome)
     SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome FROM keys
@@ -30,15 +32,17 @@ WITH keys AS (
     ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
     RETURNING company_id, event_id, phone_number
+), fresh AS (
+    SELECT k.* FROM ins JOIN keys k USING (company_id, event_id, phone_number)
 ), deltas AS (
-    SELECT k.number_id,
-           count(*) FILTER (WHERE k.counter = 'incoming_calls') AS ic,
-           count(*) FILTER (WHERE k.counter = 'outgoing_calls') AS oc,
-           count(*) FILTER (WHERE k.counter = 'sms_sent') AS ss,
-           count(*) FILTER (WHERE k.counter = 'sms_received') AS sr
-    FROM ins JOIN keys k USING (company_id, event_id, phone_number)
-    GROUP BY k.number_id
-    ORDER BY k.number_id
+    SELECT number_id,
+           count(*) FILTER (WHERE counter = 'incoming_calls') AS ic,
+           count(*) FILTER (WHERE counter = 'outgoing_calls') AS oc,
+           count(*) FILTER (WHERE counter = 'sms_sent') AS ss,
+           count(*) FILTER (WHERE counter = 'sms_received') AS sr
+    FROM fresh
+    GROUP BY number_id
+    ORDER BY number_id
 ), upd AS (
     UPDATE phone_numbers p SET
         incoming_calls_count = p.incoming_calls_count + d.ic,
@@ -48,22 +52,37 @@ WITH keys AS (
     FROM deltas d WHERE p.id = d.number_id
 ), dead AS (
     INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at)
-    SELECT e, t, r, p, now() FROM unnest($9::text[], $10::text[], $11::text[], $12::text[]) AS x(e, t, r, p)
+    SELECT e, t, r, p, now() FROM unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS x(e, t, r, p)
     ON CONFLICT DO NOTHING
 ), out AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
     SELECT i, c, e, k, d, p, now(), now()
-    FROM unnest($13::uuid[], $14::uuid[], $15::text[], $16::text[], $17::text[], $18::text[]) AS x(i, c, e, k, d, p)
+    FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], $18::text[], $19::text[]) AS x(i, c, e, k, d, p)
     -- An event's side effects are queued with its new dedupe keys only: a redelivery queues none.
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
     ON CONFLICT DO NOTHING
+), opts AS (
+    -- STOP/START of events with new keys: per customer the latest occurred_at wins, here and
+    -- against what is stored (on a tie, the later arrival).
+    INSERT INTO opt_outs AS o (company_id, customer_number, keyword, created_at, opted_out, changed_at)
+    SELECT DISTINCT ON (c, n) c, n, w, t, s, t
+    FROM unnest($20::uuid[], $21::text[], $22::text[], $23::bool[], $24::timestamptz[], $25::text[])
+        WITH ORDINALITY AS x(c, n, w, s, t, e, arrival)
+    WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
+    ORDER BY c, n, t DESC, arrival DESC
+    ON CONFLICT (company_id, customer_number) DO UPDATE SET
+        opted_out = excluded.opted_out,
+        keyword = CASE WHEN o.opted_out AND excluded.opted_out THEN o.keyword ELSE excluded.keyword END,
+        created_at = CASE WHEN o.opted_out AND excluded.opted_out THEN o.created_at ELSE excluded.created_at END,
+        changed_at = excluded.changed_at
+    WHERE o.changed_at <= excluded.changed_at
 )
-SELECT count(*) FROM ins";
+SELECT count(*), coalesce(array_agg(DISTINCT entry), '{}') FROM fresh";
 
 /// One array per column of [`COMMIT_SQL`]'s parameters, in bind order.
 #[derive(Default)]
 struct Columns<'a> {
-    // webhook_events keys and their routing log lines: $1..$8
+    // webhook_events keys and their routing log lines, and the entry carrying each: $1..$9
     key_company: Vec<Uuid>,
     key_event: Vec<&'a str>,
     key_number: Vec<&'a str>,
@@ -72,25 +91,33 @@ struct Columns<'a> {
     key_event_type: Vec<Option<&'a str>>,
     key_decision: Vec<Option<&'a str>>,
     key_outcome: Vec<Option<&'a str>>,
-    // dead_letters: $9..$12
+    key_entry: Vec<i32>,
+    // dead_letters: $10..$13
     dead_event: Vec<&'a str>,
     dead_type: Vec<&'a str>,
     dead_reason: Vec<&'a str>,
     dead_payload: Vec<&'a str>,
-    // outbox: $13..$18
+    // outbox: $14..$19
     out_id: Vec<Uuid>,
     out_company: Vec<Uuid>,
     out_event: Vec<&'a str>,
     out_kind: Vec<&'a str>,
     out_destination: Vec<&'a str>,
     out_payload: Vec<&'a str>,
+    // opt_outs: $20..$25
+    opt_company: Vec<Uuid>,
+    opt_customer: Vec<&'a str>,
+    opt_keyword: Vec<&'a str>,
+    opt_out: Vec<bool>,
+    opt_at: Vec<DateTime<Utc>>,
+    opt_event: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
     fn of(entries: &[&'a LedgerEntry]) -> (Self, usize) {
         let mut c = Columns::default();
         let keys = distinct_keys(entries);
-        for (event, key) in &keys {
+        for (entry, event, key) in &keys {
             c.key_company.push(key.company_id.as_uuid());
             c.key_event.push(event);
             c.key_number.push(key.phone_number.as_str());
@@ -100,6 +127,7 @@ impl<'a> Columns<'a> {
             c.key_event_type.push(route.map(|r| r.event_type));
             c.key_decision.push(route.map(|r| r.decision.as_str()));
             c.key_outcome.push(route.map(|r| r.outcome));
+            c.key_entry.push(*entry as i32);
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {
@@ -116,6 +144,14 @@ impl<'a> Columns<'a> {
                 c.out_destination.push(&i.destination);
                 c.out_payload.push(&i.payload);
             }
+            for o in &e.opt_changes {
+                c.opt_company.push(o.company_id.as_uuid());
+                c.opt_customer.push(o.customer.as_str());
+                c.opt_keyword.push(o.keyword);
+                c.opt_out.push(o.opted_out);
+                c.opt_at.push(o.occurred_at);
+                c.opt_event.push(&e.event_id);
+            }
         }
         (c, keys.len())
     }
@@ -127,7 +163,7 @@ where
     E: sqlx::PgExecutor<'e>,
 {
     let (c, keys) = Columns::of(entries);
-    let inserted: i64 = sqlx::query_scalar(COMMIT_SQL)
+    let (inserted, new_entries): (i64, Vec<i32>) = sqlx::query_as(COMMIT_SQL)
         .bind(&c.key_company)
         .bind(&c.key_event)
         .bind(&c.key_number)
@@ -136,6 +172,7 @@ where
         .bind(&c.key_event_type)
         .bind(&c.key_decision)
         .bind(&c.key_outcome)
+        .bind(&c.key_entry)
         .bind(&c.dead_event)
         .bind(&c.dead_type)
         .bind(&c.dead_reason)
@@ -146,10 +183,21 @@ where
         .bind(&c.out_kind)
         .bind(&c.out_destination)
         .bind(&c.out_payload)
+        .bind(&c.opt_company)
+        .bind(&c.opt_customer)
+        .bind(&c.opt_keyword)
+        .bind(&c.opt_out)
+        .bind(&c.opt_at)
+        .bind(&c.opt_event)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;
-    Ok(CommitStats { counted, duplicates: (keys as u64).saturating_sub(counted) })
+    let new_entries = new_entries.into_iter().map(|i| i as usize).collect();
+    Ok(CommitStats {
+        counted,
+        duplicates: (keys as u64).saturating_sub(counted),
+        applied: applied_entries(entries, &new_entries),
+    })
 }
 
 fn is_retryable(e: &StoreError) -> bool {

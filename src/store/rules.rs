@@ -148,14 +148,13 @@ pub trait RulesStore: CompanyStore + Send + Sync {
     /// Every entry of one event (one per number it touched); empty when unknown.
     async fn get_routing_log(&self, company: CompanyId, event_id: &str) -> StoreResult<Vec<RoutingLogEntry>>;
 
-    /// The company's routing state: its live numbers, rules, defaults, assignments and opt-outs.
+    /// The company's routing state as its actor holds it: live numbers, rules, defaults and
+    /// assignments. Not opt-outs: inbound routing does not read them, and outbound sends read one
+    /// customer's ([`RulesStore::load_customer_routing`]).
     async fn load_company_routing(&self, company: CompanyId) -> StoreResult<CompanyRouting> {
         let mut routing = self.load_routing_rules(company).await?;
         for a in self.list_assignments(company).await? {
             routing.assign(a.customer, a.phone_number);
-        }
-        for o in self.list_opt_outs(company).await? {
-            routing.opt_out(o.customer);
         }
         Ok(routing)
     }

@@ -284,9 +284,17 @@ macro_rules! impl_rules_store {
                 customer: &$crate::domain::PhoneNumber,
                 keyword: &str,
             ) -> $crate::store::StoreResult<$crate::store::rules::OptOut> {
+                // An opt-out set by hand is as of now: an older START delivered later changes
+                // nothing (see the ledger's opt-out changes). One already in place keeps its keyword.
                 sqlx::query(
-                    "INSERT INTO opt_outs (company_id, customer_number, keyword, created_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (company_id, customer_number) DO NOTHING",
+                    "INSERT INTO opt_outs (company_id, customer_number, keyword, created_at, opted_out, changed_at) \
+                     VALUES ($1, $2, $3, $4, true, $4) \
+                     ON CONFLICT (company_id, customer_number) DO UPDATE SET \
+                     keyword = CASE WHEN opt_outs.opted_out THEN opt_outs.keyword ELSE excluded.keyword END, \
+                     created_at = CASE WHEN opt_outs.opted_out THEN opt_outs.created_at ELSE excluded.created_at END, \
+                     opted_out = true, \
+                     changed_at = CASE WHEN opt_outs.changed_at > excluded.changed_at THEN opt_outs.changed_at \
+                                  ELSE excluded.changed_at END",
                 )
                 .bind(company.as_uuid())
                 .bind(customer.as_str())
@@ -296,7 +304,7 @@ macro_rules! impl_rules_store {
                 .await?;
                 let row: $crate::store::rules::OptOutRow = sqlx::query_as(
                     "SELECT customer_number, keyword, created_at FROM opt_outs \
-                     WHERE company_id = $1 AND customer_number = $2",
+                     WHERE company_id = $1 AND customer_number = $2 AND opted_out",
                 )
                 .bind(company.as_uuid())
                 .bind(customer.as_str())
@@ -310,11 +318,16 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
                 customer: &$crate::domain::PhoneNumber,
             ) -> $crate::store::StoreResult<bool> {
-                let done = sqlx::query("DELETE FROM opt_outs WHERE company_id = $1 AND customer_number = $2")
-                    .bind(company.as_uuid())
-                    .bind(customer.as_str())
-                    .execute(&self.pool)
-                    .await?;
+                // Kept as an opt-in as of now, so an older STOP delivered later changes nothing.
+                let done = sqlx::query(
+                    "UPDATE opt_outs SET opted_out = false, changed_at = $3 \
+                     WHERE company_id = $1 AND customer_number = $2 AND opted_out",
+                )
+                .bind(company.as_uuid())
+                .bind(customer.as_str())
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
                 Ok(done.rows_affected() > 0)
             }
 
@@ -323,7 +336,7 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::OptOut>> {
                 let rows: Vec<$crate::store::rules::OptOutRow> = sqlx::query_as(
-                    "SELECT customer_number, keyword, created_at FROM opt_outs WHERE company_id = $1 \
+                    "SELECT customer_number, keyword, created_at FROM opt_outs WHERE company_id = $1 AND opted_out \
                      ORDER BY customer_number",
                 )
                 .bind(company.as_uuid())
@@ -338,7 +351,9 @@ macro_rules! impl_rules_store {
                 customer: &$crate::domain::PhoneNumber,
             ) -> $crate::store::StoreResult<bool> {
                 let found: Option<i32> =
-                    sqlx::query_scalar("SELECT 1 FROM opt_outs WHERE company_id = $1 AND customer_number = $2")
+                    sqlx::query_scalar(
+                        "SELECT 1 FROM opt_outs WHERE company_id = $1 AND customer_number = $2 AND opted_out",
+                    )
                         .bind(company.as_uuid())
                         .bind(customer.as_str())
                         .fetch_optional(&self.pool)
@@ -351,11 +366,11 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
                 limit: i64,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
-                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(concat!(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM ",
-                    $crate::store::rules_sql::routing_log_lines!(),
-                    " WHERE company_id = $1 ORDER BY created_at DESC, event_id LIMIT $2"
-                ))
+                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
+                    "SELECT event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
+                     FROM webhook_events WHERE company_id = $1 AND decision IS NOT NULL \
+                     ORDER BY received_at DESC, event_id LIMIT $2",
+                )
                 .bind(company.as_uuid())
                 .bind(limit)
                 .fetch_all(&self.pool)
@@ -368,11 +383,11 @@ macro_rules! impl_rules_store {
                 company: $crate::domain::CompanyId,
                 event_id: &str,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
-                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(concat!(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, created_at FROM ",
-                    $crate::store::rules_sql::routing_log_lines!(),
-                    " WHERE company_id = $1 AND event_id = $2 ORDER BY phone_number"
-                ))
+                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
+                    "SELECT event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
+                     FROM webhook_events WHERE company_id = $1 AND event_id = $2 AND decision IS NOT NULL \
+                     ORDER BY phone_number",
+                )
                 .bind(company.as_uuid())
                 .bind(event_id)
                 .fetch_all(&self.pool)
@@ -383,18 +398,6 @@ macro_rules! impl_rules_store {
     };
 }
 pub(crate) use impl_rules_store;
-
-/// Every routing log line: those on their dedupe keys' rows, and those that nodes of the release
-/// before migration 0007 still write into the table routing_log during a rolling upgrade.
-macro_rules! routing_log_lines {
-    () => {
-        "(SELECT company_id, event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
-          FROM webhook_events WHERE decision IS NOT NULL \
-          UNION ALL \
-          SELECT company_id, event_id, event_type, phone_number, decision, outcome, created_at FROM routing_log) AS l"
-    };
-}
-pub(crate) use routing_log_lines;
 
 /// `NotFound` when a delete or update touched no row.
 pub(crate) fn found(rows: u64) -> super::StoreResult<()> {

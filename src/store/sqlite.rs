@@ -37,10 +37,6 @@ impl SqliteStore {
             .await?;
         Ok(Self { pool })
     }
-
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
 }
 
 #[async_trait]
@@ -66,6 +62,5 @@ impl Lifecycle for SqliteStore {
 impl_company_store!(SqliteStore);
 crate::store::tokens::impl_token_store!(SqliteStore);
 crate::store::rules_sql::impl_rules_store!(SqliteStore);
-crate::store::counted_events::impl_counted_events!(SqliteStore);
 crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);

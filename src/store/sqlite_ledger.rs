@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::sqlite::SqliteStore;
-use crate::ledger::entry::{CommitStats, Counter, LedgerEntry};
+use crate::ledger::entry::{applied_entries, CommitStats, Counter, LedgerEntry};
 use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
 fn update_sql(counter: Counter) -> &'static str {
@@ -26,9 +26,11 @@ impl LedgerStore for SqliteStore {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let mut stats = CommitStats::default();
-        // (company, event) of the keys that were new: only their side effects are queued.
+        // (company, event) of the keys that were new: only their side effects are queued...
         let mut fresh = std::collections::HashSet::new();
-        for (event, k) in distinct_keys(entries) {
+        // ...and the entries that carried them.
+        let mut new_entries = std::collections::HashSet::new();
+        for (entry, event, k) in distinct_keys(entries) {
             let route = k.route.as_ref();
             let new = sqlx::query(
                 "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, \
@@ -47,6 +49,7 @@ impl LedgerStore for SqliteStore {
             .rows_affected();
             if new == 1 {
                 fresh.insert((k.company_id, event));
+                new_entries.insert(entry);
                 sqlx::query(update_sql(k.counter)).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
                 stats.counted += 1;
             } else {
@@ -82,8 +85,32 @@ impl LedgerStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
+            for o in e.opt_changes.iter().filter(|o| fresh.contains(&(o.company_id, &*e.event_id))) {
+                // Per customer the latest occurred_at wins whatever the order of arrival (on a tie,
+                // the later arrival); see the PostgreSQL ledger.
+                sqlx::query(
+                    "INSERT INTO opt_outs (company_id, customer_number, keyword, created_at, opted_out, changed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $4) \
+                     ON CONFLICT (company_id, customer_number) DO UPDATE SET \
+                     opted_out = excluded.opted_out, \
+                     keyword = CASE WHEN opt_outs.opted_out AND excluded.opted_out THEN opt_outs.keyword \
+                               ELSE excluded.keyword END, \
+                     created_at = CASE WHEN opt_outs.opted_out AND excluded.opted_out THEN opt_outs.created_at \
+                                  ELSE excluded.created_at END, \
+                     changed_at = excluded.changed_at \
+                     WHERE opt_outs.changed_at <= excluded.changed_at",
+                )
+                .bind(o.company_id.as_uuid())
+                .bind(o.customer.as_str())
+                .bind(o.keyword)
+                .bind(o.occurred_at)
+                .bind(o.opted_out)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
+        stats.applied = applied_entries(entries, &new_entries);
         Ok(stats)
     }
 

@@ -28,8 +28,6 @@ use ed25519_dalek::{Signature, Verifier as _, VerifyingKey};
 pub const SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
 /// Header that carries the Unix timestamp (seconds) that was signed.
 pub const TIMESTAMP_HEADER: &str = "telnyx-timestamp";
-/// Default tolerance between the signed timestamp and our clock, both ways.
-pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
 /// Longest accepted timestamp text. Seconds need 10 digits until the year 2286;
 /// 15 still lets a millisecond value through to fail the window as the SDKs do.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, PgConnection};
 use switchboard::config::LedgerSettings;
-use switchboard::ledger::{committed, CommitMode, Ledger, LedgerEntry};
+use switchboard::ledger::{CommitMode, Ledger, LedgerEntry};
 use tokio::sync::{oneshot, Notify};
 
 use crate::helpers::{sms_received_entries, spawn_app, within, Db, TestApp};
@@ -40,7 +40,7 @@ fn submit(
     entry: LedgerEntry,
 ) -> oneshot::Receiver<Result<switchboard::ledger::Committed, switchboard::ledger::LedgerError>> {
     let (done, wait) = oneshot::channel();
-    ledger.submit(entry, done);
+    ledger.submit(entry, Box::new(done));
     wait
 }
 
@@ -76,9 +76,9 @@ async fn batches_hold_what_arrived_during_the_previous_commit_up_to_the_batch_si
     sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
 
     within("the commits", async {
-        committed(first).await.unwrap();
+        first.await.expect("answered").unwrap();
         for wait in rest {
-            committed(wait).await.unwrap();
+            wait.await.expect("answered").unwrap();
         }
     })
     .await;
@@ -97,7 +97,7 @@ async fn a_flush_interval_holds_a_batch_open_until_it_is_full() {
     let (ledger, _closer, _task) =
         Ledger::start(app.store.clone(), &settings(300, 3), 1, CommitMode::Batched, Arc::new(Notify::new()));
     let started = Instant::now();
-    within("a lone entry", committed(submit(&ledger, all.next().unwrap()))).await.unwrap();
+    within("a lone entry", submit(&ledger, all.next().unwrap())).await.expect("answered").unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300), "committed after {:?}", started.elapsed());
 
     // ...and a full batch does not: with an interval of an hour, three entries commit together.
@@ -110,7 +110,7 @@ async fn a_flush_interval_holds_a_batch_open_until_it_is_full() {
     waits.extend(all.map(|e| submit(&ledger, e)));
     within("a full batch", async {
         for wait in waits {
-            committed(wait).await.unwrap();
+            wait.await.expect("answered").unwrap();
         }
     })
     .await;

@@ -109,7 +109,10 @@ pub struct TestApp {
     pub address: String,
     pub port: u16,
     pub store: DynStore,
-    pub changes: switchboard::store::changes::DynChanges,
+    /// The front door for company data (writes made behind its back: `directory.refresh`).
+    pub directory: switchboard::company::directory::Directory,
+    /// The company changes the database announced and this node applied (how many, the last).
+    pub announcements: tokio::sync::watch::Receiver<switchboard::company::live_changes::Applied>,
     /// The owner index (to put it out of step with the actors, as a half-applied change does).
     pub index: std::sync::Arc<switchboard::company::index::NumberIndex>,
     pub client: reqwest::Client,
@@ -132,14 +135,16 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let app = Application::build(settings).await.expect("application builds");
     let port = app.port();
     let store = app.store();
-    let changes = app.changes();
+    let directory = app.directory();
+    let announcements = app.announcements_applied();
     let index = app.index();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         store,
-        changes,
+        directory,
+        announcements,
         index,
         client: reqwest::Client::builder().build().expect("client"),
         db,

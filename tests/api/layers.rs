@@ -109,3 +109,33 @@ fn the_cycle_check_sees_a_cycle() {
     .into();
     assert_eq!(cycles(&edges), vec![BTreeSet::from(["a".to_owned(), "b".to_owned(), "c".to_owned()])]);
 }
+
+/// Company data changes through `company::Directory`, which writes and announces together:
+/// nothing else in the product calls the store's writes of company data (the store defines them;
+/// `switchboard demo` is a tool that runs beside the daemon and its writes are announced by the
+/// database).
+#[test]
+fn company_data_is_written_only_through_the_directory() {
+    let write = regex_lite::Regex::new(
+        r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*(insert_number|update_number|put_settings|put_routing_defaults|upsert_department|delete_department|upsert_location|delete_location|set_assignment|claim_assignment|delete_assignment|add_opt_out|remove_opt_out)\(",
+    )
+    .expect("regex");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut offenders = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(&src).expect("under src").to_string_lossy().replace('\\', "/");
+        if rel.starts_with("store/") || rel == "company/directory.rs" || rel == "demo.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).expect("read source");
+        let product = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for c in write.captures_iter(product) {
+            if &c[1] != "directory" {
+                offenders.push(format!("src/{rel}: {}", &c[0]));
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "company data written behind the directory's back:\n{}", offenders.join("\n"));
+}

@@ -10,14 +10,17 @@ mod admin_outbox;
 mod admin_store;
 mod admin_support;
 mod admin_tenancy;
+mod company_changes;
 mod config_cli;
 mod group_commit;
 mod health;
 mod hostile;
 mod layers;
 mod nodes;
+mod opt_out_order;
 mod outage;
 mod outbound;
+mod outcomes;
 #[path = "../common/prism.rs"]
 #[allow(dead_code)] // shared with tests/telnyx_contract.rs
 mod prism;

@@ -59,7 +59,7 @@ async fn a_number_added_through_node_a_is_known_to_node_b() {
     let (acme, _) = seed(&a).await;
     let new = "+14155559999";
     a.store.insert_number(&NewNumber::new(acme, PhoneNumber::parse(new).unwrap())).await.unwrap();
-    a.changes.changed(acme, Change::Numbers).await;
+    a.directory.refresh(acme, Change::Numbers).await;
     // Node B learns it through LISTEN/NOTIFY, or from the database when the notice has not
     // arrived yet (the owner index misses the number, or its actor lags the index): either way
     // every event it answers 200 for has counted, from the first one on.

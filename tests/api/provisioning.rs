@@ -1,13 +1,12 @@
 //! Provisioning jobs against a wiremock Telnyx: every case asserts one order per number and every
 //! bought number stored.
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use switchboard::company::directory::Directory;
 use switchboard::config::Settings;
 use switchboard::domain::{CompanyId, NumberStatus, PhoneNumber};
 use switchboard::provisioning::{resume_jobs, Job, JobKind, JobRequest, JobRunner, Progress, ProvisioningConfig};
-use switchboard::store::changes::NoChanges;
 use switchboard::store::{CompanySettings, NumberFilter};
 use switchboard::telnyx::api::TelnyxApi;
 use wiremock::matchers::{method, path, query_param};
@@ -323,7 +322,7 @@ async fn crash_after_order_sent_resumes_and_reconciles(db: Db) {
         JobRunner::new(
             app.store.clone(),
             TelnyxApi::from_settings(&settings.telnyx).expect("telnyx"),
-            Arc::new(NoChanges),
+            Directory::detached(app.store.clone()),
             ProvisioningConfig::from_settings(&settings),
         )
     };

@@ -28,7 +28,7 @@ async fn demo_app(db: Db) -> TestApp {
     let app = app_with_key(db).await;
     demo::load(app.store.as_ref()).await.unwrap();
     load_demo_routing(app.store.as_ref(), DEMO_COMPANY_ID).await.unwrap();
-    app.changes.changed(DEMO_COMPANY_ID, Change::Numbers).await;
+    app.directory.refresh(DEMO_COMPANY_ID, Change::Numbers).await;
     app
 }
 

@@ -25,7 +25,7 @@ async fn explain_equals_the_decision_taken(db: Db) {
     .await;
     demo::load(app.store.as_ref()).await.unwrap();
     load_demo_routing(app.store.as_ref(), DEMO_COMPANY_ID).await.unwrap();
-    app.changes.changed(DEMO_COMPANY_ID, Change::Numbers).await;
+    app.directory.refresh(DEMO_COMPANY_ID, Change::Numbers).await;
     for (event, from, to) in
         [("ex-1", "+14155550100", SUPPORT), ("ex-2", "+12065550123", SUPPORT), ("ex-3", "+12065550123", SALES)]
     {
@@ -80,7 +80,7 @@ async fn a_rule_changed_through_node_a_routes_the_next_event_on_node_b() {
     )
     .unwrap();
     a.store.upsert_department(DEMO_COMPANY_ID, &moved).await.unwrap();
-    a.changes.changed(DEMO_COMPANY_ID, Change::Rules).await;
+    a.directory.refresh(DEMO_COMPANY_ID, Change::Rules).await;
     // Node B hears of it through LISTEN/NOTIFY: poll (bounded) until its decisions follow.
     let mut seen = serde_json::Value::Null;
     for i in 1..200 {

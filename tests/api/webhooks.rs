@@ -55,7 +55,7 @@ pub async fn seed(app: &TestApp) -> (CompanyId, CompanyId) {
 
 /// Tells the app the company's numbers changed, as the admin API does.
 pub async fn app_changed(app: &TestApp, company: CompanyId) {
-    app.changes.changed(company, switchboard::store::changes::Change::Numbers).await;
+    app.directory.refresh(company, switchboard::store::changes::Change::Numbers).await;
 }
 
 pub async fn usage(app: &TestApp, company: CompanyId, number: &str) -> Usage {

@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use super::formats::E164;
 use super::numbers::active_number;
-use super::{company_scope, not_found, notify, phone};
+use super::{not_found, phone};
+use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
-use crate::store::changes::{Change, DynChanges};
+use crate::routes::scope::CompanyScope;
 use crate::store::rules::Assignment;
 use crate::store::DynStore;
 
@@ -33,12 +33,8 @@ pub struct PutAssignment {
     )
 )]
 #[get("/v1/companies/{id}/assignments")]
-pub async fn list_assignments(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn list_assignments(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.list_assignments(company).await?))
 }
 
@@ -54,12 +50,12 @@ pub async fn list_assignments(
 )]
 #[get("/v1/companies/{id}/assignments/{customer}")]
 pub async fn get_assignment(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, customer) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, customer) = path.into_inner();
+    let company = scope.company;
     let customer = phone("customer", &customer)?;
     Ok(HttpResponse::Ok().json(store.get_assignment(company, &customer).await.map_err(not_found("assignment"))?))
 }
@@ -78,18 +74,17 @@ pub async fn get_assignment(
 )]
 #[put("/v1/companies/{id}/assignments/{customer}")]
 pub async fn put_assignment(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<PutAssignment>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, customer) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, customer) = path.into_inner();
+    let company = scope.company;
     let customer = phone("customer", &customer)?;
     let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
-    let assignment = store.set_assignment(company, &customer, number.id, &number.phone_number).await?;
-    notify(&changes, company, Change::Rules).await;
+    let assignment = directory.set_assignment(company, &customer, number.id, &number.phone_number).await?;
     Ok(HttpResponse::Ok().json(assignment))
 }
 
@@ -105,15 +100,13 @@ pub async fn put_assignment(
 )]
 #[delete("/v1/companies/{id}/assignments/{customer}")]
 pub async fn delete_assignment(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, customer) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, customer) = path.into_inner();
+    let company = scope.company;
     let customer = phone("customer", &customer)?;
-    store.delete_assignment(company, &customer).await.map_err(not_found("assignment"))?;
-    notify(&changes, company, Change::Rules).await;
+    directory.delete_assignment(company, &customer).await.map_err(not_found("assignment"))?;
     Ok(HttpResponse::NoContent().finish())
 }

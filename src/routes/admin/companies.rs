@@ -3,12 +3,12 @@ use actix_web::{get, post, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::company_scope;
 use crate::domain::CompanyId;
 use crate::routes::api_error::ApiError;
 use crate::routes::auth::{Caller, Principal};
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::store::{Company, DynStore};
 
 const NAME_MAX: usize = 200;
@@ -76,11 +76,7 @@ pub async fn list_companies(caller: Caller, store: web::Data<DynStore>) -> Resul
     )
 )]
 #[get("/v1/companies/{id}")]
-pub async fn get_company(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let id = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn get_company(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let id = scope.company;
     Ok(HttpResponse::Ok().json(store.get_company(id).await?))
 }

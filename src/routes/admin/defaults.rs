@@ -2,15 +2,14 @@
 //! its message forwards are signed with (shown so the product's backend can verify them).
 use actix_web::{get, put, web, HttpResponse};
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{company_scope, notify, rule_error};
+use super::rule_error;
+use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::routing::{Destinations, DestinationsSpec, UnroutedPolicy};
-use crate::store::changes::{Change, DynChanges};
 use crate::store::rules::RoutingDefaults;
 use crate::store::DynStore;
 
@@ -34,12 +33,8 @@ pub struct PutRoutingDefaults {
     )
 )]
 #[get("/v1/companies/{id}/routing")]
-pub async fn get_routing_defaults(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn get_routing_defaults(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.get_routing_defaults(company).await?))
 }
 
@@ -56,16 +51,13 @@ pub async fn get_routing_defaults(
 )]
 #[put("/v1/companies/{id}/routing")]
 pub async fn put_routing_defaults(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
-    path: web::Path<Uuid>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     body: JsonBody<PutRoutingDefaults>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let body = body.into_inner();
     let destinations = Destinations::try_from(body.destinations).map_err(|e| rule_error("destinations", e))?;
-    let defaults = store.put_routing_defaults(company, &destinations, body.unrouted_policy).await?;
-    notify(&changes, company, Change::Rules).await;
+    let defaults = directory.put_routing_defaults(company, &destinations, body.unrouted_policy).await?;
     Ok(HttpResponse::Ok().json(defaults))
 }

@@ -2,14 +2,13 @@
 use actix_web::{post, web, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{company_scope, phone};
+use super::phone;
 use crate::domain::PhoneNumber;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::routing::{decide, EventKind, InboundEvent, RoutingDecision};
 use crate::store::DynStore;
 
@@ -42,12 +41,11 @@ pub struct ExplainRequest {
 )]
 #[post("/v1/companies/{id}/routing/explain")]
 pub async fn explain(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
     body: JsonBody<ExplainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let body = body.into_inner();
     let from = body.from.trim();
     if from.is_empty() || from.chars().count() > FROM_MAX || from.chars().any(char::is_control) {

@@ -1,14 +1,11 @@
 //! The admin HTTP API under /v1: thin handlers that check the caller, turn bodies into domain
 //! types, call the store and tell the company's actors about the change.
 use actix_web::web;
-use uuid::Uuid;
 
-use crate::domain::{CompanyId, PhoneNumber};
+use crate::domain::PhoneNumber;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routing::RuleError;
-use crate::store::changes::{Change, DynChanges};
-use crate::store::{DynStore, StoreError};
+use crate::store::StoreError;
 
 pub mod assignments;
 pub mod companies;
@@ -76,17 +73,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(openapi::openapi_json);
 }
 
-/// The company a request acts on: the caller may reach it and it exists (else 404 either way).
-pub(crate) async fn company_scope(caller: &Caller, store: &DynStore, id: Uuid) -> Result<CompanyId, ApiError> {
-    let id = CompanyId::from_uuid(id);
-    caller.require_company(id)?;
-    match store.get_company(id).await {
-        Ok(_) => Ok(id),
-        Err(StoreError::NotFound) => Err(ApiError::NotFound("company")),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// A rule validation error as a 400 naming the field under `prefix` (`destinations.call`).
 pub(crate) fn rule_error(prefix: &str, e: RuleError) -> ApiError {
     let field = match (prefix.is_empty(), e.field().is_empty()) {
@@ -108,8 +94,4 @@ pub(crate) fn not_found(what: &'static str) -> impl Fn(StoreError) -> ApiError {
         StoreError::NotFound => ApiError::NotFound(what),
         other => other.into(),
     }
-}
-
-pub(crate) async fn notify(changes: &web::Data<DynChanges>, company: CompanyId, change: Change) {
-    changes.changed(company, change).await;
 }

@@ -4,14 +4,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 use super::formats::{FeatureList, RuleName, TelnyxId, E164};
-use super::{company_scope, not_found, notify, phone, rule_error};
+use super::{not_found, phone, rule_error};
+use crate::company::directory::Directory;
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
-use crate::store::changes::{Change, DynChanges};
 use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -76,12 +76,11 @@ fn tag(field: &str, name: Option<String>) -> Result<Option<String>, ApiError> {
 )]
 #[get("/v1/companies/{id}/numbers")]
 pub async fn list_numbers(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
     query: web::Query<NumberQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let status = query.status.as_deref().map(str::parse::<NumberStatus>).transpose();
     let feature = query.feature.as_deref().map(str::parse::<Feature>).transpose();
     let filter = NumberFilter {
@@ -105,13 +104,11 @@ pub async fn list_numbers(
 )]
 #[post("/v1/companies/{id}/numbers")]
 pub async fn register_number(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
-    path: web::Path<Uuid>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     body: JsonBody<RegisterNumber>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let body = body.into_inner();
     let mut new = NewNumber::new(company, phone("phone_number", &body.phone_number)?);
     if let Some(features) = body.features {
@@ -128,8 +125,7 @@ pub async fn register_number(
     }
     new.department = tag("department", body.department)?;
     new.location = tag("location", body.location)?;
-    let record = store.insert_number(&new).await?;
-    notify(&changes, company, Change::Numbers).await;
+    let record = directory.register_number(&new).await?;
     Ok(HttpResponse::Created().json(record))
 }
 
@@ -144,12 +140,12 @@ pub async fn register_number(
 )]
 #[get("/v1/companies/{id}/numbers/{number_id}")]
 pub async fn get_number(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, number_id) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, number_id) = path.into_inner();
+    let company = scope.company;
     let record = store.get_number(company, PhoneNumberId::from_uuid(number_id)).await.map_err(not_found("number"))?;
     Ok(HttpResponse::Ok().json(record))
 }
@@ -167,14 +163,13 @@ pub async fn get_number(
 )]
 #[patch("/v1/companies/{id}/numbers/{number_id}")]
 pub async fn patch_number(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, Uuid)>,
     body: JsonBody<PatchNumber>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, number_id) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, number_id) = path.into_inner();
+    let company = scope.company;
     let body = body.into_inner();
     let patch = NumberPatch {
         department: body.department.map(|d| tag("department", d)).transpose()?,
@@ -183,8 +178,7 @@ pub async fn patch_number(
         ..Default::default()
     };
     let id = PhoneNumberId::from_uuid(number_id);
-    let record = store.update_number(company, id, &patch).await.map_err(not_found("number"))?;
-    notify(&changes, company, Change::Numbers).await;
+    let record = directory.update_number(company, id, &patch).await.map_err(not_found("number"))?;
     Ok(HttpResponse::Ok().json(record))
 }
 
@@ -215,12 +209,8 @@ pub struct SetDefaultNumber {
     )
 )]
 #[get("/v1/companies/{id}/default-number")]
-pub async fn get_default_number(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn get_default_number(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     let s = store.get_settings(company).await?;
     Ok(HttpResponse::Ok().json(DefaultNumber {
         phone_number: s.default_outbound_number,
@@ -242,19 +232,17 @@ pub async fn get_default_number(
 )]
 #[put("/v1/companies/{id}/default-number")]
 pub async fn put_default_number(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
-    path: web::Path<Uuid>,
+    directory: web::Data<Directory>,
     body: JsonBody<SetDefaultNumber>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
     let mut settings = store.get_settings(company).await?;
     settings.default_outbound_number = Some(number.phone_number.clone());
     settings.default_outbound_phone_number_id = Some(number.id);
-    store.put_settings(company, &settings).await?;
-    notify(&changes, company, Change::Rules).await;
+    directory.put_settings(company, &settings).await?;
     Ok(HttpResponse::Ok()
         .json(DefaultNumber { phone_number: Some(number.phone_number), phone_number_id: Some(number.id) }))
 }

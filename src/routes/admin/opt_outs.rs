@@ -3,11 +3,11 @@ use actix_web::{delete, get, put, web, HttpResponse};
 use uuid::Uuid;
 
 use super::formats::E164;
-use super::{company_scope, notify, phone};
+use super::phone;
+use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
-use crate::store::changes::{Change, DynChanges};
+use crate::routes::scope::CompanyScope;
 use crate::store::rules::OptOut;
 use crate::store::DynStore;
 
@@ -21,12 +21,8 @@ use crate::store::DynStore;
     )
 )]
 #[get("/v1/companies/{id}/opt-outs")]
-pub async fn list_opt_outs(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn list_opt_outs(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.list_opt_outs(company).await?))
 }
 
@@ -42,16 +38,14 @@ pub async fn list_opt_outs(
 )]
 #[put("/v1/companies/{id}/opt-outs/{customer}")]
 pub async fn put_opt_out(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, customer) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, customer) = path.into_inner();
+    let company = scope.company;
     let customer = phone("customer", &customer)?;
-    let opt_out = store.add_opt_out(company, &customer, "admin").await?;
-    notify(&changes, company, Change::Rules).await;
+    let opt_out = directory.add_opt_out(company, &customer, "admin").await?;
     Ok(HttpResponse::Ok().json(opt_out))
 }
 
@@ -67,17 +61,15 @@ pub async fn put_opt_out(
 )]
 #[delete("/v1/companies/{id}/opt-outs/{customer}")]
 pub async fn delete_opt_out(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, customer) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, customer) = path.into_inner();
+    let company = scope.company;
     let customer = phone("customer", &customer)?;
-    if !store.remove_opt_out(company, &customer).await? {
+    if !directory.remove_opt_out(company, &customer).await? {
         return Err(ApiError::NotFound("opt-out"));
     }
-    notify(&changes, company, Change::Rules).await;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,11 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::company_scope;
 use super::routing_log::LogQuery;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::store::outbox::OutboxEntry;
 use crate::store::DynStore;
 
@@ -59,12 +58,11 @@ impl From<OutboxEntry> for OutboxView {
 )]
 #[get("/v1/companies/{id}/outbox")]
 pub async fn list_outbox(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 1000"));

@@ -3,10 +3,9 @@ use actix_web::{get, web, HttpResponse};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::company_scope;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::store::rules::RoutingLogEntry;
 use crate::store::DynStore;
 
@@ -30,12 +29,11 @@ pub struct LogQuery {
 )]
 #[get("/v1/companies/{id}/routing-log")]
 pub async fn list_routing_log(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
     query: web::Query<LogQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let limit = query.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be from 1 to 1000"));
@@ -54,12 +52,12 @@ pub async fn list_routing_log(
 )]
 #[get("/v1/companies/{id}/routing-log/{event_id}")]
 pub async fn get_routing_log(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, event_id) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, event_id) = path.into_inner();
+    let company = scope.company;
     let entries = store.get_routing_log(company, &event_id).await?;
     if entries.is_empty() {
         return Err(ApiError::NotFound("event"));

@@ -5,14 +5,14 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::formats::RuleName;
-use super::{company_scope, not_found, notify, rule_error};
+use super::{not_found, rule_error};
+use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::Caller;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
-use crate::store::changes::{Change, DynChanges};
 use crate::store::DynStore;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -51,12 +51,8 @@ fn name(raw: String) -> Result<String, ApiError> {
     )
 )]
 #[get("/v1/companies/{id}/departments")]
-pub async fn list_departments(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn list_departments(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.list_departments(company).await?))
 }
 
@@ -71,12 +67,12 @@ pub async fn list_departments(
 )]
 #[get("/v1/companies/{id}/departments/{name}")]
 pub async fn get_department(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, name) = path.into_inner();
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.get_department(company, &name).await.map_err(not_found("department"))?))
 }
 
@@ -93,19 +89,17 @@ pub async fn get_department(
 )]
 #[put("/v1/companies/{id}/departments/{name}")]
 pub async fn put_department(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<DepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, raw_name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, raw_name) = path.into_inner();
+    let company = scope.company;
     let body = body.into_inner();
     let spec = DepartmentSpec { name: name(raw_name)?, destinations: body.destinations, hours: body.hours };
     let department = Department::try_from(spec).map_err(|e| rule_error("", e))?;
-    store.upsert_department(company, &department).await?;
-    notify(&changes, company, Change::Rules).await;
+    directory.put_department(company, &department).await?;
     Ok(HttpResponse::Ok().json(department))
 }
 
@@ -120,15 +114,13 @@ pub async fn put_department(
 )]
 #[delete("/v1/companies/{id}/departments/{name}")]
 pub async fn delete_department(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
-    store.delete_department(company, &name).await.map_err(not_found("department"))?;
-    notify(&changes, company, Change::Rules).await;
+    let (_, name) = path.into_inner();
+    let company = scope.company;
+    directory.delete_department(company, &name).await.map_err(not_found("department"))?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -142,12 +134,8 @@ pub async fn delete_department(
     )
 )]
 #[get("/v1/companies/{id}/locations")]
-pub async fn list_locations(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn list_locations(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.list_locations(company).await?))
 }
 
@@ -162,12 +150,12 @@ pub async fn list_locations(
 )]
 #[get("/v1/companies/{id}/locations/{name}")]
 pub async fn get_location(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, name) = path.into_inner();
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.get_location(company, &name).await.map_err(not_found("location"))?))
 }
 
@@ -184,14 +172,13 @@ pub async fn get_location(
 )]
 #[put("/v1/companies/{id}/locations/{name}")]
 pub async fn put_location(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, raw_name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, raw_name) = path.into_inner();
+    let company = scope.company;
     let body = body.into_inner();
     let spec = LocationSpec {
         name: name(raw_name)?,
@@ -200,8 +187,7 @@ pub async fn put_location(
         area_codes: body.area_codes,
     };
     let location = Location::try_from(spec).map_err(|e| rule_error("", e))?;
-    store.upsert_location(company, &location).await?;
-    notify(&changes, company, Change::Rules).await;
+    directory.put_location(company, &location).await?;
     Ok(HttpResponse::Ok().json(location))
 }
 
@@ -216,14 +202,12 @@ pub async fn put_location(
 )]
 #[delete("/v1/companies/{id}/locations/{name}")]
 pub async fn delete_location(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    changes: web::Data<DynChanges>,
+    scope: CompanyScope,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, name) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
-    store.delete_location(company, &name).await.map_err(not_found("location"))?;
-    notify(&changes, company, Change::Rules).await;
+    let (_, name) = path.into_inner();
+    let company = scope.company;
+    directory.delete_location(company, &name).await.map_err(not_found("location"))?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,11 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{company_scope, not_found};
+use super::not_found;
 use crate::routes::api_error::ApiError;
-use crate::routes::auth::{hash_token, new_token, Caller};
+use crate::routes::auth::{hash_token, new_token};
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
+use crate::routes::scope::CompanyScope;
 use crate::store::{ApiToken, DynStore};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -41,12 +42,11 @@ pub struct CreatedToken {
 )]
 #[post("/v1/companies/{id}/tokens")]
 pub async fn create_token(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
     body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+    let company = scope.company;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "must be 1 to 100 characters without control characters"));
@@ -71,12 +71,8 @@ pub async fn create_token(
     )
 )]
 #[get("/v1/companies/{id}/tokens")]
-pub async fn list_tokens(
-    caller: Caller,
-    store: web::Data<DynStore>,
-    path: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
-    let company = company_scope(&caller, &store, path.into_inner()).await?;
+pub async fn list_tokens(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+    let company = scope.company;
     Ok(HttpResponse::Ok().json(store.list_tokens(company).await?))
 }
 
@@ -91,12 +87,12 @@ pub async fn list_tokens(
 )]
 #[delete("/v1/companies/{id}/tokens/{token_id}")]
 pub async fn revoke_token(
-    caller: Caller,
+    scope: CompanyScope,
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (id, token_id) = path.into_inner();
-    let company = company_scope(&caller, &store, id).await?;
+    let (_, token_id) = path.into_inner();
+    let company = scope.company;
     store.revoke_token(company, token_id).await.map_err(not_found("token"))?;
     Ok(HttpResponse::NoContent().finish())
 }

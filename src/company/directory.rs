@@ -1,0 +1,149 @@
+//! The one front door for changes to company data: numbers, the default number and the other
+//! Telnyx settings, departments, locations, routing defaults, customer assignments and opt-outs.
+//! Each method writes through the store and announces the change together:
+//! - to other nodes: on PostgreSQL the database itself sends the NOTIFY, from a trigger in the
+//!   write's own transaction (migration 0009), so no writer can forget it;
+//! - on this node: the owner index and the company's running actor hold the change before the
+//!   method returns, so the next event is routed by it.
+//!
+//! Admin handlers, provisioning, outbound sending and the ingress write company data through
+//! here and nowhere else (tests/api/layers.rs checks it). Reads go to the store directly.
+use std::sync::Arc;
+
+use super::live_changes::LiveChanges;
+use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
+use crate::routing::{Department, Destinations, Location, UnroutedPolicy};
+use crate::store::changes::Change;
+use crate::store::rules::{Assignment, AssignmentSource, OptOut, RoutingDefaults};
+use crate::store::{CompanySettings, DynStore, NewNumber, NumberPatch, NumberRecord, StoreResult};
+
+#[derive(Clone)]
+pub struct Directory {
+    store: DynStore,
+    /// This node's index and actors; `None` in tools that run without them (`switchboard demo`).
+    live: Option<Arc<LiveChanges>>,
+}
+
+impl Directory {
+    pub fn new(store: DynStore, live: Arc<LiveChanges>) -> Self {
+        Self { store, live: Some(live) }
+    }
+
+    /// For tools without actors: writes only (other nodes still hear of them on PostgreSQL).
+    pub fn detached(store: DynStore) -> Self {
+        Self { store, live: None }
+    }
+
+    /// Brings this node up to date with a change written elsewhere (by another process, by hand,
+    /// or found stale): the owner index and the running actor read it again.
+    pub async fn refresh(&self, company: CompanyId, change: Change) {
+        if let Some(live) = &self.live {
+            live.apply(company, &change).await;
+        }
+    }
+
+    pub async fn register_number(&self, number: &NewNumber) -> StoreResult<NumberRecord> {
+        let record = self.store.insert_number(number).await?;
+        self.refresh(number.company_id, Change::Numbers).await;
+        Ok(record)
+    }
+
+    pub async fn update_number(
+        &self,
+        company: CompanyId,
+        id: PhoneNumberId,
+        patch: &NumberPatch,
+    ) -> StoreResult<NumberRecord> {
+        let record = self.store.update_number(company, id, patch).await?;
+        self.refresh(company, Change::Numbers).await;
+        Ok(record)
+    }
+
+    /// The company's Telnyx settings, default outbound number included.
+    pub async fn put_settings(&self, company: CompanyId, settings: &CompanySettings) -> StoreResult<()> {
+        self.store.put_settings(company, settings).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(())
+    }
+
+    pub async fn put_routing_defaults(
+        &self,
+        company: CompanyId,
+        destinations: &Destinations,
+        policy: UnroutedPolicy,
+    ) -> StoreResult<RoutingDefaults> {
+        let defaults = self.store.put_routing_defaults(company, destinations, policy).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(defaults)
+    }
+
+    pub async fn put_department(&self, company: CompanyId, department: &Department) -> StoreResult<()> {
+        self.store.upsert_department(company, department).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(())
+    }
+
+    pub async fn delete_department(&self, company: CompanyId, name: &str) -> StoreResult<()> {
+        self.store.delete_department(company, name).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(())
+    }
+
+    pub async fn put_location(&self, company: CompanyId, location: &Location) -> StoreResult<()> {
+        self.store.upsert_location(company, location).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(())
+    }
+
+    pub async fn delete_location(&self, company: CompanyId, name: &str) -> StoreResult<()> {
+        self.store.delete_location(company, name).await?;
+        self.refresh(company, Change::Rules).await;
+        Ok(())
+    }
+
+    /// Sets (or replaces) an assignment from the admin API.
+    pub async fn set_assignment(
+        &self,
+        company: CompanyId,
+        customer: &PhoneNumber,
+        number_id: PhoneNumberId,
+        number: &PhoneNumber,
+    ) -> StoreResult<Assignment> {
+        let assignment = self.store.set_assignment(company, customer, number_id, number).await?;
+        self.refresh(company, Change::Assignment(customer.clone())).await;
+        Ok(assignment)
+    }
+
+    /// Creates the assignment unless one exists, and returns the one that holds (see
+    /// [`crate::store::RulesStore::claim_assignment`]).
+    pub async fn claim_assignment(
+        &self,
+        company: CompanyId,
+        customer: &PhoneNumber,
+        number_id: PhoneNumberId,
+        number: &PhoneNumber,
+        source: AssignmentSource,
+    ) -> StoreResult<Assignment> {
+        let held = self.store.claim_assignment(company, customer, number_id, number, source).await?;
+        self.refresh(company, Change::Assignment(customer.clone())).await;
+        Ok(held)
+    }
+
+    pub async fn delete_assignment(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<()> {
+        self.store.delete_assignment(company, customer).await?;
+        self.refresh(company, Change::Assignment(customer.clone())).await;
+        Ok(())
+    }
+
+    /// Opt-outs are read from the database by every send (no node holds them in memory), so
+    /// there is nothing to refresh; keywords from customers are written by the ledger, in the
+    /// commit of the event that carries them.
+    pub async fn add_opt_out(&self, company: CompanyId, customer: &PhoneNumber, keyword: &str) -> StoreResult<OptOut> {
+        self.store.add_opt_out(company, customer, keyword).await
+    }
+
+    /// `true` when there was an opt-out to remove (see [`Directory::add_opt_out`]).
+    pub async fn remove_opt_out(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<bool> {
+        self.store.remove_opt_out(company, customer).await
+    }
+}
