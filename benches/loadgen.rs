@@ -4,7 +4,7 @@
 //! Same run, three modes: `stateless` (verify + parse, the ceiling), `ledger` (the product) and
 //! `per_event_update` (one transaction per event, the baseline).
 //!
-//! cargo bench --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512]
+//! cargo bench --features bench-modes --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512]
 //!
 //! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
 //! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
@@ -392,7 +392,7 @@ async fn counted(url: &str) -> i64 {
 async fn main() {
     // `cargo test --all-targets` runs bench targets without --bench: nothing to measure then.
     if !std::env::args().any(|a| a == "--bench") {
-        println!("loadgen: skipped (run it with `cargo bench --bench loadgen`)");
+        println!("loadgen: skipped (run it with `cargo bench --features bench-modes --bench loadgen`)");
         return;
     }
     let a = args();

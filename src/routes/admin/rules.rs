@@ -7,13 +7,15 @@ use uuid::Uuid;
 use super::formats::RuleName;
 use super::{not_found, rule_error};
 use crate::company::directory::Directory;
+use crate::domain::CompanyId;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
+use crate::routing::RuleError;
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
-use crate::store::DynStore;
+use crate::store::{DynStore, StoreResult};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -41,6 +43,104 @@ fn name(raw: String) -> Result<String, ApiError> {
     check_name(raw).map_err(|e| rule_error("", e))
 }
 
+/// What departments and locations have in common: one set of handler bodies serves both.
+trait RuleKind {
+    type Rule: serde::Serialize;
+    type Body;
+    /// As named in 404s.
+    const WHAT: &'static str;
+    fn build(name: String, body: Self::Body) -> Result<Self::Rule, RuleError>;
+    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Self::Rule>>;
+    async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Self::Rule>;
+    async fn put(directory: &Directory, company: CompanyId, rule: &Self::Rule) -> StoreResult<()>;
+    async fn delete(directory: &Directory, company: CompanyId, name: &str) -> StoreResult<()>;
+}
+
+struct Departments;
+struct Locations;
+
+impl RuleKind for Departments {
+    type Rule = Department;
+    type Body = DepartmentBody;
+    const WHAT: &'static str = "department";
+    fn build(name: String, b: DepartmentBody) -> Result<Department, RuleError> {
+        Department::try_from(DepartmentSpec { name, destinations: b.destinations, hours: b.hours })
+    }
+    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Department>> {
+        store.list_departments(company).await
+    }
+    async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Department> {
+        store.get_department(company, name).await
+    }
+    async fn put(directory: &Directory, company: CompanyId, rule: &Department) -> StoreResult<()> {
+        directory.put_department(company, rule).await
+    }
+    async fn delete(directory: &Directory, company: CompanyId, name: &str) -> StoreResult<()> {
+        directory.delete_department(company, name).await
+    }
+}
+
+impl RuleKind for Locations {
+    type Rule = Location;
+    type Body = LocationBody;
+    const WHAT: &'static str = "location";
+    fn build(name: String, b: LocationBody) -> Result<Location, RuleError> {
+        Location::try_from(LocationSpec {
+            name,
+            destinations: b.destinations,
+            hours: b.hours,
+            area_codes: b.area_codes,
+        })
+    }
+    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Location>> {
+        store.list_locations(company).await
+    }
+    async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Location> {
+        store.get_location(company, name).await
+    }
+    async fn put(directory: &Directory, company: CompanyId, rule: &Location) -> StoreResult<()> {
+        directory.put_location(company, rule).await
+    }
+    async fn delete(directory: &Directory, company: CompanyId, name: &str) -> StoreResult<()> {
+        directory.delete_location(company, name).await
+    }
+}
+
+async fn list<K: RuleKind>(scope: CompanyScope, store: &DynStore) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(K::list(store, scope.company).await?))
+}
+
+/// A name is read the way it is written (trimmed, checked): one that could not be written names
+/// nothing.
+fn lookup_name<K: RuleKind>(raw: String) -> Result<String, ApiError> {
+    check_name(raw).map_err(|_| ApiError::NotFound(K::WHAT))
+}
+
+async fn get<K: RuleKind>(scope: CompanyScope, store: &DynStore, raw: String) -> Result<HttpResponse, ApiError> {
+    let rule = K::get(store, scope.company, &lookup_name::<K>(raw)?).await.map_err(not_found(K::WHAT))?;
+    Ok(HttpResponse::Ok().json(rule))
+}
+
+async fn put<K: RuleKind>(
+    scope: CompanyScope,
+    directory: &Directory,
+    raw: String,
+    body: K::Body,
+) -> Result<HttpResponse, ApiError> {
+    let rule = K::build(name(raw)?, body).map_err(|e| rule_error("", e))?;
+    K::put(directory, scope.company, &rule).await?;
+    Ok(HttpResponse::Ok().json(rule))
+}
+
+async fn delete<K: RuleKind>(
+    scope: CompanyScope,
+    directory: &Directory,
+    raw: String,
+) -> Result<HttpResponse, ApiError> {
+    K::delete(directory, scope.company, &lookup_name::<K>(raw)?).await.map_err(not_found(K::WHAT))?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 #[utoipa::path(
     tag = "rules",
     params(("id" = Uuid, Path, description = "Company id")),
@@ -52,8 +152,7 @@ fn name(raw: String) -> Result<String, ApiError> {
 )]
 #[get("/v1/companies/{id}/departments")]
 pub async fn list_departments(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.list_departments(company).await?))
+    list::<Departments>(scope, &store).await
 }
 
 #[utoipa::path(
@@ -71,9 +170,7 @@ pub async fn get_department(
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, name) = path.into_inner();
-    let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.get_department(company, &name).await.map_err(not_found("department"))?))
+    get::<Departments>(scope, &store, path.into_inner().1).await
 }
 
 #[utoipa::path(
@@ -94,13 +191,7 @@ pub async fn put_department(
     path: web::Path<(Uuid, String)>,
     body: JsonBody<DepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, raw_name) = path.into_inner();
-    let company = scope.company;
-    let body = body.into_inner();
-    let spec = DepartmentSpec { name: name(raw_name)?, destinations: body.destinations, hours: body.hours };
-    let department = Department::try_from(spec).map_err(|e| rule_error("", e))?;
-    directory.put_department(company, &department).await?;
-    Ok(HttpResponse::Ok().json(department))
+    put::<Departments>(scope, &directory, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(
@@ -118,10 +209,7 @@ pub async fn delete_department(
     directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, name) = path.into_inner();
-    let company = scope.company;
-    directory.delete_department(company, &name).await.map_err(not_found("department"))?;
-    Ok(HttpResponse::NoContent().finish())
+    delete::<Departments>(scope, &directory, path.into_inner().1).await
 }
 
 #[utoipa::path(
@@ -135,8 +223,7 @@ pub async fn delete_department(
 )]
 #[get("/v1/companies/{id}/locations")]
 pub async fn list_locations(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.list_locations(company).await?))
+    list::<Locations>(scope, &store).await
 }
 
 #[utoipa::path(
@@ -154,9 +241,7 @@ pub async fn get_location(
     store: web::Data<DynStore>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, name) = path.into_inner();
-    let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.get_location(company, &name).await.map_err(not_found("location"))?))
+    get::<Locations>(scope, &store, path.into_inner().1).await
 }
 
 #[utoipa::path(
@@ -177,18 +262,7 @@ pub async fn put_location(
     path: web::Path<(Uuid, String)>,
     body: JsonBody<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, raw_name) = path.into_inner();
-    let company = scope.company;
-    let body = body.into_inner();
-    let spec = LocationSpec {
-        name: name(raw_name)?,
-        destinations: body.destinations,
-        hours: body.hours,
-        area_codes: body.area_codes,
-    };
-    let location = Location::try_from(spec).map_err(|e| rule_error("", e))?;
-    directory.put_location(company, &location).await?;
-    Ok(HttpResponse::Ok().json(location))
+    put::<Locations>(scope, &directory, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(
@@ -206,8 +280,5 @@ pub async fn delete_location(
     directory: web::Data<Directory>,
     path: web::Path<(Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (_, name) = path.into_inner();
-    let company = scope.company;
-    directory.delete_location(company, &name).await.map_err(not_found("location"))?;
-    Ok(HttpResponse::NoContent().finish())
+    delete::<Locations>(scope, &directory, path.into_inner().1).await
 }
