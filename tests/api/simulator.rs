@@ -11,6 +11,7 @@ use crate::telnyx_sim::TelnyxSim;
 
 mod calls;
 mod client;
+mod daemon;
 mod faults;
 mod messages;
 mod numbers;

@@ -195,6 +195,10 @@ impl World {
             Value::Array(items) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
             _ => Vec::new(),
         };
+        if targets.is_empty() {
+            let e = reply::TelnyxError { pointer: Some("/to"), ..reply::MISSING_PARAMETER };
+            return Reply::error(422, &e);
+        }
         let session = session.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let from = body["from"].as_str().unwrap_or_default();
         let mut legs = Vec::new();
@@ -213,7 +217,7 @@ impl World {
             leg.siblings = legs.iter().filter(|o| *o != ccid).cloned().collect();
         }
         let events = legs.iter().filter_map(|c| self.calls.get(c)).map(initiated).collect();
-        let first = self.calls.get(&legs[0]).expect("at least one target (the spec requires `to`)");
+        let first = self.calls.get(&legs[0]).expect("at least one target");
         let mut data = json!({
             "call_control_id": first.call_control_id,
             "call_leg_id": first.call_leg_id,
@@ -237,7 +241,7 @@ impl World {
         if let Some(id) = &command_id {
             let key = (ccid.to_owned(), id.clone());
             if self.calls.command_ids.get(&key).is_some_and(|at| now.duration_since(*at) < COMMAND_ID_WINDOW) {
-                return if action == "answer" { answer_ok() } else { Reply::command_ok() };
+                return Reply::command_ok();
             }
         }
         if let Err(e) = allowed(&leg, action) {
@@ -267,11 +271,11 @@ impl World {
                 let l = self.calls.get_mut(ccid).expect("exists");
                 if l.state != LegState::Parked {
                     // [guess] answering an answered call changes nothing.
-                    return Ok(answer_ok());
+                    return Ok(Reply::command_ok());
                 }
                 l.state = LegState::Answered;
                 let event = leg_event(l, "call.answered", json!({ "state": "answered" }));
-                Ok(answer_ok().with_webhooks(vec![event]))
+                Ok(Reply::command_ok().with_webhooks(vec![event]))
             }
             "hangup" => Ok(Reply::command_ok().with_webhooks(self.end(ccid, HangupCause::NormalClearing, "caller"))),
             "reject" => {
@@ -387,11 +391,6 @@ fn allowed(leg: &Leg, action: &str) -> Result<(), &'static reply::TelnyxError> {
         (_, "reject") => Err(&reply::CALL_NOT_ANSWERED),
         _ => Ok(()),
     }
-}
-
-/// The answer to an accepted `answer` (schema `CallControlCommandResultWithRecordingId`).
-fn answer_ok() -> Reply {
-    Reply::command_ok()
 }
 
 /// What a new leg needs.

@@ -73,7 +73,7 @@ pub struct Log {
     requests: Mutex<Vec<RequestRecord>>,
     violations: Mutex<Vec<Violation>>,
     deliveries: Mutex<Vec<Delivery>>,
-    /// Bumped on every new delivery.
+    /// Bumped on every new request and delivery.
     changed: watch::Sender<u64>,
 }
 
@@ -89,6 +89,7 @@ impl Log {
 
     pub fn request(&self, record: RequestRecord) {
         lock(&self.requests).push(record);
+        self.changed.send_modify(|n| *n += 1);
     }
 
     pub fn violation(&self, kind: ViolationKind, operation: &str, message: &str) {
@@ -120,11 +121,20 @@ impl Log {
     /// The first delivery (in order) that `pred` accepts, awaiting new ones until `limit`;
     /// `None` after the limit.
     pub async fn wait_delivery(&self, limit: Duration, pred: impl Fn(&Delivery) -> bool) -> Option<Delivery> {
+        self.wait(limit, || lock(&self.deliveries).iter().find(|d| pred(d)).cloned()).await
+    }
+
+    /// The first request (in order) that `pred` accepts, awaiting new ones until `limit`.
+    pub async fn wait_request(&self, limit: Duration, pred: impl Fn(&RequestRecord) -> bool) -> Option<RequestRecord> {
+        self.wait(limit, || lock(&self.requests).iter().find(|r| pred(r)).cloned()).await
+    }
+
+    async fn wait<T>(&self, limit: Duration, find: impl Fn() -> Option<T>) -> Option<T> {
         let mut rx = self.changed.subscribe();
         let wait = async {
             loop {
-                if let Some(d) = lock(&self.deliveries).iter().find(|d| pred(d)) {
-                    return d.clone();
+                if let Some(found) = find() {
+                    return found;
                 }
                 if rx.changed().await.is_err() {
                     std::future::pending::<()>().await;

@@ -163,6 +163,11 @@ impl TelnyxSim {
         base64::engine::general_purpose::STANDARD.encode(self.inner.key.verifying_key().to_bytes())
     }
 
+    /// The raw 32-byte verifying key (the daemon's `Settings::telnyx.public_key`).
+    pub fn public_key_bytes(&self) -> [u8; 32] {
+        self.inner.key.verifying_key().to_bytes()
+    }
+
     /// Where events go when no profile, application or command names a URL.
     pub fn set_webhook_url(&self, url: impl Into<String>) {
         self.inner.world().config.webhook_url = Some(url.into());
@@ -234,6 +239,16 @@ impl TelnyxSim {
             .wait_delivery(WAIT_LIMIT, pred)
             .await
             .unwrap_or_else(|| panic!("no matching webhook within {WAIT_LIMIT:?}; delivered: {:#?}", self.deliveries()))
+    }
+
+    /// The first request `pred` accepts, awaiting new ones (fails the test after 30 s): e.g. the
+    /// command the daemon sends in answer to a webhook.
+    pub async fn wait_for_request(&self, pred: impl Fn(&RequestRecord) -> bool) -> RequestRecord {
+        self.inner
+            .log
+            .wait_request(WAIT_LIMIT, pred)
+            .await
+            .unwrap_or_else(|| panic!("no matching request within {WAIT_LIMIT:?}; requests: {:#?}", self.requests()))
     }
 
     /// Reads or changes the simulated account directly (an escape hatch for what has no method).

@@ -102,16 +102,6 @@ impl Spec {
         .as_ref()
     }
 
-    /// Starts loading [`Spec::global`] on a background thread (the first test to need it waits).
-    pub fn preload() {
-        static STARTED: OnceLock<()> = OnceLock::new();
-        STARTED.get_or_init(|| {
-            std::thread::spawn(|| {
-                Spec::global();
-            });
-        });
-    }
-
     fn load(path: &std::path::Path) -> Result<Spec, String> {
         let started = Instant::now();
         let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
