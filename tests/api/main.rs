@@ -32,7 +32,11 @@ mod replay;
 mod replay_outage;
 mod routed;
 mod routed_live;
+mod simulator;
 mod storage;
 mod telnyx_events;
+#[path = "../common/telnyx_sim/mod.rs"]
+#[allow(dead_code)] // a shared test tool: not every test uses every part
+mod telnyx_sim;
 mod upgrade;
 mod webhooks;
