@@ -1,8 +1,7 @@
 //! The simulator with the real daemon: a signed inbound call reaches switchboard, which routes it
 //! and sends its call command back to the simulator, spec-checked.
-use switchboard::company::changes::Change;
-use switchboard::demo::{self, DEMO_COMPANY_ID};
-use switchboard::demo_routing::load_demo_routing;
+use switchboard::demo::{self, load_demo_routing, DEMO_COMPANY_ID};
+use switchboard::store::changes::Change;
 
 use crate::helpers::{spawn_app_with, Db};
 use crate::telnyx_sim::TelnyxSim;
@@ -21,7 +20,7 @@ async fn an_inbound_call_through_the_daemon_comes_back_as_a_routed_command() {
     .await;
     demo::load(app.store.as_ref()).await.expect("demo");
     load_demo_routing(app.store.as_ref(), DEMO_COMPANY_ID).await.expect("routing");
-    app.changes.changed(DEMO_COMPANY_ID, Change::Numbers).await;
+    app.directory.refresh(DEMO_COMPANY_ID, Change::Numbers).await;
     sim.set_webhook_url(format!("{}/webhooks/telnyx", app.address));
 
     let call = sim.inbound_call("+12065550123", SALES).await;
