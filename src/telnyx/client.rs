@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod calls;
-mod country;
 mod error;
 mod messaging;
 mod metrics;
@@ -30,7 +29,6 @@ pub use self::calls::{
     AnswerRequest, Call, ClientState, CommandId, DialRequest, EmptyCommandId, HangupRequest, NewCallControlApplication,
     TransferRequest,
 };
-pub use self::country::{CountryCode, CountryCodeError};
 pub use self::error::{ApiErrorDetail, TelnyxError};
 pub use self::messaging::{NewMessagingProfile, SendMessageRequest, SentMessage};
 pub use self::metrics::{
@@ -44,6 +42,8 @@ pub use self::retry::Retry;
 pub use self::webhook_deliveries::{
     DeliveryRecord, PageMeta, WebhookDelivery, WebhookDeliveryFilter, WebhookDeliveryPage, WebhookDeliveryStatus,
 };
+
+pub use crate::domain::{CountryCode, CountryCodeError};
 
 use self::retry::{Backoff, Decision, Outcome};
 
