@@ -1,13 +1,39 @@
-//! [`LegState`]: what switchboard writes in a leg's `client_state` (the base64 text a call command
-//! attaches to a leg, which Telnyx echoes in that leg's later webhooks) to recognise its own legs.
+//! `client_state`: base64 text a call command attaches to a leg, which Telnyx echoes in that leg's
+//! later webhooks; and [`LegState`], what switchboard writes in it to recognise its own legs.
 use std::fmt;
 
 use base64::Engine as _;
+use serde::Serialize;
 
 use crate::domain::CompanyId;
-use crate::telnyx::client::ClientState;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+/// Opaque state echoed back in later call events; the spec requires base64.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ClientState(String);
+
+impl ClientState {
+    /// Base64-encodes `bytes` (standard alphabet, padded).
+    pub fn encode(bytes: impl AsRef<[u8]>) -> Self {
+        Self(BASE64.encode(bytes))
+    }
+
+    /// Accepts text that is already valid base64 (as found in a webhook's `client_state`).
+    pub fn from_base64(s: &str) -> Result<Self, base64::DecodeError> {
+        BASE64.decode(s)?;
+        Ok(Self(s.to_owned()))
+    }
+
+    pub fn decode(&self) -> Result<Vec<u8>, base64::DecodeError> {
+        BASE64.decode(&self.0)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl From<&LegState> for ClientState {
     fn from(state: &LegState) -> Self {
@@ -95,6 +121,17 @@ mod tests {
 
     fn company() -> CompanyId {
         "5b3c1d2e-0000-4000-8000-000000000001".parse().expect("company id")
+    }
+
+    #[test]
+    fn telnyx_client_state_is_base64() {
+        let s = ClientState::encode(b"company=1;dir=out");
+        assert_eq!(s.decode().ok(), Some(b"company=1;dir=out".to_vec()));
+        assert!(ClientState::from_base64("not base64!").is_err());
+        assert_eq!(
+            ClientState::from_base64("aGF2ZSBhIG5pY2UgZGF5ID1d").map(|s| s.as_str().to_owned()).ok().as_deref(),
+            Some("aGF2ZSBhIG5pY2UgZGF5ID1d")
+        );
     }
 
     #[test]
