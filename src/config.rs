@@ -4,10 +4,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
-use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
+
+mod telnyx;
+
+use telnyx::RawTelnyx;
+pub use telnyx::TelnyxSettings;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -18,6 +22,7 @@ struct RawSettings {
     http: RawHttp,
     database: RawDatabase,
     telnyx: RawTelnyx,
+    routing: RawRouting,
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
     replay: ReplaySettings,
@@ -40,21 +45,9 @@ struct RawDatabase {
     acquire_timeout_ms: u64,
 }
 
-#[derive(Deserialize)]
-struct RawTelnyx {
-    public_key: String,
-    api_key: SecretString,
-    base_url: String,
-    connect_timeout_ms: u64,
-    request_timeout_ms: u64,
-    max_retries: u32,
-    whitelisted_destinations: Vec<String>,
-}
-
-impl std::fmt::Debug for RawTelnyx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RawTelnyx").finish_non_exhaustive()
-    }
+#[derive(Debug, Deserialize)]
+struct RawRouting {
+    transfer_caller_id: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -75,6 +68,7 @@ pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub telnyx: TelnyxSettings,
+    pub routing: RoutingSettings,
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
     pub replay: ReplaySettings,
@@ -128,25 +122,27 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
-#[derive(Clone)]
-pub struct TelnyxSettings {
-    /// Raw 32-byte Ed25519 key; `None` until configured (webhooks then answer 503).
-    pub public_key: Option<[u8; 32]>,
-    pub api_key: Option<SecretString>,
-    pub base_url: Url,
-    pub connect_timeout: Duration,
-    pub request_timeout: Duration,
-    pub max_retries: u32,
-    pub whitelisted_destinations: Vec<String>,
+/// Routing choices that are operator policy rather than company rules.
+#[derive(Debug, Clone)]
+pub struct RoutingSettings {
+    pub transfer_caller_id: TransferCallerId,
 }
 
-impl std::fmt::Debug for TelnyxSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TelnyxSettings")
-            .field("public_key_set", &self.public_key.is_some())
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("base_url", &self.base_url.as_str())
-            .finish_non_exhaustive()
+/// The caller ID an inbound call shows the destination it is transferred to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferCallerId {
+    /// The customer's number (the destination sees who is calling).
+    Caller,
+    /// The company number the customer called (the destination sees which line rang).
+    CompanyNumber,
+}
+
+impl TransferCallerId {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferCallerId::Caller => "caller",
+            TransferCallerId::CompanyNumber => "company_number",
+        }
     }
 }
 
@@ -315,26 +311,15 @@ impl RawSettings {
                 "stateless and per_event_update are benchmark modes, in builds with --features bench-modes only".into(),
             );
         }
-        let public_key = match self.telnyx.public_key.trim() {
-            "" => None,
-            s => match decode_public_key(s) {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    bad("telnyx.public_key", e);
-                    None
-                }
-            },
-        };
-        let api_key = (!self.telnyx.api_key.expose_secret().trim().is_empty()).then_some(self.telnyx.api_key);
-        let base_url = parse_http_url(&self.telnyx.base_url).unwrap_or_else(|e| {
-            bad("telnyx.base_url", e);
-            Url::parse("https://api.telnyx.com/v2").expect("constant URL")
-        });
-        for c in &self.telnyx.whitelisted_destinations {
-            if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                bad("telnyx.whitelisted_destinations", format!("{c:?} is not an ISO 3166 alpha-2 code like US"));
+        let telnyx = self.telnyx.validate(&mut bad);
+        let transfer_caller_id = match self.routing.transfer_caller_id.as_str() {
+            "caller" => TransferCallerId::Caller,
+            "company_number" => TransferCallerId::CompanyNumber,
+            other => {
+                bad("routing.transfer_caller_id", format!("{other:?} is not one of caller, company_number"));
+                TransferCallerId::Caller
             }
-        }
+        };
         if !(1..=86_400).contains(&self.webhooks.timestamp_tolerance_secs) {
             bad("webhooks.timestamp_tolerance_secs", "must be between 1 and 86400".into());
         }
@@ -392,15 +377,8 @@ impl RawSettings {
                 max_connections: self.database.max_connections,
                 acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             },
-            telnyx: TelnyxSettings {
-                public_key,
-                api_key,
-                base_url,
-                connect_timeout: Duration::from_millis(self.telnyx.connect_timeout_ms),
-                request_timeout: Duration::from_millis(self.telnyx.request_timeout_ms),
-                max_retries: self.telnyx.max_retries,
-                whitelisted_destinations: self.telnyx.whitelisted_destinations,
-            },
+            telnyx,
+            routing: RoutingSettings { transfer_caller_id },
             webhooks: self.webhooks,
             ledger: self.ledger,
             replay: self.replay,
@@ -431,14 +409,6 @@ pub fn database_backend(url: &str) -> Result<Backend, String> {
         "" => Err("is empty; use sqlite://PATH or postgres://USER@HOST/DB".into()),
         other => Err(format!("unknown backend {other:?}; use sqlite://PATH or postgres://USER@HOST/DB")),
     }
-}
-
-fn decode_public_key(s: &str) -> Result<[u8; 32], String> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(s)
-        .map_err(|_| "is not base64 (expected the 32-byte Ed25519 key as the Telnyx portal shows it)".to_string())?;
-    <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| format!("decodes to {} bytes; an Ed25519 public key is 32 bytes", bytes.len()))
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use prism::{spec_from_env, Prism};
 use secrecy::SecretString;
-use switchboard::domain::{Features, PhoneNumber};
+use switchboard::domain::{CompanyId, Features, PhoneNumber};
 use switchboard::telnyx::client::*;
 use url::Url;
 
@@ -103,6 +103,32 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
         .await,
     );
     let app = app.unwrap_or_else(|| "1293384261075731499".into());
+    r.check("find_messaging_profiles", c.find_messaging_profiles("switchboard acme").await);
+
+    let voice = r.check(
+        "create_outbound_voice_profile",
+        c.create_outbound_voice_profile(&NewOutboundVoiceProfile {
+            name: "switchboard acme".into(),
+            whitelisted_destinations: vec![CountryCode::US, CountryCode::CA],
+        })
+        .await,
+    );
+    let voice = voice.unwrap_or_else(|| "1293384261075731499".into());
+    r.check("find_outbound_voice_profiles", c.find_outbound_voice_profiles("switchboard acme").await);
+    let application = NewCallControlApplication {
+        application_name: "switchboard acme".into(),
+        webhook_event_url: hook.clone(),
+        webhook_event_failover_url: None,
+    };
+    r.check(
+        "create_call_control_application_with_profile",
+        c.create_call_control_application_with_profile(&application, Some(&voice)).await,
+    );
+    r.check(
+        "update_call_control_application",
+        c.update_call_control_application(&app, &application, Some(&voice)).await,
+    );
+    r.check("find_call_control_applications", c.find_call_control_applications("switchboard acme").await);
 
     let search = AvailableNumberSearch {
         country_code: CountryCode::US,
@@ -150,7 +176,7 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
     let call = r.check(
         "dial",
         c.dial(&DialRequest {
-            connection_id: app,
+            connection_id: app.clone(),
             to: e164("+12125550199"),
             from: e164("+14155550100"),
             command_id: Some(CommandId::new()),
@@ -158,12 +184,33 @@ async fn exercise_every_method(c: &TelnyxClient) -> Report {
         })
         .await,
     );
+    let without_id = DialRequest {
+        connection_id: app.clone(),
+        to: e164("+12125550199"),
+        from: e164("+14155550100"),
+        command_id: None,
+        client_state: None,
+    };
+    r.check("dial (command_id made by the client)", c.dial(&without_id).await);
     let id = call.map_or_else(|| "v3:contract-call".into(), |c| c.call_control_id);
     let answer = AnswerRequest { command_id: CommandId::new(), client_state: None };
     r.check("answer", c.answer(&id, &answer).await);
     let transfer =
-        TransferRequest { to: "+13105550123".to_owned(), command_id: CommandId::new(), client_state: Some(state) };
+        TransferRequest { client_state: Some(state), ..TransferRequest::new("+13105550123", CommandId::new()) };
     r.check("transfer", c.transfer(&id, &transfer).await);
+    let leg = LegState::Transfer {
+        company: CompanyId::new(),
+        event_id: "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0".into(),
+        step: 1,
+    };
+    let full = TransferRequest {
+        from: Some(e164("+12125550199")),
+        timeout_secs: Some(RingTimeout::from_secs(25).expect("timeout")),
+        client_state: Some(leg.client_state()),
+        target_leg_client_state: Some(leg.client_state()),
+        ..TransferRequest::new("sip:frontdesk@acme.sip.telnyx.com", CommandId::new())
+    };
+    r.check("transfer (caller id, timeout, leg state)", c.transfer(&id, &full).await);
     let hangup = HangupRequest { command_id: CommandId::new(), client_state: None };
     r.check("hangup", c.hangup(&id, &hangup).await);
 

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::CountryCode;
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
@@ -147,4 +148,81 @@ fn database_url_password_is_redacted_in_debug() {
     assert!(!shown.contains("s3cret-pass"), "{shown}");
     assert!(shown.contains("postgres://app:***@db.internal:5432/switchboard"), "{shown}");
     assert_eq!(redact_password("sqlite://./data/switchboard.db"), "sqlite://./data/switchboard.db");
+}
+
+#[test]
+fn provisioning_and_transfer_keys_have_defaults() {
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(s.telnyx.number_country, CountryCode::US);
+    assert_eq!(s.telnyx.outbound_voice_profile_id, None);
+    assert_eq!(s.telnyx.failover_base_url, None);
+    assert_eq!(s.routing.transfer_caller_id, TransferCallerId::Caller);
+}
+
+#[test]
+fn provisioning_and_transfer_keys_from_the_environment() {
+    let s = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__TELNYX__NUMBER_COUNTRY", "ca"),
+            // All digits: must stay the same text (not become a number on the way).
+            ("SWITCHBOARD__TELNYX__OUTBOUND_VOICE_PROFILE_ID", "1293384261075731499"),
+            ("SWITCHBOARD__TELNYX__FAILOVER_BASE_URL", "https://failover.example.com/sb"),
+            ("SWITCHBOARD__ROUTING__TRANSFER_CALLER_ID", "company_number"),
+        ]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.telnyx.number_country, CountryCode::CA);
+    assert_eq!(s.telnyx.outbound_voice_profile_id.as_deref(), Some("1293384261075731499"));
+    assert_eq!(s.telnyx.failover_base_url.as_ref().map(Url::as_str), Some("https://failover.example.com/sb"));
+    assert_eq!(s.routing.transfer_caller_id, TransferCallerId::CompanyNumber);
+    assert_eq!(s.routing.transfer_caller_id.as_str(), "company_number");
+    let shown = format!("{:?}", s.telnyx);
+    assert!(shown.contains("CountryCode(CA)") && shown.contains("failover.example.com"), "{shown}");
+}
+
+#[test]
+fn provisioning_and_transfer_keys_from_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[telnyx]\nnumber_country = \"GB\"\noutbound_voice_profile_id = \"ovp-1\"\n\n\
+         [routing]\ntransfer_caller_id = \"company_number\"\n",
+    )
+    .unwrap();
+    let s = Settings::load_with_env(Some(&path), env(&[])).unwrap();
+    assert_eq!(s.telnyx.number_country.as_str(), "GB");
+    assert_eq!(s.telnyx.outbound_voice_profile_id.as_deref(), Some("ovp-1"));
+    assert_eq!(s.routing.transfer_caller_id, TransferCallerId::CompanyNumber);
+}
+
+#[test]
+fn bad_provisioning_and_transfer_keys_are_each_reported() {
+    let err = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__TELNYX__NUMBER_COUNTRY", "USA"),
+            ("SWITCHBOARD__TELNYX__OUTBOUND_VOICE_PROFILE_ID", "a b"),
+            ("SWITCHBOARD__TELNYX__FAILOVER_BASE_URL", "ftp://failover.example.com"),
+            ("SWITCHBOARD__ROUTING__TRANSFER_CALLER_ID", "callee"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(err.problems.len(), 4, "{err}");
+    for field in [
+        "telnyx.number_country:",
+        "telnyx.outbound_voice_profile_id:",
+        "telnyx.failover_base_url:",
+        "routing.transfer_caller_id:",
+    ] {
+        assert!(err.problems.iter().any(|p| p.starts_with(field)), "missing {field} in {err}");
+    }
+    // Blank optional keys read as unset.
+    let s = Settings::load_with_env(
+        None,
+        env(&[("SWITCHBOARD__TELNYX__OUTBOUND_VOICE_PROFILE_ID", " "), ("SWITCHBOARD__TELNYX__FAILOVER_BASE_URL", "")]),
+    )
+    .unwrap();
+    assert_eq!((s.telnyx.outbound_voice_profile_id, s.telnyx.failover_base_url), (None, None));
 }

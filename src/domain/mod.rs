@@ -1,9 +1,11 @@
 //! Newtypes that can only hold valid values.
+pub mod country;
 pub mod feature;
 pub mod ids;
 pub mod phone_number;
 pub mod status;
 
+pub use country::{CountryCode, CountryCodeError};
 pub use feature::{Feature, Features};
 pub use ids::{CompanyId, PhoneNumberId};
 pub use phone_number::{PhoneNumber, PhoneNumberError};

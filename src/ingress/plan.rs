@@ -85,6 +85,10 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
     if companies.is_empty() {
         return Plan::DeadLetter { reason: "unknown_number", numbers: unowned };
     }
+    let media_urls = match &env.payload {
+        EventPayload::MessageReceived(m) => m.media_urls().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
     let facts = EventFacts {
         event_id: Arc::from(&*env.id),
         event_type: env.payload.metric_label(),
@@ -94,7 +98,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         to: to.iter().map(|s| (*s).to_owned()).collect(),
         text: text.map(str::to_owned),
         media_count,
-        media_urls: Vec::new(),
+        media_urls,
         call_control_id: call_control_id.map(str::to_owned),
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }

@@ -106,7 +106,7 @@ impl Deliverer {
                 let Some(to) = command.to.as_deref() else {
                     return Attempt::Permanent("transfer without `to`".into());
                 };
-                let req = TransferRequest { to: to.to_owned(), command_id, client_state: None };
+                let req = TransferRequest::new(to, command_id);
                 client.transfer(&item.destination, &req).await
             }
             _ => client.hangup(&item.destination, &HangupRequest { command_id, client_state: None }).await,

@@ -1,6 +1,7 @@
 //! The Telnyx REST API v2 client: configuration, the retrying request loop, metrics.
 //!
-//! Operations live in one file per area (`messaging`, `calls`, `numbers`, `webhook_deliveries`);
+//! Operations live in one file per area (`messaging`, `calls`, `applications`, `voice_profiles`,
+//! `numbers`, `webhook_deliveries`);
 //! each states its [`Retry`] policy. Requests must be valid for the Telnyx OpenAPI spec
 //! (../shared/telnyx/openapi-spec3.yml); `tests/telnyx_contract.rs` checks them against Prism.
 use std::fmt;
@@ -14,25 +15,27 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod applications;
 mod calls;
-mod country;
 mod error;
+mod lookup;
 mod messaging;
 mod metrics;
 mod numbers;
 mod retry;
+mod voice_profiles;
 mod webhook_deliveries;
 
 #[cfg(test)]
 mod tests;
 
+pub use self::applications::{CallControlApplication, NewCallControlApplication};
 pub use self::calls::{
-    AnswerRequest, Call, ClientState, CommandId, DialRequest, EmptyCommandId, HangupRequest, NewCallControlApplication,
+    AnswerRequest, Call, CommandId, DialRequest, EmptyCommandId, HangupRequest, RingTimeout, RingTimeoutError,
     TransferRequest,
 };
-pub use self::country::{CountryCode, CountryCodeError};
 pub use self::error::{ApiErrorDetail, TelnyxError};
-pub use self::messaging::{NewMessagingProfile, SendMessageRequest, SentMessage};
+pub use self::messaging::{MessagingProfile, NewMessagingProfile, SendMessageRequest, SentMessage};
 pub use self::metrics::{
     Endpoint, MetricKind, MetricSpec, METRICS, REQUESTS_TOTAL, REQUEST_DURATION_SECONDS, STATUS_ERROR, STATUS_TIMEOUT,
 };
@@ -40,12 +43,16 @@ pub use self::numbers::{
     AvailableNumber, AvailableNumberSearch, NumberOrder, NumberOrderRequest, OrderStatus, OrderedNumber, OwnedNumber,
     PhoneNumberFilter,
 };
-pub use self::retry::Retry;
+pub use self::retry::{Retry, COMMAND_ID_WINDOW};
+pub use self::voice_profiles::{NewOutboundVoiceProfile, OutboundVoiceProfile};
 pub use self::webhook_deliveries::{
     DeliveryRecord, PageMeta, WebhookDelivery, WebhookDeliveryFilter, WebhookDeliveryPage, WebhookDeliveryStatus,
 };
 
-use self::retry::{Backoff, Decision, Outcome};
+pub use crate::domain::{CountryCode, CountryCodeError};
+pub use crate::telnyx::client_state::{ClientState, LegState};
+
+use self::retry::{Attempts, Backoff, Decision, Outcome};
 
 /// Settings for [`TelnyxClient::new`]. `Debug` never shows the key.
 #[derive(Debug, Clone)]
@@ -183,14 +190,15 @@ impl TelnyxClient {
         policy: Retry,
     ) -> Result<(StatusCode, bytes::Bytes), TelnyxError> {
         let mut retry = 0u32;
+        let mut attempts = Attempts::start(policy);
         loop {
             let failure = match self.attempt(endpoint, &method, &url, body.clone()).await {
                 Ok(success) => return Ok(success),
                 Err(failure) => failure,
             };
-            let decision = retry::decide(policy, failure.outcome);
+            let delay = self.inner.backoff.delay(retry, failure.retry_after());
+            let decision = attempts.after_failure(failure.outcome, delay);
             if decision == Decision::Retry && retry < self.inner.max_retries {
-                let delay = self.inner.backoff.delay(retry, failure.retry_after());
                 tracing::debug!(
                     endpoint = endpoint.as_str(),
                     retry = retry + 1,
@@ -202,6 +210,7 @@ impl TelnyxClient {
                 retry += 1;
                 continue;
             }
+            let decision = if decision == Decision::Retry { attempts.exhausted(decision) } else { decision };
             return Err(failure.into_error(endpoint, decision));
         }
     }

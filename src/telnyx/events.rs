@@ -2,16 +2,21 @@
 //!
 //! `{"data": {"id", "event_type", "occurred_at", "payload": {...}}, "meta": {"attempt"}}`
 //!
-//! Only the fields switchboard uses are read; everything else is skipped without
-//! being materialised, so a changed unused field cannot break ingestion. A used
-//! field with the wrong type is an error with a one-line reason for the 400 body.
+//! Each event type requires only the fields switchboard acts on; everything else may be absent
+//! or `null` (`fields` says how each kind of field is read). Nothing undeclared is materialised, so a
+//! changed unused field cannot break ingestion. A used field with the wrong type is an error with
+//! a one-line reason for the 400 body. Types that are only acknowledged (`call.answered`,
+//! `call.bridged`, `call.hangup`, `message.finalized`) never fail on their payload.
 //! Hostile input: unused values (however deeply nested) are skipped by
 //! serde_json's iterative `ignore_value`, so they cannot overflow the stack;
 //! used values are bounded by the recursion limit (128). Invalid UTF-8, raw
 //! control characters, a non-object body and duplicate used keys are rejected;
 //! unused numbers of any size are skipped without conversion.
 
-mod payloads;
+mod calls;
+mod fields;
+mod messages;
+mod orders;
 
 use std::borrow::Cow;
 
@@ -19,10 +24,11 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-pub use payloads::{
-    CallAnswered, CallDirection, CallHangup, CallInitiated, DeliveryRecipient, MessageFinalized, MessageParty,
-    MessageReceived, MessageSent, MessageType, NumberOrderComplete, OrderStatus, OrderedNumber,
+pub use calls::{CallAnswered, CallBridged, CallDirection, CallHangup, CallInitiated, CallLeg};
+pub use messages::{
+    DeliveryRecipient, Media, MessageError, MessageFinalized, MessageParty, MessageReceived, MessageSent, MessageType,
 };
+pub use orders::{NumberOrderComplete, OrderStatus, OrderedNumber};
 
 /// Longest accepted `data.id` (Telnyx sends 36-character UUIDs).
 pub const MAX_EVENT_ID_LEN: usize = 128;
@@ -38,7 +44,8 @@ pub struct Envelope<'a> {
     pub event_type: Cow<'a, str>,
     pub occurred_at: Option<DateTime<Utc>>,
     pub payload: EventPayload<'a>,
-    /// `meta.attempt`: delivery attempt, starting at 1.
+    /// `meta.attempt`: delivery attempt, starting at 1 (`None` when absent or not a small
+    /// non-negative integer).
     pub attempt: Option<u32>,
 }
 
@@ -50,6 +57,7 @@ pub enum EventPayload<'a> {
     MessageFinalized(MessageFinalized<'a>),
     CallInitiated(CallInitiated<'a>),
     CallAnswered(CallAnswered<'a>),
+    CallBridged(CallBridged<'a>),
     CallHangup(CallHangup<'a>),
     NumberOrderComplete(NumberOrderComplete<'a>),
     /// Any other event type: acknowledged and counted, payload not read.
@@ -65,6 +73,7 @@ impl EventPayload<'_> {
             Self::MessageFinalized(_) => "message.finalized",
             Self::CallInitiated(_) => "call.initiated",
             Self::CallAnswered(_) => "call.answered",
+            Self::CallBridged(_) => "call.bridged",
             Self::CallHangup(_) => "call.hangup",
             Self::NumberOrderComplete(_) => "number_order.complete",
             Self::Other => "other",
@@ -72,12 +81,13 @@ impl EventPayload<'_> {
     }
 
     /// Every value `metric_label` can return.
-    pub const METRIC_LABELS: [&'static str; 8] = [
+    pub const METRIC_LABELS: [&'static str; 9] = [
         "message.received",
         "message.sent",
         "message.finalized",
         "call.initiated",
         "call.answered",
+        "call.bridged",
         "call.hangup",
         "number_order.complete",
         "other",
@@ -125,17 +135,17 @@ impl EnvelopeError {
 struct RawEnvelope<'a> {
     #[serde(borrow, default)]
     data: Option<RawData<'a>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "fields::lenient_object")]
     meta: Option<RawMeta>,
 }
 
 #[derive(Deserialize)]
 struct RawData<'a> {
-    #[serde(borrow, default, deserialize_with = "payloads::borrowed_opt")]
+    #[serde(borrow, default, deserialize_with = "fields::borrowed_opt")]
     id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "payloads::borrowed_opt")]
+    #[serde(borrow, default, deserialize_with = "fields::borrowed_opt")]
     event_type: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "payloads::borrowed_opt")]
+    #[serde(borrow, default, deserialize_with = "fields::borrowed_opt")]
     occurred_at: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     payload: Option<&'a RawValue>,
@@ -143,7 +153,7 @@ struct RawData<'a> {
 
 #[derive(Deserialize)]
 struct RawMeta {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "fields::lenient")]
     attempt: Option<u32>,
 }
 
@@ -199,10 +209,11 @@ fn parse_payload<'a>(
     match event_type {
         "message.received" => typed(body, "message.received", raw).map(P::MessageReceived),
         "message.sent" => typed(body, "message.sent", raw).map(P::MessageSent),
-        "message.finalized" => typed(body, "message.finalized", raw).map(P::MessageFinalized),
+        "message.finalized" => Ok(P::MessageFinalized(acknowledged(raw))),
         "call.initiated" => typed(body, "call.initiated", raw).map(P::CallInitiated),
-        "call.answered" => typed(body, "call.answered", raw).map(P::CallAnswered),
-        "call.hangup" => typed(body, "call.hangup", raw).map(P::CallHangup),
+        "call.answered" => Ok(P::CallAnswered(acknowledged(raw))),
+        "call.bridged" => Ok(P::CallBridged(acknowledged(raw))),
+        "call.hangup" => Ok(P::CallHangup(acknowledged(raw))),
         "number_order.complete" => typed(body, "number_order.complete", raw).map(P::NumberOrderComplete),
         _ => Ok(P::Other),
     }
@@ -220,6 +231,11 @@ fn typed<'a, T: Deserialize<'a>>(
         let (detail, line, column) = split_error(&e, line0, col0);
         EnvelopeError::Payload { event_type, detail, line, column }
     })
+}
+
+/// The payload of a type that is only acknowledged: read what is readable, never an error.
+fn acknowledged<'a, T: Deserialize<'a> + Default>(raw: Option<&'a RawValue>) -> T {
+    raw.and_then(fields::object).unwrap_or_default()
 }
 
 /// Line (0-based count of newlines before) and column (1-based) at which the

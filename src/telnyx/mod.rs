@@ -2,5 +2,6 @@
 pub mod api;
 pub mod batch_verify;
 pub mod client;
+pub mod client_state;
 pub mod events;
 pub mod signature;

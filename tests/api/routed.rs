@@ -16,7 +16,8 @@ backend_tests!(
     sms_to_san_francisco_is_forwarded_there,
     group_message_is_forwarded_to_each_numbers_destination_once,
     stop_opts_the_customer_out,
-    control_characters_in_used_fields_lose_nothing
+    control_characters_in_used_fields_lose_nothing,
+    an_mms_is_forwarded_with_its_media
 );
 
 const SUPPORT: &str = "+14155551234";
@@ -141,4 +142,24 @@ async fn control_characters_in_used_fields_lose_nothing(db: Db) {
     assert!(items.iter().all(|e| e.item.event_id != "call-nul"), "no command for an id that cannot be commanded");
     let log = app.store.get_routing_log(DEMO_COMPANY_ID, "call-nul").await.unwrap();
     assert_eq!(log.len(), 1, "the call was counted and routed once");
+}
+
+async fn an_mms_is_forwarded_with_its_media(db: Db) {
+    let app = demo_app(db).await;
+    let mut mms: serde_json::Value =
+        serde_json::from_slice(&message_received("mms-photo", "+13105550199", &[SAN_FRANCISCO], &[], "look")).unwrap();
+    mms["data"]["payload"]["type"] = "MMS".into();
+    mms["data"]["payload"]["media"] = serde_json::json!([
+        {"url": "https://media.telnyx.example/m/1.jpg", "content_type": "image/jpeg", "size": 2048, "hash_sha256": "ab"},
+        {"url": "https://media.telnyx.example/m/2.png", "content_type": "image/png"}
+    ]);
+    assert_eq!(post_signed(&app, &serde_json::to_vec(&mms).unwrap()).await.status(), 200);
+    let items = app.store.list_outbox(DEMO_COMPANY_ID, 100).await.unwrap();
+    let forward = items.iter().find(|e| e.item.event_id == "mms-photo").expect("forwarded");
+    let body: serde_json::Value = serde_json::from_str(&forward.item.payload).unwrap();
+    assert_eq!(
+        body["message"]["media_urls"],
+        serde_json::json!(["https://media.telnyx.example/m/1.jpg", "https://media.telnyx.example/m/2.png"])
+    );
+    assert_eq!(body["message"]["type"], "MMS");
 }

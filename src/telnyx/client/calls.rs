@@ -1,20 +1,18 @@
-//! Call Control: dial (POST /calls), the answer / transfer / hangup commands
-//! (POST /calls/{call_control_id}/actions/...), and creating a Call Control application.
+//! Call Control: dial (POST /calls) and the answer / transfer / hangup commands
+//! (POST /calls/{call_control_id}/actions/...).
 use std::fmt;
 use std::str::FromStr;
 
-use base64::Engine as _;
 use reqwest::Method;
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
-use url::Url;
+use serde::{Deserialize, Serialize, Serializer};
 use uuid::Uuid;
 
-use super::{Endpoint, Retry, TelnyxClient, TelnyxError};
+use super::{ClientState, Endpoint, Retry, TelnyxClient, TelnyxError};
 use crate::domain::PhoneNumber;
 
-/// Telnyx ignores a second command with the same `command_id` on the same call (within 60 s),
-/// which is what makes retrying call commands safe.
+/// Telnyx ignores a second command with the same `command_id` on the same call, and a second
+/// dial with the same `command_id`, within 60 s: what makes retrying them safe ([`Retry::Command`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct CommandId(String);
@@ -63,32 +61,6 @@ impl fmt::Display for CommandId {
     }
 }
 
-/// Opaque state echoed back in later call events; the spec requires base64.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct ClientState(String);
-
-impl ClientState {
-    /// Base64-encodes `bytes` (standard alphabet, padded).
-    pub fn encode(bytes: impl AsRef<[u8]>) -> Self {
-        Self(base64::engine::general_purpose::STANDARD.encode(bytes))
-    }
-
-    /// Accepts text that is already valid base64 (as found in a webhook's `client_state`).
-    pub fn from_base64(s: &str) -> Result<Self, base64::DecodeError> {
-        base64::engine::general_purpose::STANDARD.decode(s)?;
-        Ok(Self(s.to_owned()))
-    }
-
-    pub fn decode(&self) -> Result<Vec<u8>, base64::DecodeError> {
-        base64::engine::general_purpose::STANDARD.decode(&self.0)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Body of POST /calls (spec schema `CallRequest`; required: connection_id, to, from).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DialRequest {
@@ -96,6 +68,7 @@ pub struct DialRequest {
     pub connection_id: String,
     pub to: PhoneNumber,
     pub from: PhoneNumber,
+    /// `None`: [`TelnyxClient::dial`] makes one, so that its retries cannot ring twice.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<CommandId>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,15 +84,73 @@ pub struct Call {
     pub call_session_id: String,
 }
 
+/// How long a transfer rings its destination before giving up (`timeout_secs`: 5 to 600 s;
+/// Telnyx's default is 30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RingTimeout(u16);
+
+/// A ring timeout outside 5..=600 seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a ring timeout must be between 5 and 600 seconds, got {0}")]
+pub struct RingTimeoutError(pub u64);
+
+impl RingTimeout {
+    pub const MIN_SECS: u16 = 5;
+    pub const MAX_SECS: u16 = 600;
+
+    pub fn from_secs(secs: u64) -> Result<Self, RingTimeoutError> {
+        match u16::try_from(secs) {
+            Ok(s) if (Self::MIN_SECS..=Self::MAX_SECS).contains(&s) => Ok(Self(s)),
+            _ => Err(RingTimeoutError(secs)),
+        }
+    }
+
+    pub fn as_secs(self) -> u16 {
+        self.0
+    }
+}
+
+impl Serialize for RingTimeout {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.0)
+    }
+}
+
 /// Body of POST /calls/{id}/actions/transfer (spec schema `TransferCallRequest`; required: to).
+/// Build with [`TransferRequest::new`], then set what applies.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TransferRequest {
     /// An E.164 number or a `sip:` URI (both accepted by Telnyx; validated as a routing
     /// `CallDestination` before it gets here).
     pub to: String,
+    /// Caller ID shown to the destination; `None`: Telnyx shows the `to` number of the original
+    /// call (the company number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<PhoneNumber>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<RingTimeout>,
     pub command_id: CommandId,
+    /// State for the transferred (caller's) leg's later webhooks.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_state: Option<ClientState>,
+    /// State for the new leg's webhooks, its `call.initiated` first (see
+    /// [`LegState`](crate::telnyx::client_state::LegState)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_leg_client_state: Option<ClientState>,
+}
+
+impl TransferRequest {
+    /// A transfer to `to` with nothing else set.
+    pub fn new(to: impl Into<String>, command_id: CommandId) -> Self {
+        Self {
+            to: to.into(),
+            from: None,
+            timeout_secs: None,
+            command_id,
+            client_state: None,
+            target_leg_client_state: None,
+        }
+    }
 }
 
 /// Body of POST /calls/{id}/actions/answer (spec schema `AnswerRequest`, no required field).
@@ -138,62 +169,35 @@ pub struct HangupRequest {
     pub client_state: Option<ClientState>,
 }
 
-/// Body of POST /call_control_applications (spec schema `CreateCallControlApplicationRequest`);
-/// `webhook_api_version` is always sent as `"2"` (the spec's default is `"1"`, another format).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NewCallControlApplication {
-    pub application_name: String,
-    pub webhook_event_url: Url,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub webhook_event_failover_url: Option<Url>,
-}
-
-#[derive(Serialize)]
-struct ApplicationBody<'a> {
-    #[serde(flatten)]
-    app: &'a NewCallControlApplication,
-    webhook_api_version: &'static str,
-}
-
-#[derive(Deserialize)]
-struct Created {
-    id: String,
-}
-
 impl TelnyxClient {
-    /// POST /calls. Retry policy [`Retry::IfNotSent`]: dialling twice rings twice, so a timeout
-    /// after sending gives [`TelnyxError::Ambiguous`].
+    /// POST /calls. [`Retry::Command`]: retried with the same `command_id` (one is made when the
+    /// request has none) while Telnyx still ignores a repeat; past that window, or when every
+    /// attempt failed after one may have been processed, [`TelnyxError::Ambiguous`].
     pub async fn dial(&self, req: &DialRequest) -> Result<Call, TelnyxError> {
         let url = self.url(&["calls"])?;
-        self.request(Endpoint::Dial, Method::POST, url, Some(req), Retry::IfNotSent).await
+        let with_id;
+        let req = if req.command_id.is_some() {
+            req
+        } else {
+            with_id = DialRequest { command_id: Some(CommandId::new()), ..req.clone() };
+            &with_id
+        };
+        self.request(Endpoint::Dial, Method::POST, url, Some(req), Retry::Command).await
     }
 
-    /// POST /calls/{call_control_id}/actions/answer. [`Retry::Safe`] thanks to the command id.
+    /// POST /calls/{call_control_id}/actions/answer. [`Retry::Command`].
     pub async fn answer(&self, call_control_id: &str, req: &AnswerRequest) -> Result<(), TelnyxError> {
         self.command(Endpoint::Answer, call_control_id, "answer", req).await
     }
 
-    /// POST /calls/{call_control_id}/actions/transfer. [`Retry::Safe`] thanks to the command id.
+    /// POST /calls/{call_control_id}/actions/transfer. [`Retry::Command`].
     pub async fn transfer(&self, call_control_id: &str, req: &TransferRequest) -> Result<(), TelnyxError> {
         self.command(Endpoint::Transfer, call_control_id, "transfer", req).await
     }
 
-    /// POST /calls/{call_control_id}/actions/hangup. [`Retry::Safe`] thanks to the command id.
+    /// POST /calls/{call_control_id}/actions/hangup. [`Retry::Command`].
     pub async fn hangup(&self, call_control_id: &str, req: &HangupRequest) -> Result<(), TelnyxError> {
         self.command(Endpoint::Hangup, call_control_id, "hangup", req).await
-    }
-
-    /// POST /call_control_applications; returns the application id (the `connection_id` used to
-    /// dial and to attach numbers). Telnyx answers 201. Retry policy [`Retry::IfNotSent`].
-    pub async fn create_call_control_application(
-        &self,
-        app: &NewCallControlApplication,
-    ) -> Result<String, TelnyxError> {
-        let url = self.url(&["call_control_applications"])?;
-        let body = ApplicationBody { app, webhook_api_version: "2" };
-        let endpoint = Endpoint::CreateCallControlApplication;
-        let created: Created = self.request(endpoint, Method::POST, url, Some(&body), Retry::IfNotSent).await?;
-        Ok(created.id)
     }
 
     async fn command<B: Serialize>(
@@ -204,7 +208,7 @@ impl TelnyxClient {
         body: &B,
     ) -> Result<(), TelnyxError> {
         let url = self.url(&["calls", call_control_id, "actions", action])?;
-        let _: IgnoredAny = self.request(endpoint, Method::POST, url, Some(body), Retry::Safe).await?;
+        let _: IgnoredAny = self.request(endpoint, Method::POST, url, Some(body), Retry::Command).await?;
         Ok(())
     }
 }
@@ -215,28 +219,37 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn telnyx_client_state_is_base64() {
-        let s = ClientState::encode(b"company=1;dir=out");
-        assert_eq!(s.decode().ok(), Some(b"company=1;dir=out".to_vec()));
-        assert!(ClientState::from_base64("not base64!").is_err());
+    fn telnyx_command_id_cannot_be_empty() {
         assert!("".parse::<CommandId>().is_err());
+        assert!(" ".parse::<CommandId>().is_err());
+        assert_eq!("c-1".parse::<CommandId>().map(|c| c.to_string()), Ok("c-1".to_owned()));
     }
 
     #[test]
-    fn telnyx_call_control_app_body_forces_api_v2() {
-        let app = NewCallControlApplication {
-            application_name: "acme".into(),
-            webhook_event_url: Url::parse("https://sb.example.com/webhooks/telnyx").expect("url"),
-            webhook_event_failover_url: None,
-        };
-        let body = ApplicationBody { app: &app, webhook_api_version: "2" };
+    fn telnyx_ring_timeout_is_5_to_600_seconds() {
+        for ok in [5, 30, 600] {
+            assert_eq!(RingTimeout::from_secs(ok).map(|t| u64::from(t.as_secs())), Ok(ok));
+        }
+        for bad in [0, 4, 601, 70_000, u64::MAX] {
+            assert_eq!(RingTimeout::from_secs(bad), Err(RingTimeoutError(bad)));
+        }
+    }
+
+    #[test]
+    fn telnyx_transfer_body_sends_only_what_is_set() {
+        let mut t = TransferRequest::new("sip:desk@acme.sip.telnyx.com", "cmd-1".parse().expect("id"));
         assert_eq!(
-            serde_json::to_value(&body).expect("json"),
-            json!({
-                "application_name": "acme",
-                "webhook_event_url": "https://sb.example.com/webhooks/telnyx",
-                "webhook_api_version": "2"
-            })
+            serde_json::to_value(&t).expect("json"),
+            json!({"to": "sip:desk@acme.sip.telnyx.com", "command_id": "cmd-1"})
+        );
+        t.from = Some(PhoneNumber::parse("+14155550100").expect("e164"));
+        t.timeout_secs = Some(RingTimeout::from_secs(25).expect("timeout"));
+        t.client_state = Some(ClientState::encode("a"));
+        t.target_leg_client_state = Some(ClientState::encode("b"));
+        assert_eq!(
+            serde_json::to_value(&t).expect("json"),
+            json!({"to": "sip:desk@acme.sip.telnyx.com", "from": "+14155550100", "timeout_secs": 25,
+                "command_id": "cmd-1", "client_state": "YQ==", "target_leg_client_state": "Yg=="})
         );
     }
 }

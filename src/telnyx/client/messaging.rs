@@ -1,10 +1,11 @@
-//! Messaging: send a message (POST /messages) and create a messaging profile
-//! (POST /messaging_profiles).
+//! Messaging: send a message (POST /messages), create a messaging profile (POST
+//! /messaging_profiles) and find profiles by name (GET /messaging_profiles).
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{CountryCode, Endpoint, Retry, TelnyxClient, TelnyxError};
+use super::lookup::{exactly_named, Created, PAGE_SIZE};
+use super::{with_query, CountryCode, Endpoint, Retry, TelnyxClient, TelnyxError};
 use crate::domain::PhoneNumber;
 
 /// Body of POST /messages (spec schema `CreateMessageRequest`). Give `text` (SMS), `media_urls`
@@ -39,8 +40,16 @@ pub struct NewMessagingProfile {
     /// Countries the profile may send to (required by the spec; `*` is not representable).
     pub whitelisted_destinations: Vec<CountryCode>,
     pub webhook_url: Url,
+    /// Where Telnyx delivers when `webhook_url` fails (`telnyx.failover_base_url`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_failover_url: Option<Url>,
+}
+
+/// A messaging profile as listed (schema `MessagingProfile`, the fields read).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MessagingProfile {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Serialize)]
@@ -48,11 +57,6 @@ struct MessagingProfileBody<'a> {
     #[serde(flatten)]
     profile: &'a NewMessagingProfile,
     webhook_api_version: &'static str,
-}
-
-#[derive(Deserialize)]
-struct Created {
-    id: String,
 }
 
 impl TelnyxClient {
@@ -63,13 +67,25 @@ impl TelnyxClient {
         self.request(Endpoint::SendMessage, Method::POST, url, Some(req), Retry::IfNotSent).await
     }
 
-    /// POST /messaging_profiles; returns the new profile's id. Retry policy [`Retry::IfNotSent`].
+    /// POST /messaging_profiles; returns the new profile's id. Retry policy [`Retry::IfNotSent`]:
+    /// after [`TelnyxError::Ambiguous`], look it up with [`TelnyxClient::find_messaging_profiles`]
+    /// before creating again.
     pub async fn create_messaging_profile(&self, profile: &NewMessagingProfile) -> Result<String, TelnyxError> {
         let url = self.url(&["messaging_profiles"])?;
         let body = MessagingProfileBody { profile, webhook_api_version: "2" };
         let created: Created =
             self.request(Endpoint::CreateMessagingProfile, Method::POST, url, Some(&body), Retry::IfNotSent).await?;
         Ok(created.id)
+    }
+
+    /// GET /messaging_profiles?filter[name][eq]=...: the profiles named exactly `name` (first page
+    /// of 250). [`Retry::Safe`].
+    pub async fn find_messaging_profiles(&self, name: &str) -> Result<Vec<MessagingProfile>, TelnyxError> {
+        let query = [("filter[name][eq]", name.to_owned()), ("page[size]", PAGE_SIZE.to_string())];
+        let url = with_query(self.url(&["messaging_profiles"])?, &query);
+        let endpoint = Endpoint::ListMessagingProfiles;
+        let found: Vec<MessagingProfile> = self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await?;
+        Ok(exactly_named(found, name, |p| &p.name))
     }
 }
 

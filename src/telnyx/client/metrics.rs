@@ -58,7 +58,12 @@ pub enum Endpoint {
     Transfer,
     Hangup,
     CreateMessagingProfile,
+    ListMessagingProfiles,
     CreateCallControlApplication,
+    UpdateCallControlApplication,
+    ListCallControlApplications,
+    CreateOutboundVoiceProfile,
+    ListOutboundVoiceProfiles,
     SearchAvailableNumbers,
     CreateNumberOrder,
     GetNumberOrder,
@@ -69,14 +74,19 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 14] = [
+    pub const ALL: [Endpoint; 19] = [
         Endpoint::SendMessage,
         Endpoint::Dial,
         Endpoint::Answer,
         Endpoint::Transfer,
         Endpoint::Hangup,
         Endpoint::CreateMessagingProfile,
+        Endpoint::ListMessagingProfiles,
         Endpoint::CreateCallControlApplication,
+        Endpoint::UpdateCallControlApplication,
+        Endpoint::ListCallControlApplications,
+        Endpoint::CreateOutboundVoiceProfile,
+        Endpoint::ListOutboundVoiceProfiles,
         Endpoint::SearchAvailableNumbers,
         Endpoint::CreateNumberOrder,
         Endpoint::GetNumberOrder,
@@ -94,7 +104,12 @@ impl Endpoint {
             Endpoint::Transfer => "transfer",
             Endpoint::Hangup => "hangup",
             Endpoint::CreateMessagingProfile => "create_messaging_profile",
+            Endpoint::ListMessagingProfiles => "list_messaging_profiles",
             Endpoint::CreateCallControlApplication => "create_call_control_application",
+            Endpoint::UpdateCallControlApplication => "update_call_control_application",
+            Endpoint::ListCallControlApplications => "list_call_control_applications",
+            Endpoint::CreateOutboundVoiceProfile => "create_outbound_voice_profile",
+            Endpoint::ListOutboundVoiceProfiles => "list_outbound_voice_profiles",
             Endpoint::SearchAvailableNumbers => "search_available_numbers",
             Endpoint::CreateNumberOrder => "create_number_order",
             Endpoint::GetNumberOrder => "get_number_order",
@@ -131,6 +146,7 @@ mod tests {
     fn telnyx_endpoint_labels_are_small_snake_case_and_unique() {
         let mut seen = std::collections::HashSet::new();
         for e in Endpoint::ALL {
+            assert_eq!(Endpoint::ALL.iter().filter(|x| **x == e).count(), 1, "{e} listed once");
             let label = e.as_str();
             assert!(label.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{label}");
             assert!(seen.insert(label), "duplicate label {label}");

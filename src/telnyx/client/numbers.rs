@@ -10,8 +10,10 @@ use crate::domain::{Feature, Features, PhoneNumber};
 /// Query of GET /available_phone_numbers (deepObject `filter`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AvailableNumberSearch {
+    /// `telnyx.number_country`.
     pub country_code: CountryCode,
-    /// Area code in NANP (`415`).
+    /// Area code in NANP (`415`). Searched exactly: `filter[best_effort]=false`, and results
+    /// outside it are dropped (see [`TelnyxClient::search_available_numbers`]).
     pub national_destination_code: Option<String>,
     /// Every feature the numbers must have.
     pub features: Features,
@@ -25,6 +27,9 @@ pub struct AvailableNumber {
     /// The features switchboard knows (others, such as fax or emergency, are dropped).
     #[serde(default, deserialize_with = "feature_objects")]
     pub features: Features,
+    /// Telnyx's "not an exact match for the search" flag.
+    #[serde(default)]
+    pub best_effort: bool,
 }
 
 /// Body of POST /number_orders (schema `CreateNumberOrderRequest`).
@@ -132,6 +137,8 @@ fn search_query(search: &AvailableNumberSearch) -> Vec<(&'static str, String)> {
     let mut q = vec![("filter[country_code]", search.country_code.to_string())];
     if let Some(ndc) = &search.national_destination_code {
         q.push(("filter[national_destination_code]", ndc.clone()));
+        // Otherwise numbers from other area codes fill the results (and the limit).
+        q.push(("filter[best_effort]", "false".to_owned()));
     }
     if !search.features.is_empty() {
         let names: Vec<&str> = search.features.iter().map(Feature::as_str).collect();
@@ -143,10 +150,21 @@ fn search_query(search: &AvailableNumberSearch) -> Vec<(&'static str, String)> {
     q
 }
 
+/// Whether a search result is what was asked for: not a best-effort result, and (for a NANP
+/// number, whose area code is known) in the area code searched.
+fn is_exact(n: &AvailableNumber, search: &AvailableNumberSearch) -> bool {
+    let in_area = match (&search.national_destination_code, n.phone_number.area_code()) {
+        (Some(ndc), Some(area)) => area == ndc,
+        _ => true,
+    };
+    !n.best_effort && in_area
+}
+
 fn list_query(filter: &PhoneNumberFilter) -> Vec<(&'static str, String)> {
     let mut q = Vec::new();
     if let Some(n) = &filter.phone_number {
-        q.push(("filter[phone_number]", n.to_string()));
+        // Digits only: the spec says non-numerical characters make the filter match nothing.
+        q.push(("filter[phone_number]", n.as_str().trim_start_matches('+').to_owned()));
     }
     if let Some(page) = filter.page_number {
         q.push(("page[number]", page.max(1).to_string()));
@@ -158,14 +176,23 @@ fn list_query(filter: &PhoneNumberFilter) -> Vec<(&'static str, String)> {
 }
 
 impl TelnyxClient {
-    /// GET /available_phone_numbers. [`Retry::Safe`].
+    /// GET /available_phone_numbers. Only exact matches are returned: Telnyx is asked for no
+    /// best-effort results, and any that come anyway (or NANP numbers outside the area code) are
+    /// dropped. [`Retry::Safe`].
     pub async fn search_available_numbers(
         &self,
         search: &AvailableNumberSearch,
     ) -> Result<Vec<AvailableNumber>, TelnyxError> {
         let url = with_query(self.url(&["available_phone_numbers"])?, &search_query(search));
         let endpoint = Endpoint::SearchAvailableNumbers;
-        self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await
+        let mut found: Vec<AvailableNumber> =
+            self.request::<(), _>(endpoint, Method::GET, url, None, Retry::Safe).await?;
+        let answered = found.len();
+        found.retain(|n| is_exact(n, search));
+        if found.len() < answered {
+            tracing::debug!(dropped = answered - found.len(), "number search: inexact results dropped");
+        }
+        Ok(found)
     }
 
     /// POST /number_orders. Retry policy [`Retry::IfNotSent`]: ordering twice buys twice, so a
@@ -238,8 +265,32 @@ mod tests {
             with_query(url::Url::parse("http://x/v2/available_phone_numbers").expect("url"), &search_query(&search));
         assert_eq!(
             url.query(),
-            Some("filter%5Bcountry_code%5D=US&filter%5Bnational_destination_code%5D=415&filter%5Bfeatures%5D=sms%2Cmms%2Cvoice&filter%5Blimit%5D=5")
+            Some("filter%5Bcountry_code%5D=US&filter%5Bnational_destination_code%5D=415&filter%5Bbest_effort%5D=false&filter%5Bfeatures%5D=sms%2Cmms%2Cvoice&filter%5Blimit%5D=5")
         );
+        let anywhere = AvailableNumberSearch { national_destination_code: None, ..search };
+        assert_eq!(search_query(&anywhere)[0], ("filter[country_code]", "US".to_owned()));
+        assert!(search_query(&anywhere).iter().all(|(k, _)| *k != "filter[best_effort]"));
+    }
+
+    #[test]
+    fn telnyx_search_keeps_only_exact_results() {
+        let search = AvailableNumberSearch {
+            country_code: CountryCode::US,
+            national_destination_code: Some("415".into()),
+            features: Features::ALL,
+            limit: None,
+        };
+        let number = |n: &str, best_effort: bool| AvailableNumber {
+            phone_number: e164(n),
+            features: Features::ALL,
+            best_effort,
+        };
+        assert!(is_exact(&number("+14155550100", false), &search));
+        assert!(!is_exact(&number("+14155550100", true), &search), "best effort");
+        assert!(!is_exact(&number("+16505550100", false), &search), "other area code");
+        assert!(is_exact(&number("+442071838750", false), &search), "area unknown outside NANP");
+        let anywhere = AvailableNumberSearch { national_destination_code: None, ..search };
+        assert!(is_exact(&number("+16505550100", false), &anywhere));
     }
 
     #[test]
@@ -278,7 +329,7 @@ mod tests {
             PhoneNumberFilter { phone_number: Some(e164("+14155550100")), page_number: None, page_size: Some(1000) };
         assert_eq!(
             list_query(&f),
-            vec![("filter[phone_number]", "+14155550100".to_string()), ("page[size]", "250".to_string())]
+            vec![("filter[phone_number]", "14155550100".to_string()), ("page[size]", "250".to_string())]
         );
     }
 }

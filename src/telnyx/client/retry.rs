@@ -1,5 +1,5 @@
 //! When to retry a Telnyx request, and how long to wait before the next attempt.
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
@@ -9,14 +9,24 @@ use reqwest::StatusCode;
 /// How a request may be repeated. Every client method states its policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Retry {
-    /// Repeating is harmless (GET, PATCH, call commands carrying a `command_id`): retry on 429,
-    /// 5xx, timeouts and transport errors.
+    /// Repeating is harmless (GET, PATCH): retry on 429, 5xx, timeouts and transport errors.
     Safe,
-    /// Repeating could act twice (number orders, messages, dial, creates): retry only when Telnyx
+    /// A body with a `command_id` (dial, call commands): Telnyx ignores a repeat within
+    /// [`COMMAND_ID_WINDOW`], so retried like [`Retry::Safe`] while the next attempt would still
+    /// start inside that window (less [`WINDOW_MARGIN`]) of the first; after it, like
+    /// [`Retry::IfNotSent`], and any failure once an attempt may have been processed is ambiguous.
+    Command,
+    /// Repeating could act twice (number orders, messages, creates): retry only when Telnyx
     /// clearly did not process the request — 429, 503 with `Retry-After`, connection never made.
     /// A timeout or another 5xx after the request was sent is reported as ambiguous.
     IfNotSent,
 }
+
+/// How long Telnyx ignores a repeated `command_id` (DOCS voice "receiving webhooks"; spec
+/// `CallRequest.command_id`).
+pub const COMMAND_ID_WINDOW: Duration = Duration::from_secs(60);
+/// Kept free at the end of the window: the request's time in flight, clock differences.
+pub const WINDOW_MARGIN: Duration = Duration::from_secs(10);
 
 /// What one attempt produced, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,13 +52,15 @@ pub(crate) enum Decision {
     Fail,
 }
 
+/// The decision for one failed attempt, without history ([`Retry::Command`] decides like
+/// [`Retry::Safe`] here; [`Attempts`] adds its window).
 pub(crate) fn decide(policy: Retry, outcome: Outcome) -> Decision {
     match (policy, outcome) {
         (_, Outcome::ConnectFailed) => Decision::Retry,
         (_, Outcome::Status { status, .. }) if status == StatusCode::TOO_MANY_REQUESTS => Decision::Retry,
         (_, Outcome::Status { status, .. }) if status.is_client_error() => Decision::Fail,
-        (Retry::Safe, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Retry,
-        (Retry::Safe, Outcome::TimedOut | Outcome::Broken) => Decision::Retry,
+        (Retry::Safe | Retry::Command, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Retry,
+        (Retry::Safe | Retry::Command, Outcome::TimedOut | Outcome::Broken) => Decision::Retry,
         (Retry::IfNotSent, Outcome::Status { status, retry_after: Some(_) })
             if status == StatusCode::SERVICE_UNAVAILABLE =>
         {
@@ -58,6 +70,53 @@ pub(crate) fn decide(policy: Retry, outcome: Outcome) -> Decision {
         (Retry::IfNotSent, Outcome::TimedOut | Outcome::Broken) => Decision::Ambiguous,
         // 1xx/3xx that reqwest did not follow: nothing sensible to retry.
         (_, Outcome::Status { .. }) => Decision::Fail,
+    }
+}
+
+/// The attempts of one request: decides after each failure with what came before.
+#[derive(Debug)]
+pub(crate) struct Attempts {
+    policy: Retry,
+    first: Instant,
+    /// An earlier attempt may have been processed (it timed out, broke or got a 5xx after sending).
+    maybe_processed: bool,
+}
+
+impl Attempts {
+    /// Call just before the first attempt.
+    pub fn start(policy: Retry) -> Self {
+        Self { policy, first: Instant::now(), maybe_processed: false }
+    }
+
+    /// The decision after a failed attempt, when the next one would start `delay` from now.
+    pub fn after_failure(&mut self, outcome: Outcome, delay: Duration) -> Decision {
+        self.after_failure_at(outcome, self.first.elapsed() + delay)
+    }
+
+    /// As [`Attempts::after_failure`], with the next attempt's start given relative to the first.
+    fn after_failure_at(&mut self, outcome: Outcome, next_start: Duration) -> Decision {
+        self.maybe_processed |= decide(Retry::IfNotSent, outcome) == Decision::Ambiguous;
+        if self.policy != Retry::Command {
+            return decide(self.policy, outcome);
+        }
+        if next_start + WINDOW_MARGIN <= COMMAND_ID_WINDOW {
+            return decide(Retry::Safe, outcome);
+        }
+        if self.maybe_processed {
+            Decision::Ambiguous
+        } else {
+            decide(Retry::IfNotSent, outcome)
+        }
+    }
+
+    /// The decision once no attempt is left after a failure that would have been retried: a
+    /// [`Retry::Command`] request that may have been processed is ambiguous.
+    pub fn exhausted(&self, decision: Decision) -> Decision {
+        if self.policy == Retry::Command && self.maybe_processed {
+            Decision::Ambiguous
+        } else {
+            decision
+        }
     }
 }
 
@@ -147,6 +206,31 @@ mod tests {
         for (policy, outcome, want) in cases {
             assert_eq!(decide(policy, outcome), want, "{policy:?} {outcome:?}");
         }
+    }
+
+    #[test]
+    fn telnyx_command_retries_stay_inside_the_command_id_window() {
+        use Decision::{Ambiguous, Fail, Retry as Again};
+        let s = Duration::from_secs;
+        let last_start = COMMAND_ID_WINDOW - WINDOW_MARGIN;
+        // Inside the window: as Safe.
+        let mut a = Attempts::start(Retry::Command);
+        assert_eq!(a.after_failure_at(Outcome::TimedOut, s(1)), Again);
+        assert_eq!(a.after_failure_at(status(502, None), last_start), Again);
+        assert_eq!(a.after_failure_at(status(422, None), s(2)), Fail);
+        // Past it: nothing is retried once an attempt may have been processed.
+        assert_eq!(a.after_failure_at(status(429, None), last_start + s(1)), Ambiguous);
+        assert_eq!(a.exhausted(Again), Ambiguous);
+        // Past it, nothing sent so far: only what IfNotSent retries.
+        let mut b = Attempts::start(Retry::Command);
+        assert_eq!(b.after_failure_at(Outcome::ConnectFailed, s(70)), Again);
+        assert_eq!(b.after_failure_at(status(429, None), s(70)), Again);
+        assert_eq!(b.exhausted(Again), Again);
+        assert_eq!(b.after_failure_at(Outcome::TimedOut, s(70)), Ambiguous);
+        // Other policies ignore the window.
+        let mut c = Attempts::start(Retry::Safe);
+        assert_eq!(c.after_failure_at(Outcome::TimedOut, s(3600)), Again);
+        assert_eq!(c.exhausted(Again), Again);
     }
 
     #[test]

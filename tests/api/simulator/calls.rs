@@ -36,10 +36,7 @@ async fn parked_call_refuses_transfer_until_answered_then_leg_b_carries_the_targ
 
     // Parked: a transfer is refused the way Telnyx does.
     let refused = telnyx
-        .transfer(
-            &a.call_control_id,
-            &TransferRequest { to: "+13105550123".into(), command_id: CommandId::new(), client_state: None },
-        )
+        .transfer(&a.call_control_id, &TransferRequest::new("+13105550123", CommandId::new()))
         .await
         .expect_err("transfer before answer");
     assert_eq!(error_code(&refused), Some((422, "90034".into())));
@@ -104,8 +101,7 @@ async fn leg_b_ending_with_each_cause_leaves_leg_a_up_for_another_transfer() {
     telnyx.answer(&a.call_control_id, &answer("ans", None)).await.expect("answer");
     let causes = [HangupCause::Timeout, HangupCause::UserBusy, HangupCause::NoAnswer, HangupCause::CallRejected];
     for (i, cause) in causes.into_iter().enumerate() {
-        let transfer =
-            TransferRequest { to: format!("+1310555010{i}"), command_id: CommandId::new(), client_state: None };
+        let transfer = TransferRequest::new(format!("+1310555010{i}"), CommandId::new());
         telnyx.transfer(&a.call_control_id, &transfer).await.expect("transfer on an answered call");
         let b = sim.wait_transfer_leg(&a.call_control_id, i + 1).await;
         assert_eq!(b.to, transfer.to);

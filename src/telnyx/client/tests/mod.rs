@@ -11,6 +11,7 @@ use wiremock::MockServer;
 use super::{TelnyxClient, TelnyxClientConfig};
 
 mod metrics_recorded;
+mod profiles;
 mod requests;
 mod retries;
 

@@ -54,6 +54,7 @@ async fn telnyx_send_message_sends_bearer_json_and_single_to() {
 async fn telnyx_dial_and_call_commands() {
     let server = MockServer::start().await;
     let state = ClientState::encode("company=c1");
+    let leg = LegState::Dial { company: crate::domain::CompanyId::new() }.client_state();
     Mock::given(method("POST"))
         .and(path("/v2/calls"))
         .and(body_json(json!({
@@ -70,7 +71,11 @@ async fn telnyx_dial_and_call_commands() {
     // The id's '/' must stay inside one path segment.
     for (action, body) in [
         ("answer", json!({"command_id": "cmd-a"})),
-        ("transfer", json!({"to": "+13105550123", "command_id": "cmd-t", "client_state": state.as_str()})),
+        (
+            "transfer",
+            json!({"to": "+13105550123", "from": "+12125550199", "timeout_secs": 20, "command_id": "cmd-t",
+                "client_state": state.as_str(), "target_leg_client_state": leg.as_str()}),
+        ),
         ("hangup", json!({"command_id": "cmd-h"})),
     ] {
         Mock::given(method("POST"))
@@ -98,8 +103,11 @@ async fn telnyx_dial_and_call_commands() {
     assert_eq!((call.call_leg_id.as_str(), call.call_session_id.as_str()), ("leg", "sess"));
     let id = call.call_control_id.as_str();
     c.answer(id, &AnswerRequest { command_id: cmd("cmd-a"), client_state: None }).await.expect("answer");
-    let transfer =
-        TransferRequest { to: "+13105550123".to_owned(), command_id: cmd("cmd-t"), client_state: Some(state) };
+    let mut transfer = TransferRequest::new("+13105550123", cmd("cmd-t"));
+    transfer.from = Some(e164("+12125550199"));
+    transfer.timeout_secs = Some(RingTimeout::from_secs(20).expect("timeout"));
+    transfer.client_state = Some(state);
+    transfer.target_leg_client_state = Some(leg);
     c.transfer(id, &transfer).await.expect("transfer");
     c.hangup(id, &HangupRequest { command_id: cmd("cmd-h"), client_state: None }).await.expect("hangup");
 }
@@ -161,10 +169,14 @@ async fn telnyx_number_search_order_and_attach() {
         .and(path("/v2/available_phone_numbers"))
         .and(query_param("filter[country_code]", "US"))
         .and(query_param("filter[national_destination_code]", "415"))
+        .and(query_param("filter[best_effort]", "false"))
         .and(query_param("filter[features]", "sms,mms,voice"))
         .and(query_param("filter[limit]", "2"))
         .respond_with(ok(json!([
-            {"phone_number": "+14155550100", "features": [{"name": "sms"}, {"name": "mms"}, {"name": "voice"}]}
+            {"phone_number": "+14155550100", "features": [{"name": "sms"}, {"name": "mms"}, {"name": "voice"}],
+                "best_effort": false},
+            {"phone_number": "+16505550100", "features": [{"name": "sms"}], "best_effort": true},
+            {"phone_number": "+16505550101", "features": [{"name": "sms"}]}
         ])))
         .expect(1)
         .mount(&server)
@@ -189,7 +201,7 @@ async fn telnyx_number_search_order_and_attach() {
         .await;
     Mock::given(method("GET"))
         .and(path("/v2/phone_numbers"))
-        .and(query_param("filter[phone_number]", "+14155550100"))
+        .and(query_param("filter[phone_number]", "14155550100"))
         .and(query_param("page[size]", "1"))
         .respond_with(ok(json!([{"id": "1293384261075731499", "phone_number": "+14155550100",
             "status": "active", "connection_id": null, "messaging_profile_id": "prof-1"}])))
@@ -221,7 +233,7 @@ async fn telnyx_number_search_order_and_attach() {
         })
         .await
         .expect("search");
-    assert_eq!(found.len(), 1);
+    assert_eq!(found.len(), 1, "best-effort and other-area numbers dropped: {found:?}");
     assert_eq!(found[0].features, Features::ALL);
     let placed = c
         .create_number_order(&NumberOrderRequest {

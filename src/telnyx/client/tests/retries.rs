@@ -230,3 +230,107 @@ async fn telnyx_connection_refused_is_transport_not_ambiguous() {
     assert!(matches!(err, TelnyxError::Transport { .. }), "{err:?}");
     assert!(!err.is_ambiguous());
 }
+
+fn dial_request(command_id: Option<CommandId>) -> DialRequest {
+    DialRequest {
+        connection_id: "1293384261075731499".into(),
+        to: e164("+12125550199"),
+        from: e164("+14155550100"),
+        command_id,
+        client_state: None,
+    }
+}
+
+fn dialled() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"data": {
+        "call_control_id": "v3:c", "call_leg_id": "l", "call_session_id": "s", "is_alive": false, "record_type": "call"
+    }}))
+}
+
+/// The `command_id` of every request `server` received.
+async fn command_ids(server: &MockServer) -> Vec<String> {
+    let requests = server.received_requests().await.unwrap_or_default();
+    requests
+        .iter()
+        .map(|r| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).expect("json body");
+            body["command_id"].as_str().expect("a command_id on every dial").to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn telnyx_dial_5xx_is_retried_with_the_same_command_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/calls"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/calls"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).and(path("/v2/calls")).respond_with(dialled()).mount(&server).await;
+
+    let call = client(&server).dial(&dial_request(Some("cmd-dial".parse().expect("id")))).await.expect("retried");
+
+    assert_eq!(call.call_control_id, "v3:c");
+    assert_eq!(command_ids(&server).await, ["cmd-dial"; 3]);
+}
+
+#[tokio::test]
+async fn telnyx_dial_without_a_command_id_gets_one_kept_across_retries() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/calls"))
+        .respond_with(dialled().set_delay(Duration::from_secs(3)))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/calls"))
+        .respond_with(ResponseTemplate::new(429))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST")).and(path("/v2/calls")).respond_with(dialled()).mount(&server).await;
+    let mut cfg = config(&server);
+    cfg.request_timeout = Duration::from_millis(300);
+
+    TelnyxClient::new(cfg).expect("client").dial(&dial_request(None)).await.expect("retried after a timeout");
+
+    let ids = command_ids(&server).await;
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| id == &ids[0]) && !ids[0].is_empty(), "{ids:?}");
+}
+
+#[tokio::test]
+async fn telnyx_dial_failing_every_attempt_after_sending_is_ambiguous() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v2/calls")).respond_with(ResponseTemplate::new(502)).mount(&server).await;
+
+    let err = client(&server).dial(&dial_request(None)).await.expect_err("every attempt failed");
+
+    assert!(err.is_ambiguous(), "a dial that may have rung must be reconciled: {err:?}");
+    assert_eq!(received(&server).await, 4, "first attempt and 3 retries");
+}
+
+#[tokio::test]
+async fn telnyx_dial_422_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/calls"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({"errors": [{"code": "10015", "title": "Bad"}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let err = client(&server).dial(&dial_request(None)).await.expect_err("422");
+
+    assert_eq!(err.status(), Some(422));
+    assert!(!err.is_ambiguous());
+}

@@ -1,4 +1,5 @@
-//! ISO 3166-1 alpha-2 country codes, as Telnyx expects them (`^[A-Z]{2}$`).
+//! ISO 3166-1 alpha-2 country codes (`^[A-Z]{2}$`, as Telnyx expects them): number searches,
+//! messaging and voice profile destinations, `telnyx.number_country`.
 use std::fmt;
 use std::str::FromStr;
 
@@ -70,7 +71,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn telnyx_country_codes() {
+    fn country_codes_are_two_letters() {
         assert_eq!(CountryCode::parse("us").map(|c| c.to_string()), Ok("US".into()));
         assert_eq!(CountryCode::parse("CA"), Ok(CountryCode::CA));
         for bad in ["*", "USA", "", "U1", "ÜS"] {
