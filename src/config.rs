@@ -8,8 +8,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+mod forwards;
 mod telnyx;
 
+pub use forwards::ForwardSettings;
 use telnyx::RawTelnyx;
 pub use telnyx::TelnyxSettings;
 
@@ -23,6 +25,7 @@ struct RawSettings {
     database: RawDatabase,
     telnyx: RawTelnyx,
     routing: RawRouting,
+    forwards: forwards::RawForwards,
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
     replay: ReplaySettings,
@@ -69,6 +72,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub telnyx: TelnyxSettings,
     pub routing: RoutingSettings,
+    pub forwards: ForwardSettings,
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
     pub replay: ReplaySettings,
@@ -265,6 +269,8 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("telnyx.whitelisted_destinations")
+                .with_list_parse_key("forwards.insecure_hosts")
+                .with_list_parse_key("forwards.allowed_cidrs")
                 .try_parsing(true)
                 .source(Some(env)),
         );
@@ -312,6 +318,7 @@ impl RawSettings {
             );
         }
         let telnyx = self.telnyx.validate(&mut bad);
+        let forwards = self.forwards.validate(&mut bad);
         let transfer_caller_id = match self.routing.transfer_caller_id.as_str() {
             "caller" => TransferCallerId::Caller,
             "company_number" => TransferCallerId::CompanyNumber,
@@ -379,6 +386,7 @@ impl RawSettings {
             },
             telnyx,
             routing: RoutingSettings { transfer_caller_id },
+            forwards,
             webhooks: self.webhooks,
             ledger: self.ledger,
             replay: self.replay,

@@ -21,6 +21,7 @@ use crate::ingress::verify::Verification;
 use crate::ingress::{Ingress, IngressParts};
 use crate::ledger::{CommitMode, Ledger};
 use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
+use crate::outbox::guard::{ForwardPolicy, SystemLookup};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
 use crate::routes::auth::OperatorToken;
@@ -45,6 +46,7 @@ struct Shared {
     metrics: PrometheusHandle,
     ingress: web::Data<Ingress>,
     directory: web::Data<Directory>,
+    forward_policy: web::Data<ForwardPolicy>,
     telnyx: TelnyxApi,
     jobs: crate::provisioning::JobRunner,
     replayer: web::Data<Replayer>,
@@ -81,6 +83,10 @@ impl Application {
             settings.telnyx.public_key,
             settings.webhooks.batch_verify,
         )?;
+        let forward_policy = Arc::new(ForwardPolicy::new(
+            settings.forwards.insecure_hosts.clone(),
+            settings.forwards.allowed_cidrs.clone(),
+        ));
         let live = Arc::new(LiveChanges::new(store.clone(), index.clone(), registry.clone()));
         let directory = Directory::new(store.clone(), live.clone());
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
@@ -118,7 +124,11 @@ impl Application {
         let mut background = vec![
             spawn_purge(store.clone(), &settings),
             tokio::spawn(crate::company::live_changes::follow_other_nodes(live.clone())),
-            crate::outbox::spawn_outbox_worker(store.clone(), telnyx.clone(), outbox_wake),
+            crate::outbox::spawn_outbox_worker(
+                store.clone(),
+                crate::outbox::Deliverer::new(telnyx.clone(), forward_policy.clone(), Arc::new(SystemLookup)),
+                outbox_wake,
+            ),
         ];
         if let Some(ended) = outages {
             // On the arbiter (not tokio::spawn): the ingress starts company actors.
@@ -134,6 +144,7 @@ impl Application {
             metrics,
             ingress,
             directory: web::Data::new(directory.clone()),
+            forward_policy: web::Data::from(forward_policy.clone()),
             telnyx,
             jobs,
             replayer: web::Data::from(replayer),
@@ -220,7 +231,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let telnyx = web::Data::new(shared.telnyx);
-    let (ingress, directory) = (shared.ingress, shared.directory);
+    let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
     let replayer = shared.replayer;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
@@ -234,6 +245,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(operator.clone())
             .app_data(telnyx.clone())
             .app_data(directory.clone())
+            .app_data(forward_policy.clone())
             .app_data(ingress.clone())
             .app_data(jobs.clone())
             .app_data(replayer.clone())

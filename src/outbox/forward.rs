@@ -1,11 +1,13 @@
 //! Delivering one outbox item: a signed message forward (Standard Webhooks) or a Telnyx call
 //! command. Each returns an [`Attempt`]; the worker turns it into delivered / retry / failed.
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::guard::{ForwardPolicy, GuardedResolver, Lookup, RefusedTarget};
 use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::ledger::side_effects::CallCommand;
 use crate::telnyx::api::TelnyxApi;
@@ -46,16 +48,22 @@ pub fn sign(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Result<Strin
 pub struct Deliverer {
     http: reqwest::Client,
     telnyx: TelnyxApi,
+    policy: Arc<ForwardPolicy>,
 }
 
 impl Deliverer {
-    pub fn new(telnyx: TelnyxApi) -> Self {
+    /// Forwards go only where `policy` allows, with names resolved by `lookup` (the system's
+    /// resolver in production) and filtered by the policy at every connection; redirects are
+    /// never followed (a 3xx is a failed attempt, as Standard Webhooks says).
+    pub fn new(telnyx: TelnyxApi, policy: Arc<ForwardPolicy>, lookup: Arc<dyn Lookup>) -> Self {
         let http = reqwest::Client::builder()
             .timeout(FORWARD_TIMEOUT)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .dns_resolver(Arc::new(GuardedResolver::new(policy.clone(), lookup)))
             .build()
             .expect("a reqwest client with a timeout builds");
-        Deliverer { http, telnyx }
+        Deliverer { http, telnyx, policy }
     }
 
     /// `secret` is the company's forward secret (used for forwards only).
@@ -67,6 +75,15 @@ impl Deliverer {
     }
 
     async fn forward(&self, item: &OutboxItem, secret: &str) -> Attempt {
+        // Checked here too: an IP-literal host never reaches the resolver, and a destination
+        // stored before the policy changed must meet it now.
+        let url = match url::Url::parse(&item.destination) {
+            Ok(u) => u,
+            Err(_) => return Attempt::Permanent("the destination is not a URL".into()),
+        };
+        if let Err(refused) = self.policy.check_url(&url) {
+            return Attempt::Retry(format!("refused: the destination {refused}"));
+        }
         let timestamp = chrono::Utc::now().timestamp();
         let signature = match sign(secret, &item.event_id, timestamp, item.payload.as_bytes()) {
             Ok(s) => s,
@@ -82,10 +99,12 @@ impl Deliverer {
             .body(item.payload.clone())
             .send()
             .await;
+        // What the tenant sees: the status code, never the receiver's body or reason text, nor
+        // the driver's (it would tell an internal service's answers to whoever set the URL).
         match sent {
             Ok(res) if res.status().is_success() => Attempt::Delivered,
-            Ok(res) => Attempt::Retry(format!("receiver answered {}", res.status())),
-            Err(e) => Attempt::Retry(format!("cannot reach the receiver: {e}")),
+            Ok(res) => Attempt::Retry(format!("receiver answered {}", res.status().as_u16())),
+            Err(e) => Attempt::Retry(unreachable(&e).into()),
         }
     }
 
@@ -115,6 +134,19 @@ impl Deliverer {
             Ok(()) => Attempt::Delivered,
             Err(e) => classify(e),
         }
+    }
+}
+
+/// Why a forward got no answer, in words that reveal nothing about the network behind it.
+fn unreachable(e: &reqwest::Error) -> &'static str {
+    let refused = std::iter::successors(Some(e as &dyn std::error::Error), |e| e.source())
+        .any(|s| s.downcast_ref::<RefusedTarget>().is_some());
+    if refused {
+        "refused: the destination resolves to no public address"
+    } else if e.is_timeout() {
+        "the receiver did not answer in time"
+    } else {
+        "cannot reach the receiver"
     }
 }
 

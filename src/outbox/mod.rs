@@ -2,6 +2,8 @@
 //! commands), at least once, with retries. The items are ledger types (`ledger::outbox_item`);
 //! their storage is `store::outbox`.
 pub mod forward;
+pub mod guard;
 pub mod worker;
 
+pub use forward::Deliverer;
 pub use worker::{spawn_outbox_worker, OutboxWorker};

@@ -12,7 +12,6 @@ use super::forward::{Attempt, Deliverer};
 use crate::metrics as m;
 use crate::store::outbox::OutboxEntry;
 use crate::store::DynStore;
-use crate::telnyx::api::TelnyxApi;
 
 /// Attempts before an item is marked failed.
 pub const MAX_ATTEMPTS: i32 = 12;
@@ -31,15 +30,15 @@ pub struct OutboxWorker {
 }
 
 /// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified.
-pub fn spawn_outbox_worker(store: DynStore, telnyx: TelnyxApi, wake: Arc<Notify>) -> JoinHandle<()> {
-    OutboxWorker::new(store, telnyx, wake).spawn()
+pub fn spawn_outbox_worker(store: DynStore, deliverer: Deliverer, wake: Arc<Notify>) -> JoinHandle<()> {
+    OutboxWorker::new(store, deliverer, wake).spawn()
 }
 
 impl OutboxWorker {
-    pub fn new(store: DynStore, telnyx: TelnyxApi, wake: Arc<Notify>) -> Self {
+    pub fn new(store: DynStore, deliverer: Deliverer, wake: Arc<Notify>) -> Self {
         OutboxWorker {
             store,
-            deliverer: Deliverer::new(telnyx),
+            deliverer,
             wake,
             poll: Duration::from_millis(500),
             initial_backoff: Duration::from_secs(2),

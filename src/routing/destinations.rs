@@ -3,7 +3,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize, Serializer};
-use url::{Host, Url};
+use url::Url;
 
 use super::decision::EventKind;
 use super::error::{RuleError, RuleErrorKind};
@@ -129,9 +129,9 @@ string_schema!(
     "sip:support@pbx.example.com"
 );
 
-/// Where a message is forwarded: an https URL. Plain http is accepted only for a loopback host
-/// (`127.0.0.1`, `localhost`, `[::1]`), so that tests and local development can run receivers
-/// without TLS; nothing else may receive customer messages unencrypted.
+/// Where a message is forwarded: an http(s) URL with a host and no user info. Whether the daemon
+/// may reach it (https only, no private addresses, unless the operator's config allows) is the
+/// forward policy's call (`outbox::guard`), checked when it is set and at every connection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
 #[serde(try_from = "String")]
 pub struct MessageDestination(Url);
@@ -143,16 +143,14 @@ impl MessageDestination {
             return Err(RuleErrorKind::TooLong { max: URL_MAX_LEN }.into());
         }
         let url = Url::parse(s).map_err(|e| RuleErrorKind::InvalidUrl(e.to_string()))?;
-        let loopback = match url.host() {
-            Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-            Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
-            Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-            None => return Err(RuleErrorKind::UrlWithoutHost.into()),
-        };
-        match url.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            _ => return Err(RuleErrorKind::InsecureUrl.into()),
+        if url.host().is_none() {
+            return Err(RuleErrorKind::UrlWithoutHost.into());
+        }
+        if !matches!(url.scheme(), "https" | "http") {
+            return Err(RuleErrorKind::InsecureUrl.into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(RuleErrorKind::UrlWithUserInfo.into());
         }
         if url.host_str().is_none_or(str::is_empty) {
             return Err(RuleErrorKind::UrlWithoutHost.into());
@@ -190,7 +188,7 @@ impl Serialize for MessageDestination {
 
 string_schema!(
     MessageDestination,
-    "An https URL that receives forwarded messages (http only for 127.0.0.1/localhost).",
+    "An https URL that receives forwarded messages: a public address, no user info (plain http and private addresses only where the operator's forwards.insecure_hosts / allowed_cidrs allow).",
     "https://backend.example.com/inbound/sms"
 );
 

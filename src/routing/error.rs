@@ -25,8 +25,10 @@ pub enum RuleErrorKind {
     InvalidSipUri(&'static str),
     #[error("invalid URL: {0}")]
     InvalidUrl(String),
-    #[error("must be an https URL (http is allowed only for 127.0.0.1 and localhost)")]
+    #[error("must be an https URL")]
     InsecureUrl,
+    #[error("must not carry a user name or password")]
+    UrlWithUserInfo,
     #[error("URL must have a host")]
     UrlWithoutHost,
     #[error("unknown time zone {0:?}: expected an IANA name such as America/Los_Angeles")]

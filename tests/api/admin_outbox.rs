@@ -86,9 +86,13 @@ async fn forward_retries_then_arrives_once_signed(db: Db) {
         OutboxItem::forward_message(company, "ev-42", "message.received", Utc::now(), &message, &decision(), &dest);
     assert_eq!(app.store.insert_outbox_items(&[item.clone(), item]).await.unwrap(), 1);
 
-    let worker = OutboxWorker::new(app.store.clone(), TelnyxApi(None), Arc::new(Notify::new()))
-        .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
-        .spawn();
+    let worker = OutboxWorker::new(
+        app.store.clone(),
+        crate::helpers::loopback_deliverer(TelnyxApi(None)),
+        Arc::new(Notify::new()),
+    )
+    .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
+    .spawn();
     let (status, attempts) = settled(&app.store, company).await;
     worker.abort();
     assert_eq!((status.as_str(), attempts), ("delivered", 4));
@@ -132,7 +136,9 @@ async fn transfer_is_sent_once(db: Db) {
         app.store.insert_outbox_items(&[item]).await.unwrap();
     }
     let wake = Arc::new(Notify::new());
-    let worker = OutboxWorker::new(app.store.clone(), TelnyxApi(Some(client)), wake.clone()).spawn();
+    let worker =
+        OutboxWorker::new(app.store.clone(), crate::helpers::loopback_deliverer(TelnyxApi(Some(client))), wake.clone())
+            .spawn();
     wake.notify_one();
     let (status, attempts) = settled(&app.store, company).await;
     worker.abort();

@@ -117,9 +117,13 @@ async fn outbox_survives_a_restart(db: Db) {
     store.close().await;
     let settings = test_settings(&db.url);
     let app = start(settings, db).await;
-    let worker = OutboxWorker::new(app.store.clone(), TelnyxApi(None), Arc::new(Notify::new()))
-        .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
-        .spawn();
+    let worker = OutboxWorker::new(
+        app.store.clone(),
+        crate::helpers::loopback_deliverer(TelnyxApi(None)),
+        Arc::new(Notify::new()),
+    )
+    .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
+    .spawn();
     let status = eventually("the item is delivered after the restart", || async {
         let rows = app.store.list_outbox(co, 10).await.unwrap();
         rows.first().filter(|r| r.status == "delivered").map(|r| r.status.clone())

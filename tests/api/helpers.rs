@@ -101,6 +101,9 @@ pub fn test_settings(url: &str) -> Settings {
         ("SWITCHBOARD__HTTP__SHUTDOWN_TIMEOUT_SECS", "1"),
         // Generous: CI machines are loaded; the deadline itself is tested with a short one.
         ("SWITCHBOARD__LEDGER__COMMIT_DEADLINE_MS", "5000"),
+        // Test receivers listen on loopback over plain http: allowed the way an operator would.
+        ("SWITCHBOARD__FORWARDS__INSECURE_HOSTS", "127.0.0.1,localhost"),
+        ("SWITCHBOARD__FORWARDS__ALLOWED_CIDRS", "127.0.0.0/8"),
     ];
     Settings::load_with_env(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("test settings")
 }
@@ -188,4 +191,11 @@ pub async fn sms_received_entries(
         })
         .collect();
     (company, entries)
+}
+
+/// The outbox's deliverer as the test settings configure it: loopback receivers over plain http.
+pub fn loopback_deliverer(telnyx: switchboard::telnyx::api::TelnyxApi) -> switchboard::outbox::Deliverer {
+    use switchboard::outbox::guard::{ForwardPolicy, SystemLookup};
+    let policy = ForwardPolicy::new(vec!["127.0.0.1".into(), "localhost".into()], vec!["127.0.0.0/8".parse().unwrap()]);
+    switchboard::outbox::Deliverer::new(telnyx, std::sync::Arc::new(policy), std::sync::Arc::new(SystemLookup))
 }

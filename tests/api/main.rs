@@ -32,6 +32,7 @@ mod replay;
 mod replay_outage;
 mod routed;
 mod routed_live;
+mod security;
 mod simulator;
 mod storage;
 mod telnyx_events;

@@ -3,8 +3,9 @@
 use actix_web::{get, put, web, HttpResponse};
 use serde::Deserialize;
 
-use super::rule_error;
+use super::{check_forward, rule_error};
 use crate::company::directory::Directory;
+use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
@@ -53,11 +54,13 @@ pub async fn get_routing_defaults(scope: CompanyScope, store: web::Data<DynStore
 pub async fn put_routing_defaults(
     scope: CompanyScope,
     directory: web::Data<Directory>,
+    policy: web::Data<ForwardPolicy>,
     body: JsonBody<PutRoutingDefaults>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let body = body.into_inner();
     let destinations = Destinations::try_from(body.destinations).map_err(|e| rule_error("destinations", e))?;
+    check_forward(&policy, "destinations", &destinations)?;
     let defaults = directory.put_routing_defaults(company, &destinations, body.unrouted_policy).await?;
     Ok(HttpResponse::Ok().json(defaults))
 }

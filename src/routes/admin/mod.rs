@@ -3,8 +3,9 @@
 use actix_web::web;
 
 use crate::domain::PhoneNumber;
+use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
-use crate::routing::RuleError;
+use crate::routing::{BusinessHours, Destinations, RuleError};
 use crate::store::StoreError;
 
 pub mod assignments;
@@ -81,6 +82,28 @@ pub(crate) fn rule_error(prefix: &str, e: RuleError) -> ApiError {
         (false, false) => format!("{prefix}.{}", e.field()),
     };
     ApiError::invalid(field, e.kind())
+}
+
+/// The message destination in `destinations` must be one the daemon may forward to (the
+/// operator's forward policy): a 400 naming `{field}.message` otherwise.
+pub(crate) fn check_forward(policy: &ForwardPolicy, field: &str, destinations: &Destinations) -> Result<(), ApiError> {
+    match &destinations.message {
+        Some(m) => policy.check_url(m.url()).map_err(|e| ApiError::invalid(format!("{field}.message"), e)),
+        None => Ok(()),
+    }
+}
+
+/// Every message destination of a rule: its own and its after-hours one.
+pub(crate) fn check_rule_forwards(
+    policy: &ForwardPolicy,
+    destinations: &Destinations,
+    hours: Option<&BusinessHours>,
+) -> Result<(), ApiError> {
+    check_forward(policy, "destinations", destinations)?;
+    match hours {
+        Some(h) => check_forward(policy, "hours.after_hours", h.after_hours()),
+        None => Ok(()),
+    }
 }
 
 /// Parses an E.164 number from a request, naming `field` when it is not one.

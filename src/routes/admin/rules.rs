@@ -5,15 +5,16 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::formats::RuleName;
-use super::{not_found, rule_error};
+use super::{check_rule_forwards, not_found, rule_error};
 use crate::company::directory::Directory;
 use crate::domain::CompanyId;
+use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
-use crate::routing::RuleError;
+use crate::routing::{BusinessHours, Destinations, RuleError};
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
 use crate::store::{DynStore, StoreResult};
 
@@ -50,6 +51,8 @@ trait RuleKind {
     /// As named in 404s.
     const WHAT: &'static str;
     fn build(name: String, body: Self::Body) -> Result<Self::Rule, RuleError>;
+    /// Its destinations and business hours (for the forward policy).
+    fn targets(rule: &Self::Rule) -> (&Destinations, Option<&BusinessHours>);
     async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Self::Rule>>;
     async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Self::Rule>;
     async fn put(directory: &Directory, company: CompanyId, rule: &Self::Rule) -> StoreResult<()>;
@@ -65,6 +68,9 @@ impl RuleKind for Departments {
     const WHAT: &'static str = "department";
     fn build(name: String, b: DepartmentBody) -> Result<Department, RuleError> {
         Department::try_from(DepartmentSpec { name, destinations: b.destinations, hours: b.hours })
+    }
+    fn targets(d: &Department) -> (&Destinations, Option<&BusinessHours>) {
+        (&d.destinations, d.hours.as_ref())
     }
     async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Department>> {
         store.list_departments(company).await
@@ -91,6 +97,9 @@ impl RuleKind for Locations {
             hours: b.hours,
             area_codes: b.area_codes,
         })
+    }
+    fn targets(l: &Location) -> (&Destinations, Option<&BusinessHours>) {
+        (&l.destinations, l.hours.as_ref())
     }
     async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Location>> {
         store.list_locations(company).await
@@ -124,10 +133,13 @@ async fn get<K: RuleKind>(scope: CompanyScope, store: &DynStore, raw: String) ->
 async fn put<K: RuleKind>(
     scope: CompanyScope,
     directory: &Directory,
+    policy: &ForwardPolicy,
     raw: String,
     body: K::Body,
 ) -> Result<HttpResponse, ApiError> {
     let rule = K::build(name(raw)?, body).map_err(|e| rule_error("", e))?;
+    let (destinations, hours) = K::targets(&rule);
+    check_rule_forwards(policy, destinations, hours)?;
     K::put(directory, scope.company, &rule).await?;
     Ok(HttpResponse::Ok().json(rule))
 }
@@ -188,10 +200,11 @@ pub async fn get_department(
 pub async fn put_department(
     scope: CompanyScope,
     directory: web::Data<Directory>,
+    policy: web::Data<ForwardPolicy>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<DepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put::<Departments>(scope, &directory, path.into_inner().1, body.into_inner()).await
+    put::<Departments>(scope, &directory, &policy, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(
@@ -259,10 +272,11 @@ pub async fn get_location(
 pub async fn put_location(
     scope: CompanyScope,
     directory: web::Data<Directory>,
+    policy: web::Data<ForwardPolicy>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put::<Locations>(scope, &directory, path.into_inner().1, body.into_inner()).await
+    put::<Locations>(scope, &directory, &policy, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(

@@ -61,9 +61,9 @@ fn hours_errors_name_the_field() {
             |k| matches!(k, RuleErrorKind::InvalidSipUri(_)),
         ),
         (
-            json!({"name": "S", "destinations": {"message": "http://backend.example.com/in"}}),
+            json!({"name": "S", "destinations": {"message": "https://user:pw@backend.example.com/in"}}),
             "destinations.message",
-            |k| matches!(k, RuleErrorKind::InsecureUrl),
+            |k| matches!(k, RuleErrorKind::UrlWithUserInfo),
         ),
         (json!({"name": "S", "destinations": {"call": "4155550100"}}), "destinations.call", |k| {
             matches!(k, RuleErrorKind::InvalidPhoneNumber(_))
@@ -146,9 +146,9 @@ fn message_destinations() {
         assert_eq!(serde_json::to_value(&d).unwrap(), d.as_str());
     }
     let invalid: [(&str, KindCheck); 7] = [
-        ("http://backend.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
-        ("http://127.0.0.2/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
-        ("http://localhost.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
+        ("https://ops:secret@backend.example.com/in", |k| matches!(k, RuleErrorKind::UrlWithUserInfo)),
+        ("https://ops@backend.example.com/in", |k| matches!(k, RuleErrorKind::UrlWithUserInfo)),
+        ("gopher://backend.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
         ("ftp://backend.example.com/in", |k| matches!(k, RuleErrorKind::InsecureUrl)),
         ("mailto:ops@example.com", |k| matches!(k, RuleErrorKind::UrlWithoutHost)),
         ("https://", |k| matches!(k, RuleErrorKind::InvalidUrl(_))),

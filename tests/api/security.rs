@@ -1,0 +1,2 @@
+//! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
+mod ssrf;
