@@ -282,6 +282,25 @@ impl Settings {
     }
 }
 
+/// A bearer secret hard enough to guess: at least 16 characters, no whitespace, at least 8
+/// different characters (so neither blanks nor "aaaaaaaaaaaaaaaa" nor "1234123412341234" pass).
+fn strong_secret(s: &str) -> Result<(), &'static str> {
+    if s.trim().is_empty() {
+        return Err("must not be blank");
+    }
+    if s.chars().count() < 16 {
+        return Err("must be at least 16 characters");
+    }
+    if s.chars().any(char::is_whitespace) {
+        return Err("must not contain whitespace");
+    }
+    let distinct: std::collections::HashSet<char> = s.chars().collect();
+    if distinct.len() < 8 {
+        return Err("is too easy to guess: use at least 8 different characters (e.g. `openssl rand -base64 32`)");
+    }
+    Ok(())
+}
+
 impl RawSettings {
     fn validate(self) -> Result<Settings, ConfigError> {
         let mut problems = Vec::new();
@@ -350,12 +369,11 @@ impl RawSettings {
         }
         let operator_token = {
             let t = self.admin.operator_token;
-            let len = t.expose_secret().len();
-            if len == 0 {
+            if t.expose_secret().is_empty() {
                 None
             } else {
-                if len < 16 {
-                    bad("admin.operator_token", "must be at least 16 characters".into());
+                if let Err(why) = strong_secret(t.expose_secret()) {
+                    bad("admin.operator_token", why.into());
                 }
                 Some(t)
             }

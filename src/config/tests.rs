@@ -226,3 +226,17 @@ fn bad_provisioning_and_transfer_keys_are_each_reported() {
     .unwrap();
     assert_eq!((s.telnyx.outbound_voice_profile_id, s.telnyx.failover_base_url), (None, None));
 }
+
+#[test]
+fn blank_and_guessable_operator_tokens_are_refused() {
+    for weak in
+        ["                ", "aaaaaaaaaaaaaaaaaaaa", "1234123412341234", "short-token", "has spaces in the token!"]
+    {
+        let e = Settings::load_with_env(None, env(&[("SWITCHBOARD__ADMIN__OPERATOR_TOKEN", weak)]))
+            .expect_err(weak)
+            .to_string();
+        assert!(e.contains("admin.operator_token"), "{weak:?}: {e}");
+    }
+    let ok = Settings::load_with_env(None, env(&[("SWITCHBOARD__ADMIN__OPERATOR_TOKEN", "Zq3-vP9x_Lm2Rt7Wk4Yb")]));
+    assert!(ok.unwrap().admin.operator_token.is_some());
+}

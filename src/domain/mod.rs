@@ -4,9 +4,11 @@ pub mod feature;
 pub mod ids;
 pub mod phone_number;
 pub mod status;
+pub mod token_scope;
 
 pub use country::{CountryCode, CountryCodeError};
 pub use feature::{Feature, Features};
 pub use ids::{CompanyId, PhoneNumberId};
 pub use phone_number::{PhoneNumber, PhoneNumberError};
 pub use status::NumberStatus;
+pub use token_scope::{Scope, ScopeError, Scopes};

@@ -9,6 +9,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// The token is valid but may not do this (a scope it lacks).
+    #[error("{0}")]
+    Forbidden(String),
     /// Also used for another company's resources, so their existence is not leaked.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -44,6 +47,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

@@ -8,7 +8,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
-use crate::domain::CompanyId;
+use crate::domain::{CompanyId, Scope, Scopes};
 use crate::routes::api_error::ApiError;
 use crate::store::DynStore;
 
@@ -19,7 +19,12 @@ pub struct OperatorToken(pub Option<SecretString>);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Principal {
     Operator,
-    Company(CompanyId),
+    /// A company token: what it may do, and until when.
+    Company {
+        company: CompanyId,
+        scopes: Scopes,
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    },
 }
 
 /// An authenticated caller (extractor).
@@ -31,15 +36,32 @@ impl Caller {
     pub fn require_company(&self, company: CompanyId) -> Result<(), ApiError> {
         match self.0 {
             Principal::Operator => Ok(()),
-            Principal::Company(c) if c == company => Ok(()),
-            Principal::Company(_) => Err(ApiError::NotFound("company")),
+            Principal::Company { company: c, .. } if c == company => Ok(()),
+            Principal::Company { .. } => Err(ApiError::NotFound("company")),
         }
     }
 
     pub fn require_operator(&self) -> Result<(), ApiError> {
         match self.0 {
             Principal::Operator => Ok(()),
-            Principal::Company(_) => Err(ApiError::NotFound("resource")),
+            Principal::Company { .. } => Err(ApiError::NotFound("resource")),
+        }
+    }
+
+    /// What the caller may do: every scope for the operator, the token's for a company token.
+    pub fn scopes(&self) -> Scopes {
+        match self.0 {
+            Principal::Operator => Scope::ALL.into_iter().collect(),
+            Principal::Company { scopes, .. } => scopes,
+        }
+    }
+
+    /// 403 naming the scope when the caller's token lacks it.
+    pub fn require_scope(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes().contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this token lacks the `{}` scope", scope.as_str())))
         }
     }
 }
@@ -57,9 +79,15 @@ pub fn new_token() -> String {
     format!("sbt_{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// Compares the SHA-256 digests of `a` and `b` in constant time: neither the contents nor the
+/// length of the secret show in how long a wrong guess takes.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    let (a, b) = (Sha256::digest(a), Sha256::digest(b));
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+/// How stale `last_used_at` may get before a request writes it again (one write a minute at most).
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;
@@ -79,15 +107,26 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let token = token.ok_or(ApiError::Unauthorized)?;
             if let Some(op) = operator.as_ref().and_then(|o| o.0.as_ref()) {
-                if constant_time_eq(op.expose_secret().as_bytes(), token.as_bytes()) {
+                if same_secret(op.expose_secret().as_bytes(), token.as_bytes()) {
                     return Ok(Caller(Principal::Operator));
                 }
             }
             let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
-            match store.company_for_token(&hash_token(&token)).await? {
-                Some(company) => Ok(Caller(Principal::Company(company))),
-                None => Err(ApiError::Unauthorized),
+            let Some(grant) = store.token_grant(&hash_token(&token)).await? else { return Err(ApiError::Unauthorized) };
+            let now = chrono::Utc::now();
+            if grant.expires_at.is_some_and(|t| t <= now) {
+                return Err(ApiError::Unauthorized);
             }
+            if grant.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
+                if let Err(e) = store.touch_token(grant.id, now).await {
+                    tracing::warn!(error = %e, "cannot record a token's last use");
+                }
+            }
+            Ok(Caller(Principal::Company {
+                company: grant.company_id,
+                scopes: grant.scopes,
+                expires_at: grant.expires_at,
+            }))
         })
     }
 }
@@ -95,6 +134,13 @@ impl FromRequest for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_by_content_whatever_their_length() {
+        assert!(same_secret(b"operator-token-0123456789", b"operator-token-0123456789"));
+        assert!(!same_secret(b"operator-token-0123456789", b"operator-token-012345678"));
+        assert!(!same_secret(b"", b"x"));
+    }
 
     #[test]
     fn tokens_are_random_and_hash_stably() {
@@ -107,8 +153,11 @@ mod tests {
     #[test]
     fn company_callers_reach_only_their_company() {
         let (a, b) = (CompanyId::new(), CompanyId::new());
-        assert!(Caller(Principal::Company(a)).require_company(a).is_ok());
-        assert!(matches!(Caller(Principal::Company(a)).require_company(b), Err(ApiError::NotFound(_))));
+        let of = |company| Caller(Principal::Company { company, scopes: Scopes::DEFAULT, expires_at: None });
+        assert!(of(a).require_company(a).is_ok());
+        assert!(matches!(of(a).require_company(b), Err(ApiError::NotFound(_))));
+        assert!(matches!(of(a).require_scope(Scope::Tokens), Err(ApiError::Forbidden(_))));
+        assert!(Caller(Principal::Operator).require_scope(Scope::Tokens).is_ok());
         assert!(Caller(Principal::Operator).require_company(b).is_ok());
     }
 }

@@ -26,7 +26,7 @@ pub use companies::CompanyStore;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
 pub use rules::RulesStore;
-pub use tokens::{ApiToken, TokenStore};
+pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 
 /// What every storage operation can fail with; "row not found" and unique violations are mapped
 /// here once for both backends. Driver errors are kept as the source.

@@ -190,7 +190,15 @@ async fn replay_is_for_the_operator_only() {
     let app = app_with_telnyx(Db::Sqlite, &telnyx, |_| {}).await;
     let (acme, _) = seed(&app).await;
     let company_token = "sbt_company-token-for-replay-tests";
-    app.store.insert_token(acme, "ci", &switchboard::routes::auth::hash_token(company_token)).await.unwrap();
+    let hash = switchboard::routes::auth::hash_token(company_token);
+    let token = switchboard::store::NewToken {
+        company: acme,
+        name: "ci",
+        token_hash: &hash,
+        scopes: switchboard::domain::Scopes::DEFAULT,
+        expires_at: None,
+    };
+    app.store.insert_token(&token).await.unwrap();
 
     let (no_token, _, _) = replay(&app, None, last_hour()).await;
     let (company, problem, _) = replay(&app, Some(company_token), last_hour()).await;

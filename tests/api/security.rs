@@ -1,2 +1,3 @@
 //! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
 mod ssrf;
+mod tokens;

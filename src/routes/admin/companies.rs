@@ -61,7 +61,7 @@ pub async fn create_company(
 pub async fn list_companies(caller: Caller, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
     let companies = match caller.0 {
         Principal::Operator => store.list_companies().await?,
-        Principal::Company(id) => vec![store.get_company(id).await?],
+        Principal::Company { company, .. } => vec![store.get_company(company).await?],
     };
     Ok(HttpResponse::Ok().json(companies))
 }

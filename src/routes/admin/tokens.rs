@@ -5,12 +5,22 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::not_found;
+use crate::domain::Scopes;
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Principal;
 use crate::routes::auth::{hash_token, new_token};
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
-use crate::store::{ApiToken, DynStore};
+use crate::store::{ApiToken, DynStore, NewToken};
+
+/// The expiry of the company token making the request (`None` for the operator, or no expiry).
+fn caller_expiry(scope: &CompanyScope) -> Option<DateTime<Utc>> {
+    match scope.caller.0 {
+        Principal::Operator => None,
+        Principal::Company { expires_at, .. } => expires_at,
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -18,6 +28,16 @@ pub struct CreateToken {
     /// What the token is for, 1 to 100 characters.
     #[schema(value_type = super::formats::TokenName)]
     pub name: String,
+    /// What it may do: `read` (GET), `send` (messages and calls), `admin` (numbers and routing
+    /// rules), `tokens` (mint and revoke tokens). Default: read, send, admin. A company token
+    /// grants at most its own scopes.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<String>>, example = json!(["read"]))]
+    pub scopes: Option<Scopes>,
+    /// When it stops working (RFC 3339, in the future); absent: never. A company token's
+    /// expiry bounds the tokens it mints.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// A new token: `token` is shown this once and stored only as a hash.
@@ -26,7 +46,10 @@ pub struct CreatedToken {
     pub id: Uuid,
     pub name: String,
     pub token: String,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Scopes,
     pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[utoipa::path(
@@ -37,6 +60,7 @@ pub struct CreatedToken {
         (status = 201, description = "Created; the token is shown only now", body = CreatedToken),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `tokens` scope, or asks for more than it has", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -47,17 +71,40 @@ pub async fn create_token(
     body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
+    let body = body.into_inner();
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "must be 1 to 100 characters without control characters"));
     }
+    let scopes = body.scopes.unwrap_or(Scopes::DEFAULT);
+    if scopes.is_empty() {
+        return Err(ApiError::invalid("scopes", "must name at least one of read, send, admin, tokens"));
+    }
+    // No token mints a stronger one than itself: not more scopes, not a longer life.
+    if !scopes.is_subset(scope.caller.scopes()) {
+        return Err(ApiError::Forbidden(format!("a token may grant only its own scopes ({})", scope.caller.scopes())));
+    }
+    if body.expires_at.is_some_and(|t| t <= Utc::now()) {
+        return Err(ApiError::invalid("expires_at", "must be in the future"));
+    }
+    let expires_at = match (body.expires_at, caller_expiry(&scope)) {
+        (Some(asked), Some(own)) if asked > own => {
+            return Err(ApiError::invalid("expires_at", "must not be later than the expiry of the token asking"))
+        }
+        (None, Some(own)) => Some(own),
+        (asked, _) => asked,
+    };
     let token = new_token();
-    let stored = store.insert_token(company, name, &hash_token(&token)).await?;
+    let hash = hash_token(&token);
+    let new = NewToken { company, name, token_hash: &hash, scopes, expires_at };
+    let stored = store.insert_token(&new).await?;
     Ok(HttpResponse::Created().json(CreatedToken {
         id: stored.id,
         name: stored.name,
         token,
+        scopes: stored.scopes,
         created_at: stored.created_at,
+        expires_at: stored.expires_at,
     }))
 }
 
@@ -82,6 +129,7 @@ pub async fn list_tokens(scope: CompanyScope, store: web::Data<DynStore>) -> Res
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks the `tokens` scope, or asks for more than it has", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token", body = Problem, content_type = "application/problem+json"),
     )
 )]
