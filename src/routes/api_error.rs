@@ -21,8 +21,12 @@ pub enum ApiError {
     Conflict(String),
     #[error("{detail}")]
     Unprocessable { field: Option<String>, detail: String },
+    /// A dependency is not configured or not reachable; the reason is safe to show.
     #[error("{0}")]
     Unavailable(String),
+    /// The database could not be reached: the caller sees that, the log sees why.
+    #[error("the database is unavailable; retry later")]
+    StoreUnavailable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -37,7 +41,10 @@ impl ApiError {
         match self {
             ApiError::Invalid { field, detail } => Problem::new(self.status_code(), detail).with_field(field),
             ApiError::Unprocessable { field: Some(f), .. } => p.with_field(f),
-            ApiError::Internal(_) => Problem::new(self.status_code(), "internal error; see the daemon's logs"),
+            ApiError::Internal(internal) => {
+                Problem::new(self.status_code(), "internal error; the daemon's log has the details").logged(internal)
+            }
+            ApiError::StoreUnavailable(internal) => p.logged(internal),
             _ => p,
         }
     }
@@ -52,15 +59,12 @@ impl ResponseError for ApiError {
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = self {
-            tracing::error!(%detail, "admin API internal error");
-        }
         let mut res = self.problem().response();
         if let ApiError::Unauthorized = self {
             res.headers_mut().insert(
@@ -76,8 +80,13 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::NotFound("resource"),
-            StoreError::Conflict(detail) => ApiError::Conflict(detail),
-            e if e.is_unavailable() => ApiError::Unavailable(e.to_string()),
+            // The constraint's name would tell the caller about the schema (and, for a number,
+            // that someone else holds it): handlers that expect a conflict say what it means.
+            StoreError::Conflict(constraint) => {
+                tracing::debug!(%constraint, "write refused by a unique constraint");
+                ApiError::Conflict("it conflicts with an existing record".into())
+            }
+            e if e.is_unavailable() => ApiError::StoreUnavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }

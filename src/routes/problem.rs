@@ -16,6 +16,9 @@ pub struct Problem {
     /// The request field that failed, when one did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For failures on the daemon's side (5xx): the id under which its log holds the details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl Problem {
@@ -26,11 +29,20 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             field: None,
+            request_id: None,
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Logs `internal` (never shown to the caller) under a new id, and carries the id.
+    pub fn logged(mut self, internal: &dyn std::fmt::Display) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        tracing::error!(request_id = %id, status = self.status, detail = %internal, "request failed on the daemon's side");
+        self.request_id = Some(id);
         self
     }
 

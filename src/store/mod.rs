@@ -48,12 +48,15 @@ pub enum StoreError {
     Database(#[source] sqlx::Error),
     #[error("migration failed: {0}")]
     Migration(#[source] sqlx::migrate::MigrateError),
+    /// The database answers, but this binary's migrations are not all applied.
+    #[error("migrations not applied ({0}); run `switchboard migrate`")]
+    MigrationsPending(String),
 }
 
 impl StoreError {
     /// The database could not be reached (the caller may retry later), as opposed to a refusal.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable(_) | StoreError::Disconnected(_))
+        matches!(self, StoreError::Unavailable(_) | StoreError::Disconnected(_) | StoreError::MigrationsPending(_))
     }
 
     /// The SQLSTATE code of a database error (`40P01` deadlock, `40001` serialization failure...).
@@ -143,7 +146,7 @@ pub(crate) fn readiness_of(
     migrator: &sqlx::migrate::Migrator,
 ) -> StoreResult<()> {
     let applied = applied.map_err(|e| match StoreError::from(e) {
-        StoreError::Database(e) => StoreError::Unavailable(format!("migrations not applied ({e})")),
+        StoreError::Database(e) => StoreError::MigrationsPending(e.to_string()),
         other => other,
     })?;
     check_migrations(migrator, &applied)
@@ -157,6 +160,6 @@ pub(crate) fn check_migrations(migrator: &sqlx::migrate::Migrator, applied: &[i6
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(StoreError::Unavailable(format!("migrations not applied: {missing:?}; run `switchboard migrate`")))
+        Err(StoreError::MigrationsPending(format!("{missing:?}")))
     }
 }

@@ -1,3 +1,4 @@
 //! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
+mod errors;
 mod ssrf;
 mod tokens;

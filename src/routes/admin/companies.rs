@@ -46,7 +46,10 @@ pub async fn create_company(
         return Err(ApiError::invalid("name", "must be 1 to 200 characters without control characters"));
     }
     let id = body.id.map(CompanyId::from_uuid).unwrap_or_default();
-    let company = store.create_company(id, name).await?;
+    let company = store.create_company(id, name).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict(_) => ApiError::Conflict(format!("company {id} exists already")),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Created().json(company))
 }
 

@@ -12,7 +12,7 @@ use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
-use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
+use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreError};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -125,7 +125,11 @@ pub async fn register_number(
     }
     new.department = tag("department", body.department)?;
     new.location = tag("location", body.location)?;
-    let record = directory.register_number(&new).await?;
+    let record = directory.register_number(&new).await.map_err(|e| match e {
+        // Whoever holds it, the answer is the same: it says nothing about other companies.
+        StoreError::Conflict(_) => ApiError::Conflict("this number or Telnyx id cannot be registered here".into()),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Created().json(record))
 }
 

@@ -115,7 +115,8 @@ async fn expired_tokens_authenticate_nothing_and_last_use_is_recorded(db: Db) {
     let (_, child) = mint(&admin, acme, Some(&temp), json!({"name": "child", "scopes": ["read"]})).await;
     assert!(child["expires_at"].is_string(), "inherits its minter's expiry: {child}");
     let next_week = (Utc::now() + Duration::days(7)).to_rfc3339();
-    let (status, problem) = mint(&admin, acme, Some(&temp), json!({"name": "c2", "scopes": ["read"], "expires_at": next_week})).await;
+    let (status, problem) =
+        mint(&admin, acme, Some(&temp), json!({"name": "c2", "scopes": ["read"], "expires_at": next_week})).await;
     assert_eq!((status, problem["field"].as_str()), (StatusCode::BAD_REQUEST, Some("expires_at")));
 
     let (_, tokens) = admin.op(Method::GET, &format!("/v1/companies/{acme}/tokens"), None).await;
