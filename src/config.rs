@@ -56,6 +56,7 @@ struct RawRouting {
 #[derive(Debug, Deserialize)]
 struct RawAdmin {
     operator_token: SecretString,
+    auth_failures_per_minute: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -207,6 +208,8 @@ pub struct ActorSettings {
 #[derive(Clone)]
 pub struct AdminSettings {
     pub operator_token: Option<SecretString>,
+    /// Failed authentications per client address and minute before it is locked out (429).
+    pub auth_failures_per_minute: u32,
 }
 
 impl std::fmt::Debug for AdminSettings {
@@ -378,6 +381,10 @@ impl RawSettings {
                 Some(t)
             }
         };
+        let auth_failures_per_minute = self.admin.auth_failures_per_minute;
+        if auth_failures_per_minute == 0 {
+            bad("admin.auth_failures_per_minute", "must be at least 1".into());
+        }
         let format = match self.log.format.as_str() {
             "human" => LogFormat::Human,
             "json" => LogFormat::Json,
@@ -409,7 +416,7 @@ impl RawSettings {
             ledger: self.ledger,
             replay: self.replay,
             actors: self.actors,
-            admin: AdminSettings { operator_token },
+            admin: AdminSettings { operator_token, auth_failures_per_minute },
             log: LogSettings { format, level: self.log.level },
         })
     }

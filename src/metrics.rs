@@ -22,6 +22,8 @@ pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
 pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
 pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
+/// Labels: outcome (refused: 401, locked: the address ran out of failures, 429).
+pub const ADMIN_AUTH_FAILURES: &str = "switchboard_admin_auth_failures_total";
 pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
 /// Labels: kind (change, resync).
 pub const COMPANY_CHANGES_APPLIED: &str = "switchboard_company_changes_applied_total";
@@ -82,6 +84,7 @@ fn describe() {
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
     describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
+    describe_counter!(ADMIN_AUTH_FAILURES, "Admin API requests refused for a missing or bad token, by outcome.");
     describe_counter!(
         COMPANY_CHANGES_APPLIED,
         "Company changes announced by the database (any node's writes) and applied here, by kind."

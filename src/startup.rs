@@ -25,6 +25,7 @@ use crate::outbox::guard::{ForwardPolicy, SystemLookup};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
 use crate::routes::auth::OperatorToken;
+use crate::routes::auth_limit::AuthFailures;
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
 
@@ -230,6 +231,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let store = web::Data::new(shared.store);
     let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
+    let auth_failures = web::Data::new(AuthFailures::new(settings.admin.auth_failures_per_minute));
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
@@ -243,6 +245,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(store.clone())
             .app_data(metrics.clone())
             .app_data(operator.clone())
+            .app_data(auth_failures.clone())
             .app_data(telnyx.clone())
             .app_data(directory.clone())
             .app_data(forward_policy.clone())

@@ -9,6 +9,9 @@ use crate::store::StoreError;
 pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
+    /// Too many failed authentications from this address: retry after this many seconds.
+    #[error("too many failed authentications from this address; retry after {0} s")]
+    TooManyRequests(u64),
     /// The token is valid but may not do this (a scope it lacks).
     #[error("{0}")]
     Forbidden(String),
@@ -55,6 +58,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -66,11 +70,17 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = self.problem().response();
-        if let ApiError::Unauthorized = self {
-            res.headers_mut().insert(
-                actix_web::http::header::WWW_AUTHENTICATE,
-                actix_web::http::header::HeaderValue::from_static("Bearer"),
-            );
+        match self {
+            ApiError::Unauthorized => {
+                res.headers_mut().insert(
+                    actix_web::http::header::WWW_AUTHENTICATE,
+                    actix_web::http::header::HeaderValue::from_static("Bearer"),
+                );
+            }
+            ApiError::TooManyRequests(secs) => {
+                res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, (*secs).into());
+            }
+            _ => {}
         }
         res
     }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{CompanyId, Scope, Scopes};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth_limit::AuthFailures;
 use crate::store::DynStore;
 
 /// The operator token from config, as shared app data.
@@ -104,31 +105,49 @@ impl FromRequest for Caller {
         let token = bearer(req);
         let operator = req.app_data::<web::Data<OperatorToken>>().cloned();
         let store = req.app_data::<web::Data<DynStore>>().cloned();
+        let limits = req.app_data::<web::Data<AuthFailures>>().cloned();
+        let peer = req.peer_addr().map(|a| a.ip());
         Box::pin(async move {
-            let token = token.ok_or(ApiError::Unauthorized)?;
-            if let Some(op) = operator.as_ref().and_then(|o| o.0.as_ref()) {
-                if same_secret(op.expose_secret().as_bytes(), token.as_bytes()) {
-                    return Ok(Caller(Principal::Operator));
-                }
+            let limited = limits.as_ref().zip(peer);
+            if let Some(wait) = limited.and_then(|(l, ip)| l.locked(ip)) {
+                return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
             }
-            let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
-            let Some(grant) = store.token_grant(&hash_token(&token)).await? else { return Err(ApiError::Unauthorized) };
-            let now = chrono::Utc::now();
-            if grant.expires_at.is_some_and(|t| t <= now) {
-                return Err(ApiError::Unauthorized);
+            let outcome = authenticate(token, operator, store).await;
+            match (outcome, limited) {
+                (Err(ApiError::Unauthorized), Some((l, ip))) => match l.failed(ip) {
+                    Some(wait) => Err(ApiError::TooManyRequests(wait.as_secs().max(1))),
+                    None => Err(ApiError::Unauthorized),
+                },
+                (other, _) => other,
             }
-            if grant.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
-                if let Err(e) = store.touch_token(grant.id, now).await {
-                    tracing::warn!(error = %e, "cannot record a token's last use");
-                }
-            }
-            Ok(Caller(Principal::Company {
-                company: grant.company_id,
-                scopes: grant.scopes,
-                expires_at: grant.expires_at,
-            }))
         })
     }
+}
+
+/// The caller a bearer token names: the operator, a live company token, or 401.
+async fn authenticate(
+    token: Option<String>,
+    operator: Option<web::Data<OperatorToken>>,
+    store: Option<web::Data<DynStore>>,
+) -> Result<Caller, ApiError> {
+    let token = token.ok_or(ApiError::Unauthorized)?;
+    if let Some(op) = operator.as_ref().and_then(|o| o.0.as_ref()) {
+        if same_secret(op.expose_secret().as_bytes(), token.as_bytes()) {
+            return Ok(Caller(Principal::Operator));
+        }
+    }
+    let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
+    let Some(grant) = store.token_grant(&hash_token(&token)).await? else { return Err(ApiError::Unauthorized) };
+    let now = chrono::Utc::now();
+    if grant.expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::Unauthorized);
+    }
+    if grant.last_used_at.is_none_or(|t| now - t >= TOUCH_EVERY) {
+        if let Err(e) = store.touch_token(grant.id, now).await {
+            tracing::warn!(error = %e, "cannot record a token's last use");
+        }
+    }
+    Ok(Caller(Principal::Company { company: grant.company_id, scopes: grant.scopes, expires_at: grant.expires_at }))
 }
 
 #[cfg(test)]

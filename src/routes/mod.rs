@@ -4,6 +4,7 @@ use actix_web::web;
 pub mod admin;
 pub mod api_error;
 pub mod auth;
+pub mod auth_limit;
 pub mod health;
 pub mod json_body;
 pub mod json_error;

@@ -1,4 +1,5 @@
 //! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
+mod auth_limit;
 mod errors;
 mod ssrf;
 mod tokens;
