@@ -51,6 +51,7 @@ struct RawDatabase {
 #[derive(Debug, Deserialize)]
 struct RawRouting {
     transfer_caller_id: String,
+    transfer_timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,9 +129,18 @@ pub fn redact_password(url: &str) -> String {
 }
 
 /// Routing choices that are operator policy rather than company rules.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RoutingSettings {
     pub transfer_caller_id: TransferCallerId,
+    /// How long a transfer rings its destination (Telnyx `timeout_secs`, 5 to 600).
+    pub transfer_timeout_secs: u16,
+}
+
+impl Default for RoutingSettings {
+    /// As config/default.toml has them.
+    fn default() -> Self {
+        RoutingSettings { transfer_caller_id: TransferCallerId::Caller, transfer_timeout_secs: 30 }
+    }
 }
 
 /// The caller ID an inbound call shows the destination it is transferred to.
@@ -349,6 +359,13 @@ impl RawSettings {
                 TransferCallerId::Caller
             }
         };
+        let transfer_timeout_secs = match u16::try_from(self.routing.transfer_timeout_secs) {
+            Ok(secs @ 5..=600) => secs,
+            _ => {
+                bad("routing.transfer_timeout_secs", "must be between 5 and 600 (Telnyx's limits)".into());
+                30
+            }
+        };
         if !(1..=86_400).contains(&self.webhooks.timestamp_tolerance_secs) {
             bad("webhooks.timestamp_tolerance_secs", "must be between 1 and 86400".into());
         }
@@ -410,7 +427,7 @@ impl RawSettings {
                 acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
             },
             telnyx,
-            routing: RoutingSettings { transfer_caller_id },
+            routing: RoutingSettings { transfer_caller_id, transfer_timeout_secs },
             forwards,
             webhooks: self.webhooks,
             ledger: self.ledger,

@@ -35,7 +35,7 @@ pub const REPLAY_RECORDS: &str = "switchboard_webhook_replay_records_total";
 pub const OUTBOX_PENDING: &str = "switchboard_outbox_pending";
 pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
 pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
-/// Labels: kind (forward_message, call_transfer, call_hangup), outcome (delivered, retry, failed).
+/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry, failed).
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();

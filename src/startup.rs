@@ -78,7 +78,7 @@ impl Application {
         };
         let (ledger, ledger_closer, ledger_task) =
             Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
-        let registry = Registry::new(store.clone(), &settings.actors, ledger.clone());
+        let registry = Registry::new(store.clone(), &settings.actors, settings.routing, ledger.clone());
         let verification = Verification::from_settings(
             settings.webhooks.verify_signatures,
             settings.telnyx.public_key,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::PhoneNumber;
 use crate::ledger::Counter;
+use crate::telnyx::client_state::LegState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {
@@ -13,6 +14,9 @@ pub enum FactKind {
     MessageSent,
     CallIncoming,
     CallOutgoing,
+    /// The `call.answered` of an inbound call switchboard answered to transfer it
+    /// ([`LegState::Answered`] in `leg_state`): counted nothing, it queues the transfer.
+    CallAnswered,
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +33,8 @@ pub struct EventFacts {
     pub media_count: usize,
     pub media_urls: Vec<String>,
     pub call_control_id: Option<String>,
+    /// What switchboard wrote in the leg's `client_state`, when the event carries it.
+    pub leg_state: Option<LegState>,
 }
 
 /// One of a company's numbers an event touches, and the counter it adds to.

@@ -12,7 +12,7 @@ use super::actor::{Actors, CompanyActor};
 use super::facts::{EventFacts, Target};
 use super::messages::{Assign, Ingest, IngestError, Reload};
 use super::state::CompanyState;
-use crate::config::ActorSettings;
+use crate::config::{ActorSettings, RoutingSettings};
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::{Committed, Ledger, LedgerError};
 use crate::store::{DynStore, StoreError};
@@ -38,25 +38,28 @@ pub struct Registry {
     idle_timeout: Duration,
     mailbox_capacity: usize,
     ledger: Ledger,
+    /// The operator's call policy every company's state applies.
+    calls: RoutingSettings,
     /// Reloads asked for so far: an actor whose state was loaded while one was asked for may
     /// have missed it (there was no actor to reload yet), so it is reloaded once more.
     reloads: Arc<AtomicU64>,
 }
 
 impl Registry {
-    pub fn new(store: DynStore, settings: &ActorSettings, ledger: Ledger) -> Self {
+    pub fn new(store: DynStore, settings: &ActorSettings, calls: RoutingSettings, ledger: Ledger) -> Self {
         Self {
             actors: Arc::new(DashMap::new()),
             store,
             idle_timeout: Duration::from_secs(settings.idle_timeout_secs.max(1)),
             mailbox_capacity: settings.mailbox_capacity,
             ledger,
+            calls,
             reloads: Arc::new(AtomicU64::new(0)),
         }
     }
 
     pub async fn load_state(&self, company: CompanyId) -> Result<CompanyState, StoreError> {
-        Ok(CompanyState::new(company, self.store.load_company_routing(company).await?))
+        Ok(CompanyState::new(company, self.store.load_company_routing(company).await?, self.calls))
     }
 
     /// The company's running actor, started (on the current arbiter) when there is none.

@@ -3,25 +3,29 @@
 use chrono::{DateTime, Utc};
 
 use super::facts::{EventFacts, FactKind, Target};
+use crate::config::RoutingSettings;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::outbox_item::OutboxItem;
 use crate::ledger::side_effects::ForwardedMessage;
 use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
 use crate::routing::{
-    decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, MatchedRule, OptOutAction,
-    RoutingDecision, UnroutedPolicy,
+    decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, OptOutAction, RoutingDecision,
 };
+
+mod calls;
 
 #[derive(Debug, Clone)]
 pub struct CompanyState {
     pub company_id: CompanyId,
     /// The company's live numbers, rules, defaults and assignments, as the database holds them.
     routing: CompanyRouting,
+    /// The operator's call policy (caller ID and ring time of transfers).
+    calls: RoutingSettings,
 }
 
 impl CompanyState {
-    pub fn new(company_id: CompanyId, routing: CompanyRouting) -> Self {
-        Self { company_id, routing }
+    pub fn new(company_id: CompanyId, routing: CompanyRouting, calls: RoutingSettings) -> Self {
+        Self { company_id, routing, calls }
     }
 
     /// Sets (`Some`) or removes one customer's assignment.
@@ -46,6 +50,10 @@ impl CompanyState {
             let route = match facts.kind {
                 FactKind::MessageReceived => Some(self.route_message(facts, &t.number, now, &mut entry)),
                 FactKind::CallIncoming => Some(self.route_call(facts, &t.number, now, &mut entry)),
+                FactKind::CallAnswered => {
+                    self.transfer_answered(facts, &mut entry);
+                    None
+                }
                 FactKind::MessageSent | FactKind::CallOutgoing => None,
             };
             entry.counts.push(CountKey {
@@ -108,38 +116,6 @@ impl CompanyState {
                     entry.outbox.push(item);
                 }
                 "forward"
-            }
-            _ => "unrouted",
-        };
-        line(facts, &decision, outcome)
-    }
-
-    fn route_call(
-        &self,
-        facts: &EventFacts,
-        to: &PhoneNumber,
-        now: DateTime<Utc>,
-        entry: &mut LedgerEntry,
-    ) -> RouteLine {
-        let event = InboundEvent { kind: EventKind::Call, from: facts.from.clone(), to: to.clone() };
-        let decision = decide(&event, &self.routing, now);
-        let call_control_id = facts.call_control_id.as_deref().unwrap_or_default();
-        let outcome = match (&decision.destination, &decision.matched) {
-            (Some(Destination::Call(dest)), _) if !call_control_id.is_empty() => {
-                entry.outbox.push(OutboxItem::call_transfer(
-                    self.company_id,
-                    &facts.event_id,
-                    call_control_id,
-                    dest,
-                    &decision,
-                ));
-                "transfer"
-            }
-            (_, MatchedRule::Unrouted)
-                if self.routing.unrouted_policy() == UnroutedPolicy::Hangup && !call_control_id.is_empty() =>
-            {
-                entry.outbox.push(OutboxItem::call_hangup(self.company_id, &facts.event_id, call_control_id));
-                "hangup"
             }
             _ => "unrouted",
         };

@@ -157,6 +157,8 @@ fn provisioning_and_transfer_keys_have_defaults() {
     assert_eq!(s.telnyx.outbound_voice_profile_id, None);
     assert_eq!(s.telnyx.failover_base_url, None);
     assert_eq!(s.routing.transfer_caller_id, TransferCallerId::Caller);
+    assert_eq!(s.routing, RoutingSettings::default());
+    assert_eq!(s.routing.transfer_timeout_secs, 30);
 }
 
 #[test]
@@ -169,9 +171,11 @@ fn provisioning_and_transfer_keys_from_the_environment() {
             ("SWITCHBOARD__TELNYX__OUTBOUND_VOICE_PROFILE_ID", "1293384261075731499"),
             ("SWITCHBOARD__TELNYX__FAILOVER_BASE_URL", "https://failover.example.com/sb"),
             ("SWITCHBOARD__ROUTING__TRANSFER_CALLER_ID", "company_number"),
+            ("SWITCHBOARD__ROUTING__TRANSFER_TIMEOUT_SECS", "45"),
         ]),
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.routing.transfer_timeout_secs, 45);
     assert_eq!(s.telnyx.number_country, CountryCode::CA);
     assert_eq!(s.telnyx.outbound_voice_profile_id.as_deref(), Some("1293384261075731499"));
     assert_eq!(s.telnyx.failover_base_url.as_ref().map(Url::as_str), Some("https://failover.example.com/sb"));
@@ -206,15 +210,17 @@ fn bad_provisioning_and_transfer_keys_are_each_reported() {
             ("SWITCHBOARD__TELNYX__OUTBOUND_VOICE_PROFILE_ID", "a b"),
             ("SWITCHBOARD__TELNYX__FAILOVER_BASE_URL", "ftp://failover.example.com"),
             ("SWITCHBOARD__ROUTING__TRANSFER_CALLER_ID", "callee"),
+            ("SWITCHBOARD__ROUTING__TRANSFER_TIMEOUT_SECS", "4"),
         ]),
     )
     .unwrap_err();
-    assert_eq!(err.problems.len(), 4, "{err}");
+    assert_eq!(err.problems.len(), 5, "{err}");
     for field in [
         "telnyx.number_country:",
         "telnyx.outbound_voice_profile_id:",
         "telnyx.failover_base_url:",
         "routing.transfer_caller_id:",
+        "routing.transfer_timeout_secs:",
     ] {
         assert!(err.problems.iter().any(|p| p.starts_with(field)), "missing {field} in {err}");
     }

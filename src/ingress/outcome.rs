@@ -9,7 +9,8 @@ pub enum Accepted {
     Counted,
     /// Every count key was committed before: a redelivery or a replay; nothing changed.
     Duplicate,
-    /// Nothing to count or route (call.answered, message.finalized, unknown types...).
+    /// Nothing to count or route (call.hangup, message.finalized, unknown types, switchboard's own
+    /// transfer legs...).
     Acknowledged,
     /// No company owns its numbers: kept as a dead letter for an operator.
     DeadLetter,

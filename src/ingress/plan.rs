@@ -1,16 +1,25 @@
 //! From a parsed envelope to what must happen: which companies' numbers it counts on, or a dead
 //! letter, or a plain acknowledgement. Pure, so every counting rule is unit-tested here.
+//!
+//! Calls (README, "What is counted"): an inbound call counts once as incoming at the number called
+//! (its `call.initiated`), however it is then routed; a call a company places counts once as
+//! outgoing at its number. The legs switchboard creates itself by transferring an inbound call
+//! (recognised by the `target_leg_client_state` it set) are not the company's calls: their
+//! events are only acknowledged. The `call.answered` of an inbound call switchboard answered
+//! counts nothing but goes to the company's actor, which queues the transfer.
 use std::sync::Arc;
 
 use crate::company::facts::{EventFacts, FactKind, Target};
 use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
-use crate::telnyx::events::{CallDirection, Envelope, EventPayload};
+use crate::telnyx::client_state::LegState;
+use crate::telnyx::events::{CallDirection, CallLeg, Envelope, EventPayload};
 
 #[derive(Debug)]
 pub enum Plan {
-    /// Nothing to count or route (call.answered, call.hangup, message.finalized, other types).
+    /// Nothing to count or route (call.hangup, message.finalized, other types, switchboard's own
+    /// transfer legs).
     Acknowledge,
     /// A number order finished (provisioning picks it up).
     NumberOrder,
@@ -46,17 +55,24 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             0,
             None,
         ),
-        EventPayload::CallInitiated(c) => (
-            match c.direction {
-                CallDirection::Incoming => FactKind::CallIncoming,
-                CallDirection::Outgoing => FactKind::CallOutgoing,
-            },
-            &c.from,
-            vec![&*c.to],
-            None,
-            0,
-            Some(&*c.call_control_id).filter(|id| commandable(id)),
-        ),
+        EventPayload::CallInitiated(c) => {
+            // A leg switchboard created by a transfer: part of an inbound call counted already.
+            if matches!(c.leg_state(), Some(LegState::Transfer { .. })) {
+                return Plan::Acknowledge;
+            }
+            (
+                match c.direction {
+                    CallDirection::Incoming => FactKind::CallIncoming,
+                    CallDirection::Outgoing => FactKind::CallOutgoing,
+                },
+                &c.from,
+                vec![&*c.to],
+                None,
+                0,
+                Some(&*c.call_control_id).filter(|id| commandable(id)),
+            )
+        }
+        EventPayload::CallAnswered(c) => return plan_answered(env, c, index),
         EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
         _ => return Plan::Acknowledge,
     };
@@ -66,6 +82,8 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::MessageSent => vec![(from, Counter::SmsSent)],
         FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
+        // Not built here (see plan_answered).
+        FactKind::CallAnswered => return Plan::Acknowledge,
     };
     let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
     let mut unowned = Vec::new();
@@ -100,8 +118,40 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         media_count,
         media_urls,
         call_control_id: call_control_id.map(str::to_owned),
+        leg_state: None,
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }
+}
+
+/// A `call.answered`: the answer of an inbound call switchboard answered to transfer it goes to
+/// its company (a key that counts nothing, so that a redelivery transfers nothing twice); any
+/// other (a transfer's leg B, a dialled call, another application's call) is acknowledged.
+fn plan_answered(env: &Envelope<'_>, leg: &CallLeg<'_>, index: &NumberIndex) -> Plan {
+    let Some(LegState::Answered(call)) = leg.leg_state() else { return Plan::Acknowledge };
+    let Some(call_control_id) = leg.call_control_id.as_deref().filter(|id| commandable(id)) else {
+        return Plan::Acknowledge;
+    };
+    // Only while the company still owns the number: a number that changed hands since the call
+    // came in is no longer the company's to act on.
+    if index.owner(call.number.as_str()).is_none_or(|o| o.company_id != call.company) {
+        return Plan::Acknowledge;
+    }
+    let target = Target { number: call.number.clone(), counter: Counter::Uncounted };
+    let company = call.company;
+    let facts = EventFacts {
+        event_id: Arc::from(&*env.id),
+        event_type: env.payload.metric_label(),
+        kind: FactKind::CallAnswered,
+        occurred_at: env.occurred_at,
+        from: call.caller.as_ref().map_or_else(String::new, |c| c.as_str().to_owned()),
+        to: vec![call.number.as_str().to_owned()],
+        text: None,
+        media_count: 0,
+        media_urls: Vec::new(),
+        call_control_id: Some(call_control_id.to_owned()),
+        leg_state: Some(LegState::Answered(call)),
+    };
+    Plan::Dispatch { facts: Arc::new(facts), companies: vec![(company, vec![target])] }
 }
 
 /// Whether a call can be commanded by this call_control_id. Telnyx sends a short printable token

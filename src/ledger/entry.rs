@@ -13,6 +13,9 @@ pub enum Counter {
     OutgoingCalls,
     SmsSent,
     SmsReceived,
+    /// No counter: the key only dedupes the event, so that its side effects are queued once
+    /// (the `call.answered` of a call switchboard answered, already counted as incoming).
+    Uncounted,
 }
 
 impl Counter {
@@ -23,11 +26,13 @@ impl Counter {
             Counter::OutgoingCalls => "outgoing_calls",
             Counter::SmsSent => "sms_sent",
             Counter::SmsReceived => "sms_received",
+            Counter::Uncounted => "none",
         }
     }
 }
 
-/// +1 on `counter` of one number, unless (company, event id, number) was counted before.
+/// +1 on `counter` of one number, unless (company, event id, number) was counted before. The key
+/// decides whether the event's side effects are new too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountKey {
     pub company_id: CompanyId,

@@ -7,7 +7,10 @@ use crate::domain::CompanyId;
 pub enum OutboxKind {
     /// POST the event and its decision to the company's message destination (Standard Webhooks).
     ForwardMessage,
-    /// Telnyx Call Control transfer to the decided destination (command_id from the event id).
+    /// Telnyx Call Control answer of a routed inbound call (command_id from its call.initiated).
+    CallAnswer,
+    /// Telnyx Call Control transfer to the decided destination (command_id from the answered
+    /// leg's call.answered).
     CallTransfer,
     /// Telnyx Call Control hangup (the company's "unrouted" policy).
     CallHangup,
@@ -17,6 +20,7 @@ impl OutboxKind {
     pub fn as_str(self) -> &'static str {
         match self {
             OutboxKind::ForwardMessage => "forward_message",
+            OutboxKind::CallAnswer => "call_answer",
             OutboxKind::CallTransfer => "call_transfer",
             OutboxKind::CallHangup => "call_hangup",
         }
@@ -25,6 +29,7 @@ impl OutboxKind {
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "forward_message" => Some(OutboxKind::ForwardMessage),
+            "call_answer" => Some(OutboxKind::CallAnswer),
             "call_transfer" => Some(OutboxKind::CallTransfer),
             "call_hangup" => Some(OutboxKind::CallHangup),
             _ => None,

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::outbox_item::{OutboxItem, OutboxKind};
-use crate::domain::CompanyId;
-use crate::routing::{CallDestination, MessageDestination, RoutingDecision};
+use crate::domain::{CompanyId, PhoneNumber};
+use crate::routing::{MessageDestination, RoutingDecision};
+use crate::telnyx::client_state::LegState;
 
 /// Namespace of switchboard's UUID v5 ids (outbox ids and call command ids).
 const NAMESPACE: Uuid = Uuid::from_u128(0x5b0a_7d1e_6a2c_4f59_9c3e_0e6f_2d8b_41a7);
@@ -40,13 +41,39 @@ pub struct ForwardBody<'a> {
     pub decision: &'a RoutingDecision,
 }
 
-/// Parameters of a call command item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Parameters of a call command item: what the command sends, as stored in the outbox (fields
+/// added later default, so items queued by an older version still deliver).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallCommand {
-    /// Transfer target (absent for a hangup).
+    /// Transfer target (absent for answer and hangup).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     pub command_id: String,
+    /// Transfer: the caller ID the target sees (E.164).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// Transfer: how long the target rings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<u16>,
+    /// Base64 `client_state` for the commanded leg's later webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_state: Option<String>,
+    /// Transfer: base64 `client_state` for the new leg's webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_leg_client_state: Option<String>,
+}
+
+/// A transfer of an answered inbound call (see [`OutboxItem::call_transfer`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Transfer<'a> {
+    /// An E.164 number or a SIP URI.
+    pub to: &'a str,
+    /// The caller ID the target sees; `None`: Telnyx shows the number the customer called.
+    pub from: Option<&'a PhoneNumber>,
+    pub timeout_secs: u16,
+    /// Marks both legs as switchboard's: the caller's leg (`client_state`) and the new leg
+    /// (`target_leg_client_state`), whose `call.initiated` must not count as the company's call.
+    pub leg_state: &'a LegState,
 }
 
 /// The command_id of the call command an event causes: the same for every delivery of the event.
@@ -83,22 +110,35 @@ impl OutboxItem {
         }
     }
 
-    /// Transfer the call `call_control_id` to `to` (the decision's call destination).
-    pub fn call_transfer(
-        company: CompanyId,
-        event_id: &str,
-        call_control_id: &str,
-        to: &CallDestination,
-        _decision: &RoutingDecision,
-    ) -> OutboxItem {
-        let command =
-            CallCommand { to: Some(to.as_str().to_owned()), command_id: command_id_for(event_id).to_string() };
+    /// Answer the inbound call `call_control_id` (parked until answered: Telnyx refuses any other
+    /// command but hangup), with `leg_state` as its `client_state`, which its `call.answered`
+    /// brings back.
+    pub fn call_answer(company: CompanyId, event_id: &str, call_control_id: &str, leg_state: &LegState) -> OutboxItem {
+        let command = CallCommand {
+            command_id: command_id_for(event_id).to_string(),
+            client_state: Some(leg_state.client_state().as_str().to_owned()),
+            ..CallCommand::default()
+        };
+        Self::call_command(company, event_id, call_control_id, OutboxKind::CallAnswer, &command)
+    }
+
+    /// Transfer the answered call `call_control_id`; `event_id` is its `call.answered`'s.
+    pub fn call_transfer(company: CompanyId, event_id: &str, call_control_id: &str, t: &Transfer<'_>) -> OutboxItem {
+        let state = t.leg_state.client_state().as_str().to_owned();
+        let command = CallCommand {
+            to: Some(t.to.to_owned()),
+            command_id: command_id_for(event_id).to_string(),
+            from: t.from.map(|f| f.as_str().to_owned()),
+            timeout_secs: Some(t.timeout_secs),
+            client_state: Some(state.clone()),
+            target_leg_client_state: Some(state),
+        };
         Self::call_command(company, event_id, call_control_id, OutboxKind::CallTransfer, &command)
     }
 
     /// Hang the call up (the company's unrouted policy).
     pub fn call_hangup(company: CompanyId, event_id: &str, call_control_id: &str) -> OutboxItem {
-        let command = CallCommand { to: None, command_id: command_id_for(event_id).to_string() };
+        let command = CallCommand { command_id: command_id_for(event_id).to_string(), ..CallCommand::default() };
         Self::call_command(company, event_id, call_control_id, OutboxKind::CallHangup, &command)
     }
 
@@ -139,15 +179,31 @@ mod tests {
     #[test]
     fn redeliveries_build_identical_items() {
         let co = CompanyId::new();
-        let to = CallDestination::parse("sip:sales@pbx.example.com").unwrap();
-        let a = OutboxItem::call_transfer(co, "ev-1", "cc-1", &to, &decision());
-        let b = OutboxItem::call_transfer(co, "ev-1", "cc-1", &to, &decision());
+        let state = LegState::Transfer { company: co, event_id: "ev-0".into(), step: 0 };
+        let caller = PhoneNumber::parse("+13035550100").unwrap();
+        let t = Transfer { to: "sip:sales@pbx.example.com", from: Some(&caller), timeout_secs: 25, leg_state: &state };
+        let a = OutboxItem::call_transfer(co, "ev-1", "cc-1", &t);
+        let b = OutboxItem::call_transfer(co, "ev-1", "cc-1", &t);
         assert_eq!(a, b);
         let cmd: CallCommand = serde_json::from_str(&a.payload).unwrap();
         assert_eq!(cmd.to.as_deref(), Some("sip:sales@pbx.example.com"));
         assert_eq!(cmd.command_id, command_id_for("ev-1").to_string());
+        assert_eq!((cmd.from.as_deref(), cmd.timeout_secs), (Some("+13035550100"), Some(25)));
+        let wire = state.client_state();
+        assert_eq!(cmd.client_state.as_deref(), Some(wire.as_str()));
+        assert_eq!(cmd.target_leg_client_state.as_deref(), Some(wire.as_str()));
         assert_ne!(command_id_for("ev-1"), command_id_for("ev-2"));
         assert_ne!(a.id, OutboxItem::call_hangup(co, "ev-1", "cc-1").id);
+        assert_ne!(a.id, OutboxItem::call_answer(co, "ev-1", "cc-1", &state).id);
+    }
+
+    #[test]
+    fn a_call_command_queued_before_the_new_fields_still_reads() {
+        let cmd: CallCommand = serde_json::from_str(r#"{"to":"+16505555678","command_id":"c-1"}"#).unwrap();
+        assert_eq!(cmd.to.as_deref(), Some("+16505555678"));
+        assert_eq!((cmd.from, cmd.timeout_secs, cmd.client_state), (None, None, None));
+        let hangup = serde_json::to_value(CallCommand { command_id: "c-2".into(), ..CallCommand::default() }).unwrap();
+        assert_eq!(hangup, serde_json::json!({"command_id": "c-2"}));
     }
 
     #[test]

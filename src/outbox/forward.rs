@@ -8,10 +8,13 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::guard::{ForwardPolicy, GuardedResolver, Lookup, RefusedTarget};
+use crate::domain::PhoneNumber;
 use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::ledger::side_effects::CallCommand;
 use crate::telnyx::api::TelnyxApi;
-use crate::telnyx::client::{CommandId, HangupRequest, TelnyxError, TransferRequest};
+use crate::telnyx::client::{
+    AnswerRequest, ClientState, CommandId, HangupRequest, RingTimeout, TelnyxError, TransferRequest,
+};
 
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -70,7 +73,7 @@ impl Deliverer {
     pub async fn deliver(&self, item: &OutboxItem, secret: &str) -> Attempt {
         match item.kind {
             OutboxKind::ForwardMessage => self.forward(item, secret).await,
-            OutboxKind::CallTransfer | OutboxKind::CallHangup => self.call_command(item).await,
+            OutboxKind::CallAnswer | OutboxKind::CallTransfer | OutboxKind::CallHangup => self.call_command(item).await,
         }
     }
 
@@ -120,15 +123,22 @@ impl Deliverer {
         let Ok(command_id) = command.command_id.parse::<CommandId>() else {
             return Attempt::Permanent("empty command_id".into());
         };
+        let state = |s: &Option<String>| s.as_deref().map(ClientState::from_base64).transpose();
+        let (Ok(client_state), Ok(target_leg_client_state)) =
+            (state(&command.client_state), state(&command.target_leg_client_state))
+        else {
+            return Attempt::Permanent("a client_state is not base64".into());
+        };
+        let ccid = item.destination.as_str();
         let result = match item.kind {
-            OutboxKind::CallTransfer => {
-                let Some(to) = command.to.as_deref() else {
-                    return Attempt::Permanent("transfer without `to`".into());
-                };
-                let req = TransferRequest::new(to, command_id);
-                client.transfer(&item.destination, &req).await
-            }
-            _ => client.hangup(&item.destination, &HangupRequest { command_id, client_state: None }).await,
+            OutboxKind::CallAnswer => client.answer(ccid, &AnswerRequest { command_id, client_state }).await,
+            OutboxKind::CallTransfer => match transfer_request(&command, command_id) {
+                Ok(req) => {
+                    client.transfer(ccid, &TransferRequest { client_state, target_leg_client_state, ..req }).await
+                }
+                Err(why) => return Attempt::Permanent(why),
+            },
+            _ => client.hangup(ccid, &HangupRequest { command_id, client_state }).await,
         };
         match result {
             Ok(()) => Attempt::Delivered,
@@ -148,6 +158,17 @@ fn unreachable(e: &reqwest::Error) -> &'static str {
     } else {
         "cannot reach the receiver"
     }
+}
+
+/// The transfer a stored command describes (its states apart).
+fn transfer_request(command: &CallCommand, command_id: CommandId) -> Result<TransferRequest, String> {
+    let to = command.to.as_deref().ok_or("transfer without `to`")?;
+    let mut req = TransferRequest::new(to, command_id);
+    req.from =
+        command.from.as_deref().map(PhoneNumber::parse).transpose().map_err(|e| format!("transfer `from`: {e}"))?;
+    req.timeout_secs =
+        command.timeout_secs.map(|s| RingTimeout::from_secs(s.into())).transpose().map_err(|e| e.to_string())?;
+    Ok(req)
 }
 
 /// A 4xx other than 408/429 from Telnyx means the command cannot succeed (the call ended, ...).

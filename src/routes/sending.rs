@@ -15,7 +15,7 @@ use crate::routes::scope::CompanyScope;
 use crate::routing::{SenderChoice, SenderError, SenderReason, SenderRequest};
 use crate::store::{CompanySettings, DynStore};
 use crate::telnyx::api::TelnyxApi;
-use crate::telnyx::client::{CommandId, DialRequest, SendMessageRequest, TelnyxClient};
+use crate::telnyx::client::{CommandId, DialRequest, LegState, SendMessageRequest, TelnyxClient};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MessageBody {
@@ -208,7 +208,9 @@ pub async fn place_call(
         to: to.clone(),
         from: choice.from.clone(),
         command_id: Some(CommandId::new()),
-        client_state: None,
+        // Marks the leg as the company's own call: its call.initiated (outgoing, from the
+        // company's number) counts once as outgoing; its other events are acknowledged.
+        client_state: Some(LegState::Dial { company }.client_state()),
     };
     let call = match client.dial(&dial).await {
         Ok(call) => call,

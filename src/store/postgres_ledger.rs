@@ -40,7 +40,8 @@ WITH keys AS (
            count(*) FILTER (WHERE counter = 'outgoing_calls') AS oc,
            count(*) FILTER (WHERE counter = 'sms_sent') AS ss,
            count(*) FILTER (WHERE counter = 'sms_received') AS sr
-    FROM fresh
+    -- A key that counts nothing ('none') only dedupes its event: no row to update.
+    FROM fresh WHERE counter <> 'none'
     GROUP BY number_id
     ORDER BY number_id
 ), upd AS (

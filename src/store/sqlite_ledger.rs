@@ -7,8 +7,8 @@ use super::sqlite::SqliteStore;
 use crate::ledger::entry::{applied_entries, CommitStats, Counter, LedgerEntry};
 use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
-fn update_sql(counter: Counter) -> &'static str {
-    match counter {
+fn update_sql(counter: Counter) -> Option<&'static str> {
+    Some(match counter {
         Counter::IncomingCalls => {
             "UPDATE phone_numbers SET incoming_calls_count = incoming_calls_count + 1 WHERE id = $1"
         }
@@ -17,7 +17,8 @@ fn update_sql(counter: Counter) -> &'static str {
         }
         Counter::SmsSent => "UPDATE phone_numbers SET sms_sent_count = sms_sent_count + 1 WHERE id = $1",
         Counter::SmsReceived => "UPDATE phone_numbers SET sms_received_count = sms_received_count + 1 WHERE id = $1",
-    }
+        Counter::Uncounted => return None,
+    })
 }
 
 #[async_trait]
@@ -50,7 +51,9 @@ impl LedgerStore for SqliteStore {
             if new == 1 {
                 fresh.insert((k.company_id, event));
                 new_entries.insert(entry);
-                sqlx::query(update_sql(k.counter)).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
+                if let Some(update) = update_sql(k.counter) {
+                    sqlx::query(update).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
+                }
                 stats.counted += 1;
             } else {
                 stats.duplicates += 1;

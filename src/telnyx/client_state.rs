@@ -5,7 +5,7 @@ use std::fmt;
 use base64::Engine as _;
 use serde::Serialize;
 
-use crate::domain::CompanyId;
+use crate::domain::{CompanyId, PhoneNumber};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -44,10 +44,16 @@ impl From<&LegState> for ClientState {
 /// What switchboard writes in a leg's `client_state`, so that the leg's later webhooks (above
 /// all the `call.initiated` of a leg it created) can be told from any other call.
 ///
-/// Encoded as compact text, then base64: `sb1|transfer|<company>|<step>|<event id>` or
-/// `sb1|dial|<company>`. The event id comes last because it may contain `|`.
+/// Encoded as compact text, then base64: `sb1|transfer|<company>|<step>|<event id>`,
+/// `sb1|dial|<company>` or
+/// `sb1|answered|<company>|<number>|<caller>|<destination length>|<destination>|<event id>`.
+/// The event id comes last because it may contain `|`; a destination (a SIP URI may contain `|`
+/// too) is length-prefixed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LegState {
+    /// An inbound call switchboard answered in order to transfer it: the answer's
+    /// `client_state`, echoed by that leg's `call.answered`, which then triggers the transfer.
+    Answered(AnsweredCall),
     /// A leg of an inbound call's destination chain: `event_id` is the id of the inbound
     /// `call.initiated` that started the chain, `step` the position in the chain (from 0).
     /// Set as `target_leg_client_state` on the transfer (the new leg) and as `client_state` (the
@@ -57,8 +63,26 @@ pub enum LegState {
     Dial { company: CompanyId },
 }
 
+/// What the transfer of an answered inbound call needs, decided when its `call.initiated` was
+/// counted and routed, so the transfer goes where the routing log says whatever the clock or the
+/// rules say by the time the call is answered, and survives a restart (Telnyx holds it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnsweredCall {
+    pub company: CompanyId,
+    /// The id of the inbound `call.initiated` (the chain's id, see [`LegState::Transfer`]).
+    pub event_id: String,
+    /// The company number the customer called.
+    pub number: PhoneNumber,
+    /// The customer, when the call came from an E.164 number.
+    pub caller: Option<PhoneNumber>,
+    /// Where routing sends the call: an E.164 number or a SIP URI.
+    pub destination: String,
+}
+
 /// Version prefix of every state switchboard writes.
 const PREFIX: &str = "sb1";
+/// Longest `client_state` read as possibly switchboard's (the longest it writes is ~640).
+const MAX_LEN: usize = 1024;
 
 impl LegState {
     /// The state as `client_state` for a command.
@@ -70,7 +94,7 @@ impl LegState {
     /// else, including other applications' states and invalid base64, is `None`).
     pub fn from_client_state(text: &str) -> Option<LegState> {
         // Ours are short; do not decode an arbitrarily long foreign state.
-        if text.len() > 1024 {
+        if text.len() > MAX_LEN {
             return None;
         }
         let bytes = BASE64.decode(text).ok()?;
@@ -78,19 +102,38 @@ impl LegState {
     }
 
     fn parse(text: &str) -> Option<LegState> {
-        let mut parts = text.splitn(5, '|');
-        if parts.next()? != PREFIX {
-            return None;
-        }
-        let kind = parts.next()?;
-        let company = parts.next()?.parse().ok()?;
+        let rest = text.strip_prefix(PREFIX)?.strip_prefix('|')?;
+        let (kind, rest) = rest.split_once('|')?;
         match kind {
+            "dial" => Some(LegState::Dial { company: rest.parse().ok()? }),
             "transfer" => {
-                let step = parts.next()?.parse().ok()?;
-                let event_id = parts.next()?.to_owned();
-                Some(LegState::Transfer { company, event_id, step })
+                let (company, rest) = rest.split_once('|')?;
+                let (step, event_id) = rest.split_once('|')?;
+                Some(LegState::Transfer {
+                    company: company.parse().ok()?,
+                    event_id: event_id.to_owned(),
+                    step: step.parse().ok()?,
+                })
             }
-            "dial" if parts.next().is_none() => Some(LegState::Dial { company }),
+            "answered" => {
+                let (company, rest) = rest.split_once('|')?;
+                let (number, rest) = rest.split_once('|')?;
+                let (caller, rest) = rest.split_once('|')?;
+                let (len, rest) = rest.split_once('|')?;
+                let len: usize = len.parse().ok()?;
+                let destination = rest.get(..len)?;
+                let event_id = rest.get(len..)?.strip_prefix('|')?;
+                Some(LegState::Answered(AnsweredCall {
+                    company: company.parse().ok()?,
+                    event_id: event_id.to_owned(),
+                    number: PhoneNumber::parse(number).ok()?,
+                    caller: match caller {
+                        "" => None,
+                        c => Some(PhoneNumber::parse(c).ok()?),
+                    },
+                    destination: destination.to_owned(),
+                }))
+            }
             _ => None,
         }
     }
@@ -99,6 +142,7 @@ impl LegState {
     pub fn company(&self) -> CompanyId {
         match self {
             LegState::Transfer { company, .. } | LegState::Dial { company } => *company,
+            LegState::Answered(call) => call.company,
         }
     }
 }
@@ -111,6 +155,11 @@ impl fmt::Display for LegState {
                 write!(f, "{PREFIX}|transfer|{company}|{step}|{event_id}")
             }
             LegState::Dial { company } => write!(f, "{PREFIX}|dial|{company}"),
+            LegState::Answered(AnsweredCall { company, event_id, number, caller, destination }) => {
+                let caller = caller.as_ref().map_or("", PhoneNumber::as_str);
+                let len = destination.len();
+                write!(f, "{PREFIX}|answered|{company}|{number}|{caller}|{len}|{destination}|{event_id}")
+            }
         }
     }
 }
@@ -140,6 +189,9 @@ mod tests {
             LegState::Transfer { company: company(), event_id: "0ccc7b54-4df3-4bca-a65a-3da1ecc777f0".into(), step: 2 },
             LegState::Transfer { company: company(), event_id: "odd|id with spaces|é".into(), step: 0 },
             LegState::Dial { company: company() },
+            answered("0ccc7b54-4df3-4bca-a65a-3da1ecc777f0", Some("+13035550100"), "sip:support@pbx.example.com"),
+            answered("odd|id", None, "sip:a|b@pbx.example.com;x=|"),
+            answered("", None, "+14155550002"),
         ] {
             let wire = state.client_state();
             assert!(ClientState::from_base64(wire.as_str()).is_ok(), "valid base64");
@@ -148,6 +200,25 @@ mod tests {
         }
         let wire = LegState::Dial { company: company() }.client_state();
         assert_eq!(wire.decode().ok(), Some(b"sb1|dial|5b3c1d2e-0000-4000-8000-000000000001".to_vec()));
+    }
+
+    fn answered(event_id: &str, caller: Option<&str>, destination: &str) -> LegState {
+        LegState::Answered(AnsweredCall {
+            company: company(),
+            event_id: event_id.into(),
+            number: PhoneNumber::parse("+14155550002").expect("e164"),
+            caller: caller.map(|c| PhoneNumber::parse(c).expect("e164")),
+            destination: destination.into(),
+        })
+    }
+
+    #[test]
+    fn telnyx_the_longest_answered_state_is_read_back() {
+        // The longest event id the envelope accepts and the longest SIP URI a rule accepts.
+        let state = answered(&"e".repeat(128), Some("+123456789012345"), &format!("sip:{}@h", "u".repeat(250)));
+        let wire = state.client_state();
+        assert!(wire.as_str().len() <= MAX_LEN, "{}", wire.as_str().len());
+        assert_eq!(LegState::from_client_state(wire.as_str()), Some(state));
     }
 
     #[test]
@@ -163,6 +234,11 @@ mod tests {
             b64("sb1|transfer|5b3c1d2e-0000-4000-8000-000000000001|x|ev"),
             b64("sb1|transfer|5b3c1d2e-0000-4000-8000-000000000001|1"),
             b64("sb1|hold|5b3c1d2e-0000-4000-8000-000000000001"),
+            b64("sb1|answered|5b3c1d2e-0000-4000-8000-000000000001|+14155550002||99|sip:a@b|ev"),
+            b64("sb1|answered|5b3c1d2e-0000-4000-8000-000000000001|+14155550002||7|sip:a@bXev"),
+            b64("sb1|answered|5b3c1d2e-0000-4000-8000-000000000001|4155550002||7|sip:a@b|ev"),
+            b64("sb1|answered|5b3c1d2e-0000-4000-8000-000000000001|+14155550002|anonymous|7|sip:a@b|ev"),
+            b64("sb1|answered|5b3c1d2e-0000-4000-8000-000000000001|+14155550002|"),
             BASE64.encode([0xff, 0xfe]),
             "A".repeat(2000),
         ] {

@@ -1,5 +1,6 @@
 //! The outbox worker: a signed forward that fails 3 times arrives exactly once after it succeeds;
-//! a call transfer queued three times (redeliveries) reaches Telnyx once, with the derived command_id.
+//! a call transfer queued three times (redeliveries) reaches Telnyx once, with the derived command_id
+//! and everything the transfer item holds.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,13 +10,13 @@ use secrecy::SecretString;
 use serde_json::Value;
 use switchboard::domain::{CompanyId, PhoneNumber};
 use switchboard::ledger::outbox_item::OutboxItem;
-use switchboard::ledger::side_effects::{command_id_for, ForwardedMessage};
+use switchboard::ledger::side_effects::{command_id_for, ForwardedMessage, Transfer};
 use switchboard::outbox::forward::sign;
 use switchboard::outbox::OutboxWorker;
-use switchboard::routing::{CallDestination, MatchedRule, MessageDestination, RoutingDecision};
+use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
 use switchboard::store::DynStore;
 use switchboard::telnyx::api::TelnyxApi;
-use switchboard::telnyx::client::{TelnyxClient, TelnyxClientConfig};
+use switchboard::telnyx::client::{LegState, TelnyxClient, TelnyxClientConfig};
 use tokio::sync::Notify;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -111,9 +112,15 @@ async fn transfer_is_sent_once(db: Db) {
     app.store.create_company(company, "Acme").await.unwrap();
     let telnyx = MockServer::start().await;
     let command_id = command_id_for("ev-call-1").to_string();
+    let leg_state = LegState::Transfer { company, event_id: "ev-call-0".into(), step: 0 };
+    let state = leg_state.client_state();
+    let from = PhoneNumber::parse("+13035550100").unwrap();
     Mock::given(method("POST"))
         .and(path("/v2/calls/cc-1/actions/transfer"))
-        .and(wiremock::matchers::body_partial_json(serde_json::json!({"to": "+16505555678", "command_id": command_id})))
+        .and(wiremock::matchers::body_json(serde_json::json!({
+            "to": "+16505555678", "command_id": command_id, "from": from.as_str(), "timeout_secs": 25,
+            "client_state": state.as_str(), "target_leg_client_state": state.as_str()
+        })))
         .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"result": "ok"}})))
         .expect(1)
         .mount(&telnyx)
@@ -129,10 +136,10 @@ async fn transfer_is_sent_once(db: Db) {
     })
     .unwrap();
 
-    // The same call.initiated event, delivered three times, queues one transfer.
-    let to = CallDestination::parse("+16505555678").unwrap();
+    // The same call.answered event, delivered three times, queues one transfer.
+    let transfer = Transfer { to: "+16505555678", from: Some(&from), timeout_secs: 25, leg_state: &leg_state };
     for _ in 0..3 {
-        let item = OutboxItem::call_transfer(company, "ev-call-1", "cc-1", &to, &decision());
+        let item = OutboxItem::call_transfer(company, "ev-call-1", "cc-1", &transfer);
         app.store.insert_outbox_items(&[item]).await.unwrap();
     }
     let wake = Arc::new(Notify::new());

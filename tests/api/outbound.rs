@@ -2,6 +2,7 @@
 use serde_json::{json, Value};
 use switchboard::domain::{CompanyId, PhoneNumber};
 use switchboard::store::{CompanySettings, NewNumber};
+use switchboard::telnyx::client::LegState;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -131,6 +132,9 @@ async fn call_from_default(db: Db) {
     assert_eq!(body, json!({"call_control_id": "v3:abc", "from": DEFAULT, "reason": "default"}));
     let dial: Value = telnyx.received_requests().await.expect("requests")[0].body_json().expect("json");
     assert!(dial["command_id"].is_string());
+    // The leg is marked as the company's call (its call.initiated counts once as outgoing).
+    let state = dial["client_state"].as_str().and_then(LegState::from_client_state);
+    assert_eq!(state, Some(LegState::Dial { company: co }));
 }
 
 async fn message_to_628_goes_from_the_san_francisco_location(db: Db) {

@@ -3,16 +3,19 @@
 use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
 use switchboard::domain::PhoneNumber;
-use switchboard::ledger::outbox_item::OutboxKind;
+use switchboard::ledger::outbox_item::{OutboxItem, OutboxKind};
+use switchboard::ledger::side_effects::{command_id_for, CallCommand};
 use switchboard::store::changes::Change;
+use switchboard::telnyx::client::LegState;
 
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};
 use crate::telnyx_events::*;
-use crate::webhooks::{app_with_key, post_signed};
+use crate::webhooks::{app_with_key, post_signed, usage};
 
 backend_tests!(
-    assigned_customer_call_transfers_once_to_sales,
+    assigned_customer_call_is_answered_then_transferred_once_to_sales,
+    a_leg_switchboard_transferred_to_counts_nothing,
     sms_to_san_francisco_is_forwarded_there,
     group_message_is_forwarded_to_each_numbers_destination_once,
     stop_opts_the_customer_out,
@@ -24,6 +27,7 @@ const SUPPORT: &str = "+14155551234";
 const SAN_FRANCISCO: &str = "+14155550001";
 const ASSIGNED: &str = "+14155550100";
 const LOS_ANGELES: &str = "+12135550002";
+const SALES: &str = "+18314280176";
 
 async fn demo_app(db: Db) -> TestApp {
     let app = app_with_key(db).await;
@@ -33,29 +37,89 @@ async fn demo_app(db: Db) -> TestApp {
     app
 }
 
-async fn assigned_customer_call_transfers_once_to_sales(db: Db) {
+/// The outbox items queued for `event_id`.
+async fn items_of(app: &TestApp, event_id: &str) -> Vec<OutboxItem> {
+    let items = app.store.list_outbox(DEMO_COMPANY_ID, 100).await.unwrap();
+    items.into_iter().map(|e| e.item).filter(|i| i.event_id == event_id).collect()
+}
+
+fn command(item: &OutboxItem) -> CallCommand {
+    serde_json::from_str(&item.payload).unwrap()
+}
+
+/// A parked inbound call is answered (Telnyx refuses a transfer before that, 422 90034); its
+/// call.answered, which echoes the answer's client_state, transfers it. However often Telnyx
+/// delivers either event: one answer, one transfer, one incoming call.
+async fn assigned_customer_call_is_answered_then_transferred_once_to_sales(db: Db) {
     let app = demo_app(db).await;
     let body = call_initiated("call-assigned", ASSIGNED, SUPPORT, "incoming");
     for _ in 0..3 {
         assert_eq!(post_signed(&app, &body).await.status(), 200);
     }
-    let items: Vec<_> = app
-        .store
-        .list_outbox(DEMO_COMPANY_ID, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.item.event_id == "call-assigned")
-        .collect();
-    assert_eq!(items.len(), 1, "one transfer however often the event arrives");
-    assert_eq!(items[0].item.kind, OutboxKind::CallTransfer);
-    assert_eq!(items[0].item.destination, "v3:call-assigned");
-    assert!(items[0].item.payload.contains("sip:sales@pbx.example.com"), "{}", items[0].item.payload);
+    let items = items_of(&app, "call-assigned").await;
+    assert_eq!(items.len(), 1, "one answer however often the event arrives: {items:?}");
+    assert_eq!(items[0].kind, OutboxKind::CallAnswer);
+    assert_eq!(items[0].destination, "v3:call-assigned");
+    let answer = command(&items[0]);
+    assert_eq!(answer.command_id, command_id_for("call-assigned").to_string());
+    let state = answer.client_state.expect("the answer marks the leg");
     let log = app.store.get_routing_log(DEMO_COMPANY_ID, "call-assigned").await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].outcome, "transfer");
-    assert_eq!(log[0].decision["via_assignment"], "+18314280176");
+    assert_eq!(log[0].decision["via_assignment"], SALES);
     assert_eq!(log[0].decision["matched"]["name"], "Sales");
+
+    let answered =
+        call_event_with_state("answered-1", "call.answered", "v3:call-assigned", (ASSIGNED, SUPPORT, ""), &state);
+    for _ in 0..3 {
+        assert_eq!(post_signed(&app, &answered).await.status(), 200);
+    }
+    let items = items_of(&app, "answered-1").await;
+    assert_eq!(items.len(), 1, "one transfer however often the answer is reported: {items:?}");
+    assert_eq!((items[0].kind, items[0].destination.as_str()), (OutboxKind::CallTransfer, "v3:call-assigned"));
+    let transfer = command(&items[0]);
+    assert_eq!(transfer.to.as_deref(), Some("sip:sales@pbx.example.com"));
+    assert_eq!(transfer.from.as_deref(), Some(ASSIGNED), "the caller's number, by default");
+    assert_eq!(transfer.timeout_secs, Some(30));
+    assert_eq!(transfer.command_id, command_id_for("answered-1").to_string());
+    let leg = LegState::Transfer { company: DEMO_COMPANY_ID, event_id: "call-assigned".into(), step: 0 };
+    assert_eq!(transfer.target_leg_client_state.as_deref().and_then(LegState::from_client_state), Some(leg));
+    assert_eq!(app.store.get_routing_log(DEMO_COMPANY_ID, "answered-1").await.unwrap().len(), 0);
+    let support = usage(&app, DEMO_COMPANY_ID, SUPPORT).await;
+    assert_eq!((support.incoming_calls_count, support.outgoing_calls_count), (1, 0));
+}
+
+/// The new leg of a transfer reports itself as an outgoing call from the company's number (or
+/// from the caller): it is switchboard's own leg, recognised by the state the transfer gave it,
+/// and counts nothing; neither does its answer.
+async fn a_leg_switchboard_transferred_to_counts_nothing(db: Db) {
+    let app = demo_app(db).await;
+    assert_eq!(post_signed(&app, &call_initiated("call-in", ASSIGNED, SUPPORT, "incoming")).await.status(), 200);
+    let state = LegState::Transfer { company: DEMO_COMPANY_ID, event_id: "call-in".into(), step: 0 }.client_state();
+    for (id, from) in [("leg-b-1", SUPPORT), ("leg-b-2", ASSIGNED)] {
+        let leg_b = (from, "+16505550100", "outgoing");
+        let initiated = call_event_with_state(id, "call.initiated", "v3:leg-b", leg_b, state.as_str());
+        assert_eq!(post_signed(&app, &initiated).await.status(), 200);
+        let answered =
+            call_event_with_state(&format!("{id}-answered"), "call.answered", "v3:leg-b", leg_b, state.as_str());
+        assert_eq!(post_signed(&app, &answered).await.status(), 200);
+    }
+    let support = usage(&app, DEMO_COMPANY_ID, SUPPORT).await;
+    assert_eq!((support.incoming_calls_count, support.outgoing_calls_count), (1, 0));
+    assert!(app.store.dead_letters(10).await.unwrap().is_empty(), "acknowledged, not dead letters");
+    // A call the company places is its outgoing call: counted once.
+    let dial = LegState::Dial { company: DEMO_COMPANY_ID }.client_state();
+    let placed = call_event_with_state(
+        "dialled",
+        "call.initiated",
+        "v3:dialled",
+        (SUPPORT, "+16505550100", "outgoing"),
+        dial.as_str(),
+    );
+    for _ in 0..2 {
+        assert_eq!(post_signed(&app, &placed).await.status(), 200);
+    }
+    assert_eq!(usage(&app, DEMO_COMPANY_ID, SUPPORT).await.outgoing_calls_count, 1);
 }
 
 async fn sms_to_san_francisco_is_forwarded_there(db: Db) {

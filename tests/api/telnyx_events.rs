@@ -78,3 +78,24 @@ pub fn call_event(id: &str, event_type: &str, from: &str, to: &str, direction: &
 pub fn event_of_type(id: &str, event_type: &str) -> Vec<u8> {
     envelope(id, event_type, json!({"anything": [1, 2, 3]}))
 }
+
+/// A call event of the leg `call_control_id` carrying `client_state` (as Telnyx echoes the state
+/// of the leg's last command); `direction` only on call.initiated.
+pub fn call_event_with_state(
+    id: &str,
+    event_type: &str,
+    call_control_id: &str,
+    (from, to, direction): (&str, &str, &str),
+    client_state: &str,
+) -> Vec<u8> {
+    let mut payload = json!({
+        "call_control_id": call_control_id, "call_leg_id": "leg-2", "call_session_id": "sess-1",
+        "connection_id": "1234", "from": from, "to": to, "client_state": client_state,
+        "start_time": "2026-11-25T10:00:00.000000Z"
+    });
+    if event_type == "call.initiated" {
+        payload["direction"] = direction.into();
+        payload["state"] = if direction == "incoming" { "parked" } else { "bridging" }.into();
+    }
+    envelope(id, event_type, payload)
+}

@@ -7,10 +7,13 @@ use serde_json::json;
 
 use super::CompanyState;
 use crate::company::facts::{EventFacts, FactKind, Target};
+use crate::config::{RoutingSettings, TransferCallerId};
 use crate::domain::{CompanyId, Features, PhoneNumber, PhoneNumberId};
-use crate::ledger::outbox_item::OutboxKind;
-use crate::ledger::Counter;
+use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
+use crate::ledger::side_effects::{command_id_for, CallCommand};
+use crate::ledger::{Counter, LedgerEntry};
 use crate::routing::{CompanyRouting, Department, DepartmentSpec, NumberRecord, UnroutedPolicy};
+use crate::telnyx::client_state::{AnsweredCall, LegState};
 
 const SALES: &str = "+14155550001";
 const SUPPORT: &str = "+14155550002";
@@ -39,7 +42,7 @@ fn state() -> CompanyState {
     routing.upsert_number(NumberRecord::new(PhoneNumberId::new(), pn(PLAIN), Features::ALL));
     routing.upsert_department(department("Sales", "sales"));
     routing.upsert_department(department("Support", "support"));
-    CompanyState::new(CompanyId::new(), routing)
+    CompanyState::new(CompanyId::new(), routing, RoutingSettings::default())
 }
 
 fn facts(id: &str, kind: FactKind, to: &str, text: Option<&str>) -> EventFacts {
@@ -54,6 +57,39 @@ fn facts(id: &str, kind: FactKind, to: &str, text: Option<&str>) -> EventFacts {
         media_count: 0,
         media_urls: Vec::new(),
         call_control_id: Some(format!("v3:{id}")),
+        leg_state: None,
+    }
+}
+
+/// The `call.answered` (event `id`) of the call `answered` says switchboard answered.
+fn answered_facts(id: &str, answered: &AnsweredCall) -> EventFacts {
+    EventFacts {
+        event_id: Arc::from(id),
+        event_type: "call.answered",
+        kind: FactKind::CallAnswered,
+        occurred_at: None,
+        from: String::new(),
+        to: vec![answered.number.to_string()],
+        text: None,
+        media_count: 0,
+        media_urls: Vec::new(),
+        call_control_id: Some(format!("v3:{}", answered.event_id)),
+        leg_state: Some(LegState::Answered(answered.clone())),
+    }
+}
+
+fn command(item: &OutboxItem) -> CallCommand {
+    serde_json::from_str(&item.payload).unwrap()
+}
+
+/// The one item of `entry`, an answer, and the call it says it answered.
+fn answered_call(entry: &LedgerEntry) -> AnsweredCall {
+    assert_eq!(entry.outbox.len(), 1, "{:?}", entry.outbox);
+    assert_eq!(entry.outbox[0].kind, OutboxKind::CallAnswer);
+    let state = command(&entry.outbox[0]).client_state.expect("the answer carries a client_state");
+    match LegState::from_client_state(&state) {
+        Some(LegState::Answered(call)) => call,
+        other => panic!("not an answered state: {other:?}"),
     }
 }
 
@@ -124,14 +160,108 @@ fn an_assignment_routes_the_customer_until_it_is_removed() {
     let call = facts("c1", FactKind::CallIncoming, SUPPORT, None);
     let transfer_to = |s: &CompanyState| {
         let entry = s.ingest(&call, &[target(SUPPORT, Counter::IncomingCalls)], Utc::now());
-        assert_eq!(entry.outbox[0].kind, OutboxKind::CallTransfer);
-        entry.outbox[0].payload.clone()
+        answered_call(&entry).destination
     };
-    assert!(transfer_to(&s).contains("sip:support@"));
+    assert_eq!(transfer_to(&s), "sip:support@pbx.example.com");
     s.assign(pn(CUSTOMER), Some(pn(SALES)));
-    assert!(transfer_to(&s).contains("sip:sales@"), "the assignment sends the customer to Sales");
+    assert_eq!(transfer_to(&s), "sip:sales@pbx.example.com", "the assignment sends the customer to Sales");
     s.assign(pn(CUSTOMER), None);
-    assert!(transfer_to(&s).contains("sip:support@"));
+    assert_eq!(transfer_to(&s), "sip:support@pbx.example.com");
+}
+
+#[test]
+fn an_inbound_call_is_counted_routed_and_answered_first() {
+    let s = state();
+    let entry = s.ingest(
+        &facts("c3", FactKind::CallIncoming, SUPPORT, None),
+        &[target(SUPPORT, Counter::IncomingCalls)],
+        Utc::now(),
+    );
+    assert_eq!(entry.counts.len(), 1);
+    assert_eq!(entry.counts[0].counter, Counter::IncomingCalls);
+    assert_eq!(entry.counts[0].route.as_ref().map(|r| r.outcome), Some("transfer"));
+    let call = answered_call(&entry);
+    assert_eq!(
+        call,
+        AnsweredCall {
+            company: s.company_id,
+            event_id: "c3".into(),
+            number: pn(SUPPORT),
+            caller: Some(pn(CUSTOMER)),
+            destination: "sip:support@pbx.example.com".into(),
+        }
+    );
+    let answer = &entry.outbox[0];
+    assert_eq!(answer.destination, "v3:c3");
+    assert_eq!(command(answer).command_id, command_id_for("c3").to_string());
+    assert_eq!((command(answer).to, command(answer).target_leg_client_state), (None, None));
+}
+
+#[test]
+fn the_answered_call_is_transferred_where_it_was_routed_counting_nothing() {
+    let mut s = state();
+    let initiated = s.ingest(
+        &facts("c4", FactKind::CallIncoming, SUPPORT, None),
+        &[target(SUPPORT, Counter::IncomingCalls)],
+        Utc::now(),
+    );
+    let call = answered_call(&initiated);
+    // The rules change while the call is being answered: it goes where its call.initiated was
+    // routed (what the routing log says).
+    s.assign(pn(CUSTOMER), Some(pn(SALES)));
+    let entry = s.ingest(&answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    assert_eq!(entry.counts.len(), 1);
+    assert_eq!((entry.counts[0].counter, entry.counts[0].route.is_none()), (Counter::Uncounted, true));
+    assert_eq!(entry.outbox.len(), 1);
+    let transfer = &entry.outbox[0];
+    assert_eq!((transfer.kind, transfer.destination.as_str()), (OutboxKind::CallTransfer, "v3:c4"));
+    let cmd = command(transfer);
+    assert_eq!(cmd.to.as_deref(), Some("sip:support@pbx.example.com"));
+    assert_eq!(cmd.command_id, command_id_for("a4").to_string(), "from the call.answered, not the call.initiated");
+    assert_eq!(cmd.from.as_deref(), Some(CUSTOMER), "the default caller ID is the caller's");
+    assert_eq!(cmd.timeout_secs, Some(30));
+    let leg = LegState::Transfer { company: s.company_id, event_id: "c4".into(), step: 0 };
+    for state in [&cmd.client_state, &cmd.target_leg_client_state] {
+        assert_eq!(state.as_deref().and_then(LegState::from_client_state), Some(leg.clone()));
+    }
+    // The same event again builds the same item (the outbox and the ledger's key absorb it).
+    let again = s.ingest(&answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    assert_eq!(again.outbox, entry.outbox);
+}
+
+#[test]
+fn the_transfer_shows_the_configured_caller_id() {
+    let base = state();
+    let mut call = answered_call(&base.ingest(
+        &facts("c5", FactKind::CallIncoming, SUPPORT, None),
+        &[target(SUPPORT, Counter::IncomingCalls)],
+        Utc::now(),
+    ));
+    let from = |s: &CompanyState, call: &AnsweredCall| {
+        let entry = s.ingest(&answered_facts("a5", call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+        command(&entry.outbox[0]).from
+    };
+    let calls = RoutingSettings { transfer_caller_id: TransferCallerId::CompanyNumber, transfer_timeout_secs: 20 };
+    let company_number = CompanyState::new(base.company_id, base.routing.clone(), calls);
+    assert_eq!(from(&base, &call).as_deref(), Some(CUSTOMER));
+    assert_eq!(from(&company_number, &call).as_deref(), Some(SUPPORT));
+    // A caller without an E.164 number: the number it called, whatever the setting.
+    call.caller = None;
+    assert_eq!(from(&base, &call).as_deref(), Some(SUPPORT));
+}
+
+#[test]
+fn another_companys_answered_call_is_not_transferred() {
+    let s = state();
+    let call = AnsweredCall {
+        company: CompanyId::new(),
+        event_id: "c6".into(),
+        number: pn(SUPPORT),
+        caller: None,
+        destination: "+16505550100".into(),
+    };
+    let entry = s.ingest(&answered_facts("a6", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    assert!(entry.outbox.is_empty());
 }
 
 #[test]
@@ -143,7 +273,7 @@ fn an_unrouted_call_is_hung_up_only_when_the_company_says_so() {
     assert_eq!(entry.counts[0].route.as_ref().map(|r| r.outcome), Some("unrouted"));
     let mut routing = s.routing.clone();
     routing.set_unrouted_policy(UnroutedPolicy::Hangup);
-    let s = CompanyState::new(s.company_id, routing);
+    let s = CompanyState::new(s.company_id, routing, s.calls);
     let entry = s.ingest(&call, &[target(PLAIN, Counter::IncomingCalls)], Utc::now());
     assert_eq!(entry.outbox[0].kind, OutboxKind::CallHangup);
 }

@@ -2,6 +2,7 @@ use super::*;
 use crate::company::index::NumberIndex;
 use crate::domain::{NumberStatus, PhoneNumberId};
 use crate::store::{NumberRecord, Usage};
+use crate::telnyx::client_state::AnsweredCall;
 use crate::telnyx::events::parse_envelope;
 
 fn record(company: CompanyId, n: &str) -> NumberRecord {
@@ -90,4 +91,82 @@ fn unowned_numbers_dead_letter_and_other_types_acknowledge() {
     }
     let body = fixture("number_order_complete");
     assert!(matches!(plan(&parse_envelope(&body).unwrap(), &NumberIndex::new()), Plan::NumberOrder));
+}
+
+/// A fixture with its payload changed by `edit`.
+fn edited(name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture(name)).unwrap();
+    edit(&mut v["data"]["payload"]);
+    serde_json::to_vec(&v).unwrap()
+}
+
+const CALLER: &str = "+13125550001";
+const NUMBER: &str = "+13125550002";
+
+#[test]
+fn a_leg_switchboard_transferred_to_is_not_the_companys_outgoing_call() {
+    let a = CompanyId::new();
+    let index = index_with(&[(a, NUMBER)]);
+    let transfer = LegState::Transfer { company: a, event_id: "0ccc7b54".into(), step: 0 };
+    // Leg B presents the company number (transfer_caller_id = company_number) or the caller.
+    for from in [NUMBER, CALLER] {
+        let body = edited("call_initiated", |p| {
+            p["direction"] = "outgoing".into();
+            p["from"] = from.into();
+            p["to"] = "+16505550100".into();
+            p["client_state"] = transfer.client_state().as_str().into();
+        });
+        let env = parse_envelope(&body).unwrap();
+        assert!(matches!(plan(&env, &index), Plan::Acknowledge), "from {from}");
+    }
+    // A call the company placed (POST /calls marks it Dial) counts once as outgoing.
+    let body = edited("call_initiated", |p| {
+        p["direction"] = "outgoing".into();
+        p["from"] = NUMBER.into();
+        p["client_state"] = LegState::Dial { company: a }.client_state().as_str().into();
+    });
+    let t = targets_of(plan(&parse_envelope(&body).unwrap(), &index));
+    assert_eq!(t, vec![(a, vec![(NUMBER.to_owned(), Counter::OutgoingCalls)])]);
+}
+
+#[test]
+fn the_answer_of_a_call_switchboard_answered_goes_to_its_company_counting_nothing() {
+    let (a, b) = (CompanyId::new(), CompanyId::new());
+    let answered = AnsweredCall {
+        company: a,
+        event_id: "0ccc7b54".into(),
+        number: PhoneNumber::parse(NUMBER).unwrap(),
+        caller: Some(PhoneNumber::parse(CALLER).unwrap()),
+        destination: "sip:support@pbx.example.com".into(),
+    };
+    let state = LegState::Answered(answered.clone());
+    let body = edited("call_answered", |p| p["client_state"] = state.client_state().as_str().into());
+    let env = parse_envelope(&body).unwrap();
+    match plan(&env, &index_with(&[(a, NUMBER)])) {
+        Plan::Dispatch { facts, companies } => {
+            assert_eq!(companies.len(), 1);
+            assert_eq!(companies[0].0, a);
+            assert_eq!(companies[0].1, vec![Target { number: answered.number.clone(), counter: Counter::Uncounted }]);
+            assert_eq!(facts.kind, FactKind::CallAnswered);
+            assert_eq!(&*facts.event_id, "5a4b7cde-2c41-4a3b-9e3f-7c1d2e8f9a10");
+            assert_eq!(facts.leg_state, Some(state.clone()));
+            assert_eq!(
+                facts.call_control_id.as_deref(),
+                Some("v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg")
+            );
+        }
+        other => panic!("expected dispatch, got {other:?}"),
+    }
+    // The number changed hands meanwhile, or is gone: nothing for anyone to do.
+    assert!(matches!(plan(&env, &index_with(&[(b, NUMBER)])), Plan::Acknowledge));
+    assert!(matches!(plan(&env, &NumberIndex::new()), Plan::Acknowledge));
+    // The answer of a transfer's leg B, of a dialled call, of another application's call.
+    for other in [
+        LegState::Transfer { company: a, event_id: "0ccc7b54".into(), step: 0 }.client_state().as_str().to_owned(),
+        LegState::Dial { company: a }.client_state().as_str().to_owned(),
+        "aGF2ZSBhIG5pY2UgZGF5ID1d".to_owned(),
+    ] {
+        let body = edited("call_answered", |p| p["client_state"] = other.clone().into());
+        assert!(matches!(plan(&parse_envelope(&body).unwrap(), &index_with(&[(a, NUMBER)])), Plan::Acknowledge));
+    }
 }

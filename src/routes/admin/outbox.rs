@@ -16,7 +16,7 @@ use crate::store::DynStore;
 pub struct OutboxView {
     pub id: Uuid,
     pub event_id: String,
-    /// forward_message, call_transfer or call_hangup
+    /// forward_message, call_answer, call_transfer or call_hangup
     pub kind: String,
     /// The forward URL, or the call_control_id of a call command.
     pub destination: String,

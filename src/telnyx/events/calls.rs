@@ -1,8 +1,9 @@
 //! Call Control payloads: `call.initiated`, `call.answered`, `call.bridged`, `call.hangup`.
 //!
 //! Used (an error when missing or of the wrong type): `call.initiated`'s `call_control_id`, `from`,
-//! `to` and `direction`. The other events are only acknowledged today: every field is kept for
-//! later and none can fail the event. `from` / `to` are plain strings (E.164 or SIP URI).
+//! `to` and `direction`. Of the other events switchboard reads only `call_control_id` and
+//! `client_state` (its own state tells its legs apart), leniently: no field can fail them.
+//! `from` / `to` are plain strings (E.164 or SIP URI).
 
 use std::borrow::Cow;
 

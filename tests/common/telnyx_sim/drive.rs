@@ -53,6 +53,18 @@ impl TelnyxSim {
         rx.await.expect("the simulator thread delivers")
     }
 
+    /// Delivers the event of `delivery` again (same id and payload, `meta.attempt` + 1), as
+    /// Telnyx does when an answer was slow or lost; returns the new attempt.
+    pub async fn redeliver(&self, delivery: &Delivery) -> Delivery {
+        let inner = Arc::clone(&self.inner);
+        let previous = delivery.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.server.arbiter.spawn(async move {
+            let _ = tx.send(webhooks::redeliver(&inner, &previous).await);
+        });
+        rx.await.expect("the simulator thread delivers")
+    }
+
     // ---- calls ----
 
     /// A call from `from` to the account's number `to`: a parked incoming leg and its signed

@@ -145,6 +145,18 @@ pub async fn deliver(inner: &Inner, out: Outgoing) -> Vec<Delivery> {
     attempts
 }
 
+/// The event of `previous` once more, as Telnyx delivers an event twice (a retry after a slow
+/// answer, a duplicate): same id and payload, `meta.attempt` + 1, signed anew, to the same URL.
+pub async fn redeliver(inner: &Inner, previous: &Delivery) -> Delivery {
+    let mut envelope = previous.json();
+    let attempt = previous.attempt + 1;
+    envelope["meta"]["attempt"] = json!(attempt);
+    let body = envelope.to_string();
+    let delivery = post(inner, &previous.event_id, &previous.event_type, &previous.url, attempt, body).await;
+    inner.log.delivered(delivery.clone());
+    delivery
+}
+
 async fn post(inner: &Inner, event_id: &str, event_type: &str, url: &str, attempt: u32, body: String) -> Delivery {
     let timestamp = chrono::Utc::now().timestamp().to_string();
     let signature = sign(&inner.key, &timestamp, &body);
