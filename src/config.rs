@@ -28,6 +28,7 @@ struct RawSettings {
     forwards: forwards::RawForwards,
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
+    retention: RetentionSettings,
     replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
@@ -77,6 +78,7 @@ pub struct Settings {
     pub forwards: ForwardSettings,
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
+    pub retention: RetentionSettings,
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
@@ -196,6 +198,16 @@ pub struct LedgerSettings {
     pub commit_deadline_ms: u64,
     pub dedupe_retention_hours: u64,
     pub purge_interval_secs: u64,
+}
+
+/// How long what is kept for operators stays before the background purge deletes it (days; 0:
+/// forever). Purged every `ledger.purge_interval_secs`, with the dedupe keys.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct RetentionSettings {
+    pub dead_letters_days: u32,
+    pub outbox_delivered_days: u32,
+    pub outbox_failed_days: u32,
+    pub jobs_done_days: u32,
 }
 
 /// Replaying Telnyx's failed webhook deliveries (src/replay).
@@ -431,6 +443,7 @@ impl RawSettings {
             forwards,
             webhooks: self.webhooks,
             ledger: self.ledger,
+            retention: self.retention,
             replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token, auth_failures_per_minute },

@@ -21,6 +21,8 @@ pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
 pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
 pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
 pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
+/// Labels: kind (dead_letters, outbox_delivered, outbox_failed, jobs_done).
+pub const RETENTION_PURGED: &str = "switchboard_retention_purged_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
 /// Labels: outcome (refused: 401, locked: the address ran out of failures, 429).
 pub const ADMIN_AUTH_FAILURES: &str = "switchboard_admin_auth_failures_total";
@@ -83,6 +85,7 @@ fn describe() {
     describe_gauge!(LEDGER_PENDING, "Ledger entries waiting for a commit.");
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
     describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
+    describe_counter!(RETENTION_PURGED, "Records purged after their retention, by kind.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
     describe_counter!(ADMIN_AUTH_FAILURES, "Admin API requests refused for a missing or bad token, by outcome.");
     describe_counter!(

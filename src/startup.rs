@@ -211,10 +211,12 @@ fn warn_about_settings(settings: &Settings) {
     metrics::gauge!(SIGNATURE_CHECKS_DISABLED).set(if disabled { 1.0 } else { 0.0 });
 }
 
-/// Deletes dedupe keys older than the retention, periodically.
+/// Deletes dedupe keys, dead letters, settled outbox items and finished jobs older than their
+/// retention, periodically.
 fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
     let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
     let every = Duration::from_secs(settings.ledger.purge_interval_secs.max(1));
+    let kept = settings.retention;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {
@@ -223,6 +225,7 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
                 Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
                 Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
             }
+            crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
         }
     })
 }

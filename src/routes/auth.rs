@@ -108,7 +108,9 @@ impl FromRequest for Caller {
         let limits = req.app_data::<web::Data<AuthFailures>>().cloned();
         let peer = req.peer_addr().map(|a| a.ip());
         Box::pin(async move {
-            let limited = limits.as_ref().zip(peer);
+            // Only a token presented and refused counts as a guess (a request without one, e.g.
+            // a client that forgot it, is a plain 401).
+            let limited = limits.as_ref().zip(peer).filter(|_| token.is_some());
             if let Some(wait) = limited.and_then(|(l, ip)| l.locked(ip)) {
                 return Err(ApiError::TooManyRequests(wait.as_secs().max(1)));
             }

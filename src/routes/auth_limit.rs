@@ -1,5 +1,5 @@
 //! Failed authentication is rate limited per client address: after `admin.auth_failures_per_minute`
-//! failures (replenished at that rate), every admin request from that address answers 429 with
+//! refused tokens (replenished at that rate; a request without a token is not a guess), every admin request from that address answers 429 with
 //! Retry-After until the budget refills, whatever token it carries (answering a right token
 //! while locked would let a guesser tell right from wrong). The address is the TCP peer: behind a
 //! proxy all clients share the proxy's budget.

@@ -15,6 +15,7 @@ pub mod models;
 pub mod outbox;
 pub mod postgres;
 mod postgres_ledger;
+pub mod retention;
 pub mod rules;
 pub(crate) mod rules_sql;
 pub mod sqlite;
@@ -25,6 +26,7 @@ pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
+pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 
@@ -122,11 +124,19 @@ pub trait Lifecycle: Send + Sync {
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
 pub trait Store:
-    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
+    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + RetentionStore + 'static
 {
 }
 impl<T> Store for T where
-    T: Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + 'static
+    T: Lifecycle
+        + CompanyStore
+        + TokenStore
+        + LedgerStore
+        + RulesStore
+        + OutboxStore
+        + JobStore
+        + RetentionStore
+        + 'static
 {
 }
 

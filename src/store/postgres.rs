@@ -136,3 +136,4 @@ crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
 crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);
+crate::store::retention::impl_retention_store!(PgStore);

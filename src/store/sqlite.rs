@@ -64,3 +64,4 @@ crate::store::tokens::impl_token_store!(SqliteStore);
 crate::store::rules_sql::impl_rules_store!(SqliteStore);
 crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);
+crate::store::retention::impl_retention_store!(SqliteStore);

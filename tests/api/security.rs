@@ -1,5 +1,6 @@
 //! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
 mod auth_limit;
 mod errors;
+mod retention;
 mod ssrf;
 mod tokens;
