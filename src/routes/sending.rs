@@ -7,6 +7,7 @@ use url::Url;
 use crate::company::directory::Directory;
 use crate::company::sending::{self, SendError};
 use crate::domain::{CompanyId, Feature, PhoneNumber};
+use crate::routes::admin::check_not_foreign;
 use crate::routes::admin::formats::{AbsoluteUrl, E164};
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
@@ -199,6 +200,7 @@ pub async fn place_call(
     let company = scope.company;
     let body = body.into_inner();
     let to = phone("to", &body.to)?;
+    check_not_foreign(&store, company, "to", &to).await?;
     let from = body.from.as_deref().map(|f| phone("from", f)).transpose()?;
     let req = SenderRequest { to: to.clone(), explicit_from: from, needed: Feature::Voice };
     let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;

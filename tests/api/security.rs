@@ -1,6 +1,7 @@
 //! Security findings of the tenancy audit (issue 19), one test (or a few) per finding.
 mod auth_limit;
 mod errors;
+mod foreign_numbers;
 mod retention;
 mod ssrf;
 mod tokens;

@@ -3,7 +3,7 @@
 use actix_web::{get, put, web, HttpResponse};
 use serde::Deserialize;
 
-use super::{check_forward, rule_error};
+use super::{check_forward, check_rule_calls, rule_error};
 use crate::company::directory::Directory;
 use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
@@ -53,6 +53,7 @@ pub async fn get_routing_defaults(scope: CompanyScope, store: web::Data<DynStore
 #[put("/v1/companies/{id}/routing")]
 pub async fn put_routing_defaults(
     scope: CompanyScope,
+    store: web::Data<DynStore>,
     directory: web::Data<Directory>,
     policy: web::Data<ForwardPolicy>,
     body: JsonBody<PutRoutingDefaults>,
@@ -61,6 +62,7 @@ pub async fn put_routing_defaults(
     let body = body.into_inner();
     let destinations = Destinations::try_from(body.destinations).map_err(|e| rule_error("destinations", e))?;
     check_forward(&policy, "destinations", &destinations)?;
+    check_rule_calls(&store, company, &destinations, None).await?;
     let defaults = directory.put_routing_defaults(company, &destinations, body.unrouted_policy).await?;
     Ok(HttpResponse::Ok().json(defaults))
 }

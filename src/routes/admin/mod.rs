@@ -2,10 +2,12 @@
 //! types, call the store and tell the company's actors about the change.
 use actix_web::web;
 
+use crate::domain::CompanyId;
 use crate::domain::PhoneNumber;
 use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
-use crate::routing::{BusinessHours, Destinations, RuleError};
+use crate::routing::{BusinessHours, CallDestination, Destinations, RuleError};
+use crate::store::DynStore;
 use crate::store::StoreError;
 
 pub mod assignments;
@@ -104,6 +106,39 @@ pub(crate) fn check_rule_forwards(
         Some(h) => check_forward(policy, "hours.after_hours", h.after_hours()),
         None => Ok(()),
     }
+}
+
+/// A number `company` may send calls to: not one another company on this account holds (calling
+/// it would ring that company's routing, billed to this one's transfer). 400 naming `field`.
+pub(crate) async fn check_not_foreign(
+    store: &DynStore,
+    company: CompanyId,
+    field: &str,
+    number: &PhoneNumber,
+) -> Result<(), ApiError> {
+    match store.owner_of(number).await? {
+        Some(owner) if owner != company => {
+            Err(ApiError::invalid(field, "is a number of another company on this account"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The call destinations of a rule (its own and its after-hours one) are not other companies'
+/// numbers.
+pub(crate) async fn check_rule_calls(
+    store: &DynStore,
+    company: CompanyId,
+    destinations: &Destinations,
+    hours: Option<&BusinessHours>,
+) -> Result<(), ApiError> {
+    let after_hours = hours.map(BusinessHours::after_hours);
+    for (field, d) in [("destinations.call", Some(destinations)), ("hours.after_hours.call", after_hours)] {
+        if let Some(CallDestination::Number(n)) = d.and_then(|d| d.call.as_ref()) {
+            check_not_foreign(store, company, field, n).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Parses an E.164 number from a request, naming `field` when it is not one.

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::formats::RuleName;
-use super::{check_rule_forwards, not_found, rule_error};
+use super::{check_rule_calls, check_rule_forwards, not_found, rule_error};
 use crate::company::directory::Directory;
 use crate::domain::CompanyId;
 use crate::outbox::guard::ForwardPolicy;
@@ -132,6 +132,7 @@ async fn get<K: RuleKind>(scope: CompanyScope, store: &DynStore, raw: String) ->
 
 async fn put<K: RuleKind>(
     scope: CompanyScope,
+    store: &DynStore,
     directory: &Directory,
     policy: &ForwardPolicy,
     raw: String,
@@ -140,6 +141,7 @@ async fn put<K: RuleKind>(
     let rule = K::build(name(raw)?, body).map_err(|e| rule_error("", e))?;
     let (destinations, hours) = K::targets(&rule);
     check_rule_forwards(policy, destinations, hours)?;
+    check_rule_calls(store, scope.company, destinations, hours).await?;
     K::put(directory, scope.company, &rule).await?;
     Ok(HttpResponse::Ok().json(rule))
 }
@@ -199,12 +201,13 @@ pub async fn get_department(
 #[put("/v1/companies/{id}/departments/{name}")]
 pub async fn put_department(
     scope: CompanyScope,
+    store: web::Data<DynStore>,
     directory: web::Data<Directory>,
     policy: web::Data<ForwardPolicy>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<DepartmentBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put::<Departments>(scope, &directory, &policy, path.into_inner().1, body.into_inner()).await
+    put::<Departments>(scope, &store, &directory, &policy, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(
@@ -271,12 +274,13 @@ pub async fn get_location(
 #[put("/v1/companies/{id}/locations/{name}")]
 pub async fn put_location(
     scope: CompanyScope,
+    store: web::Data<DynStore>,
     directory: web::Data<Directory>,
     policy: web::Data<ForwardPolicy>,
     path: web::Path<(Uuid, String)>,
     body: JsonBody<LocationBody>,
 ) -> Result<HttpResponse, ApiError> {
-    put::<Locations>(scope, &directory, &policy, path.into_inner().1, body.into_inner()).await
+    put::<Locations>(scope, &store, &directory, &policy, path.into_inner().1, body.into_inner()).await
 }
 
 #[utoipa::path(
