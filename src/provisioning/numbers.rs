@@ -224,11 +224,41 @@ async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberPr
         wait = (wait * 2).min(cfg.order_poll_max);
     };
     runner.forget_order(&order_id);
-    match outcome? {
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        // Telnyx does not know the order (any refusal but a rate limit): the account's numbers
+        // settle it. Anything else fails the job, which runs again from this order.
+        Err(e) if matches!(e.status(), Some(400..=499)) && e.status() != Some(429) => {
+            return order_unreadable(client, n, &order_id, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match outcome {
         Ok(()) => n.step = NumberStep::FindId,
         Err(why) => fail(n, format!("number order {order_id}: {why}")),
     }
     Ok(())
+}
+
+/// The order cannot be read: the number active in the account means it was bought; otherwise the
+/// job fails with Telnyx's answer (running it again reads the order again, never orders again).
+async fn order_unreadable(
+    client: &TelnyxClient,
+    n: &mut NumberProgress,
+    order_id: &str,
+    e: crate::telnyx::client::TelnyxError,
+) -> StepResult {
+    let filter = PhoneNumberFilter { phone_number: Some(n.phone_number.clone()), ..Default::default() };
+    let owned = client.list_phone_numbers(&filter).await?;
+    match owned.into_iter().find(|o| o.phone_number == n.phone_number && o.status == "active") {
+        Some(owned) => {
+            tracing::info!(number = %n.phone_number, order_id, "order unreadable but the number is active in the account");
+            n.telnyx_phone_number_id = Some(owned.id);
+            n.step = NumberStep::Store;
+            Ok(())
+        }
+        None => Err(e.into()),
+    }
 }
 
 #[cfg(test)]
