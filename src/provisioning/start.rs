@@ -18,6 +18,9 @@ use crate::store::{CompanySettings, StoreError};
 /// Rounds of read-and-decide before giving up on a company other requests keep changing.
 const ROUNDS: usize = 5;
 
+/// A running job saved no later than this is followed by a task (here or on another node).
+const STALE_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+
 /// What a provisioning request leads to.
 pub enum Started {
     /// The company is provisioned (profile, voice profile, application, default number): nothing
@@ -166,10 +169,12 @@ async fn latest(runner: &JobRunner, company: CompanyId, kind: JobKind) -> Result
     runner.store().latest_job(company, kind.as_str()).await?.map(Job::try_from).transpose()
 }
 
-/// Answers with a running job, starting it on this node if no task here runs it (a job whose
-/// task stopped on a storage error).
+/// Answers with a running job. A job not saved for [`STALE_AFTER`] has no task following it (a
+/// task saves at every step and every poll of a pending order; this one stopped on a storage
+/// error): it is run again on this node, from what was stored.
 fn follow(runner: &JobRunner, job: Job) -> Started {
-    let handle = runner.start(job.clone());
+    let stale = chrono::Utc::now().signed_duration_since(job.updated_at) > STALE_AFTER;
+    let handle = if stale { runner.restart(job.company_id, job.id) } else { None };
     Started::Job { job, handle }
 }
 
@@ -184,7 +189,7 @@ async fn reopen(runner: &JobRunner, mut job: Job) -> Result<Option<Started>, Sto
     tracing::info!(job_id = %job.id, company_id = %job.company_id, step = job.step.as_str(), "resuming a failed provisioning job");
     job.state = JobState::Running;
     job.error = None;
-    let handle = runner.start(job.clone());
+    let handle = runner.restart_when_free(job.company_id, job.id).await;
     Ok(Some(Started::Job { job, handle }))
 }
 

@@ -24,6 +24,7 @@ backend_tests!(
     numbers_are_searched_in_the_configured_country,
     ambiguous_creates_are_looked_up_not_repeated,
     a_company_provisioned_before_voice_profiles_gets_one,
+    a_job_that_ended_is_not_run_again,
 );
 
 /// The daemon on the simulator: one retry, short timeouts.
@@ -302,4 +303,31 @@ async fn a_company_provisioned_before_voice_profiles_gets_one(db: Db) {
     assert_eq!(after["default_outbound_number"], "+14155550100");
     let res = post(&app, &format!("/v1/companies/{co}/provision"), json!({})).await;
     assert_eq!(res.status(), 200);
+}
+
+/// A task restarted for a job that ended meanwhile (a request read it running just before) reads
+/// it again and leaves it alone: nothing is created or ordered again.
+async fn a_job_that_ended_is_not_run_again(db: Db) {
+    let sim = TelnyxSim::start().await;
+    sim.add_available_numbers("US", "415", 2);
+    let app = app_on(&sim, db, |_| {}).await;
+    let co = company(&app).await;
+    let job = provision(&app, co, json!({})).await;
+    assert_eq!(job["state"], "done", "{job}");
+    let before = sim.requests().len();
+    let mut settings = crate::helpers::test_settings(&app.db.url);
+    settings.telnyx.api_key = Some("KEYsim_provisioning".to_string().into());
+    settings.telnyx.base_url = sim.base_url();
+    settings.public_base_url = Some("https://sb.example.com".parse().expect("url"));
+    let other_node = switchboard::provisioning::JobRunner::new(
+        app.store.clone(),
+        switchboard::telnyx::api::TelnyxApi::from_settings(&settings.telnyx).expect("telnyx"),
+        switchboard::company::directory::Directory::detached(app.store.clone()),
+        switchboard::provisioning::ProvisioningConfig::from_settings(&settings),
+    );
+    let id: uuid::Uuid = job["id"].as_str().expect("id").parse().expect("uuid");
+    other_node.restart(co, id).expect("a task").await.expect("the task ends");
+    assert_eq!(sim.requests().len(), before, "Telnyx untouched");
+    let (_, again) = get(&app, &format!("/v1/companies/{co}/jobs/{id}")).await;
+    assert_eq!((&again["state"], &again["updated_at"]), (&job["state"], &job["updated_at"]));
 }
