@@ -53,7 +53,8 @@ pub async fn load(store: &dyn Store) -> anyhow::Result<String> {
         .ok_or_else(|| anyhow::anyhow!("demo Sales number missing"))?;
     let mut settings = store.get_settings(DEMO_COMPANY_ID).await?;
     settings.default_outbound_number = Some(sales.phone_number.clone());
-    settings.default_outbound_phone_number_id = Some(sales.id);
+    settings.default_outbound_number_id = Some(sales.id);
+    settings.default_outbound_phone_number_id = sales.telnyx_phone_number_id.clone();
     store.put_settings(DEMO_COMPANY_ID, &CompanySettings { ..settings }).await?;
     Ok(format!(
         "demo company {DEMO_COMPANY_NAME} ({DEMO_COMPANY_ID}) {}: {} numbers ({added} added), default outbound {}",

@@ -11,8 +11,15 @@ use crate::telnyx::client::CountryCode;
 pub struct ProvisioningConfig {
     /// Where Telnyx reaches this daemon; provisioning is refused (422) without it.
     pub public_base_url: Option<Url>,
-    /// Countries a new messaging profile may send to.
+    /// Where Telnyx delivers when `public_base_url` fails (`telnyx.failover_base_url`).
+    pub failover_base_url: Option<Url>,
+    /// Countries a new messaging profile or outbound voice profile may reach.
     pub whitelisted_destinations: Vec<CountryCode>,
+    /// Country of number searches (`telnyx.number_country`).
+    pub number_country: CountryCode,
+    /// A shared outbound voice profile (`telnyx.outbound_voice_profile_id`); `None`: one is
+    /// created per company.
+    pub outbound_voice_profile_id: Option<String>,
     /// How long a POST waits for its job before answering 202 with the job's location.
     pub respond_within: Duration,
     /// First and largest wait between polls of a pending number order.
@@ -29,7 +36,10 @@ impl ProvisioningConfig {
         }
         ProvisioningConfig {
             public_base_url: settings.public_base_url.clone(),
+            failover_base_url: settings.telnyx.failover_base_url.clone(),
             whitelisted_destinations: whitelisted,
+            number_country: settings.telnyx.number_country,
+            outbound_voice_profile_id: settings.telnyx.outbound_voice_profile_id.clone(),
             respond_within: Duration::from_secs(3),
             order_poll_initial: Duration::from_millis(200),
             order_poll_max: Duration::from_secs(10),
@@ -38,12 +48,22 @@ impl ProvisioningConfig {
 
     /// `<public_base_url>/webhooks/telnyx?company=<id>`, or `None` when no public URL is set.
     pub fn webhook_url(&self, company: CompanyId) -> Option<Url> {
-        let mut url = self.public_base_url.clone()?;
-        url.set_query(None);
-        url.path_segments_mut().ok()?.pop_if_empty().extend(["webhooks", "telnyx"]);
-        url.query_pairs_mut().append_pair("company", &company.to_string());
-        Some(url)
+        company_webhook_url(self.public_base_url.as_ref()?, company)
     }
+
+    /// `<failover_base_url>/webhooks/telnyx?company=<id>`, or `None` when no failover URL is set.
+    pub fn failover_webhook_url(&self, company: CompanyId) -> Option<Url> {
+        company_webhook_url(self.failover_base_url.as_ref()?, company)
+    }
+}
+
+/// The webhook URL of `company` under `base` (its path kept, its query replaced).
+fn company_webhook_url(base: &Url, company: CompanyId) -> Option<Url> {
+    let mut url = base.clone();
+    url.set_query(None);
+    url.path_segments_mut().ok()?.pop_if_empty().extend(["webhooks", "telnyx"]);
+    url.query_pairs_mut().append_pair("company", &company.to_string());
+    Some(url)
 }
 
 #[cfg(test)]
@@ -51,11 +71,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn webhook_url_keeps_the_base_path() {
+    fn webhook_urls_keep_the_base_path() {
         let company: CompanyId = "5b3c1d2e-0000-4000-8000-000000000001".parse().expect("id");
         let cfg = ProvisioningConfig {
             public_base_url: Some(Url::parse("https://sb.example.com/base/").expect("url")),
+            failover_base_url: Some(Url::parse("https://failover.example.com?x=1").expect("url")),
             whitelisted_destinations: vec![CountryCode::US],
+            number_country: CountryCode::US,
+            outbound_voice_profile_id: None,
             respond_within: Duration::ZERO,
             order_poll_initial: Duration::ZERO,
             order_poll_max: Duration::ZERO,
@@ -64,5 +87,11 @@ mod tests {
             cfg.webhook_url(company).expect("url").as_str(),
             "https://sb.example.com/base/webhooks/telnyx?company=5b3c1d2e-0000-4000-8000-000000000001"
         );
+        assert_eq!(
+            cfg.failover_webhook_url(company).expect("url").as_str(),
+            "https://failover.example.com/webhooks/telnyx?company=5b3c1d2e-0000-4000-8000-000000000001"
+        );
+        let without = ProvisioningConfig { failover_base_url: None, ..cfg };
+        assert_eq!(without.failover_webhook_url(company), None);
     }
 }

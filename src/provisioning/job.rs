@@ -1,8 +1,14 @@
 //! A provisioning job: its request, its progress and which step comes next (pure logic).
 //!
-//! Job steps: messaging_profile -> call_control_application -> search -> numbers -> settings
-//! (provision only) -> done. Each number in `numbers` has its own sub-step: order -> await_order
-//! -> find_id -> store -> enable_messaging -> attach_connection -> done (or failed).
+//! Job steps: messaging_profile -> outbound_voice_profile (provision only) ->
+//! call_control_application -> application_voice_profile (provision only: an application that
+//! existed before without the profile gets it) -> search -> numbers -> settings (provision only)
+//! -> done. Each number in `numbers` has its own sub-step: order -> await_order -> find_id ->
+//! store -> enable_messaging -> attach_connection -> done (or failed).
+//!
+//! At most one job of a company runs at a time (a unique index decides). A failed job runs again
+//! from the step it reached ([`Progress::reopen`]): an order it placed is followed, never placed
+//! again.
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -31,7 +37,9 @@ pub enum JobState {
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     MessagingProfile,
+    OutboundVoiceProfile,
     CallControlApplication,
+    ApplicationVoiceProfile,
     Search,
     Numbers,
     Settings,
@@ -67,7 +75,9 @@ names!(JobKind { Provision = "provision", Purchase = "purchase" });
 names!(JobState { Running = "running", Done = "done", Failed = "failed" });
 names!(Step {
     MessagingProfile = "messaging_profile",
+    OutboundVoiceProfile = "outbound_voice_profile",
     CallControlApplication = "call_control_application",
+    ApplicationVoiceProfile = "application_voice_profile",
     Search = "search",
     Numbers = "numbers",
     Settings = "settings",
@@ -77,6 +87,8 @@ names!(Step {
 /// What was asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct JobRequest {
+    /// Numbers to buy (0 for a provision job that only completes a company provisioned before:
+    /// its outbound voice profile).
     pub quantity: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub area_code: Option<String>,
@@ -133,9 +145,15 @@ impl NumberProgress {
 pub struct Progress {
     #[serde(default)]
     pub messaging_profile_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbound_voice_profile_id: Option<String>,
     #[serde(default)]
     pub call_control_application_id: Option<String>,
-    /// A create (profile or application) was sent and its answer not recorded.
+    /// The application references `outbound_voice_profile_id` (created with it, or updated).
+    #[serde(default)]
+    pub voice_profile_attached: bool,
+    /// A create (profile or application) was sent and its answer not recorded: before creating
+    /// again, the resource is looked up by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub create_sent: Option<Step>,
     #[serde(default)]
@@ -155,10 +173,15 @@ pub struct Progress {
 impl Progress {
     /// The step to run next.
     pub fn next_step(&self, kind: JobKind) -> Step {
+        let provision = kind == JobKind::Provision;
         if self.messaging_profile_id.is_none() {
             Step::MessagingProfile
+        } else if provision && self.outbound_voice_profile_id.is_none() {
+            Step::OutboundVoiceProfile
         } else if self.call_control_application_id.is_none() {
             Step::CallControlApplication
+        } else if provision && !self.voice_profile_attached {
+            Step::ApplicationVoiceProfile
         } else if !self.searched {
             Step::Search
         } else if self.numbers.iter().any(|n| !n.is_finished()) {
@@ -172,6 +195,25 @@ impl Progress {
 
     pub fn bought(&self) -> impl Iterator<Item = &NumberProgress> {
         self.numbers.iter().filter(|n| n.step == NumberStep::Done)
+    }
+
+    /// Prepares a failed job to run again from the step it reached: what was created is kept, a
+    /// number whose order was placed goes on from its order (followed, never placed again). Only
+    /// when every number failed, so that nothing was bought, does the search run again (numbers
+    /// tried before are not offered again).
+    pub fn reopen(&mut self) {
+        let all_failed = !self.numbers.is_empty() && self.numbers.iter().all(|n| n.step == NumberStep::Failed);
+        if self.searched && all_failed {
+            self.searched = false;
+            self.available = None;
+            self.note = None;
+        }
+    }
+
+    /// Whether some number's order was placed and its purchase is not settled: the job holds
+    /// money that must be reconciled before anything else is bought for the same request.
+    pub fn has_open_orders(&self) -> bool {
+        self.numbers.iter().any(|n| !n.is_finished() && (n.order_sent || n.order_id.is_some()))
     }
 }
 
@@ -267,8 +309,14 @@ mod tests {
         let mut p = Progress::default();
         assert_eq!(p.next_step(JobKind::Provision), Step::MessagingProfile);
         p.messaging_profile_id = Some("p".into());
+        assert_eq!(p.next_step(JobKind::Provision), Step::OutboundVoiceProfile);
+        assert_eq!(p.next_step(JobKind::Purchase), Step::CallControlApplication);
+        p.outbound_voice_profile_id = Some("v".into());
         p.call_control_application_id = Some("a".into());
+        assert_eq!(p.next_step(JobKind::Provision), Step::ApplicationVoiceProfile);
         assert_eq!(p.next_step(JobKind::Purchase), Step::Search);
+        p.voice_profile_attached = true;
+        assert_eq!(p.next_step(JobKind::Provision), Step::Search);
         p.searched = true;
         let n = PhoneNumber::parse("+14155550100").expect("e164");
         p.numbers.push(NumberProgress::new(n, "j-0".into()));
@@ -276,5 +324,27 @@ mod tests {
         p.numbers[0].step = NumberStep::Done;
         assert_eq!(p.next_step(JobKind::Provision), Step::Settings);
         assert_eq!(p.next_step(JobKind::Purchase), Step::Done);
+    }
+
+    #[test]
+    fn a_reopened_job_searches_again_only_when_nothing_was_bought() {
+        let number = |step, order_sent| {
+            let mut n = NumberProgress::new(PhoneNumber::parse("+14155550100").expect("e164"), "j-0".into());
+            n.step = step;
+            n.order_sent = order_sent;
+            n
+        };
+        let mut p =
+            Progress { searched: true, numbers: vec![number(NumberStep::AwaitOrder, true)], ..Default::default() };
+        assert!(p.has_open_orders());
+        p.reopen();
+        assert!(p.searched, "an order placed is followed, not searched for again");
+        p.numbers = vec![number(NumberStep::Done, true), number(NumberStep::Failed, false)];
+        assert!(!p.has_open_orders());
+        p.reopen();
+        assert!(p.searched, "one number was bought");
+        p.numbers = vec![number(NumberStep::Failed, false)];
+        p.reopen();
+        assert!(!p.searched, "nothing was bought: search again");
     }
 }

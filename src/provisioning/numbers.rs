@@ -45,7 +45,7 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
     let store = runner.inner().store.clone();
     match job.progress.numbers[i].step {
         NumberStep::Order => order(runner, client, job, i).await,
-        NumberStep::AwaitOrder => await_order(runner, client, &mut job.progress.numbers[i]).await,
+        NumberStep::AwaitOrder => await_order(runner, client, job, i).await,
         NumberStep::FindId => {
             let n = &mut job.progress.numbers[i];
             match find_in_account(client, n).await? {
@@ -199,23 +199,29 @@ fn order_outcome(order: &NumberOrder, number: &PhoneNumber) -> Option<Result<(),
 
 /// Polls GET /number_orders/{id} with backoff until the number's purchase is settled (see
 /// [`order_outcome`]); the number_order.complete webhook ends a wait early. A pending order keeps
-/// the job running (also across restarts): some orders wait for regulatory requirements.
-async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberProgress) -> StepResult {
-    let Some(order_id) = n.order_id.clone() else {
-        n.step = NumberStep::Order;
+/// the job running (also across restarts): some orders wait for regulatory requirements. The job
+/// is saved after each pending answer, so that its `updated_at` shows a task is following it.
+async fn await_order(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i: usize) -> StepResult {
+    let Some(order_id) = job.progress.numbers[i].order_id.clone() else {
+        job.progress.numbers[i].step = NumberStep::Order;
         return Ok(());
     };
+    let number = job.progress.numbers[i].phone_number.clone();
     let signal = runner.order_signal(&order_id);
     let cfg = runner.config();
     let mut wait = cfg.order_poll_initial;
     let outcome = loop {
         match client.get_number_order(&order_id).await {
             Ok(o) => {
-                if let Some(outcome) = order_outcome(&o, &n.phone_number) {
+                if let Some(outcome) = order_outcome(&o, &number) {
                     break Ok(outcome);
                 }
             }
             Err(e) => break Err(e),
+        }
+        if let Err(e) = save(runner, job).await {
+            runner.forget_order(&order_id);
+            return Err(e.into());
         }
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
@@ -223,12 +229,43 @@ async fn await_order(runner: &JobRunner, client: &TelnyxClient, n: &mut NumberPr
         }
         wait = (wait * 2).min(cfg.order_poll_max);
     };
+    let n = &mut job.progress.numbers[i];
     runner.forget_order(&order_id);
-    match outcome? {
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        // Telnyx does not know the order (any refusal but a rate limit): the account's numbers
+        // settle it. Anything else fails the job, which runs again from this order.
+        Err(e) if matches!(e.status(), Some(400..=499)) && e.status() != Some(429) => {
+            return order_unreadable(client, n, &order_id, e).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match outcome {
         Ok(()) => n.step = NumberStep::FindId,
         Err(why) => fail(n, format!("number order {order_id}: {why}")),
     }
     Ok(())
+}
+
+/// The order cannot be read: the number active in the account means it was bought; otherwise the
+/// job fails with Telnyx's answer (running it again reads the order again, never orders again).
+async fn order_unreadable(
+    client: &TelnyxClient,
+    n: &mut NumberProgress,
+    order_id: &str,
+    e: crate::telnyx::client::TelnyxError,
+) -> StepResult {
+    let filter = PhoneNumberFilter { phone_number: Some(n.phone_number.clone()), ..Default::default() };
+    let owned = client.list_phone_numbers(&filter).await?;
+    match owned.into_iter().find(|o| o.phone_number == n.phone_number && o.status == "active") {
+        Some(owned) => {
+            tracing::info!(number = %n.phone_number, order_id, "order unreadable but the number is active in the account");
+            n.telnyx_phone_number_id = Some(owned.id);
+            n.step = NumberStep::Store;
+            Ok(())
+        }
+        None => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

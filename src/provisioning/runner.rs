@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::job::{Job, JobState, Step};
 use super::{steps, ProvisioningConfig};
 use crate::company::directory::Directory;
+use crate::domain::CompanyId;
 use crate::store::{DynStore, StoreResult};
 use crate::telnyx::api::TelnyxApi;
 
@@ -85,6 +86,41 @@ impl JobRunner {
         Some(handle)
     }
 
+    /// Runs the stored job `id` on a new task unless this node already runs it (then `None`). The
+    /// task reads the job first and drives it only if it still runs, from what was stored: a job
+    /// whose task ended just before (its last save already made) is left alone.
+    pub fn restart(&self, company: CompanyId, id: Uuid) -> Option<JoinHandle<()>> {
+        let mut running = lock(&self.inner.running);
+        if running.get(&id).is_some_and(|h| !h.is_finished()) {
+            return None;
+        }
+        let inner = self.inner.clone();
+        let runner = self.clone();
+        let handle = tokio::spawn(async move {
+            match inner.store.get_job(company, id).await.and_then(Job::try_from) {
+                Ok(job) if job.state == JobState::Running => drive(&runner, job).await,
+                Ok(_) => {}
+                Err(e) => tracing::error!(job_id = %id, error = %e, "cannot read a provisioning job to run it"),
+            }
+            lock(&inner.running).remove(&id);
+        });
+        running.insert(id, handle.abort_handle());
+        Some(handle)
+    }
+
+    /// [`JobRunner::restart`] for a job this node may still be finishing (a failed job just
+    /// reopened: the task that failed it saves, then ends); waits up to a second for that task.
+    pub async fn restart_when_free(&self, company: CompanyId, id: Uuid) -> Option<JoinHandle<()>> {
+        for _ in 0..100 {
+            if let Some(handle) = self.restart(company, id) {
+                return Some(handle);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tracing::warn!(job_id = %id, "a task of this node still runs the job; not starting another");
+        None
+    }
+
     /// Stops every job task at whatever await point it is in, as a crash would (the jobs stay
     /// `running` in the database and resume with [`resume_jobs`]). For shutdown and crash tests.
     pub fn abort_all(&self) {
@@ -142,7 +178,7 @@ pub async fn on_number_order_complete(runner: &JobRunner, order_id: &str) -> Sto
     for record in runner.inner.store.unfinished_jobs().await? {
         let job = Job::try_from(record)?;
         if job.progress.numbers.iter().any(|n| n.order_id.as_deref() == Some(order_id)) {
-            runner.start(job);
+            runner.restart(job.company_id, job.id);
             return Ok(true);
         }
     }

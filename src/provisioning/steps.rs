@@ -1,13 +1,11 @@
-//! The job-level steps: each writes its intent, calls Telnyx, writes its result.
+//! The job-level steps: each writes its intent, calls Telnyx, writes its result. The company's
+//! resources (profiles, application) are made in `resources.rs`, the numbers in `numbers.rs`.
 use super::job::{Job, JobKind, NumberProgress, Step};
-use super::numbers;
 use super::runner::JobRunner;
+use super::{numbers, resources};
 use crate::domain::{Features, PhoneNumber};
 use crate::store::{CompanySettings, StoreError};
-use crate::telnyx::client::{
-    AvailableNumber, AvailableNumberSearch, CountryCode, NewCallControlApplication, NewMessagingProfile, TelnyxClient,
-    TelnyxError,
-};
+use crate::telnyx::client::{AvailableNumber, AvailableNumberSearch, TelnyxClient, TelnyxError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -33,7 +31,10 @@ pub(super) fn client(runner: &JobRunner) -> Result<TelnyxClient, StepError> {
 
 pub async fn run(runner: &JobRunner, job: &mut Job, step: Step) -> StepResult {
     match step {
-        Step::MessagingProfile | Step::CallControlApplication => create(runner, job, step).await,
+        Step::MessagingProfile
+        | Step::OutboundVoiceProfile
+        | Step::CallControlApplication
+        | Step::ApplicationVoiceProfile => resources::run(runner, job, step).await,
         Step::Search => search(runner, job).await,
         Step::Numbers => numbers::run(runner, job).await,
         Step::Settings => settings(runner, job).await,
@@ -41,54 +42,22 @@ pub async fn run(runner: &JobRunner, job: &mut Job, step: Step) -> StepResult {
     }
 }
 
-/// Creates the messaging profile or the call control application. There is no way to find a
-/// create whose answer was lost, so after a crash in between it is created again (an unused
-/// profile or application costs nothing; it is logged).
-async fn create(runner: &JobRunner, job: &mut Job, step: Step) -> StepResult {
-    let client = client(runner)?;
-    let url = runner
-        .config()
-        .webhook_url(job.company_id)
-        .ok_or_else(|| StepError::Failed("public_base_url is not configured".into()))?;
-    if job.progress.create_sent == Some(step) {
-        tracing::warn!(job_id = %job.id, step = step.as_str(), "an earlier create may have succeeded unrecorded; creating again");
-    }
-    job.progress.create_sent = Some(step);
-    save(runner, job).await?;
-    let name = format!("switchboard {}", job.company_id);
-    if step == Step::MessagingProfile {
-        let profile = NewMessagingProfile {
-            name,
-            whitelisted_destinations: runner.config().whitelisted_destinations.clone(),
-            webhook_url: url,
-            webhook_failover_url: None,
-        };
-        job.progress.messaging_profile_id = Some(client.create_messaging_profile(&profile).await?);
-    } else {
-        let app = NewCallControlApplication {
-            application_name: name,
-            webhook_event_url: url,
-            webhook_event_failover_url: None,
-        };
-        job.progress.call_control_application_id = Some(client.create_call_control_application(&app).await?);
-    }
-    job.progress.create_sent = None;
-    Ok(())
-}
-
-/// Searches numbers with sms, mms and voice; keeps up to the quantity asked and says when fewer
-/// were available. A search is safe to repeat, so no intent is needed.
+/// Searches numbers with sms, mms and voice in `telnyx.number_country`; keeps up to the quantity
+/// still wanted and says when fewer were available. Numbers tried before (a job searching again
+/// after every number failed) are not taken again. A search is safe to repeat: no intent needed.
 async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
     let client = client(runner)?;
-    let wanted = job.request.quantity;
+    let bought = u32::try_from(job.progress.bought().count()).unwrap_or(u32::MAX);
+    let wanted = job.request.quantity.saturating_sub(bought);
     let area_code = job.request.area_code.clone();
     let search = AvailableNumberSearch {
-        country_code: CountryCode::US,
+        country_code: runner.config().number_country,
         national_destination_code: area_code.clone(),
         features: Features::ALL,
-        limit: Some(wanted),
+        limit: Some(wanted + u32::try_from(job.progress.numbers.len()).unwrap_or(0)),
     };
-    let found = client.search_available_numbers(&search).await?;
+    let mut found = client.search_available_numbers(&search).await?;
+    found.retain(|n| !job.progress.numbers.iter().any(|tried| tried.phone_number == n.phone_number));
     // Telnyx applied the feature filter; its feature lists are informative only. Its area code
     // filter is not strict: best-effort results (`best_effort: true`) come from other area codes,
     // and a number outside the one asked for is not what the company asked to buy.
@@ -105,12 +74,14 @@ async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
         return Err(StepError::Failed(format!("no number with sms, mms and voice is available{where_}{offered}")));
     }
     let take = usable.len().min(wanted as usize);
-    job.progress.numbers = usable
-        .into_iter()
-        .take(take)
-        .enumerate()
-        .map(|(i, n)| NumberProgress::new(n.phone_number, format!("{}-{i}", job.id)))
-        .collect();
+    let first = job.progress.numbers.len();
+    job.progress.numbers.extend(
+        usable
+            .into_iter()
+            .take(take)
+            .enumerate()
+            .map(|(i, n)| NumberProgress::new(n.phone_number, format!("{}-{}", job.id, first + i))),
+    );
     let count = u32::try_from(take).unwrap_or(u32::MAX);
     job.progress.available = Some(count);
     if count < wanted {
@@ -128,22 +99,27 @@ fn in_area_code(found: Vec<AvailableNumber>, area_code: Option<&str>) -> (Vec<Av
     (usable, outside.into_iter().map(|n| n.phone_number).collect())
 }
 
-/// Provision only: the company's settings with the first bought number as default.
+/// Provision only: the company's settings: its profile, application and voice profile, and the
+/// first bought number as the default unless the company has one.
 async fn settings(runner: &JobRunner, job: &mut Job) -> StepResult {
-    let store = &runner.inner().store;
+    debug_assert_eq!(job.kind, JobKind::Provision);
+    let current = runner.inner().store.get_settings(job.company_id).await?;
     let first = job.progress.bought().next().cloned();
-    let Some(first) = first else {
-        return Err(StepError::Failed("no number could be bought".into()));
-    };
-    let mut settings = store.get_settings(job.company_id).await?;
-    settings = CompanySettings {
+    let mut settings = CompanySettings {
         messaging_profile_id: job.progress.messaging_profile_id.clone(),
         call_control_application_id: job.progress.call_control_application_id.clone(),
-        default_outbound_number: settings.default_outbound_number.or(Some(first.phone_number.clone())),
-        default_outbound_phone_number_id: settings.default_outbound_phone_number_id.or(first.number_id),
+        outbound_voice_profile_id: job.progress.outbound_voice_profile_id.clone(),
+        ..current
     };
+    if settings.default_outbound_number.is_none() {
+        let Some(first) = first else {
+            return Err(StepError::Failed("no number could be bought".into()));
+        };
+        settings.default_outbound_number = Some(first.phone_number);
+        settings.default_outbound_number_id = first.number_id;
+        settings.default_outbound_phone_number_id = first.telnyx_phone_number_id;
+    }
     runner.inner().directory.put_settings(job.company_id, &settings).await?;
     job.progress.settings_stored = true;
-    debug_assert_eq!(job.kind, JobKind::Provision);
     Ok(())
 }

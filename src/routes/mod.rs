@@ -24,7 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(admin::configure);
     cfg.service(provisioning::provision)
         .service(provisioning::purchase)
-        .service(provisioning::get_job)
+        .service(provisioning::jobs::list_jobs)
+        .service(provisioning::jobs::get_job)
+        .service(provisioning::telnyx_settings::get_telnyx_settings)
         .service(sending::send_message)
         .service(sending::place_call)
         .service(health::healthz)

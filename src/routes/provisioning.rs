@@ -1,23 +1,28 @@
-//! POST /v1/companies/{id}/provision, POST /v1/companies/{id}/numbers/purchase,
-//! GET /v1/companies/{id}/jobs/{job_id}.
+//! POST /v1/companies/{id}/provision, POST /v1/companies/{id}/numbers/purchase; the jobs
+//! (`provisioning/jobs.rs`) and the company's Telnyx settings (`provisioning/telnyx_settings.rs`).
 //!
-//! A POST starts a job and waits up to `respond_within` (3 s) for it: 201 with the job when it is
-//! done, 202 with the job so far when it still runs (e.g. a pending number order), both with a
-//! Location header naming the job; a failed job answers 502 problem+json naming the job.
+//! A POST starts a job (or resumes or follows one, see `crate::provisioning::start`) and waits up
+//! to `respond_within` (3 s) for it: 201 with the job when it is done, 202 with the job so far
+//! when it still runs (e.g. a pending number order), both with a Location header naming the job;
+//! a failed job answers 502 problem+json naming the job. One job of a company runs at a time: a
+//! concurrent request answers with the running job, or 409 naming it when it does something else.
 //! Provisioning a provisioned company answers 200 with its settings and numbers, without Telnyx;
-//! while a provision job runs, a second POST answers that job (202) instead of starting another.
+//! POST /provision on a company whose last provision failed resumes that job from its last step.
 use actix_web::http::header::LOCATION;
 use actix_web::http::StatusCode;
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Progress};
+use crate::json_object::Object;
+use crate::provisioning::{start, Job, JobRequest, JobRunner, JobState, StartError, Started};
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::store::{CompanySettings, NumberFilter, NumberRecord};
+
+pub mod jobs;
+pub mod telnyx_settings;
 
 /// The company was provisioned before: its settings and numbers, Telnyx untouched.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -25,10 +30,6 @@ pub struct Provisioned {
     already_provisioned: bool,
     settings: CompanySettings,
     numbers: Vec<NumberRecord>,
-}
-
-fn is_provisioned(s: &CompanySettings) -> bool {
-    s.messaging_profile_id.is_some() && s.call_control_application_id.is_some() && s.default_outbound_number.is_some()
 }
 
 fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
@@ -47,46 +48,55 @@ fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
 #[utoipa::path(
     tag = "provisioning",
     params(("id" = Uuid, Path, description = "Company id")),
+    request_body(content = Option<PurchaseBody>, description = "Optional: how many numbers to buy (default 1) and where. \
+        Used by a new job only: a resumed job keeps its own request."),
     responses(
         (status = 200, description = "Already provisioned: settings and numbers, Telnyx untouched", body = Provisioned),
         (status = 201, description = "Provisioned: the finished job", body = Job,
             headers(("location" = String, description = "The job"))),
-        (status = 202, description = "Still running (e.g. a pending number order): the job so far", body = Job,
+        (status = 202, description = "Still running (e.g. a pending number order, or another request's job): the job so far", body = Job,
             headers(("location" = String, description = "The job"))),
+        (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A purchase job of the company is running; `detail` and Location name it", body = Problem,
+            content_type = "application/problem+json", headers(("location" = String, description = "The running job"))),
         (status = 422, description = "public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The job failed at Telnyx; `detail` names the job", body = Problem, content_type = "application/problem+json",
+        (status = 502, description = "The job failed at Telnyx; `detail` names the job (POST again to resume it)", body = Problem, content_type = "application/problem+json",
             headers(("location" = String, description = "The failed job"))),
         (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/companies/{id}/provision")]
-pub async fn provision(scope: CompanyScope, runner: web::Data<JobRunner>) -> Result<HttpResponse, ApiError> {
+pub async fn provision(
+    scope: CompanyScope,
+    body: web::Bytes,
+    runner: web::Data<JobRunner>,
+) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
+    let request = optional_body(&body)?;
     let store = runner.store();
     let settings = store.get_settings(company).await?;
-    if is_provisioned(&settings) {
-        let numbers = store.list_numbers(company, NumberFilter::default()).await?;
-        return Ok(HttpResponse::Ok().json(Provisioned { already_provisioned: true, settings, numbers }));
+    if !crate::provisioning::is_provisioned(&settings) {
+        preflight(&runner)?;
     }
-    preflight(&runner)?;
-    if let Some(record) = store.latest_job(company, JobKind::Provision.as_str()).await? {
-        let job = Job::try_from(record)?;
-        if job.state == JobState::Running {
-            let handle = runner.start(job.clone());
-            return answer(&runner, job, handle).await;
+    match start::provision(&runner, company, request).await {
+        Ok(Started::Provisioned(settings)) => {
+            let numbers = store.list_numbers(company, NumberFilter::default()).await?;
+            Ok(HttpResponse::Ok().json(Provisioned { already_provisioned: true, settings, numbers }))
         }
+        Ok(Started::Job { job, handle }) => answer(&runner, job, handle).await,
+        Err(e) => refused(e),
     }
-    // Reuse what an earlier, failed attempt already created.
-    let progress = Progress {
-        messaging_profile_id: settings.messaging_profile_id.clone(),
-        call_control_application_id: settings.call_control_application_id.clone(),
-        ..Progress::default()
-    };
-    let job = Job::new(company, JobKind::Provision, JobRequest { quantity: 1, area_code: None }, progress);
-    let handle = runner.submit(job.clone()).await?;
-    answer(&runner, job, handle).await
+}
+
+/// The body of POST /provision: none (or empty) asks for one number anywhere.
+fn optional_body(body: &[u8]) -> Result<JobRequest, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(JobRequest { quantity: 1, area_code: None });
+    }
+    let parsed: Object<PurchaseBody> = serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", e))?;
+    JobRequest::try_from(parsed.0)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -126,11 +136,14 @@ impl TryFrom<PurchaseBody> for JobRequest {
     responses(
         (status = 201, description = "Bought: the finished job", body = Job,
             headers(("location" = String, description = "The job"))),
-        (status = 202, description = "Still running: the job so far", body = Job,
+        (status = 202, description = "Still running (or the same purchase already running): the job so far", body = Job,
             headers(("location" = String, description = "The job"))),
         (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Another job of the company is running, or a failed purchase with unsettled orders \
+            must be resumed first (POST its request again); `detail` and Location name it", body = Problem,
+            content_type = "application/problem+json", headers(("location" = String, description = "That job"))),
         (status = 422, description = "Not provisioned yet, or public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The job failed at Telnyx; `detail` names the job", body = Problem, content_type = "application/problem+json",
             headers(("location" = String, description = "The failed job"))),
@@ -143,50 +156,41 @@ pub async fn purchase(
     body: JsonBody<PurchaseBody>,
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
     let request = JobRequest::try_from(body.into_inner())?;
-    let store = runner.store();
-    let settings = store.get_settings(company).await?;
-    let (Some(profile), Some(app)) = (settings.messaging_profile_id, settings.call_control_application_id) else {
-        return Err(ApiError::Unprocessable {
-            field: None,
-            detail: "the company is not provisioned yet: POST /v1/companies/{id}/provision first".into(),
-        });
-    };
-    preflight(&runner)?;
-    let progress =
-        Progress { messaging_profile_id: Some(profile), call_control_application_id: Some(app), ..Progress::default() };
-    let job = Job::new(company, JobKind::Purchase, request, progress);
-    let handle = runner.submit(job.clone()).await?;
-    answer(&runner, job, handle).await
-}
-
-#[utoipa::path(
-    tag = "provisioning",
-    params(("id" = Uuid, Path, description = "Company id"), ("job_id" = Uuid, Path, description = "Job id")),
-    responses(
-        (status = 200, description = "The job: state, step and every step's result so far", body = Job),
-        (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/v1/companies/{id}/jobs/{job_id}")]
-pub async fn get_job(
-    scope: CompanyScope,
-    path: web::Path<(Uuid, Uuid)>,
-    runner: web::Data<JobRunner>,
-) -> Result<HttpResponse, ApiError> {
-    let (_, id) = path.into_inner();
-    let company = scope.company;
-    let job = Job::try_from(runner.store().get_job(company, id).await.map_err(not_found)?)?;
-    Ok(HttpResponse::Ok().json(job))
-}
-
-fn not_found(e: crate::store::StoreError) -> ApiError {
-    match e {
-        crate::store::StoreError::NotFound => ApiError::NotFound("job"),
-        other => other.into(),
+    let settings = runner.store().get_settings(scope.company).await?;
+    if settings.messaging_profile_id.is_none() || settings.call_control_application_id.is_none() {
+        return refused(StartError::NotProvisioned);
     }
+    preflight(&runner)?;
+    match start::purchase(&runner, scope.company, request).await {
+        Ok(Started::Job { job, handle }) => answer(&runner, job, handle).await,
+        Ok(Started::Provisioned(_)) => Err(ApiError::Internal("a purchase answered as a provision".into())),
+        Err(e) => refused(e),
+    }
+}
+
+/// The answer to a request that started no job.
+fn refused(e: StartError) -> Result<HttpResponse, ApiError> {
+    match e {
+        StartError::Store(e) => Err(e.into()),
+        StartError::NotProvisioned => Err(ApiError::Unprocessable { field: None, detail: e.to_string() }),
+        StartError::Contended => Err(ApiError::Unavailable(e.to_string())),
+        StartError::Busy(ref job) | StartError::Unsettled(ref job) => {
+            let location = job_location(job);
+            Ok(with_location(Problem::new(StatusCode::CONFLICT, e.to_string()).response(), &location))
+        }
+    }
+}
+
+pub(crate) fn job_location(job: &Job) -> String {
+    format!("/v1/companies/{}/jobs/{}", job.company_id, job.id)
+}
+
+fn with_location(mut res: HttpResponse, location: &str) -> HttpResponse {
+    if let Ok(v) = location.parse() {
+        res.headers_mut().insert(LOCATION, v);
+    }
+    res
 }
 
 /// Waits a little for the job, then answers with what it reached.
@@ -200,17 +204,13 @@ async fn answer(
         let _ = tokio::time::timeout(runner.config().respond_within, &mut handle).await;
     }
     let job = Job::try_from(runner.store().get_job(job.company_id, job.id).await?)?;
-    let location = format!("/v1/companies/{}/jobs/{}", job.company_id, job.id);
+    let location = job_location(&job);
     let status = match job.state {
         JobState::Done => StatusCode::CREATED,
         JobState::Running => StatusCode::ACCEPTED,
         JobState::Failed => {
             let detail = format!("provisioning job {} failed: {}", job.id, job.error.as_deref().unwrap_or("unknown"));
-            let mut res = Problem::new(StatusCode::BAD_GATEWAY, detail).response();
-            if let Ok(v) = location.parse() {
-                res.headers_mut().insert(LOCATION, v);
-            }
-            return Ok(res);
+            return Ok(with_location(Problem::new(StatusCode::BAD_GATEWAY, detail).response(), &location));
         }
     };
     Ok(HttpResponse::build(status).insert_header((LOCATION, location)).json(job))

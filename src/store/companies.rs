@@ -214,8 +214,9 @@ macro_rules! impl_company_store {
                 company: $crate::domain::CompanyId,
             ) -> $crate::store::StoreResult<$crate::store::CompanySettings> {
                 let row: Option<$crate::store::models::SettingsRow> = sqlx::query_as(
-                    "SELECT messaging_profile_id, call_control_application_id, default_outbound_number, \
-                     default_outbound_phone_number_id FROM company_telnyx_settings WHERE company_id = $1",
+                    "SELECT messaging_profile_id, call_control_application_id, outbound_voice_profile_id, \
+                     default_outbound_number, default_outbound_phone_number_id, default_outbound_number_id \
+                     FROM company_telnyx_settings WHERE company_id = $1",
                 )
                 .bind(company.as_uuid())
                 .fetch_optional(&self.pool)
@@ -230,19 +231,24 @@ macro_rules! impl_company_store {
             ) -> $crate::store::StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO company_telnyx_settings (company_id, messaging_profile_id, call_control_application_id, \
-                     default_outbound_number, default_outbound_phone_number_id, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) \
+                     outbound_voice_profile_id, default_outbound_number, default_outbound_phone_number_id, \
+                     default_outbound_number_id, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (company_id) DO UPDATE SET messaging_profile_id = excluded.messaging_profile_id, \
                      call_control_application_id = excluded.call_control_application_id, \
+                     outbound_voice_profile_id = excluded.outbound_voice_profile_id, \
                      default_outbound_number = excluded.default_outbound_number, \
                      default_outbound_phone_number_id = excluded.default_outbound_phone_number_id, \
+                     default_outbound_number_id = excluded.default_outbound_number_id, \
                      updated_at = excluded.updated_at",
                 )
                 .bind(company.as_uuid())
                 .bind(s.messaging_profile_id.as_deref())
                 .bind(s.call_control_application_id.as_deref())
+                .bind(s.outbound_voice_profile_id.as_deref())
                 .bind(s.default_outbound_number.as_ref().map(|n| n.as_str()))
-                .bind(s.default_outbound_phone_number_id.map(|i| i.as_uuid()))
+                .bind(s.default_outbound_phone_number_id.as_deref())
+                .bind(s.default_outbound_number_id.map(|i| i.as_uuid()))
                 .bind(chrono::Utc::now())
                 .execute(&self.pool)
                 .await?;

@@ -34,6 +34,12 @@ pub struct JobUpdate<'a> {
 #[async_trait]
 pub trait JobStore: Send + Sync {
     async fn insert_job(&self, job: &JobRecord) -> StoreResult<()>;
+    /// How many jobs the company has (ever: jobs are never deleted, so the count only grows).
+    async fn job_count(&self, company: CompanyId) -> StoreResult<i64>;
+    /// Inserts `job` if its company still has `jobs_seen` jobs, i.e. no job was added since a
+    /// request counted them and decided from what it read; `Ok(false)` otherwise (decide again).
+    /// `Conflict` when another job of the company runs.
+    async fn insert_job_if_count(&self, job: &JobRecord, jobs_seen: i64) -> StoreResult<bool>;
     /// One of the company's jobs; `NotFound` also for another company's.
     async fn get_job(&self, company: CompanyId, id: Uuid) -> StoreResult<JobRecord>;
     async fn update_job(&self, id: Uuid, update: &JobUpdate<'_>) -> StoreResult<()>;
@@ -41,6 +47,15 @@ pub trait JobStore: Send + Sync {
     async fn latest_job(&self, company: CompanyId, kind: &str) -> StoreResult<Option<JobRecord>>;
     /// Jobs in state `running`, oldest first (resumed at start-up).
     async fn unfinished_jobs(&self) -> StoreResult<Vec<JobRecord>>;
+    /// The company's running job (a unique index allows one: [`JobStore::insert_job`] of a second
+    /// running job and [`JobStore::reopen_job`] while one runs fail with `Conflict`).
+    async fn running_job(&self, company: CompanyId) -> StoreResult<Option<JobRecord>>;
+    /// The company's jobs, newest first, at most `limit`.
+    async fn list_jobs(&self, company: CompanyId, limit: u32) -> StoreResult<Vec<JobRecord>>;
+    /// A failed job runs again: state `running`, error cleared, `progress` as given. `false` when
+    /// it was not failed (another request reopened it first); `Conflict` when another job of the
+    /// company runs.
+    async fn reopen_job(&self, id: Uuid, progress: &serde_json::Value) -> StoreResult<bool>;
 }
 
 pub(crate) const JOB_COLUMNS: &str =
@@ -105,6 +120,43 @@ macro_rules! impl_job_store {
                 Ok(())
             }
 
+            async fn job_count(&self, company: $crate::domain::CompanyId) -> $crate::store::StoreResult<i64> {
+                let n: i64 = sqlx::query_scalar("SELECT count(*) FROM provisioning_jobs WHERE company_id = $1")
+                    .bind(company.as_uuid())
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
+            }
+
+            async fn insert_job_if_count(
+                &self,
+                j: &$crate::store::jobs::JobRecord,
+                jobs_seen: i64,
+            ) -> $crate::store::StoreResult<bool> {
+                // One statement: the count and the insert see the same jobs (SQLite writes one at a
+                // time; on PostgreSQL a job inserted meanwhile is still running, and the unique
+                // index of running jobs refuses this one).
+                let done = sqlx::query(
+                    "INSERT INTO provisioning_jobs (id, company_id, kind, request, state, step, progress, error, \
+                     created_at, updated_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 \
+                     WHERE (SELECT count(*) FROM provisioning_jobs WHERE company_id = $2) = $11",
+                )
+                .bind(j.id)
+                .bind(j.company_id.as_uuid())
+                .bind(&j.kind)
+                .bind(j.request.to_string())
+                .bind(&j.state)
+                .bind(&j.step)
+                .bind(j.progress.to_string())
+                .bind(j.error.as_deref())
+                .bind(j.created_at)
+                .bind(j.updated_at)
+                .bind(jobs_seen)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
             async fn get_job(
                 &self,
                 company: $crate::domain::CompanyId,
@@ -164,6 +216,51 @@ macro_rules! impl_job_store {
                 );
                 let rows: Vec<$crate::store::jobs::JobRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn running_job(
+                &self,
+                company: $crate::domain::CompanyId,
+            ) -> $crate::store::StoreResult<Option<$crate::store::jobs::JobRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM provisioning_jobs WHERE company_id = $1 AND state = 'running'",
+                    $crate::store::jobs::JOB_COLUMNS
+                );
+                let row: Option<$crate::store::jobs::JobRow> =
+                    sqlx::query_as(&sql).bind(company.as_uuid()).fetch_optional(&self.pool).await?;
+                row.map(TryInto::try_into).transpose()
+            }
+
+            async fn list_jobs(
+                &self,
+                company: $crate::domain::CompanyId,
+                limit: u32,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::jobs::JobRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM provisioning_jobs WHERE company_id = $1 \
+                     ORDER BY created_at DESC, id DESC LIMIT $2",
+                    $crate::store::jobs::JOB_COLUMNS
+                );
+                let rows: Vec<$crate::store::jobs::JobRow> =
+                    sqlx::query_as(&sql).bind(company.as_uuid()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn reopen_job(
+                &self,
+                id: uuid::Uuid,
+                progress: &serde_json::Value,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE provisioning_jobs SET state = 'running', error = NULL, progress = $2, updated_at = $3 \
+                     WHERE id = $1 AND state = 'failed'",
+                )
+                .bind(id)
+                .bind(progress.to_string())
+                .bind(chrono::Utc::now())
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

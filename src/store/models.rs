@@ -100,10 +100,16 @@ pub struct NumberFilter {
 pub struct CompanySettings {
     pub messaging_profile_id: Option<String>,
     pub call_control_application_id: Option<String>,
-    #[schema(value_type = Option<String>)]
+    /// The outbound voice profile of the Call Control application (what lets it dial out).
+    pub outbound_voice_profile_id: Option<String>,
+    #[schema(value_type = Option<String>, example = "+18314280176")]
     pub default_outbound_number: Option<PhoneNumber>,
+    /// Telnyx's id of the default number (the `{id}` of Telnyx's /phone_numbers/{id}), as the
+    /// product's schema has it.
+    pub default_outbound_phone_number_id: Option<String>,
+    /// switchboard's id of the default number (its row in GET /v1/companies/{id}/numbers).
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub default_outbound_phone_number_id: Option<PhoneNumberId>,
+    pub default_outbound_number_id: Option<PhoneNumberId>,
 }
 
 // ---- rows as both backends return them -------------------------------------------------------
@@ -174,8 +180,10 @@ impl TryFrom<NumberRow> for NumberRecord {
 pub(crate) struct SettingsRow {
     pub messaging_profile_id: Option<String>,
     pub call_control_application_id: Option<String>,
+    pub outbound_voice_profile_id: Option<String>,
     pub default_outbound_number: Option<String>,
-    pub default_outbound_phone_number_id: Option<Uuid>,
+    pub default_outbound_phone_number_id: Option<String>,
+    pub default_outbound_number_id: Option<Uuid>,
 }
 
 impl TryFrom<SettingsRow> for CompanySettings {
@@ -184,12 +192,14 @@ impl TryFrom<SettingsRow> for CompanySettings {
         Ok(CompanySettings {
             messaging_profile_id: r.messaging_profile_id,
             call_control_application_id: r.call_control_application_id,
+            outbound_voice_profile_id: r.outbound_voice_profile_id,
             default_outbound_number: r
                 .default_outbound_number
                 .map(|n| PhoneNumber::parse(&n))
                 .transpose()
                 .map_err(|e| StoreError::Corrupt(format!("company_telnyx_settings.default_outbound_number: {e}")))?,
-            default_outbound_phone_number_id: r.default_outbound_phone_number_id.map(PhoneNumberId::from_uuid),
+            default_outbound_phone_number_id: r.default_outbound_phone_number_id,
+            default_outbound_number_id: r.default_outbound_number_id.map(PhoneNumberId::from_uuid),
         })
     }
 }

@@ -47,7 +47,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/webhook-replays"),
     ("post", "/v1/companies/{id}/provision"),
     ("post", "/v1/companies/{id}/numbers/purchase"),
+    ("get", "/v1/companies/{id}/jobs"),
     ("get", "/v1/companies/{id}/jobs/{job_id}"),
+    ("get", "/v1/companies/{id}/telnyx"),
     ("post", "/v1/companies/{id}/messages"),
     ("post", "/v1/companies/{id}/calls"),
 ];

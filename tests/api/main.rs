@@ -26,7 +26,9 @@ mod outcomes;
 mod prism;
 mod prism_flow;
 mod provisioning;
+mod provisioning_sim;
 mod purge;
+mod register_sim;
 mod reliability;
 mod replay;
 mod replay_outage;
@@ -40,4 +42,5 @@ mod telnyx_events;
 #[allow(dead_code)] // a shared test tool: not every test uses every part
 mod telnyx_sim;
 mod upgrade;
+mod upgrade_settings;
 mod webhooks;

@@ -59,7 +59,7 @@ async fn company(app: &TestApp, with_numbers: bool) -> CompanyId {
         let default = app.store.insert_number(&NewNumber::new(co, e164(DEFAULT))).await.expect("number");
         app.store.insert_number(&NewNumber::new(co, e164(NEW_YORK))).await.expect("number");
         settings.default_outbound_number = Some(default.phone_number);
-        settings.default_outbound_phone_number_id = Some(default.id);
+        settings.default_outbound_number_id = Some(default.id);
     }
     app.store.put_settings(co, &settings).await.expect("settings");
     co

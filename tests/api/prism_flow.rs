@@ -1,5 +1,6 @@
 //! The acceptance flow of provisioning and outbound against Prism serving the Telnyx spec (the
-//! README's "Provisioning and outbound against Prism"): the demo company is provisioned, buys
+//! README's "Provisioning and outbound against Prism"): the demo company is provisioned (a
+//! messaging profile, an outbound voice profile, an application that references it), buys
 //! numbers in area code 415, sends an SMS from a named number and one to a 212 number without
 //! `from`, places a call from the default number, and lists its numbers with usage. Every step
 //! checks its answer and the exact Telnyx requests Prism received, each valid against the spec.
@@ -126,6 +127,7 @@ impl<'a> Flow<'a> {
     async fn provision(&self) {
         let telnyx = [
             "POST /messaging_profiles",
+            "POST /outbound_voice_profiles",
             "POST /call_control_applications",
             "GET /available_phone_numbers",
             "POST /number_orders",

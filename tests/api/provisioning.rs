@@ -76,7 +76,14 @@ async fn mock_creates(telnyx: &MockServer) {
         .mount(telnyx)
         .await;
     Mock::given(method("POST"))
+        .and(path("/outbound_voice_profiles"))
+        .respond_with(ok(json!({"id": "7654321"})))
+        .expect(1)
+        .mount(telnyx)
+        .await;
+    Mock::given(method("POST"))
         .and(path("/call_control_applications"))
+        .and(wiremock::matchers::body_partial_json(json!({"outbound": {"outbound_voice_profile_id": "7654321"}})))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": "1234567"}})))
         .expect(1)
         .mount(telnyx)
@@ -211,7 +218,9 @@ async fn provision_full_flow_then_already_provisioned(db: Db) {
     assert_eq!(stored[0].telnyx_connection_id.as_deref(), Some("1234567"));
     let settings = app.store.get_settings(co).await.expect("settings");
     assert_eq!(settings.default_outbound_number, Some(e164("+14155550100")));
-    assert_eq!(settings.default_outbound_phone_number_id, Some(stored[0].id));
+    assert_eq!(settings.default_outbound_number_id, Some(stored[0].id));
+    assert_eq!(settings.default_outbound_phone_number_id.as_deref(), Some("pn-0"), "Telnyx's id, not ours");
+    assert_eq!(settings.outbound_voice_profile_id.as_deref(), Some("7654321"));
     let profile_body: Value = telnyx.received_requests().await.expect("requests")[0].body_json().expect("json");
     assert_eq!(profile_body["webhook_url"], format!("https://sb.example.com/webhooks/telnyx?company={co}"));
 

@@ -100,12 +100,16 @@ async fn settings_default_then_upsert(db: Db) {
     let co = CompanyId::new();
     app.store.create_company(co, "Acme").await.unwrap();
     assert_eq!(app.store.get_settings(co).await.unwrap(), CompanySettings::default());
-    let n = app.store.insert_number(&NewNumber::new(co, phone("+14155550100"))).await.unwrap();
+    let mut new = NewNumber::new(co, phone("+14155550100"));
+    new.telnyx_phone_number_id = Some("1293384261075731001".into());
+    let n = app.store.insert_number(&new).await.unwrap();
     let s = CompanySettings {
         messaging_profile_id: Some("mp-1".into()),
         call_control_application_id: Some("1234".into()),
+        outbound_voice_profile_id: Some("1293384261075731499".into()),
         default_outbound_number: Some(n.phone_number.clone()),
-        default_outbound_phone_number_id: Some(n.id),
+        default_outbound_phone_number_id: n.telnyx_phone_number_id.clone(),
+        default_outbound_number_id: Some(n.id),
     };
     app.store.put_settings(co, &s).await.unwrap();
     app.store.put_settings(co, &s).await.unwrap();

@@ -1,4 +1,5 @@
 //! A company's numbers (with live usage counters) and its default outbound number.
+use actix_web::http::StatusCode;
 use actix_web::{get, patch, post, put, web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
@@ -7,12 +8,13 @@ use super::formats::{FeatureList, RuleName, TelnyxId, E164};
 use super::{not_found, phone, rule_error};
 use crate::company::directory::Directory;
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::provisioning::{self, JobRunner, RegisterError};
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
-use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreError};
+use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -90,22 +92,31 @@ pub async fn list_numbers(
     Ok(HttpResponse::Ok().json(store.list_numbers(company, filter).await?))
 }
 
+/// A number the Telnyx account already holds. On a provisioned company (messaging profile and
+/// application set) with Telnyx credentials configured, it is attached to the company's profile
+/// and application through the Telnyx API before it is stored (`telnyx_messaging_profile_id` and
+/// `telnyx_connection_id` show it); if that cannot be done, nothing is stored and the answer says
+/// why. Otherwise it is stored as given, unattached.
 #[utoipa::path(
     tag = "numbers",
     params(("id" = Uuid, Path, description = "Company id")),
     request_body = RegisterNumber,
     responses(
-        (status = 201, description = "Registered", body = NumberRecord),
+        (status = 201, description = "Registered (and attached on a provisioned company)", body = NumberRecord),
         (status = 400, description = "Invalid input", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The number or Telnyx id is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Provisioned company: the Telnyx account does not hold the number, or holds it under \
+            another telnyx_phone_number_id; nothing stored", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Provisioned company: Telnyx failed or refused the lookup or an update; nothing stored \
+            (repeating the request is safe)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/companies/{id}/numbers")]
 pub async fn register_number(
     scope: CompanyScope,
-    directory: web::Data<Directory>,
+    runner: web::Data<JobRunner>,
     body: JsonBody<RegisterNumber>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
@@ -125,12 +136,29 @@ pub async fn register_number(
     }
     new.department = tag("department", body.department)?;
     new.location = tag("location", body.location)?;
-    let record = directory.register_number(&new).await.map_err(|e| match e {
-        // Whoever holds it, the answer is the same: it says nothing about other companies.
-        StoreError::Conflict(_) => ApiError::Conflict("this number or Telnyx id cannot be registered here".into()),
-        other => other.into(),
-    })?;
-    Ok(HttpResponse::Created().json(record))
+    match provisioning::register(&runner, new).await {
+        Ok(record) => Ok(HttpResponse::Created().json(record)),
+        Err(e) => refused(e),
+    }
+}
+
+fn refused(e: RegisterError) -> Result<HttpResponse, ApiError> {
+    let detail = e.to_string();
+    match e {
+        RegisterError::Store(e) => Err(e.into()),
+        RegisterError::Taken(_) => Err(ApiError::Conflict(detail)),
+        RegisterError::NotInAccount(_) => Err(ApiError::Unprocessable { field: Some("phone_number".into()), detail }),
+        RegisterError::IdMismatch { .. } => {
+            Err(ApiError::Unprocessable { field: Some("telnyx_phone_number_id".into()), detail })
+        }
+        RegisterError::Telnyx { source, .. } => {
+            let status = match source.status() {
+                Some(429) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_GATEWAY,
+            };
+            Ok(Problem::new(status, detail).response())
+        }
+    }
 }
 
 #[utoipa::path(
@@ -191,8 +219,21 @@ pub async fn patch_number(
 pub struct DefaultNumber {
     #[schema(value_type = Option<String>, example = "+18314280176")]
     pub phone_number: Option<PhoneNumber>,
+    /// The number's id in switchboard.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub phone_number_id: Option<PhoneNumberId>,
+    /// The number's id at Telnyx (null when it was registered without one).
+    pub telnyx_phone_number_id: Option<String>,
+}
+
+impl DefaultNumber {
+    fn of(s: crate::store::CompanySettings) -> Self {
+        DefaultNumber {
+            phone_number: s.default_outbound_number,
+            phone_number_id: s.default_outbound_number_id,
+            telnyx_phone_number_id: s.default_outbound_phone_number_id,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -215,11 +256,7 @@ pub struct SetDefaultNumber {
 #[get("/v1/companies/{id}/default-number")]
 pub async fn get_default_number(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    let s = store.get_settings(company).await?;
-    Ok(HttpResponse::Ok().json(DefaultNumber {
-        phone_number: s.default_outbound_number,
-        phone_number_id: s.default_outbound_phone_number_id,
-    }))
+    Ok(HttpResponse::Ok().json(DefaultNumber::of(store.get_settings(company).await?)))
 }
 
 #[utoipa::path(
@@ -245,10 +282,10 @@ pub async fn put_default_number(
     let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
     let mut settings = store.get_settings(company).await?;
     settings.default_outbound_number = Some(number.phone_number.clone());
-    settings.default_outbound_phone_number_id = Some(number.id);
+    settings.default_outbound_number_id = Some(number.id);
+    settings.default_outbound_phone_number_id = number.telnyx_phone_number_id.clone();
     directory.put_settings(company, &settings).await?;
-    Ok(HttpResponse::Ok()
-        .json(DefaultNumber { phone_number: Some(number.phone_number), phone_number_id: Some(number.id) }))
+    Ok(HttpResponse::Ok().json(DefaultNumber::of(settings)))
 }
 
 /// The company's active record of `number`, else a 422 naming `field`.

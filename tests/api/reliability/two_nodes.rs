@@ -136,7 +136,7 @@ async fn provision(tenant: &Tenant) {
     let settings = CompanySettings {
         messaging_profile_id: Some("prof-1".into()),
         default_outbound_number: Some(default.phone_number.clone()),
-        default_outbound_phone_number_id: Some(default.id),
+        default_outbound_number_id: Some(default.id),
         ..Default::default()
     };
     tenant.store.put_settings(tenant.company, &settings).await.expect("settings");
