@@ -301,8 +301,15 @@ async fn a_company_provisioned_before_voice_profiles_gets_one(db: Db) {
     assert_eq!(after["provisioned"], true, "{after}");
     assert_eq!(after["outbound_voice_profile_id"], voice[0]["id"]);
     assert_eq!(after["default_outbound_number"], "+14155550100");
-    let res = post(&app, &format!("/v1/companies/{co}/provision"), json!({})).await;
-    assert_eq!(res.status(), 200);
+    // The body is optional (null as well); when given, it is checked.
+    let path = format!("/v1/companies/{co}/provision");
+    assert_eq!(post(&app, &path, Value::Null).await.status(), 200);
+    let res = app.client.post(format!("{}{path}", app.address)).bearer_auth(OPERATOR).send().await.expect("post");
+    assert_eq!(res.status(), 200, "no body at all");
+    for bad in [json!([]), json!({"quantity": 0}), json!({"area_code": "41"})] {
+        let res = post(&app, &path, bad.clone()).await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
 }
 
 /// A task restarted for a job that ended meanwhile (a request read it running just before) reads
