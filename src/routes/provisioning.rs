@@ -90,13 +90,16 @@ pub async fn provision(
     }
 }
 
-/// The body of POST /provision: none (or empty) asks for one number anywhere.
+/// The body of POST /provision: none, `null` or `{}` asks for one number anywhere.
 fn optional_body(body: &[u8]) -> Result<JobRequest, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(JobRequest { quantity: 1, area_code: None });
+    let parsed: Option<Object<PurchaseBody>> = match body.iter().all(u8::is_ascii_whitespace) {
+        true => None,
+        false => serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", e))?,
+    };
+    match parsed {
+        Some(Object(body)) => JobRequest::try_from(body),
+        None => Ok(JobRequest { quantity: 1, area_code: None }),
     }
-    let parsed: Object<PurchaseBody> = serde_json::from_slice(body).map_err(|e| ApiError::invalid("body", e))?;
-    JobRequest::try_from(parsed.0)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -25,6 +25,7 @@ backend_tests!(
     ambiguous_creates_are_looked_up_not_repeated,
     a_company_provisioned_before_voice_profiles_gets_one,
     a_job_that_ended_is_not_run_again,
+    a_purchase_with_unsettled_orders_resumes_with_its_request,
 );
 
 /// The daemon on the simulator: one retry, short timeouts.
@@ -301,8 +302,15 @@ async fn a_company_provisioned_before_voice_profiles_gets_one(db: Db) {
     assert_eq!(after["provisioned"], true, "{after}");
     assert_eq!(after["outbound_voice_profile_id"], voice[0]["id"]);
     assert_eq!(after["default_outbound_number"], "+14155550100");
-    let res = post(&app, &format!("/v1/companies/{co}/provision"), json!({})).await;
-    assert_eq!(res.status(), 200);
+    // The body is optional (null as well); when given, it is checked.
+    let path = format!("/v1/companies/{co}/provision");
+    assert_eq!(post(&app, &path, Value::Null).await.status(), 200);
+    let res = app.client.post(format!("{}{path}", app.address)).bearer_auth(OPERATOR).send().await.expect("post");
+    assert_eq!(res.status(), 200, "no body at all");
+    for bad in [json!([]), json!({"quantity": 0}), json!({"area_code": "41"})] {
+        let res = post(&app, &path, bad.clone()).await;
+        assert_eq!(res.status(), 400, "{bad}");
+    }
 }
 
 /// A task restarted for a job that ended meanwhile (a request read it running just before) reads
@@ -330,4 +338,37 @@ async fn a_job_that_ended_is_not_run_again(db: Db) {
     assert_eq!(sim.requests().len(), before, "Telnyx untouched");
     let (_, again) = get(&app, &format!("/v1/companies/{co}/jobs/{id}")).await;
     assert_eq!((&again["state"], &again["updated_at"]), (&job["state"], &job["updated_at"]));
+}
+
+/// A purchase that failed after ordering: another purchase is refused (409 naming it) until the
+/// same request resumes it; the number is ordered once and stored.
+async fn a_purchase_with_unsettled_orders_resumes_with_its_request(db: Db) {
+    let sim = TelnyxSim::start().await;
+    sim.add_available_numbers("US", "415", 2);
+    let app = app_on(&sim, db, |_| {}).await;
+    let co = company(&app).await;
+    assert_eq!(provision(&app, co, json!({})).await["state"], "done");
+    for _ in 0..2 {
+        sim.fail_next("GET /number_orders/{number_order_id}", Fault::Status(503));
+    }
+    let path = format!("/v1/companies/{co}/numbers/purchase");
+    let ask = json!({"quantity": 1, "area_code": "415"});
+    let res = post(&app, &path, ask.clone()).await;
+    let location = res.headers()["location"].to_str().expect("location").to_owned();
+    let failed = finished(&app, &location).await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+
+    let res = post(&app, &path, json!({"quantity": 2})).await;
+    assert_eq!(res.status(), 409);
+    assert_eq!(res.headers()["location"].to_str().expect("location"), location);
+    let problem: Value = res.json().await.expect("problem");
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("area code 415")), "{problem}");
+
+    let res = post(&app, &path, ask).await;
+    assert_eq!(res.headers()["location"].to_str().expect("location"), location, "the same job");
+    let done = finished(&app, &location).await;
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!(count(&sim, "POST /number_orders"), 2, "one for provisioning, one for the purchase");
+    let stored = app.store.list_numbers(co, NumberFilter::default()).await.expect("numbers");
+    assert_eq!(stored.len(), 2);
 }
