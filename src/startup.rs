@@ -24,6 +24,7 @@ use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
 use crate::outbox::guard::{ForwardPolicy, SystemLookup};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
+use crate::routes::admin::forward_secret::SecretGrace;
 use crate::routes::auth::OperatorToken;
 use crate::routes::auth_limit::AuthFailures;
 use crate::store::{self, DynStore};
@@ -235,6 +236,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let auth_failures = web::Data::new(AuthFailures::new(settings.admin.auth_failures_per_minute));
+    let secret_grace = web::Data::new(SecretGrace::from_settings(&settings.forwards));
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
@@ -249,6 +251,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(metrics.clone())
             .app_data(operator.clone())
             .app_data(auth_failures.clone())
+            .app_data(secret_grace.clone())
             .app_data(telnyx.clone())
             .app_data(directory.clone())
             .app_data(forward_policy.clone())

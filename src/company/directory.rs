@@ -14,6 +14,7 @@ use super::live_changes::LiveChanges;
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::routing::{Department, Destinations, Location, UnroutedPolicy};
 use crate::store::changes::Change;
+use crate::store::forward_secrets::RotatedSecret;
 use crate::store::rules::{Assignment, AssignmentSource, OptOut, RoutingDefaults};
 use crate::store::{CompanySettings, DynStore, NewNumber, NumberPatch, NumberRecord, StoreResult};
 
@@ -133,6 +134,20 @@ impl Directory {
         self.store.delete_assignment(company, customer).await?;
         self.refresh(company, Change::Assignment(customer.clone())).await;
         Ok(())
+    }
+
+    /// Makes a new forward secret current; the previous one keeps signing until `previous_until`.
+    /// No actor holds the secrets (the outbox reads them per delivery): nothing to refresh.
+    pub async fn rotate_forward_secret(
+        &self,
+        company: CompanyId,
+        previous_until: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<RotatedSecret> {
+        let secrets = self
+            .store
+            .rotate_forward_secret(company, &crate::store::rules::new_forward_secret(), previous_until)
+            .await?;
+        Ok(RotatedSecret { forward_secret: secrets.current, previous_valid_until: previous_until })
     }
 
     /// Opt-outs are read from the database by every send (no node holds them in memory), so

@@ -6,6 +6,7 @@ use serde::Deserialize;
 pub(super) struct RawForwards {
     insecure_hosts: Vec<String>,
     allowed_cidrs: Vec<String>,
+    secret_grace_hours: u32,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -14,6 +15,8 @@ pub struct ForwardSettings {
     pub insecure_hosts: Vec<String>,
     /// Private ranges a forward may reach (a receiver inside the operator's own network).
     pub allowed_cidrs: Vec<IpNet>,
+    /// After a rotation, how long forwards are signed with the previous secret too.
+    pub secret_grace_hours: u32,
 }
 
 impl RawForwards {
@@ -36,6 +39,9 @@ impl RawForwards {
                 Err(_) => bad("forwards.allowed_cidrs", format!("{c:?} is not a CIDR range like 10.1.0.0/16")),
             }
         }
-        ForwardSettings { insecure_hosts, allowed_cidrs }
+        if self.secret_grace_hours > 24 * 30 {
+            bad("forwards.secret_grace_hours", "must be at most 720 (30 days)".into());
+        }
+        ForwardSettings { insecure_hosts, allowed_cidrs, secret_grace_hours: self.secret_grace_hours }
     }
 }

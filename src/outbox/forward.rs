@@ -69,15 +69,16 @@ impl Deliverer {
         Deliverer { http, telnyx, policy }
     }
 
-    /// `secret` is the company's forward secret (used for forwards only).
-    pub async fn deliver(&self, item: &OutboxItem, secret: &str) -> Attempt {
+    /// `secrets` are the company's forward secrets to sign with (forwards only): the current
+    /// one, and the previous one during its grace period after a rotation.
+    pub async fn deliver(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         match item.kind {
-            OutboxKind::ForwardMessage => self.forward(item, secret).await,
+            OutboxKind::ForwardMessage => self.forward(item, secrets).await,
             OutboxKind::CallAnswer | OutboxKind::CallTransfer | OutboxKind::CallHangup => self.call_command(item).await,
         }
     }
 
-    async fn forward(&self, item: &OutboxItem, secret: &str) -> Attempt {
+    async fn forward(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         // Checked here too: an IP-literal host never reaches the resolver, and a destination
         // stored before the policy changed must meet it now.
         let url = match url::Url::parse(&item.destination) {
@@ -88,8 +89,11 @@ impl Deliverer {
             return Attempt::Retry(format!("refused: the destination {refused}"));
         }
         let timestamp = chrono::Utc::now().timestamp();
-        let signature = match sign(secret, &item.event_id, timestamp, item.payload.as_bytes()) {
-            Ok(s) => s,
+        // One signature per secret, space separated, as Standard Webhooks allows during a rotation.
+        let signed: Result<Vec<String>, BadSecret> =
+            secrets.iter().map(|s| sign(s, &item.event_id, timestamp, item.payload.as_bytes())).collect();
+        let signature = match signed {
+            Ok(s) => s.join(" "),
             Err(e) => return Attempt::Permanent(e.to_string()),
         };
         let sent = self

@@ -84,17 +84,17 @@ impl OutboxWorker {
 
     async fn attempt(&self, entry: OutboxEntry) {
         let item = &entry.item;
-        let secret = match item.kind {
+        let secrets = match item.kind {
             crate::ledger::outbox_item::OutboxKind::ForwardMessage => {
-                match self.store.get_routing_defaults(item.company_id).await {
-                    Ok(d) => d.forward_secret,
+                match self.store.forward_secrets(item.company_id).await {
+                    Ok(s) => s,
                     Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
                 }
             }
-            _ => String::new(),
+            _ => crate::store::ForwardSecrets { current: String::new(), previous: None },
         };
         let attempts = entry.attempts + 1;
-        let outcome = self.deliverer.deliver(item, &secret).await;
+        let outcome = self.deliverer.deliver(item, &secrets.signing_at(Utc::now())).await;
         let kind = item.kind.as_str();
         let result = match &outcome {
             Attempt::Delivered => {

@@ -10,6 +10,7 @@ use outbox::OutboxStore;
 
 pub mod changes;
 pub mod companies;
+pub mod forward_secrets;
 pub mod jobs;
 pub mod models;
 pub mod outbox;
@@ -24,6 +25,7 @@ pub mod tokens;
 
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
+pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
 pub use retention::{Retained, RetentionStore};
@@ -124,7 +126,16 @@ pub trait Lifecycle: Send + Sync {
 
 /// The whole storage interface, `dyn`-safe so handlers do not become generic over the backend.
 pub trait Store:
-    Lifecycle + CompanyStore + TokenStore + LedgerStore + RulesStore + OutboxStore + JobStore + RetentionStore + 'static
+    Lifecycle
+    + CompanyStore
+    + TokenStore
+    + LedgerStore
+    + RulesStore
+    + OutboxStore
+    + JobStore
+    + RetentionStore
+    + ForwardSecretStore
+    + 'static
 {
 }
 impl<T> Store for T where
@@ -136,6 +147,7 @@ impl<T> Store for T where
         + OutboxStore
         + JobStore
         + RetentionStore
+        + ForwardSecretStore
         + 'static
 {
 }

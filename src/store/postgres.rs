@@ -137,3 +137,4 @@ crate::store::rules_sql::impl_rules_store!(PgStore);
 crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);
 crate::store::retention::impl_retention_store!(PgStore);
+crate::store::forward_secrets::impl_forward_secret_store!(PgStore);

@@ -65,3 +65,4 @@ crate::store::rules_sql::impl_rules_store!(SqliteStore);
 crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
+crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);

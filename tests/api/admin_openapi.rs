@@ -20,6 +20,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/companies/{id}/numbers/{number_id}"),
     ("get", "/v1/companies/{id}/default-number"),
     ("put", "/v1/companies/{id}/default-number"),
+    ("post", "/v1/companies/{id}/routing/forward-secret"),
     ("get", "/v1/companies/{id}/departments"),
     ("get", "/v1/companies/{id}/departments/{name}"),
     ("put", "/v1/companies/{id}/departments/{name}"),

@@ -3,5 +3,6 @@ mod auth_limit;
 mod errors;
 mod foreign_numbers;
 mod retention;
+mod secret_rotation;
 mod ssrf;
 mod tokens;

@@ -16,6 +16,7 @@ pub mod defaults;
 pub mod explain;
 pub mod fallback;
 pub mod formats;
+pub mod forward_secret;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
@@ -58,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(rules::delete_location)
         .service(defaults::get_routing_defaults)
         .service(defaults::put_routing_defaults)
+        .service(forward_secret::rotate_forward_secret)
         .service(explain::explain)
         .service(assignments::list_assignments)
         .service(assignments::get_assignment)
