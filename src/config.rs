@@ -29,6 +29,7 @@ struct RawSettings {
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
     retention: RetentionSettings,
+    numbers: NumberSettings,
     replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
@@ -79,6 +80,7 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
     pub retention: RetentionSettings,
+    pub numbers: NumberSettings,
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
@@ -208,6 +210,14 @@ pub struct RetentionSettings {
     pub outbox_delivered_days: u32,
     pub outbox_failed_days: u32,
     pub jobs_done_days: u32,
+}
+
+/// Who may register which number.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct NumberSettings {
+    /// Days a released (deleted) number stays with its last owner: another company's token
+    /// cannot register it meanwhile (the operator can reassign it).
+    pub reassign_hold_days: u32,
 }
 
 /// Replaying Telnyx's failed webhook deliveries (src/replay).
@@ -444,6 +454,7 @@ impl RawSettings {
             webhooks: self.webhooks,
             ledger: self.ledger,
             retention: self.retention,
+            numbers: self.numbers,
             replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token, auth_failures_per_minute },

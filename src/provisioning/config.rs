@@ -22,6 +22,9 @@ pub struct ProvisioningConfig {
     pub outbound_voice_profile_id: Option<String>,
     /// How long a POST waits for its job before answering 202 with the job's location.
     pub respond_within: Duration,
+    /// How long a released number stays with its last owner (`numbers.reassign_hold_days`):
+    /// another company's token cannot register it meanwhile.
+    pub reassign_hold: chrono::Duration,
     /// First and largest wait between polls of a pending number order.
     pub order_poll_initial: Duration,
     pub order_poll_max: Duration,
@@ -40,6 +43,7 @@ impl ProvisioningConfig {
             whitelisted_destinations: whitelisted,
             number_country: settings.telnyx.number_country,
             outbound_voice_profile_id: settings.telnyx.outbound_voice_profile_id.clone(),
+            reassign_hold: chrono::Duration::days(i64::from(settings.numbers.reassign_hold_days)),
             respond_within: Duration::from_secs(3),
             order_poll_initial: Duration::from_millis(200),
             order_poll_max: Duration::from_secs(10),
@@ -79,6 +83,7 @@ mod tests {
             whitelisted_destinations: vec![CountryCode::US],
             number_country: CountryCode::US,
             outbound_voice_profile_id: None,
+            reassign_hold: chrono::Duration::days(30),
             respond_within: Duration::ZERO,
             order_poll_initial: Duration::ZERO,
             order_poll_max: Duration::ZERO,

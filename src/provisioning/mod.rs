@@ -16,7 +16,7 @@ mod steps;
 
 pub use config::ProvisioningConfig;
 pub use job::{Job, JobKind, JobRequest, JobState, NumberProgress, NumberStep, Progress, Step};
-pub use register::{register, RegisterError};
+pub use register::{register, RegisterError, Registrant};
 pub use resources::resource_name;
 pub use runner::{on_number_order_complete, resume_jobs, JobRunner};
 pub use start::{is_provisioned, StartError, Started};

@@ -17,14 +17,28 @@ use crate::domain::PhoneNumber;
 use crate::store::{NewNumber, NumberRecord, StoreError};
 use crate::telnyx::client::{PhoneNumberFilter, TelnyxError};
 
+/// Who asks to register a number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registrant {
+    /// The operator: may register without proof and reassign a held number.
+    Operator,
+    /// A company's token: needs proof that the account holds the number, and cannot take one
+    /// another company released within the hold period.
+    Company,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The number is registered already (to this company or another): refused before Telnyx is
-    /// asked to move it.
-    #[error("{0} is registered already")]
+    /// The number is registered already, or another company released it within the hold period:
+    /// refused before Telnyx is asked to move it, and the answer does not say which.
+    #[error("{0} cannot be registered by this company (registered, or held for its last owner)")]
     Taken(PhoneNumber),
+    /// A company token asked, and nothing can prove the Telnyx account holds the number (the
+    /// company is not provisioned, or no API key is configured).
+    #[error("{0} cannot be checked against the Telnyx account (provision the company first, or ask the operator to register it); nothing was stored")]
+    Unverifiable(PhoneNumber),
     /// The account does not hold the number: it cannot be attached.
     #[error("{0} is not a number of the Telnyx account, so it cannot be attached to the company's messaging profile and application; nothing was stored")]
     NotInAccount(PhoneNumber),
@@ -42,18 +56,31 @@ pub enum RegisterError {
 
 /// Stores `new`, attached to the company's profile and application when it can be (see the
 /// module's documentation).
-pub async fn register(runner: &JobRunner, mut new: NewNumber) -> Result<NumberRecord, RegisterError> {
+pub async fn register(runner: &JobRunner, mut new: NewNumber, by: Registrant) -> Result<NumberRecord, RegisterError> {
     let inner = runner.inner();
-    let settings = inner.store.get_settings(new.company_id).await?;
-    let (Some(profile), Some(app), Ok(client)) =
-        (settings.messaging_profile_id, settings.call_control_application_id, runner.telnyx().client())
-    else {
-        return store(runner, &new).await;
-    };
     let number = new.phone_number.clone();
     if inner.store.owner_of(&number).await?.is_some() {
         return Err(RegisterError::Taken(number));
     }
+    // A number another company released stays with it for the hold period (it can take it back);
+    // only the operator reassigns it sooner.
+    if by == Registrant::Company {
+        let held_since = chrono::Utc::now() - runner.config().reassign_hold;
+        if let Some((last, released)) = inner.store.last_release(&number).await? {
+            if last != new.company_id && released > held_since {
+                return Err(RegisterError::Taken(number));
+            }
+        }
+    }
+    let settings = inner.store.get_settings(new.company_id).await?;
+    let (Some(profile), Some(app), Ok(client)) =
+        (settings.messaging_profile_id, settings.call_control_application_id, runner.telnyx().client())
+    else {
+        return match by {
+            Registrant::Operator => store(runner, &new).await,
+            Registrant::Company => Err(RegisterError::Unverifiable(number)),
+        };
+    };
     let telnyx = |source| RegisterError::Telnyx { number: number.clone(), source };
     let filter = PhoneNumberFilter { phone_number: Some(number.clone()), ..Default::default() };
     let owned = client.list_phone_numbers(&filter).await.map_err(telnyx)?;

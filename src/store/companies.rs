@@ -3,6 +3,7 @@
 //! The SQL here is the same text on both backends, so it is written once in
 //! [`impl_company_store!`] and expanded for each pool type.
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::{Company, CompanySettings, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
@@ -30,6 +31,9 @@ pub trait CompanyStore: Send + Sync {
     /// The company that owns `number` (not deleted), if any: how the ingress learns a number
     /// another process added behind this node's back.
     async fn owner_of(&self, number: &PhoneNumber) -> StoreResult<Option<CompanyId>>;
+    /// The company that last held `number` and released it (deleted), and when; `None` when no
+    /// company released it.
+    async fn last_release(&self, number: &PhoneNumber) -> StoreResult<Option<(CompanyId, DateTime<Utc>)>>;
     /// The company's settings; empty settings when none were stored.
     async fn get_settings(&self, company: CompanyId) -> StoreResult<CompanySettings>;
     async fn put_settings(&self, company: CompanyId, settings: &CompanySettings) -> StoreResult<()>;
@@ -207,6 +211,20 @@ macro_rules! impl_company_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(owner.map($crate::domain::CompanyId::from_uuid))
+            }
+
+            async fn last_release(
+                &self,
+                number: &$crate::domain::PhoneNumber,
+            ) -> $crate::store::StoreResult<Option<($crate::domain::CompanyId, chrono::DateTime<chrono::Utc>)>> {
+                let row: Option<(uuid::Uuid, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+                    "SELECT company_id, updated_at FROM phone_numbers WHERE phone_number = $1 AND status = 'deleted' \
+                     ORDER BY updated_at DESC LIMIT 1",
+                )
+                .bind(number.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|(c, at)| ($crate::domain::CompanyId::from_uuid(c), at)))
             }
 
             async fn get_settings(

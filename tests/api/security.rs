@@ -2,6 +2,7 @@
 mod auth_limit;
 mod errors;
 mod foreign_numbers;
+mod number_ownership;
 mod retention;
 mod secret_rotation;
 mod ssrf;

@@ -8,8 +8,9 @@ use super::formats::{FeatureList, RuleName, TelnyxId, E164};
 use super::{not_found, phone, rule_error};
 use crate::company::directory::Directory;
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
-use crate::provisioning::{self, JobRunner, RegisterError};
+use crate::provisioning::{self, JobRunner, RegisterError, Registrant};
 use crate::routes::api_error::ApiError;
+use crate::routes::auth::Principal;
 use crate::routes::json_body::JsonBody;
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
@@ -136,7 +137,11 @@ pub async fn register_number(
     }
     new.department = tag("department", body.department)?;
     new.location = tag("location", body.location)?;
-    match provisioning::register(&runner, new).await {
+    let by = match scope.caller.0 {
+        Principal::Operator => Registrant::Operator,
+        Principal::Company { .. } => Registrant::Company,
+    };
+    match provisioning::register(&runner, new, by).await {
         Ok(record) => Ok(HttpResponse::Created().json(record)),
         Err(e) => refused(e),
     }
@@ -147,7 +152,9 @@ fn refused(e: RegisterError) -> Result<HttpResponse, ApiError> {
     match e {
         RegisterError::Store(e) => Err(e.into()),
         RegisterError::Taken(_) => Err(ApiError::Conflict(detail)),
-        RegisterError::NotInAccount(_) => Err(ApiError::Unprocessable { field: Some("phone_number".into()), detail }),
+        RegisterError::NotInAccount(_) | RegisterError::Unverifiable(_) => {
+            Err(ApiError::Unprocessable { field: Some("phone_number".into()), detail })
+        }
         RegisterError::IdMismatch { .. } => {
             Err(ApiError::Unprocessable { field: Some("telnyx_phone_number_id".into()), detail })
         }
