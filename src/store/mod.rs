@@ -13,6 +13,7 @@ pub mod companies;
 pub mod jobs;
 pub mod models;
 pub mod outbox;
+pub mod page;
 pub mod postgres;
 mod postgres_ledger;
 pub mod rules;
@@ -25,6 +26,7 @@ pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
+pub use page::Window;
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 
