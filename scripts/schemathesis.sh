@@ -125,7 +125,7 @@ start_daemon() {
     echo "daemon did not become ready"; cat "$tmp/daemon.log"; exit 1
 }
 
-# One signed call webhook to the Sales number: a routing-log entry and an outbox entry exist.
+# A signed call webhook to the Sales number: a routing-log entry and an outbox entry exist.
 send_call_webhook() {
     local body ts sig
     body="$(printf '{"data":{"event_type":"call.initiated","id":"%s","occurred_at":"2026-11-25T10:00:00Z","payload":{"call_control_id":"v3:st","call_leg_id":"l","call_session_id":"s","connection_id":"1","from":"+14155550100","to":"+18314280176","direction":"incoming","state":"parked"},"record_type":"event"}}' "$1")"
@@ -137,12 +137,40 @@ send_call_webhook() {
 }
 
 toml_list() { python3 -c 'import json,sys; print(json.dumps(sys.argv[1:]))' "$@"; }
-json_ids() { python3 -c 'import json,sys; print(" ".join(x["id"] for x in json.load(sys.stdin)))'; }
+
+# Every list gets a second row and a real cursor (the next_cursor of its first page of one), which
+# generated requests to the list carry, so that they reach the keyset queries of later pages.
+# positive_data_acceptance does not apply to the lists: a cursor is whatever the list gave out, a
+# rule JSON Schema cannot state, and the coverage phase makes up cursors that match the schema
+# (a documented 400 naming `cursor`; tests/api/admin_pagination.rs checks limits and cursors).
+# Prints the config lines.
+list_cursors() {
+    local json='content-type: application/json' list path cursor
+    api -o /dev/null -X POST "$base/v1/companies" -H "$json" -d '{"name": "schemathesis second"}'
+    api -o /dev/null -X POST "$base/v1/companies/$company/tokens" -H "$json" -d '{"name": "schemathesis second"}'
+    for customer in +12125550177 +12125550178; do
+        api -o /dev/null -X PUT "$base/v1/companies/$company/opt-outs/$customer"
+        api -o /dev/null -X PUT "$base/v1/companies/$company/assignments/$customer" -H "$json" \
+            -d '{"phone_number": "+18314280176"}'
+    done
+    for list in companies numbers departments locations assignments opt-outs tokens routing-log outbox; do
+        path="/v1/companies/{id}/$list"
+        [ "$list" = companies ] && path="/v1/companies"
+        cursor="$(api "$base${path/\{id\}/$company}?limit=1" \
+            | python3 -c 'import json,sys; print(json.load(sys.stdin)["next_cursor"] or "")')"
+        [ -n "$cursor" ] || { echo "GET $path has a single row: no cursor to test it with" >&2; return 1; }
+        printf '\n[dictionaries.cursor_%s]\nvalues = ["%s"]\n' "${list//-/_}" "$cursor"
+        printf '[[operations]]\ninclude-name = "GET %s"\n' "$path"
+        printf 'parameters = { "query.cursor" = { dictionary = "cursor_%s" } }\n' "${list//-/_}"
+        printf 'checks.positive_data_acceptance.enabled = false\n'
+    done
+}
+json_ids() { python3 -c 'import json,sys; print(" ".join(x["id"] for x in json.load(sys.stdin)["data"]))'; }
 
 # Dictionaries: known ids and names go into the generated requests most of the time, so that
 # operations reach their logic instead of stopping at 404; the rest are generated.
 write_config() {
-    local numbers token job
+    local numbers token job cursors
     numbers="$(api "$base/v1/companies/$company/numbers" | json_ids)" || { echo "cannot list the demo numbers"; exit 1; }
     token="$(api -X POST "$base/v1/companies/$company/tokens" -H 'content-type: application/json' -d '{"name":"schemathesis"}' \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" || { echo "cannot create a token"; exit 1; }
@@ -150,6 +178,7 @@ write_config() {
     job="$(api -o /dev/null -D - -X POST "$base/v1/companies/$company/provision" | tr -d '\r' \
         | sed -n 's#^location: .*/jobs/##Ip')"
     [ -n "$job" ] || { echo "provision answered without a job Location"; cat "$tmp/daemon.log"; exit 1; }
+    cursors="$(list_cursors)" || { echo "cannot read a cursor of every list"; exit 1; }
     # shellcheck disable=SC2086
     cat >"$tmp/schemathesis.toml" <<EOF
 [dictionaries.company]
@@ -216,8 +245,8 @@ checks.not_a_server_error.expected-statuses = ["2xx", "3xx", "4xx", "502"]
 checks.positive_data_acceptance.enabled = false
 
 # positive_data_acceptance does not apply where the body has rules JSON Schema cannot state, each
-# answered with a documented 400 naming the field: destinations (an E.164 number or a sip:/sips: URI; an https URL,
-# http only for localhost), IANA time zones, non-overlapping business hours; a message needs text,
+# answered with a documented 400 naming the field: destinations (an E.164 number or a sip:/sips: URI; an https URL to a
+# public address, http only for forwards.insecure_hosts; not another company's number), IANA time zones, non-overlapping business hours; a message needs text,
 # media_urls or both.
 [[operations]]
 include-path-regex = "^/v1/companies/[^/]+/((departments|locations)/[^/]+|routing)$"
@@ -227,6 +256,14 @@ checks.positive_data_acceptance.enabled = false
 [[operations]]
 include-path-regex = "^/v1/companies/[^/]+/messages$"
 checks.positive_data_acceptance.enabled = false
+
+# A token's expires_at must lie in the future (and, for a company token, not beyond its own): a
+# rule against the clock, answered with a documented 400 naming the field.
+[[operations]]
+include-path-regex = "^/v1/companies/[^/]+/tokens$"
+include-method = "POST"
+checks.positive_data_acceptance.enabled = false
+$cursors
 EOF
 }
 
@@ -265,6 +302,7 @@ for backend in $backends; do
     fi
     start_daemon "$url"
     send_call_webhook st-call-1
+    send_call_webhook st-call-2
     write_config
     echo "== schemathesis on $backend ($base, seed $seed, $max_examples examples per operation)"
     report="$tmp/report-$backend"

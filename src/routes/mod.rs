@@ -10,6 +10,7 @@ pub mod json_body;
 pub mod json_error;
 pub mod metrics;
 pub mod nul_guard;
+pub mod pagination;
 pub mod problem;
 pub mod provisioning;
 pub mod request_metrics;

@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::page::{CompanyKey, NumberKey, Window};
 use super::{Company, CompanySettings, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 
@@ -13,13 +14,28 @@ pub trait CompanyStore: Send + Sync {
     /// Creates a company; `Conflict` when the id exists.
     async fn create_company(&self, id: CompanyId, name: &str) -> StoreResult<Company>;
     async fn get_company(&self, id: CompanyId) -> StoreResult<Company>;
-    async fn list_companies(&self) -> StoreResult<Vec<Company>>;
+    /// Companies by id, a window at a time.
+    async fn page_companies(&self, window: &Window<CompanyKey>) -> StoreResult<Vec<Company>>;
+    /// Every company.
+    async fn list_companies(&self) -> StoreResult<Vec<Company>> {
+        self.page_companies(&Window::all()).await
+    }
     /// Stores a number; `Conflict` when a live (not deleted) row has the same phone number or the
     /// Telnyx id is taken.
     async fn insert_number(&self, number: &NewNumber) -> StoreResult<NumberRecord>;
     /// One of the company's numbers; `NotFound` also when it belongs to another company.
     async fn get_number(&self, company: CompanyId, id: PhoneNumberId) -> StoreResult<NumberRecord>;
-    async fn list_numbers(&self, company: CompanyId, filter: NumberFilter) -> StoreResult<Vec<NumberRecord>>;
+    /// The company's numbers matching `filter`, by phone number then id, a window at a time.
+    async fn page_numbers(
+        &self,
+        company: CompanyId,
+        filter: NumberFilter,
+        window: &Window<NumberKey>,
+    ) -> StoreResult<Vec<NumberRecord>>;
+    /// Every number of the company matching `filter`.
+    async fn list_numbers(&self, company: CompanyId, filter: NumberFilter) -> StoreResult<Vec<NumberRecord>> {
+        self.page_numbers(company, filter, &Window::all()).await
+    }
     async fn update_number(
         &self,
         company: CompanyId,
@@ -76,11 +92,19 @@ macro_rules! impl_company_store {
                 Ok(row.into())
             }
 
-            async fn list_companies(&self) -> $crate::store::StoreResult<Vec<$crate::store::Company>> {
-                let rows: Vec<$crate::store::models::CompanyRow> =
-                    sqlx::query_as("SELECT id, name, created_at FROM companies ORDER BY name, id")
-                        .fetch_all(&self.pool)
-                        .await?;
+            async fn page_companies(
+                &self,
+                w: &$crate::store::Window<$crate::store::page::CompanyKey>,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::Company>> {
+                let sql = format!(
+                    "SELECT id, name, created_at FROM companies {} ORDER BY id LIMIT $1",
+                    w.after_clause("WHERE id > $2")
+                );
+                let mut q = sqlx::query_as::<_, $crate::store::models::CompanyRow>(&sql).bind(w.limit);
+                if let Some(id) = w.after {
+                    q = q.bind(id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
@@ -131,25 +155,30 @@ macro_rules! impl_company_store {
                 row.try_into()
             }
 
-            async fn list_numbers(
+            async fn page_numbers(
                 &self,
                 company: $crate::domain::CompanyId,
                 filter: $crate::store::NumberFilter,
+                w: &$crate::store::Window<$crate::store::page::NumberKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::NumberRecord>> {
                 // Features are stored as "sms,mms,voice": match the name between commas.
                 let sql = format!(
                     "SELECT {} FROM phone_numbers WHERE company_id = $1 \
                      AND ($2 IS NULL OR status = $2) \
-                     AND ($3 IS NULL OR (',' || features || ',') LIKE ('%,' || $3 || ',%')) \
-                     ORDER BY phone_number, created_at",
-                    $crate::store::companies::NUMBER_COLUMNS
+                     AND ($3 IS NULL OR (',' || features || ',') LIKE ('%,' || $3 || ',%')) {} \
+                     ORDER BY phone_number, id LIMIT $4",
+                    $crate::store::companies::NUMBER_COLUMNS,
+                    w.after_clause("AND (phone_number, id) > ($5, $6)")
                 );
-                let rows: Vec<$crate::store::models::NumberRow> = sqlx::query_as(&sql)
+                let mut q = sqlx::query_as::<_, $crate::store::models::NumberRow>(&sql)
                     .bind(company.as_uuid())
                     .bind(filter.status.map(|s| s.as_str()))
                     .bind(filter.feature.map(|f| f.as_str()))
-                    .fetch_all(&self.pool)
-                    .await?;
+                    .bind(w.limit);
+                if let Some((phone_number, id)) = &w.after {
+                    q = q.bind(phone_number.clone()).bind(*id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

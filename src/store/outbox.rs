@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::CompanyId;
 use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
+use crate::store::page::{OutboxKey, Window};
 use crate::store::{StoreError, StoreResult};
 
 /// An outbox row as the worker and the admin API see it.
@@ -52,8 +53,12 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()>;
     async fn outbox_counts(&self) -> StoreResult<OutboxCounts>;
-    /// The company's most recent rows first.
-    async fn list_outbox(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<OutboxEntry>>;
+    /// The company's most recent rows first, a window at a time.
+    async fn page_outbox(&self, company: CompanyId, window: &Window<OutboxKey>) -> StoreResult<Vec<OutboxEntry>>;
+    /// The company's `limit` most recent rows.
+    async fn list_outbox(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
+        self.page_outbox(company, &Window::first(limit)).await
+    }
 }
 
 pub(crate) const OUTBOX_COLUMNS: &str = "id, company_id, event_id, kind, destination, payload, status, attempts, \
@@ -209,17 +214,23 @@ macro_rules! impl_outbox_store {
                 Ok(c)
             }
 
-            async fn list_outbox(
+            async fn page_outbox(
                 &self,
                 company: $crate::domain::CompanyId,
-                limit: i64,
+                w: &$crate::store::Window<$crate::store::page::OutboxKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::outbox::OutboxEntry>> {
+                // Newest first, both key columns descending: the index outbox_by_company read backwards.
                 let sql = format!(
-                    "SELECT {} FROM outbox WHERE company_id = $1 ORDER BY created_at DESC, id LIMIT $2",
-                    $crate::store::outbox::OUTBOX_COLUMNS
+                    "SELECT {} FROM outbox WHERE company_id = $1 {} ORDER BY created_at DESC, id DESC LIMIT $2",
+                    $crate::store::outbox::OUTBOX_COLUMNS,
+                    w.after_clause("AND (created_at, id) < ($3, $4)")
                 );
-                let rows: Vec<$crate::store::outbox::OutboxRow> =
-                    sqlx::query_as(&sql).bind(company.as_uuid()).bind(limit).fetch_all(&self.pool).await?;
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::outbox::OutboxRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some((created_at, id)) = w.after {
+                    q = q.bind(created_at).bind(id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
         }

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::page::{CustomerKey, RoutingLogKey, RuleKey, Window};
 use super::{CompanyStore, NumberFilter, StoreError, StoreResult};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routing::{
@@ -104,13 +105,21 @@ pub trait RulesStore: CompanyStore + Send + Sync {
     /// Creates or replaces the department with this name.
     async fn upsert_department(&self, company: CompanyId, department: &Department) -> StoreResult<()>;
     async fn get_department(&self, company: CompanyId, name: &str) -> StoreResult<Department>;
-    async fn list_departments(&self, company: CompanyId) -> StoreResult<Vec<Department>>;
+    /// The company's departments by name, a window at a time.
+    async fn page_departments(&self, company: CompanyId, window: &Window<RuleKey>) -> StoreResult<Vec<Department>>;
+    async fn list_departments(&self, company: CompanyId) -> StoreResult<Vec<Department>> {
+        self.page_departments(company, &Window::all()).await
+    }
     /// `NotFound` when there is no such department.
     async fn delete_department(&self, company: CompanyId, name: &str) -> StoreResult<()>;
 
     async fn upsert_location(&self, company: CompanyId, location: &Location) -> StoreResult<()>;
     async fn get_location(&self, company: CompanyId, name: &str) -> StoreResult<Location>;
-    async fn list_locations(&self, company: CompanyId) -> StoreResult<Vec<Location>>;
+    /// The company's locations by name, a window at a time.
+    async fn page_locations(&self, company: CompanyId, window: &Window<RuleKey>) -> StoreResult<Vec<Location>>;
+    async fn list_locations(&self, company: CompanyId) -> StoreResult<Vec<Location>> {
+        self.page_locations(company, &Window::all()).await
+    }
     async fn delete_location(&self, company: CompanyId, name: &str) -> StoreResult<()>;
 
     /// Sets (or replaces) an assignment from the admin API.
@@ -132,19 +141,35 @@ pub trait RulesStore: CompanyStore + Send + Sync {
         source: AssignmentSource,
     ) -> StoreResult<Assignment>;
     async fn get_assignment(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<Assignment>;
-    async fn list_assignments(&self, company: CompanyId) -> StoreResult<Vec<Assignment>>;
+    /// The company's assignments by customer, a window at a time.
+    async fn page_assignments(&self, company: CompanyId, window: &Window<CustomerKey>) -> StoreResult<Vec<Assignment>>;
+    async fn list_assignments(&self, company: CompanyId) -> StoreResult<Vec<Assignment>> {
+        self.page_assignments(company, &Window::all()).await
+    }
     async fn delete_assignment(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<()>;
 
     /// Records an opt-out (keeps the first keyword when already opted out).
     async fn add_opt_out(&self, company: CompanyId, customer: &PhoneNumber, keyword: &str) -> StoreResult<OptOut>;
     /// `true` when there was an opt-out to remove.
     async fn remove_opt_out(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<bool>;
-    async fn list_opt_outs(&self, company: CompanyId) -> StoreResult<Vec<OptOut>>;
+    /// The company's opted-out customers by number, a window at a time.
+    async fn page_opt_outs(&self, company: CompanyId, window: &Window<CustomerKey>) -> StoreResult<Vec<OptOut>>;
+    async fn list_opt_outs(&self, company: CompanyId) -> StoreResult<Vec<OptOut>> {
+        self.page_opt_outs(company, &Window::all()).await
+    }
     async fn is_opted_out(&self, company: CompanyId, customer: &PhoneNumber) -> StoreResult<bool>;
 
-    /// Most recent first. The ledger writes the log with each inbound event's dedupe key, and it is
-    /// kept as long as the keys (`ledger.dedupe_retention_hours`).
-    async fn list_routing_log(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<RoutingLogEntry>>;
+    /// Most recent first, a window at a time. The ledger writes the log with each inbound event's
+    /// dedupe key, and it is kept as long as the keys (`ledger.dedupe_retention_hours`).
+    async fn page_routing_log(
+        &self,
+        company: CompanyId,
+        window: &Window<RoutingLogKey>,
+    ) -> StoreResult<Vec<RoutingLogEntry>>;
+    /// The `limit` most recent entries.
+    async fn list_routing_log(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<RoutingLogEntry>> {
+        self.page_routing_log(company, &Window::first(limit)).await
+    }
     /// Every entry of one event (one per number it touched); empty when unknown.
     async fn get_routing_log(&self, company: CompanyId, event_id: &str) -> StoreResult<Vec<RoutingLogEntry>>;
 

@@ -92,17 +92,22 @@ macro_rules! impl_rules_store {
                 row.try_into()
             }
 
-            async fn list_departments(
+            async fn page_departments(
                 &self,
                 company: $crate::domain::CompanyId,
+                w: &$crate::store::Window<$crate::store::page::RuleKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::routing::Department>> {
-                let rows: Vec<$crate::store::rules::RuleRow> = sqlx::query_as(
+                let sql = format!(
                     "SELECT name, call_destination, message_destination, hours FROM departments \
-                     WHERE company_id = $1 ORDER BY name",
-                )
-                .bind(company.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
+                     WHERE company_id = $1 {} ORDER BY name LIMIT $2",
+                    w.after_clause("AND name > $3")
+                );
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::rules::RuleRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some(name) = &w.after {
+                    q = q.bind(name.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -159,17 +164,22 @@ macro_rules! impl_rules_store {
                 row.try_into()
             }
 
-            async fn list_locations(
+            async fn page_locations(
                 &self,
                 company: $crate::domain::CompanyId,
+                w: &$crate::store::Window<$crate::store::page::RuleKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::routing::Location>> {
-                let rows: Vec<$crate::store::rules::RuleRow> = sqlx::query_as(
+                let sql = format!(
                     "SELECT name, call_destination, message_destination, hours, area_codes FROM locations \
-                     WHERE company_id = $1 ORDER BY name",
-                )
-                .bind(company.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
+                     WHERE company_id = $1 {} ORDER BY name LIMIT $2",
+                    w.after_clause("AND name > $3")
+                );
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::rules::RuleRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some(name) = &w.after {
+                    q = q.bind(name.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -251,17 +261,23 @@ macro_rules! impl_rules_store {
                 row.try_into()
             }
 
-            async fn list_assignments(
+            async fn page_assignments(
                 &self,
                 company: $crate::domain::CompanyId,
+                w: &$crate::store::Window<$crate::store::page::CustomerKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::Assignment>> {
-                let rows: Vec<$crate::store::rules::AssignmentRow> = sqlx::query_as(
+                let sql = format!(
                     "SELECT customer_number, phone_number_id, phone_number, source, created_at \
-                     FROM customer_assignments WHERE company_id = $1 ORDER BY customer_number",
-                )
-                .bind(company.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
+                     FROM customer_assignments WHERE company_id = $1 {} ORDER BY customer_number LIMIT $2",
+                    w.after_clause("AND customer_number > $3")
+                );
+                let mut q = sqlx::query_as::<_, $crate::store::rules::AssignmentRow>(&sql)
+                    .bind(company.as_uuid())
+                    .bind(w.limit);
+                if let Some(customer) = &w.after {
+                    q = q.bind(customer.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -331,17 +347,22 @@ macro_rules! impl_rules_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn list_opt_outs(
+            async fn page_opt_outs(
                 &self,
                 company: $crate::domain::CompanyId,
+                w: &$crate::store::Window<$crate::store::page::CustomerKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::OptOut>> {
-                let rows: Vec<$crate::store::rules::OptOutRow> = sqlx::query_as(
-                    "SELECT customer_number, keyword, created_at FROM opt_outs WHERE company_id = $1 AND opted_out \
-                     ORDER BY customer_number",
-                )
-                .bind(company.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
+                let sql = format!(
+                    "SELECT customer_number, keyword, created_at FROM opt_outs WHERE company_id = $1 AND opted_out {} \
+                     ORDER BY customer_number LIMIT $2",
+                    w.after_clause("AND customer_number > $3")
+                );
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::rules::OptOutRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some(customer) = &w.after {
+                    q = q.bind(customer.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -361,20 +382,26 @@ macro_rules! impl_rules_store {
                 Ok(found.is_some())
             }
 
-            async fn list_routing_log(
+            async fn page_routing_log(
                 &self,
                 company: $crate::domain::CompanyId,
-                limit: i64,
+                w: &$crate::store::Window<$crate::store::page::RoutingLogKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
-                let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
+                // Newest first: every key column descending, so one row comparison is the keyset
+                // condition, and the index on (company_id, received_at DESC) bounds it.
+                let sql = format!(
                     "SELECT event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
-                     FROM webhook_events WHERE company_id = $1 AND decision IS NOT NULL \
-                     ORDER BY received_at DESC, event_id LIMIT $2",
-                )
-                .bind(company.as_uuid())
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+                     FROM webhook_events WHERE company_id = $1 AND decision IS NOT NULL {} \
+                     ORDER BY received_at DESC, event_id DESC, phone_number DESC LIMIT $2",
+                    w.after_clause("AND (received_at, event_id, phone_number) < ($3, $4, $5)")
+                );
+                let mut q = sqlx::query_as::<_, $crate::store::rules::RoutingLogRow>(&sql)
+                    .bind(company.as_uuid())
+                    .bind(w.limit);
+                if let Some((received_at, event_id, phone_number)) = &w.after {
+                    q = q.bind(*received_at).bind(event_id.clone()).bind(phone_number.clone());
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::page::{TokenKey, Window};
 use super::{StoreError, StoreResult};
 use crate::domain::{CompanyId, Scopes};
 
@@ -51,7 +52,11 @@ pub trait TokenStore: Send + Sync {
     async fn token_grant(&self, token_hash: &str) -> StoreResult<Option<TokenGrant>>;
     /// Records that the token was used now.
     async fn touch_token(&self, id: Uuid, now: DateTime<Utc>) -> StoreResult<()>;
-    async fn list_tokens(&self, company: CompanyId) -> StoreResult<Vec<ApiToken>>;
+    /// The company's tokens in the order they were made, a window at a time.
+    async fn page_tokens(&self, company: CompanyId, window: &Window<TokenKey>) -> StoreResult<Vec<ApiToken>>;
+    async fn list_tokens(&self, company: CompanyId) -> StoreResult<Vec<ApiToken>> {
+        self.page_tokens(company, &Window::all()).await
+    }
     /// Revokes one of the company's tokens; `NotFound` for another company's.
     async fn revoke_token(&self, company: CompanyId, id: Uuid) -> StoreResult<()>;
 }
@@ -147,17 +152,22 @@ macro_rules! impl_token_store {
                 Ok(())
             }
 
-            async fn list_tokens(
+            async fn page_tokens(
                 &self,
                 company: $crate::domain::CompanyId,
+                w: &$crate::store::Window<$crate::store::page::TokenKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::tokens::ApiToken>> {
-                let rows: Vec<$crate::store::tokens::TokenRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM api_tokens WHERE company_id = $1 ORDER BY created_at, id",
-                    $crate::store::tokens::TOKEN_COLUMNS
-                ))
-                .bind(company.as_uuid())
-                .fetch_all(&self.pool)
-                .await?;
+                let sql = format!(
+                    "SELECT {} FROM api_tokens WHERE company_id = $1 {} ORDER BY created_at, id LIMIT $2",
+                    $crate::store::tokens::TOKEN_COLUMNS,
+                    w.after_clause("AND (created_at, id) > ($3, $4)")
+                );
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::tokens::TokenRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some((created_at, id)) = w.after {
+                    q = q.bind(created_at).bind(id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

@@ -20,8 +20,9 @@ async fn companies_numbers_and_default_number(db: Db) {
     let t = Some(token.as_str());
     let (s, list) = admin.call(Method::GET, "/v1/companies", t, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    assert_eq!(list[0]["name"], "Acme");
+    assert_eq!(list["data"].as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list["data"][0]["name"], "Acme");
+    assert_eq!(list["next_cursor"], serde_json::Value::Null);
 
     let base = format!("/v1/companies/{co}");
     let body = json!({"phone_number": "+1 (831) 428-0176", "department": "Sales", "features": ["sms", "voice"]});
@@ -35,14 +36,14 @@ async fn companies_numbers_and_default_number(db: Db) {
     admin.number(co, json!({"phone_number": "+14155550001", "location": "San Francisco", "features": ["voice"]})).await;
 
     let (_, sms) = admin.call(Method::GET, &format!("{base}/numbers?feature=sms"), t, None).await;
-    assert_eq!(sms.as_array().unwrap().len(), 1);
+    assert_eq!(sms["data"].as_array().unwrap().len(), 1, "{sms}");
     let patch = json!({"department": null, "location": "New York", "status": "suspended"});
     let (s, n) = admin.call(Method::PATCH, &format!("{base}/numbers/{id}"), t, Some(patch)).await;
     assert_eq!(s, StatusCode::OK, "{n}");
     assert_eq!(n["department"], serde_json::Value::Null);
     assert_eq!(n["location"], "New York");
     let (_, suspended) = admin.call(Method::GET, &format!("{base}/numbers?status=suspended"), t, None).await;
-    assert_eq!(suspended.as_array().unwrap().len(), 1);
+    assert_eq!(suspended["data"].as_array().unwrap().len(), 1, "{suspended}");
 
     // The default number must be active.
     let set = json!({"phone_number": "+18314280176"});
@@ -79,8 +80,8 @@ async fn departments_locations_and_defaults(db: Db) {
     let (s, l) = admin.call(Method::PUT, &format!("{base}/locations/San%20Francisco"), t, Some(loc)).await;
     assert_eq!(s, StatusCode::OK, "{l}");
     let (_, ls) = admin.call(Method::GET, &format!("{base}/locations"), t, None).await;
-    assert_eq!(ls[0]["name"], "San Francisco");
-    assert_eq!(ls[0]["area_codes"], json!(["415", "628"]));
+    assert_eq!(ls["data"][0]["name"], "San Francisco", "{ls}");
+    assert_eq!(ls["data"][0]["area_codes"], json!(["415", "628"]));
 
     let (s, _) = admin.call(Method::DELETE, &format!("{base}/departments/Support"), t, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
@@ -117,7 +118,7 @@ async fn assignments_opt_outs_and_tokens(db: Db) {
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(a["source"], "admin");
     let (_, all) = admin.call(Method::GET, &format!("{base}/assignments"), t, None).await;
-    assert_eq!(all.as_array().unwrap().len(), 1);
+    assert_eq!(all["data"].as_array().unwrap().len(), 1, "{all}");
     let (s, e) = admin
         .call(
             Method::PUT,
@@ -135,7 +136,7 @@ async fn assignments_opt_outs_and_tokens(db: Db) {
     let (s, o) = admin.call(Method::PUT, &format!("{base}/opt-outs/+14155550100"), t, None).await;
     assert_eq!(s, StatusCode::OK, "{o}");
     let (_, os) = admin.call(Method::GET, &format!("{base}/opt-outs"), t, None).await;
-    assert_eq!(os[0]["customer"], "+14155550100");
+    assert_eq!(os["data"][0]["customer"], "+14155550100", "{os}");
     let (s, _) = admin.call(Method::DELETE, &format!("{base}/opt-outs/+14155550100"), t, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, _) = admin.call(Method::DELETE, &format!("{base}/opt-outs/+14155550100"), t, None).await;
@@ -150,8 +151,9 @@ async fn assignments_opt_outs_and_tokens(db: Db) {
     assert_eq!(s, StatusCode::CREATED);
     let second = new["token"].as_str().unwrap().to_owned();
     let (_, list) = admin.call(Method::GET, &format!("{base}/tokens"), Some(&second), None).await;
-    assert_eq!(list.as_array().unwrap().len(), 3);
-    assert!(list.as_array().unwrap().iter().all(|t| t.get("token").is_none() && t.get("token_hash").is_none()));
+    let list = list["data"].as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(list.iter().all(|t| t.get("token").is_none() && t.get("token_hash").is_none()));
     let id = new["id"].as_str().unwrap();
     let (s, _) = admin.call(Method::DELETE, &format!("{base}/tokens/{id}"), t, None).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
@@ -213,7 +215,7 @@ async fn validation_errors_name_the_field(db: Db) {
     let (s, e) = admin.op(Method::POST, &format!("{base}/tokens"), Some(json!({"name": ""}))).await;
     assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("name")), "{e}");
     let (s, e) = admin.call(Method::GET, &format!("{base}/routing-log?limit=many"), t, None).await;
-    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("query")), "{e}");
+    assert_eq!((s, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("limit")), "{e}");
     let (s, e) = admin.call(Method::GET, "/v1/companies/not-a-uuid/numbers", t, None).await;
     assert_eq!((s, e["status"].as_u64()), (StatusCode::NOT_FOUND, Some(404)), "{e}");
     let (_, e) = admin.call(Method::PUT, &format!("{base}/departments/Sales"), t, Some(json!({"bogus": 1}))).await;
@@ -247,15 +249,15 @@ async fn routing_log_lists_and_finds_events(db: Db) {
     }
     let (s, list) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log?limit=10"), t, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "a redelivery logs nothing more: {list}");
-    assert_eq!(list[0]["event_id"], "ev-1");
-    assert_eq!(list[0]["event_type"], "message.received");
-    assert_eq!(list[0]["outcome"], "unrouted");
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "a redelivery logs nothing more: {list}");
+    assert_eq!(list["data"][0]["event_id"], "ev-1");
+    assert_eq!(list["data"][0]["event_type"], "message.received");
+    assert_eq!(list["data"][0]["outcome"], "unrouted");
     // Counted but not routed: no log line.
     let sent = crate::telnyx_events::message_sent("ev-2", "+18314280176", "+13105550199");
     assert_eq!(crate::webhooks::post_signed(&admin.app, &sent).await.status(), 200);
     let (_, list) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log?limit=10"), t, None).await;
-    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list["data"].as_array().map(Vec::len), Some(1), "{list}");
     let (s, one) = admin.call(Method::GET, &format!("/v1/companies/{co}/routing-log/ev-1"), t, None).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(one[0]["decision"]["matched"]["rule"], "unrouted");
@@ -269,7 +271,7 @@ async fn routing_log_lists_and_finds_events(db: Db) {
     admin.app.store.insert_outbox_items(&[item]).await.unwrap();
     let (s, rows) = admin.call(Method::GET, &format!("/v1/companies/{co}/outbox"), t, None).await;
     assert_eq!(s, StatusCode::OK, "{rows}");
-    assert_eq!(rows[0]["kind"], "call_hangup");
-    assert_eq!(rows[0]["status"], "pending");
-    assert_eq!(rows[0]["destination"], "cc-1");
+    assert_eq!(rows["data"][0]["kind"], "call_hangup");
+    assert_eq!(rows["data"][0]["status"], "pending");
+    assert_eq!(rows["data"][0]["destination"], "cc-1");
 }

@@ -39,7 +39,7 @@ async fn company_tokens_reach_only_their_company(db: Db) {
     admin.op(Method::PUT, &format!("/v1/companies/{b}/opt-outs/+14155550101"), None).await;
     admin.op(Method::PUT, &format!("/v1/companies/{b}/default-number"), Some(assign.clone())).await;
     let (_, tokens) = admin.op(Method::GET, &format!("/v1/companies/{b}/tokens"), None).await;
-    let token_id = tokens[0]["id"].as_str().unwrap().to_owned();
+    let token_id = tokens["data"][0]["id"].as_str().unwrap().to_owned();
     let before = snapshot(&admin, b).await;
 
     let base = format!("/v1/companies/{b}");
@@ -89,8 +89,8 @@ async fn company_tokens_reach_only_their_company(db: Db) {
     }
     assert_eq!(snapshot(&admin, b).await, before, "B changed");
     let (_, companies) = admin.call(Method::GET, "/v1/companies", Some(&token_a), None).await;
-    assert_eq!(companies.as_array().unwrap().len(), 1, "A sees only itself: {companies}");
-    assert_eq!(companies[0]["name"], "A");
+    assert_eq!(companies["data"].as_array().unwrap().len(), 1, "A sees only itself: {companies}");
+    assert_eq!(companies["data"][0]["name"], "A");
 }
 
 async fn missing_or_bad_tokens_are_401(db: Db) {

@@ -7,6 +7,7 @@ mod admin_crud;
 mod admin_explain;
 mod admin_openapi;
 mod admin_outbox;
+mod admin_pagination;
 mod admin_store;
 mod admin_support;
 mod admin_tenancy;

@@ -204,7 +204,8 @@ impl<'a> Flow<'a> {
             let res = post_signed(&self.app, &body).await;
             assert_eq!(res.status(), StatusCode::OK, "{:?} webhook", self.db);
         }
-        let numbers: Vec<Value> = self.get(&self.path("/numbers")).await.json().await.expect("numbers");
+        let page: Value = self.get(&self.path("/numbers")).await.json().await.expect("numbers");
+        let numbers = page["data"].as_array().expect("a page of numbers");
         self.check_telnyx("webhooks and numbers", offset, &[]).await;
         let mut listed: Vec<(&str, [i64; 4])> = numbers
             .iter()

@@ -10,8 +10,10 @@ use super::{not_found, phone};
 use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::CustomerKey;
 use crate::store::rules::Assignment;
 use crate::store::DynStore;
 
@@ -25,17 +27,23 @@ pub struct PutAssignment {
 
 #[utoipa::path(
     tag = "assignments",
-    params(("id" = Uuid, Path, description = "Company id")),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "The company's assignments", body = Vec<Assignment>),
+        (status = 200, description = "The company's assignments, by customer", body = Paginated<Assignment>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/assignments")]
-pub async fn list_assignments(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+pub async fn list_assignments(
+    scope: CompanyScope,
+    store: web::Data<DynStore>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.list_assignments(company).await?))
+    let listing = page.of::<CustomerKey>(List::company("assignments", company))?;
+    let rows = store.page_assignments(company, listing.window()).await?;
+    listing.respond(rows, |a| a.customer.as_str().to_owned())
 }
 
 #[utoipa::path(

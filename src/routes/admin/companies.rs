@@ -7,8 +7,10 @@ use crate::domain::CompanyId;
 use crate::routes::api_error::ApiError;
 use crate::routes::auth::{Caller, Principal};
 use crate::routes::json_body::JsonBody;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::CompanyKey;
 use crate::store::{Company, DynStore};
 
 const NAME_MAX: usize = 200;
@@ -55,18 +57,29 @@ pub async fn create_company(
 
 #[utoipa::path(
     tag = "companies",
+    params(PageQuery),
     responses(
-        (status = 200, description = "Every company (operator) or the caller's own", body = Vec<Company>),
+        (status = 200, description = "Every company (operator) or the caller's own, by id", body = Paginated<Company>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies")]
-pub async fn list_companies(caller: Caller, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+pub async fn list_companies(caller: Caller, store: web::Data<DynStore>, page: Page) -> Result<HttpResponse, ApiError> {
+    let listing = page.of::<CompanyKey>(List::global("companies"))?;
     let companies = match caller.0 {
-        Principal::Operator => store.list_companies().await?,
-        Principal::Company { company, .. } => vec![store.get_company(company).await?],
+        Principal::Operator => store.page_companies(listing.window()).await?,
+        // A company token sees its own company: the one row, when the cursor is before it.
+        Principal::Company { company, .. } => {
+            let own = store.get_company(company).await?;
+            let after = listing.window().after;
+            if after.is_none_or(|a| own.id.as_uuid() > a) {
+                vec![own]
+            } else {
+                Vec::new()
+            }
+        }
     };
-    Ok(HttpResponse::Ok().json(companies))
+    listing.respond(companies, |c| c.id.as_uuid())
 }
 
 #[utoipa::path(

@@ -12,9 +12,11 @@ use crate::provisioning::{self, JobRunner, RegisterError, Registrant};
 use crate::routes::api_error::ApiError;
 use crate::routes::auth::Principal;
 use crate::routes::json_body::JsonBody;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
+use crate::store::page::NumberKey;
 use crate::store::{DynStore, NewNumber, NumberFilter, NumberPatch, NumberRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -69,10 +71,10 @@ fn tag(field: &str, name: Option<String>) -> Result<Option<String>, ApiError> {
 
 #[utoipa::path(
     tag = "numbers",
-    params(("id" = Uuid, Path, description = "Company id"), NumberQuery),
+    params(("id" = Uuid, Path, description = "Company id"), NumberQuery, PageQuery),
     responses(
-        (status = 200, description = "The company's numbers with live usage counters", body = Vec<NumberRecord>),
-        (status = 400, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The company's numbers with live usage counters, by phone number", body = Paginated<NumberRecord>),
+        (status = 400, description = "Bad filter, limit or cursor; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
@@ -82,6 +84,7 @@ pub async fn list_numbers(
     scope: CompanyScope,
     store: web::Data<DynStore>,
     query: web::Query<NumberQuery>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let status = query.status.as_deref().map(str::parse::<NumberStatus>).transpose();
@@ -90,7 +93,11 @@ pub async fn list_numbers(
         status: status.map_err(|e| ApiError::invalid("status", e))?,
         feature: feature.map_err(|e| ApiError::invalid("feature", e))?,
     };
-    Ok(HttpResponse::Ok().json(store.list_numbers(company, filter).await?))
+    // A cursor is a position in phone-number order whatever the filters; the next page's link
+    // repeats them.
+    let listing = page.of::<NumberKey>(List::company("numbers", company))?;
+    let rows = store.page_numbers(company, filter, listing.window()).await?;
+    listing.respond(rows, |n| (n.phone_number.as_str().to_owned(), n.id.as_uuid()))
 }
 
 /// A number the Telnyx account already holds. On a provisioned company (messaging profile and

@@ -4,6 +4,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::*;
+use crate::routes::pagination::PaginationDoc;
 use crate::routes::{provisioning, sending};
 
 #[derive(OpenApi)]
@@ -29,7 +30,7 @@ use crate::routes::{provisioning, sending};
         sending::send_message, sending::place_call,
     ),
     components(schemas(crate::routes::problem::Problem, crate::domain::Feature)),
-    modifiers(&BearerAuth, &StorageUnavailable),
+    modifiers(&BearerAuth, &StorageUnavailable, &PaginationDoc),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;

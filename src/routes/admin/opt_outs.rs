@@ -6,24 +6,32 @@ use super::formats::E164;
 use super::phone;
 use crate::company::directory::Directory;
 use crate::routes::api_error::ApiError;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::CustomerKey;
 use crate::store::rules::OptOut;
 use crate::store::DynStore;
 
 #[utoipa::path(
     tag = "opt-outs",
-    params(("id" = Uuid, Path, description = "Company id")),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "Opted-out customers", body = Vec<OptOut>),
+        (status = 200, description = "Opted-out customers, by number", body = Paginated<OptOut>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/opt-outs")]
-pub async fn list_opt_outs(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+pub async fn list_opt_outs(
+    scope: CompanyScope,
+    store: web::Data<DynStore>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.list_opt_outs(company).await?))
+    let listing = page.of::<CustomerKey>(List::company("opt-outs", company))?;
+    let rows = store.page_opt_outs(company, listing.window()).await?;
+    listing.respond(rows, |o| o.customer.as_str().to_owned())
 }
 
 #[utoipa::path(

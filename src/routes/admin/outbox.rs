@@ -4,11 +4,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::routing_log::LogQuery;
 use crate::routes::api_error::ApiError;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::store::outbox::OutboxEntry;
+use crate::store::page::OutboxKey;
 use crate::store::DynStore;
 
 /// One side effect and its delivery state.
@@ -48,10 +49,9 @@ impl From<OutboxEntry> for OutboxView {
 
 #[utoipa::path(
     tag = "routing-log",
-    params(("id" = Uuid, Path, description = "Company id"), LogQuery),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "Most recent side effects first", body = Vec<OutboxView>),
-        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Most recent side effects first", body = Paginated<OutboxView>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
@@ -60,13 +60,11 @@ impl From<OutboxEntry> for OutboxView {
 pub async fn list_outbox(
     scope: CompanyScope,
     store: web::Data<DynStore>,
-    query: web::Query<LogQuery>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be from 1 to 1000"));
-    }
-    let rows = store.list_outbox(company, limit).await?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(OutboxView::from).collect::<Vec<_>>()))
+    let listing = page.of::<OutboxKey>(List::company("outbox", company))?;
+    let rows = store.page_outbox(company, listing.window()).await?;
+    let views = rows.into_iter().map(OutboxView::from).collect();
+    listing.respond(views, |v: &OutboxView| (v.created_at, v.id))
 }

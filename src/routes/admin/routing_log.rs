@@ -1,28 +1,20 @@
 //! The routing log: what happened to each event (decision and outcome).
 use actix_web::{get, web, HttpResponse};
-use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::routes::api_error::ApiError;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::RoutingLogKey;
 use crate::store::rules::RoutingLogEntry;
 use crate::store::DynStore;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct LogQuery {
-    /// 1 to 1000, default 100.
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<i64>,
-}
-
 #[utoipa::path(
     tag = "routing-log",
-    params(("id" = Uuid, Path, description = "Company id"), LogQuery),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "Most recent entries first", body = Vec<RoutingLogEntry>),
-        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Most recent entries first", body = Paginated<RoutingLogEntry>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
@@ -31,14 +23,12 @@ pub struct LogQuery {
 pub async fn list_routing_log(
     scope: CompanyScope,
     store: web::Data<DynStore>,
-    query: web::Query<LogQuery>,
+    page: Page,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    let limit = query.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::invalid("limit", "must be from 1 to 1000"));
-    }
-    Ok(HttpResponse::Ok().json(store.list_routing_log(company, limit).await?))
+    let listing = page.of::<RoutingLogKey>(List::company("routing-log", company))?;
+    let rows = store.page_routing_log(company, listing.window()).await?;
+    listing.respond(rows, |e| (e.created_at, e.event_id.clone(), e.phone_number.clone()))
 }
 
 #[utoipa::path(

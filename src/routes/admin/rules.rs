@@ -11,12 +11,14 @@ use crate::domain::CompanyId;
 use crate::outbox::guard::ForwardPolicy;
 use crate::routes::api_error::ApiError;
 use crate::routes::json_body::JsonBody;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
 use crate::routing::rules::check_name;
 use crate::routing::{BusinessHours, Destinations, RuleError};
 use crate::routing::{BusinessHoursSpec, Department, DepartmentSpec, DestinationsSpec, Location, LocationSpec};
-use crate::store::{DynStore, StoreResult};
+use crate::store::page::RuleKey;
+use crate::store::{DynStore, StoreResult, Window};
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -50,10 +52,14 @@ trait RuleKind {
     type Body;
     /// As named in 404s.
     const WHAT: &'static str;
+    /// As named in cursors.
+    const LIST: &'static str;
     fn build(name: String, body: Self::Body) -> Result<Self::Rule, RuleError>;
     /// Its destinations and business hours (for the forward policy).
     fn targets(rule: &Self::Rule) -> (&Destinations, Option<&BusinessHours>);
-    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Self::Rule>>;
+    /// Its name, the sort key of the list.
+    fn key(rule: &Self::Rule) -> RuleKey;
+    async fn page(store: &DynStore, company: CompanyId, window: &Window<RuleKey>) -> StoreResult<Vec<Self::Rule>>;
     async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Self::Rule>;
     async fn put(directory: &Directory, company: CompanyId, rule: &Self::Rule) -> StoreResult<()>;
     async fn delete(directory: &Directory, company: CompanyId, name: &str) -> StoreResult<()>;
@@ -66,14 +72,18 @@ impl RuleKind for Departments {
     type Rule = Department;
     type Body = DepartmentBody;
     const WHAT: &'static str = "department";
+    const LIST: &'static str = "departments";
     fn build(name: String, b: DepartmentBody) -> Result<Department, RuleError> {
         Department::try_from(DepartmentSpec { name, destinations: b.destinations, hours: b.hours })
     }
     fn targets(d: &Department) -> (&Destinations, Option<&BusinessHours>) {
         (&d.destinations, d.hours.as_ref())
     }
-    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Department>> {
-        store.list_departments(company).await
+    fn key(d: &Department) -> RuleKey {
+        d.name.clone()
+    }
+    async fn page(store: &DynStore, company: CompanyId, window: &Window<RuleKey>) -> StoreResult<Vec<Department>> {
+        store.page_departments(company, window).await
     }
     async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Department> {
         store.get_department(company, name).await
@@ -90,6 +100,7 @@ impl RuleKind for Locations {
     type Rule = Location;
     type Body = LocationBody;
     const WHAT: &'static str = "location";
+    const LIST: &'static str = "locations";
     fn build(name: String, b: LocationBody) -> Result<Location, RuleError> {
         Location::try_from(LocationSpec {
             name,
@@ -101,8 +112,11 @@ impl RuleKind for Locations {
     fn targets(l: &Location) -> (&Destinations, Option<&BusinessHours>) {
         (&l.destinations, l.hours.as_ref())
     }
-    async fn list(store: &DynStore, company: CompanyId) -> StoreResult<Vec<Location>> {
-        store.list_locations(company).await
+    fn key(l: &Location) -> RuleKey {
+        l.name.clone()
+    }
+    async fn page(store: &DynStore, company: CompanyId, window: &Window<RuleKey>) -> StoreResult<Vec<Location>> {
+        store.page_locations(company, window).await
     }
     async fn get(store: &DynStore, company: CompanyId, name: &str) -> StoreResult<Location> {
         store.get_location(company, name).await
@@ -115,8 +129,10 @@ impl RuleKind for Locations {
     }
 }
 
-async fn list<K: RuleKind>(scope: CompanyScope, store: &DynStore) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(K::list(store, scope.company).await?))
+async fn list<K: RuleKind>(scope: CompanyScope, store: &DynStore, page: Page) -> Result<HttpResponse, ApiError> {
+    let listing = page.of::<RuleKey>(List::company(K::LIST, scope.company))?;
+    let rows = K::page(store, scope.company, listing.window()).await?;
+    listing.respond(rows, K::key)
 }
 
 /// A name is read the way it is written (trimmed, checked): one that could not be written names
@@ -157,16 +173,20 @@ async fn delete<K: RuleKind>(
 
 #[utoipa::path(
     tag = "rules",
-    params(("id" = Uuid, Path, description = "Company id")),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "The company's departments", body = Vec<Department>),
+        (status = 200, description = "The company's departments, by name", body = Paginated<Department>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/departments")]
-pub async fn list_departments(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
-    list::<Departments>(scope, &store).await
+pub async fn list_departments(
+    scope: CompanyScope,
+    store: web::Data<DynStore>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    list::<Departments>(scope, &store, page).await
 }
 
 #[utoipa::path(
@@ -230,16 +250,20 @@ pub async fn delete_department(
 
 #[utoipa::path(
     tag = "rules",
-    params(("id" = Uuid, Path, description = "Company id")),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "The company's locations", body = Vec<Location>),
+        (status = 200, description = "The company's locations, by name", body = Paginated<Location>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/locations")]
-pub async fn list_locations(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
-    list::<Locations>(scope, &store).await
+pub async fn list_locations(
+    scope: CompanyScope,
+    store: web::Data<DynStore>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
+    list::<Locations>(scope, &store, page).await
 }
 
 #[utoipa::path(

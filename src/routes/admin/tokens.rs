@@ -10,8 +10,10 @@ use crate::routes::api_error::ApiError;
 use crate::routes::auth::Principal;
 use crate::routes::auth::{hash_token, new_token};
 use crate::routes::json_body::JsonBody;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::TokenKey;
 use crate::store::{ApiToken, DynStore, NewToken};
 
 /// The expiry of the company token making the request (`None` for the operator, or no expiry).
@@ -110,17 +112,23 @@ pub async fn create_token(
 
 #[utoipa::path(
     tag = "tokens",
-    params(("id" = Uuid, Path, description = "Company id")),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "The company's tokens, without secrets", body = Vec<ApiToken>),
+        (status = 200, description = "The company's tokens, without secrets, oldest first", body = Paginated<ApiToken>),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/tokens")]
-pub async fn list_tokens(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
+pub async fn list_tokens(
+    scope: CompanyScope,
+    store: web::Data<DynStore>,
+    page: Page,
+) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
-    Ok(HttpResponse::Ok().json(store.list_tokens(company).await?))
+    let listing = page.of::<TokenKey>(List::company("tokens", company))?;
+    let rows = store.page_tokens(company, listing.window()).await?;
+    listing.respond(rows, |t| (t.created_at, t.id))
 }
 
 #[utoipa::path(
