@@ -1,2 +1,2 @@
-//! Fuzz target logic; see checks.rs. The stable test suite includes checks.rs directly.
+//! Fuzz target logic; see src/checks/. The stable test suite includes src/checks/mod.rs directly.
 pub mod checks;

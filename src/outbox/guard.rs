@@ -93,8 +93,12 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local fe80::/10
                 || (s[0] & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
+                || (s[0] == 0x3fff && s[1] < 0x1000) // documentation 3fff::/20
                 || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64: an IPv4 address inside
-                || (s[0..6] == [0, 0, 0, 0, 0, 0]); // IPv4-compatible (deprecated)
+                || (s[0..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
+                || s[0..4] == [0x0100, 0, 0, 0] // discard-only 100::/64
+                || (s[0] == 0x2001 && s[1] < 0x0200) // IETF protocol assignments 2001::/23
+                || s[0] == 0x5f00; // SRv6 segment identifiers 5f00::/16
             !reserved
         }
     }
@@ -200,11 +204,18 @@ mod tests {
             "https://[::ffff:127.0.0.1]/",
             "https://[::ffff:10.1.2.3]/",
             "https://224.0.0.1/",
+            // 100::/64 found by the destination_url fuzz target; the rest of the IANA blocks that are
+            // not globally reachable, as its model of a public address lists them.
+            "https://[100::1]/",
+            "https://[2001:2::1]/",
+            "https://[3fff::1]/",
+            "https://[5f00::1]/",
         ] {
             assert!(matches!(strict.check_url(&url(target)), Err(RefusedTarget::Address(_))), "{target}");
         }
         assert_eq!(strict.check_url(&url("https://8.8.8.8/hook")), Ok(()));
         assert_eq!(strict.check_url(&url("https://[2606:4700::1111]/hook")), Ok(()));
+        assert_eq!(strict.check_url(&url("https://[2001:4860:4860::8888]/hook")), Ok(()), "outside 2001::/23");
         assert_eq!(strict.check_url(&url("https://crm.example.com/hook")), Ok(()));
         let lab = ForwardPolicy::new(vec![], vec!["10.0.0.0/8".parse().unwrap()]);
         assert_eq!(lab.check_url(&url("https://10.0.0.1/")), Ok(()));

@@ -143,6 +143,11 @@ impl MessageDestination {
             return Err(RuleErrorKind::TooLong { max: URL_MAX_LEN }.into());
         }
         let url = Url::parse(s).map_err(|e| RuleErrorKind::InvalidUrl(e.to_string()))?;
+        // Percent-encoding can make the URL longer than what was typed (`é` becomes `%C3%A9`); the
+        // store keeps `as_str()` and parses it again, so the encoded form is what must fit.
+        if url.as_str().len() > URL_MAX_LEN {
+            return Err(RuleErrorKind::TooLong { max: URL_MAX_LEN }.into());
+        }
         if url.host().is_none() {
             return Err(RuleErrorKind::UrlWithoutHost.into());
         }

@@ -158,6 +158,12 @@ fn message_destinations() {
         let err = MessageDestination::parse(input).unwrap_err();
         assert!(kind_ok(err.kind()), "{input}: {err:?}");
     }
+    // Found by the destination_url fuzz target: 1,000 typed bytes that percent-encode to 3,000 were
+    // accepted, then the store could not read the rule back (it parses `as_str()` again).
+    let grows = format!("https://backend.example.com/in?q={}", "é".repeat(500));
+    assert!(grows.len() <= 2048);
+    let err = MessageDestination::parse(&grows).unwrap_err();
+    assert!(matches!(err.kind(), RuleErrorKind::TooLong { max: 2048 }), "{err:?}");
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The fuzz targets' checks (fuzz/src/checks.rs) driven on stable Rust: the seed corpus plus
-//! deterministic pseudo-random mutations (byte flips, inserts, truncations, splices). No panics.
-#[path = "../../../fuzz/src/checks.rs"]
+//! The fuzz targets' checks (fuzz/src/checks/) driven on stable Rust: every file of each target's
+//! corpus (the seeds and the regression inputs of past crashes) plus deterministic pseudo-random
+//! mutations (byte flips, inserts, truncations, splices). No panics.
+#[path = "../../../fuzz/src/checks/mod.rs"]
 mod checks;
 
 use std::path::Path;
@@ -43,6 +44,18 @@ const INTERESTING: &[&[u8]] = &[
     b"\"payload\":",
     b"\"to\":",
     b"\"from\":",
+    b"\"hours\":",
+    b"\"open\":",
+    b"\"destinations\":",
+    b"\"message\":",
+    b"24:00",
+    b"https://",
+    b"http://",
+    b"[::1]",
+    b"127.0.0.1",
+    b"@",
+    b"%",
+    b"sip:",
 ];
 
 fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
@@ -82,48 +95,64 @@ fn mutate(rng: &mut Rng, seed: &[u8], others: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn seeds(dir: &Path) -> Vec<Vec<u8>> {
-    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
     files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    let seeds: Vec<_> = files.iter().map(|p| std::fs::read(p).unwrap()).collect();
+    assert!(!seeds.is_empty(), "seed corpus in {}", dir.display());
+    seeds
 }
 
 const MUTATIONS: usize = 4000;
 
+/// Every corpus file, then `MUTATIONS` mutations of them; `check` returns how much of an input was
+/// accepted. Returns what the corpus files alone scored, and the total.
+fn replay(target: &str, rng_seed: u64, check: impl Fn(&[u8]) -> usize + std::panic::RefUnwindSafe) -> (usize, usize) {
+    let seeds = seeds(target);
+    let mut rng = Rng(rng_seed);
+    let (mut from_seeds, mut total) = (0, 0);
+    for i in 0..seeds.len() + MUTATIONS {
+        let input = if i < seeds.len() { seeds[i].clone() } else { mutate(&mut rng, &seeds[i % seeds.len()], &seeds) };
+        match std::panic::catch_unwind(|| check(&input)) {
+            Ok(score) if i < seeds.len() => from_seeds += score,
+            Ok(score) => total += score,
+            Err(_) => panic!("{target}: input {i} panicked: {:?}", String::from_utf8_lossy(&input)),
+        }
+    }
+    total += from_seeds;
+    println!("{target}: {} corpus files, {MUTATIONS} mutations, {total} accepted, no panic", seeds.len());
+    (from_seeds, total)
+}
+
 #[test]
 fn webhook_envelope_target_survives_seeds_and_mutations() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/webhook_envelope");
-    let seeds = seeds(&dir);
-    assert!(seeds.len() >= 8, "seed corpus in {}", dir.display());
-    let mut parsed = 0;
-    for s in &seeds {
-        parsed += usize::from(checks::webhook_envelope(s));
-    }
-    assert!(parsed >= seeds.len() - 1, "the seeds are real events and parse ({parsed}/{})", seeds.len());
-    let mut rng = Rng(0x5EED_0001);
-    for i in 0..MUTATIONS {
-        let input = mutate(&mut rng, &seeds[i % seeds.len()], &seeds);
-        let res = std::panic::catch_unwind(|| checks::webhook_envelope(&input));
-        assert!(res.is_ok(), "mutation {i} panicked: {:?}", String::from_utf8_lossy(&input));
-    }
-    println!("webhook_envelope: {} seeds, {MUTATIONS} mutations, no panic", seeds.len());
+    let seeds = seeds("webhook_envelope").len();
+    assert!(seeds >= 8, "the webhook corpus holds the Telnyx fixtures");
+    let (parsed, _) = replay("webhook_envelope", 0x5EED_0001, |d| usize::from(checks::webhook_envelope(d)));
+    assert!(parsed >= seeds - 1, "the seeds are real events and parse ({parsed}/{seeds})");
 }
 
 #[test]
 fn e164_target_survives_seeds_and_mutations() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/e164");
-    let seeds = seeds(&dir);
-    assert!(!seeds.is_empty(), "seed corpus in {}", dir.display());
-    let mut rng = Rng(0x5EED_0002);
-    let mut ok = 0;
-    for i in 0..MUTATIONS + seeds.len() {
-        let input = if i < seeds.len() { seeds[i].clone() } else { mutate(&mut rng, &seeds[i % seeds.len()], &seeds) };
-        let res = std::panic::catch_unwind(|| checks::e164(&input));
-        match res {
-            Ok(parsed) => ok += usize::from(parsed),
-            Err(_) => panic!("input {i} panicked: {:?}", String::from_utf8_lossy(&input)),
-        }
-    }
-    assert!(ok > 0, "some inputs parse");
-    println!("e164: {} seeds, {MUTATIONS} mutations, {ok} parsed, round trips hold", seeds.len());
+    let (_, parsed) = replay("e164", 0x5EED_0002, |d| usize::from(checks::e164(d)));
+    assert!(parsed > 0, "some inputs parse");
+}
+
+#[test]
+fn signature_headers_target_survives_seeds_and_mutations() {
+    let (verified, _) = replay("signature_headers", 0x5EED_0003, |d| usize::from(checks::signature_headers(d)));
+    assert!(verified > 0, "some seeds carry a signature that verifies");
+}
+
+#[test]
+fn admin_rules_target_survives_seeds_and_mutations() {
+    let (accepted, _) = replay("admin_rules", 0x5EED_0004, checks::admin_rules);
+    assert!(accepted > 0, "some seeds are valid bodies");
+}
+
+#[test]
+fn destination_url_target_survives_seeds_and_mutations() {
+    let (accepted, _) = replay("destination_url", 0x5EED_0005, |d| usize::from(checks::destination_url(d)));
+    assert!(accepted > 0, "some seeds are valid destinations");
 }
