@@ -9,9 +9,11 @@ use serde::Deserialize;
 use url::Url;
 
 mod forwards;
+mod limits;
 mod telnyx;
 
 pub use forwards::ForwardSettings;
+pub use limits::LimitSettings;
 use telnyx::RawTelnyx;
 pub use telnyx::TelnyxSettings;
 
@@ -30,6 +32,7 @@ struct RawSettings {
     ledger: LedgerSettings,
     retention: RetentionSettings,
     numbers: NumberSettings,
+    limits: LimitSettings,
     replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
@@ -81,6 +84,7 @@ pub struct Settings {
     pub ledger: LedgerSettings,
     pub retention: RetentionSettings,
     pub numbers: NumberSettings,
+    pub limits: LimitSettings,
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
@@ -455,6 +459,7 @@ impl RawSettings {
             ledger: self.ledger,
             retention: self.retention,
             numbers: self.numbers,
+            limits: self.limits,
             replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token, auth_failures_per_minute },

@@ -26,6 +26,8 @@ pub const RETENTION_PURGED: &str = "switchboard_retention_purged_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
 /// Labels: outcome (refused: 401, locked: the address ran out of failures, 429).
 pub const ADMIN_AUTH_FAILURES: &str = "switchboard_admin_auth_failures_total";
+/// Labels: kind (messages, calls, purchases).
+pub const COMPANY_LIMIT_REFUSALS: &str = "switchboard_company_limit_refusals_total";
 pub const NUMBER_INDEX_SIZE: &str = "switchboard_number_index_entries";
 /// Labels: kind (change, resync).
 pub const COMPANY_CHANGES_APPLIED: &str = "switchboard_company_changes_applied_total";
@@ -88,6 +90,10 @@ fn describe() {
     describe_counter!(RETENTION_PURGED, "Records purged after their retention, by kind.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
     describe_counter!(ADMIN_AUTH_FAILURES, "Admin API requests refused for a missing or bad token, by outcome.");
+    describe_counter!(
+        COMPANY_LIMIT_REFUSALS,
+        "Requests refused (429) because a company reached its limit, by kind (messages, calls, purchases)."
+    );
     describe_counter!(
         COMPANY_CHANGES_APPLIED,
         "Company changes announced by the database (any node's writes) and applied here, by kind."

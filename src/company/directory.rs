@@ -16,7 +16,7 @@ use crate::routing::{Department, Destinations, Location, UnroutedPolicy};
 use crate::store::changes::Change;
 use crate::store::forward_secrets::RotatedSecret;
 use crate::store::rules::{Assignment, AssignmentSource, OptOut, RoutingDefaults};
-use crate::store::{CompanySettings, DynStore, NewNumber, NumberPatch, NumberRecord, StoreResult};
+use crate::store::{CompanySettings, DynStore, LimitOverrides, NewNumber, NumberPatch, NumberRecord, StoreResult};
 
 #[derive(Clone)]
 pub struct Directory {
@@ -148,6 +148,12 @@ impl Directory {
             .rotate_forward_secret(company, &crate::store::rules::new_forward_secret(), previous_until)
             .await?;
         Ok(RotatedSecret { forward_secret: secrets.current, previous_valid_until: previous_until })
+    }
+
+    /// The operator's per-company limits. Every send and purchase reads them from the database
+    /// (the counting statement does), so there is nothing to refresh.
+    pub async fn put_limit_overrides(&self, company: CompanyId, overrides: &LimitOverrides) -> StoreResult<()> {
+        self.store.put_limit_overrides(company, overrides).await
     }
 
     /// Opt-outs are read from the database by every send (no node holds them in memory), so

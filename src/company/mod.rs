@@ -3,6 +3,7 @@ pub mod actor;
 pub mod directory;
 pub mod facts;
 pub mod index;
+pub mod limits;
 pub mod live_changes;
 pub mod messages;
 pub mod registry;

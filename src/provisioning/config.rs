@@ -25,6 +25,9 @@ pub struct ProvisioningConfig {
     /// How long a released number stays with its last owner (`numbers.reassign_hold_days`):
     /// another company's token cannot register it meanwhile.
     pub reassign_hold: chrono::Duration,
+    /// The per-company limits' defaults (`[limits]`): a new job's quantity counts against
+    /// `purchases_per_day`.
+    pub limits: crate::config::LimitSettings,
     /// First and largest wait between polls of a pending number order.
     pub order_poll_initial: Duration,
     pub order_poll_max: Duration,
@@ -44,6 +47,7 @@ impl ProvisioningConfig {
             number_country: settings.telnyx.number_country,
             outbound_voice_profile_id: settings.telnyx.outbound_voice_profile_id.clone(),
             reassign_hold: chrono::Duration::days(i64::from(settings.numbers.reassign_hold_days)),
+            limits: settings.limits,
             respond_within: Duration::from_secs(3),
             order_poll_initial: Duration::from_millis(200),
             order_poll_max: Duration::from_secs(10),
@@ -84,6 +88,7 @@ mod tests {
             number_country: CountryCode::US,
             outbound_voice_profile_id: None,
             reassign_hold: chrono::Duration::days(30),
+            limits: crate::config::LimitSettings::default(),
             respond_within: Duration::ZERO,
             order_poll_initial: Duration::ZERO,
             order_poll_max: Duration::ZERO,

@@ -26,6 +26,8 @@ pub async fn run(runner: &JobRunner, job: &mut Job) -> StepResult {
             number_step(runner, &client, job, i).await?;
             save(runner, job).await?;
         }
+        // Stored or given up: the reservation made at the search has done its work.
+        runner.store().release_number(job.id, &job.progress.numbers[i].phone_number).await?;
     }
     if job.progress.bought().next().is_none() {
         return Err(StepError::Failed("no number could be bought".into()));
@@ -65,13 +67,21 @@ async fn number_step(runner: &JobRunner, client: &TelnyxClient, job: &mut Job, i
             let id = match runner.inner().directory.register_number(&new).await {
                 Ok(record) => record.id,
                 // Stored by an earlier run of this step (telnyx_phone_number_id is unique).
-                Err(StoreError::Conflict(detail)) => store
+                // Otherwise another company holds it (registered by the operator despite the
+                // reservation): the operator decides, and the constraint's name stays in the log.
+                Err(StoreError::Conflict(constraint)) => store
                     .list_numbers(company, NumberFilter::default())
                     .await?
                     .into_iter()
                     .find(|r| r.phone_number == n.phone_number && r.status != NumberStatus::Deleted)
                     .map(|r| r.id)
-                    .ok_or_else(|| StepError::Failed(format!("{} is stored elsewhere: {detail}", n.phone_number)))?,
+                    .ok_or_else(|| {
+                        tracing::warn!(number = %n.phone_number, %constraint, "a bought number is registered to another company");
+                        StepError::Failed(format!(
+                            "{} was bought but is registered to another company; the operator can reassign it",
+                            n.phone_number
+                        ))
+                    })?,
                 Err(e) => return Err(e.into()),
             };
             n.number_id = Some(id);

@@ -31,9 +31,10 @@ pub enum Registrant {
 pub enum RegisterError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The number is registered already, or another company released it within the hold period:
-    /// refused before Telnyx is asked to move it, and the answer does not say which.
-    #[error("{0} cannot be registered by this company (registered, or held for its last owner)")]
+    /// The number is registered already, another company released it within the hold period, or
+    /// another company's provisioning job is buying it: refused before Telnyx is asked to move
+    /// it, and the answer does not say which.
+    #[error("{0} cannot be registered by this company (registered, held for its last owner, or being bought)")]
     Taken(PhoneNumber),
     /// A company token asked, and nothing can prove the Telnyx account holds the number (the
     /// company is not provisioned, or no API key is configured).
@@ -60,6 +61,12 @@ pub async fn register(runner: &JobRunner, mut new: NewNumber, by: Registrant) ->
     let inner = runner.inner();
     let number = new.phone_number.clone();
     if inner.store.owner_of(&number).await?.is_some() {
+        return Err(RegisterError::Taken(number));
+    }
+    // A number another company's provisioning job is buying is kept for that company, whoever
+    // asks: registering it here would leave that job paying for a number it cannot store.
+    let now = chrono::Utc::now().timestamp();
+    if inner.store.reserved_for(&number, now).await?.is_some_and(|c| c != new.company_id) {
         return Err(RegisterError::Taken(number));
     }
     // A number another company released stays with it for the hold period (it can take it back);

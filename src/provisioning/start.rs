@@ -12,8 +12,9 @@ use tokio::task::JoinHandle;
 
 use super::job::{Job, JobKind, JobRequest, JobState, Progress};
 use super::runner::JobRunner;
+use crate::company::limits::{self, LimitError};
 use crate::domain::CompanyId;
-use crate::store::{CompanySettings, StoreError};
+use crate::store::{CompanySettings, LimitKind, StoreError};
 
 /// Rounds of read-and-decide before giving up on a company other requests keep changing.
 const ROUNDS: usize = 5;
@@ -49,6 +50,18 @@ pub enum StartError {
     NotProvisioned,
     #[error("other provisioning requests for this company kept changing it; try again")]
     Contended,
+    /// A new job would buy more numbers today than the company's `purchases_per_day`.
+    #[error(transparent)]
+    Limited(LimitError),
+}
+
+impl From<LimitError> for StartError {
+    fn from(e: LimitError) -> Self {
+        match e {
+            LimitError::Store(e) => StartError::Store(e),
+            e => StartError::Limited(e),
+        }
+    }
 }
 
 fn describe(r: &JobRequest) -> String {
@@ -93,7 +106,7 @@ pub async fn provision(runner: &JobRunner, company: CompanyId, request: JobReque
         }
         let (request, progress) = from_settings(&settings, request.clone());
         let job = Job::new(company, JobKind::Provision, request, progress);
-        if let Some(started) = insert(runner, job, seen).await? {
+        if let Some(started) = insert_within_limit(runner, job, seen).await? {
             return Ok(started);
         }
     }
@@ -135,7 +148,7 @@ pub async fn purchase(runner: &JobRunner, company: CompanyId, request: JobReques
             ..Progress::default()
         };
         let job = Job::new(company, JobKind::Purchase, request.clone(), progress);
-        if let Some(started) = insert(runner, job, seen).await? {
+        if let Some(started) = insert_within_limit(runner, job, seen).await? {
             return Ok(started);
         }
     }
@@ -191,6 +204,25 @@ async fn reopen(runner: &JobRunner, mut job: Job) -> Result<Option<Started>, Sto
     job.error = None;
     let handle = runner.restart_when_free(job.company_id, job.id).await;
     Ok(Some(Started::Job { job, handle }))
+}
+
+/// [`insert`] once the job's quantity is counted against the company's purchases of the day
+/// (given back when the job is not inserted after all). Resumed and followed jobs count nothing:
+/// their numbers were counted when they started.
+async fn insert_within_limit(runner: &JobRunner, job: Job, seen: i64) -> Result<Option<Started>, StartError> {
+    let amount = i64::from(job.request.quantity);
+    if amount == 0 {
+        return Ok(insert(runner, job, seen).await?);
+    }
+    let (store, company) = (runner.store(), job.company_id);
+    let taken = limits::take(store, &runner.config().limits, company, LimitKind::Purchases, amount).await?;
+    let started = insert(runner, job, seen).await;
+    if !matches!(started, Ok(Some(_))) {
+        if let Err(e) = store.give_back(company, &taken).await {
+            tracing::warn!(company_id = %company, error = %e, "could not give back a purchase count");
+        }
+    }
+    Ok(started?)
 }
 
 /// Inserts and starts a new job (`None`: a job was added meanwhile, or another job runs).

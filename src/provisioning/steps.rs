@@ -73,16 +73,17 @@ async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
         };
         return Err(StepError::Failed(format!("no number with sms, mms and voice is available{where_}{offered}")));
     }
-    let take = usable.len().min(wanted as usize);
+    let reserved = reserve(runner, job, usable, wanted as usize).await?;
+    if reserved.is_empty() {
+        return Err(StepError::Failed(format!(
+            "every number available{where_} is held for another company's purchase in progress; try again later"
+        )));
+    }
     let first = job.progress.numbers.len();
+    let count = u32::try_from(reserved.len()).unwrap_or(u32::MAX);
     job.progress.numbers.extend(
-        usable
-            .into_iter()
-            .take(take)
-            .enumerate()
-            .map(|(i, n)| NumberProgress::new(n.phone_number, format!("{}-{}", job.id, first + i))),
+        reserved.into_iter().enumerate().map(|(i, n)| NumberProgress::new(n, format!("{}-{}", job.id, first + i))),
     );
-    let count = u32::try_from(take).unwrap_or(u32::MAX);
     job.progress.available = Some(count);
     if count < wanted {
         job.progress.note = Some(format!("asked for {wanted} numbers but only {count} were available{where_}"));
@@ -90,6 +91,36 @@ async fn search(runner: &JobRunner, job: &mut Job) -> StepResult {
     job.progress.searched = true;
     Ok(())
 }
+
+/// Reserves up to `wanted` of `usable` for the job's company, in order: a number another company
+/// reserved or holds is passed over (buying it would pay for a number this company cannot keep).
+async fn reserve(
+    runner: &JobRunner,
+    job: &Job,
+    usable: Vec<AvailableNumber>,
+    wanted: usize,
+) -> Result<Vec<PhoneNumber>, StepError> {
+    let store = runner.store();
+    let now = chrono::Utc::now().timestamp();
+    let mut reserved = Vec::new();
+    for n in usable {
+        if reserved.len() >= wanted {
+            break;
+        }
+        if store.owner_of(&n.phone_number).await?.is_some_and(|owner| owner != job.company_id) {
+            continue;
+        }
+        if store.reserve_number(job.company_id, job.id, &n.phone_number, now, now + RESERVATION_SECS).await? {
+            reserved.push(n.phone_number);
+        }
+    }
+    Ok(reserved)
+}
+
+/// How long a reservation holds at most: a job abandoned for good does not keep numbers from
+/// other companies forever. A job running that long (an order waiting on regulatory
+/// requirements) has its number in the account by then, stored as soon as the order completes.
+const RESERVATION_SECS: i64 = 7 * 86_400;
 
 /// Splits search results into the numbers in `area_code` (all of them when none was asked) and
 /// the others.

@@ -12,6 +12,9 @@ pub enum ApiError {
     /// Too many failed authentications from this address: retry after this many seconds.
     #[error("too many failed authentications from this address; retry after {0} s")]
     TooManyRequests(u64),
+    /// The company reached one of its limits (messages or calls per minute, purchases per day).
+    #[error("{detail}; retry after {retry_after_secs} s")]
+    LimitReached { detail: String, retry_after_secs: u64 },
     /// The token is valid but may not do this (a scope it lacks).
     #[error("{0}")]
     Forbidden(String),
@@ -58,7 +61,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) | ApiError::LimitReached { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -77,12 +80,24 @@ impl ResponseError for ApiError {
                     actix_web::http::header::HeaderValue::from_static("Bearer"),
                 );
             }
-            ApiError::TooManyRequests(secs) => {
+            ApiError::TooManyRequests(secs) | ApiError::LimitReached { retry_after_secs: secs, .. } => {
                 res.headers_mut().insert(actix_web::http::header::RETRY_AFTER, (*secs).into());
             }
             _ => {}
         }
         res
+    }
+}
+
+impl From<crate::company::limits::LimitError> for ApiError {
+    fn from(e: crate::company::limits::LimitError) -> Self {
+        use crate::company::limits::LimitError;
+        match e {
+            LimitError::Exceeded { retry_after_secs, .. } => {
+                ApiError::LimitReached { detail: e.to_string(), retry_after_secs }
+            }
+            LimitError::Store(e) => e.into(),
+        }
     }
 }
 

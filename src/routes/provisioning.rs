@@ -62,6 +62,7 @@ fn preflight(runner: &JobRunner) -> Result<(), ApiError> {
         (status = 409, description = "A purchase job of the company is running; `detail` and Location name it", body = Problem,
             content_type = "application/problem+json", headers(("location" = String, description = "The running job"))),
         (status = 422, description = "public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The quantity would exceed the company's numbers bought per day: nothing was bought; Retry-After says when the day ends (UTC)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The job failed at Telnyx; `detail` names the job (POST again to resume it)", body = Problem, content_type = "application/problem+json",
             headers(("location" = String, description = "The failed job"))),
         (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
@@ -148,6 +149,7 @@ impl TryFrom<PurchaseBody> for JobRequest {
             must be resumed first (POST its request again); `detail` and Location name it", body = Problem,
             content_type = "application/problem+json", headers(("location" = String, description = "That job"))),
         (status = 422, description = "Not provisioned yet, or public_base_url is not configured", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The quantity would exceed the company's numbers bought per day: nothing was bought; Retry-After says when the day ends (UTC)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The job failed at Telnyx; `detail` names the job", body = Problem, content_type = "application/problem+json",
             headers(("location" = String, description = "The failed job"))),
         (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
@@ -178,6 +180,7 @@ fn refused(e: StartError) -> Result<HttpResponse, ApiError> {
         StartError::Store(e) => Err(e.into()),
         StartError::NotProvisioned => Err(ApiError::Unprocessable { field: None, detail: e.to_string() }),
         StartError::Contended => Err(ApiError::Unavailable(e.to_string())),
+        StartError::Limited(e) => Err(e.into()),
         StartError::Busy(ref job) | StartError::Unsettled(ref job) => {
             let location = job_location(job);
             Ok(with_location(Problem::new(StatusCode::CONFLICT, e.to_string()).response(), &location))

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::company::directory::Directory;
+use crate::company::limits;
 use crate::company::sending::{self, SendError};
+use crate::config::LimitSettings;
 use crate::domain::{CompanyId, Feature, PhoneNumber};
 use crate::routes::admin::check_not_foreign;
 use crate::routes::admin::formats::{AbsoluteUrl, E164};
@@ -14,7 +16,7 @@ use crate::routes::json_body::JsonBody;
 use crate::routes::problem::{telnyx_problem, Problem};
 use crate::routes::scope::CompanyScope;
 use crate::routing::{SenderChoice, SenderError, SenderReason, SenderRequest};
-use crate::store::{CompanySettings, DynStore};
+use crate::store::{CompanySettings, DynStore, LimitKind};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{CommandId, DialRequest, LegState, SendMessageRequest, TelnyxClient};
 
@@ -140,6 +142,7 @@ fn not_provisioned(what: &str) -> ApiError {
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The recipient opted out: nothing was sent", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No usable sender (`from` not the company's, inactive or without the feature), or not provisioned", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The company reached its messages per minute: nothing was sent; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
     )
@@ -151,6 +154,7 @@ pub async fn send_message(
     store: web::Data<DynStore>,
     directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
+    defaults: web::Data<LimitSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let msg = OutboundMessage::try_from(body.into_inner())?;
@@ -158,6 +162,7 @@ pub async fn send_message(
     let req = SenderRequest { to: msg.to.clone(), explicit_from: msg.from.clone(), needed };
     let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let profile = settings.messaging_profile_id.ok_or_else(|| not_provisioned("messaging profile"))?;
+    limits::take(&store, &defaults, company, LimitKind::Messages, 1).await?;
     let send = SendMessageRequest {
         from: choice.from.clone(),
         to: msg.to.clone(),
@@ -185,6 +190,7 @@ pub async fn send_message(
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The callee opted out: no call was placed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No usable sender, or not provisioned", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The company reached its calls per minute: no call was placed; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
     )
@@ -196,6 +202,7 @@ pub async fn place_call(
     store: web::Data<DynStore>,
     directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
+    defaults: web::Data<LimitSettings>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let body = body.into_inner();
@@ -205,6 +212,7 @@ pub async fn place_call(
     let req = SenderRequest { to: to.clone(), explicit_from: from, needed: Feature::Voice };
     let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let app = settings.call_control_application_id.ok_or_else(|| not_provisioned("call control application"))?;
+    limits::take(&store, &defaults, company, LimitKind::Calls, 1).await?;
     let dial = DialRequest {
         connection_id: app,
         to: to.clone(),

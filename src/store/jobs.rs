@@ -50,8 +50,12 @@ pub trait JobStore: Send + Sync {
     /// The company's running job (a unique index allows one: [`JobStore::insert_job`] of a second
     /// running job and [`JobStore::reopen_job`] while one runs fail with `Conflict`).
     async fn running_job(&self, company: CompanyId) -> StoreResult<Option<JobRecord>>;
-    /// The company's jobs, newest first, at most `limit`.
-    async fn list_jobs(&self, company: CompanyId, limit: u32) -> StoreResult<Vec<JobRecord>>;
+    /// A page of the company's jobs, newest first.
+    async fn page_jobs(
+        &self,
+        company: CompanyId,
+        window: &super::Window<super::page::JobKey>,
+    ) -> StoreResult<Vec<JobRecord>>;
     /// A failed job runs again: state `running`, error cleared, `progress` as given. `false` when
     /// it was not failed (another request reopened it first); `Conflict` when another job of the
     /// company runs.
@@ -231,18 +235,24 @@ macro_rules! impl_job_store {
                 row.map(TryInto::try_into).transpose()
             }
 
-            async fn list_jobs(
+            async fn page_jobs(
                 &self,
                 company: $crate::domain::CompanyId,
-                limit: u32,
+                w: &$crate::store::Window<$crate::store::page::JobKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::jobs::JobRecord>> {
+                // Newest first: the index provisioning_jobs_newest.
                 let sql = format!(
-                    "SELECT {} FROM provisioning_jobs WHERE company_id = $1 \
+                    "SELECT {} FROM provisioning_jobs WHERE company_id = $1 {} \
                      ORDER BY created_at DESC, id DESC LIMIT $2",
-                    $crate::store::jobs::JOB_COLUMNS
+                    $crate::store::jobs::JOB_COLUMNS,
+                    w.after_clause("AND (created_at, id) < ($3, $4)")
                 );
-                let rows: Vec<$crate::store::jobs::JobRow> =
-                    sqlx::query_as(&sql).bind(company.as_uuid()).bind(i64::from(limit)).fetch_all(&self.pool).await?;
+                let mut q =
+                    sqlx::query_as::<_, $crate::store::jobs::JobRow>(&sql).bind(company.as_uuid()).bind(w.limit);
+                if let Some((created_at, id)) = w.after {
+                    q = q.bind(created_at).bind(id);
+                }
+                let rows = q.fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 

@@ -12,11 +12,13 @@ pub mod changes;
 pub mod companies;
 pub mod forward_secrets;
 pub mod jobs;
+pub mod limits;
 pub mod models;
 pub mod outbox;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
+pub mod reservations;
 pub mod retention;
 pub mod rules;
 pub(crate) mod rules_sql;
@@ -28,8 +30,10 @@ pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
 pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
+pub use limits::{LimitKind, LimitOverrides, LimitStore, Take};
 pub use models::*;
 pub use page::Window;
+pub use reservations::ReservationStore;
 pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
@@ -137,6 +141,8 @@ pub trait Store:
     + JobStore
     + RetentionStore
     + ForwardSecretStore
+    + LimitStore
+    + ReservationStore
     + 'static
 {
 }
@@ -150,6 +156,8 @@ impl<T> Store for T where
         + JobStore
         + RetentionStore
         + ForwardSecretStore
+        + LimitStore
+        + ReservationStore
         + 'static
 {
 }

@@ -21,6 +21,8 @@ pub type TokenKey = (DateTime<Utc>, Uuid);
 pub type RoutingLogKey = (DateTime<Utc>, String, String);
 /// The outbox, newest first: created_at, id, both descending.
 pub type OutboxKey = (DateTime<Utc>, Uuid);
+/// Provisioning jobs, newest first: created_at, id, both descending.
+pub type JobKey = (DateTime<Utc>, Uuid);
 
 /// Rows strictly after `after` in a list's order, at most `limit` of them.
 #[derive(Debug, Clone, PartialEq, Eq)]

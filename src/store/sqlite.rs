@@ -66,3 +66,5 @@ crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
 crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);
+crate::store::limits::impl_limit_store!(SqliteStore);
+crate::store::reservations::impl_reservation_store!(SqliteStore);

@@ -21,6 +21,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/companies/{id}/default-number"),
     ("put", "/v1/companies/{id}/default-number"),
     ("post", "/v1/companies/{id}/routing/forward-secret"),
+    ("get", "/v1/companies/{id}/limits"),
+    ("put", "/v1/companies/{id}/limits"),
     ("get", "/v1/companies/{id}/departments"),
     ("get", "/v1/companies/{id}/departments/{name}"),
     ("put", "/v1/companies/{id}/departments/{name}"),

@@ -119,6 +119,7 @@ async fn provision_makes_one_of_each_and_buys_three_in_415(db: Db) {
     // The jobs: one, done.
     let (status, jobs) = get(&app, &format!("/v1/companies/{co}/jobs")).await;
     assert_eq!(status, 200, "{jobs}");
+    let jobs = &jobs["data"];
     assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs}");
     assert_eq!(
         (&jobs[0]["state"], &jobs[0]["step"], &jobs[0]["error"]),
@@ -175,7 +176,7 @@ async fn a_failed_order_poll_resumes_without_ordering_again(db: Db) {
     assert_eq!(stored, bought);
     assert_eq!(sim.owned_numbers().len(), 2);
     let (_, jobs) = get(&app, &format!("/v1/companies/{co}/jobs")).await;
-    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "resumed, not replaced: {jobs}");
+    assert_eq!(jobs["data"].as_array().map(Vec::len), Some(1), "resumed, not replaced: {jobs}");
 }
 
 async fn twenty_concurrent_provisions_share_one_job(db: Db) {
@@ -199,7 +200,7 @@ async fn twenty_concurrent_provisions_share_one_job(db: Db) {
     let job = finished(&app, locations.first().expect("a job")).await;
     assert_eq!(job["state"], "done", "{job}");
     let (_, jobs) = get(&app, &format!("/v1/companies/{co}/jobs")).await;
-    assert_eq!(jobs.as_array().map(Vec::len), Some(1), "{jobs}");
+    assert_eq!(jobs["data"].as_array().map(Vec::len), Some(1), "{jobs}");
     for kind in [ProfileKind::MessagingProfile, ProfileKind::OutboundVoiceProfile, ProfileKind::CallControlApplication]
     {
         assert_eq!(sim.profiles(kind).len(), 1, "{kind:?}");

@@ -154,6 +154,8 @@ async fn the_jobs_list_is_bounded_and_newest_first(db: Db) {
     assert_eq!(res.status(), StatusCode::BAD_GATEWAY);
     let (status, jobs) = get(&app, &format!("/v1/companies/{co}/jobs")).await;
     assert_eq!(status, 200, "{jobs}");
+    assert_eq!(jobs["next_cursor"], Value::Null, "{jobs}");
+    let jobs = &jobs["data"];
     let kinds: Vec<(&str, &str)> = jobs
         .as_array()
         .expect("a list")
@@ -163,14 +165,19 @@ async fn the_jobs_list_is_bounded_and_newest_first(db: Db) {
     assert_eq!(kinds, vec![("purchase", "failed"), ("provision", "done")]);
     assert!(jobs[0]["error"].as_str().is_some_and(|e| e.contains("area code 212")), "{jobs}");
     assert_eq!(jobs[0]["step"], "search");
+    // A page of one, then the cursor to the next (and last) one.
     let (_, one) = get(&app, &format!("/v1/companies/{co}/jobs?limit=1")).await;
-    assert_eq!(one.as_array().map(Vec::len), Some(1));
-    assert_eq!(one[0]["kind"], "purchase");
+    assert_eq!(one["data"].as_array().map(Vec::len), Some(1), "{one}");
+    assert_eq!(one["data"][0]["kind"], "purchase");
+    let cursor = one["next_cursor"].as_str().expect("a cursor to the next page");
+    let (_, two) = get(&app, &format!("/v1/companies/{co}/jobs?limit=1&cursor={cursor}")).await;
+    assert_eq!(two["data"][0]["kind"], "provision", "{two}");
+    assert_eq!(two["next_cursor"], Value::Null, "the last page: {two}");
     for bad in ["0", "1001", "x"] {
         let (status, problem) = get(&app, &format!("/v1/companies/{co}/jobs?limit={bad}")).await;
         assert_eq!(status, 400, "limit={bad}: {problem}");
     }
     // Another company sees none of them.
     let (status, none) = get(&app, &format!("/v1/companies/{}/jobs", company(&app).await)).await;
-    assert_eq!((status, none), (200, json!([])));
+    assert_eq!((status, &none["data"]), (200, &json!([])), "{none}");
 }

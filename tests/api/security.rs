@@ -2,7 +2,9 @@
 mod auth_limit;
 mod errors;
 mod foreign_numbers;
+mod limits;
 mod number_ownership;
+mod reservations;
 mod retention;
 mod secret_rotation;
 mod ssrf;

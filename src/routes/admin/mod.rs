@@ -17,6 +17,7 @@ pub mod explain;
 pub mod fallback;
 pub mod formats;
 pub mod forward_secret;
+pub mod limits;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
@@ -43,6 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(companies::create_company)
         .service(companies::list_companies)
         .service(companies::get_company)
+        .service(limits::get_limits)
+        .service(limits::put_limits)
         .service(numbers::list_numbers)
         .service(numbers::register_number)
         .service(numbers::get_number)

@@ -13,6 +13,7 @@ use crate::routes::{provisioning, sending};
         Errors are application/problem+json with the failing `field`."),
     paths(
         companies::create_company, companies::list_companies, companies::get_company,
+        limits::get_limits, limits::put_limits,
         numbers::list_numbers, numbers::register_number, numbers::get_number, numbers::patch_number,
         numbers::get_default_number, numbers::put_default_number,
         rules::list_departments, rules::get_department, rules::put_department, rules::delete_department,

@@ -1,22 +1,16 @@
-//! GET /v1/companies/{id}/jobs (newest first, bounded) and GET /v1/companies/{id}/jobs/{job_id}.
+//! GET /v1/companies/{id}/jobs (newest first, a page at a time) and GET /v1/companies/{id}/jobs/{job_id}.
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::provisioning::{Job, JobKind, JobRequest, JobRunner, JobState, Step};
 use crate::routes::api_error::ApiError;
+use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
+use crate::store::page::JobKey;
 use crate::store::StoreError;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct JobsQuery {
-    /// 1 to 1000, default 100.
-    #[param(minimum = 1, maximum = 1000)]
-    pub limit: Option<i64>,
-}
 
 /// A job in the list: what it is, where it stands and why it failed; its numbers and every
 /// step's result are at `location`.
@@ -55,10 +49,10 @@ impl From<Job> for JobSummary {
 
 #[utoipa::path(
     tag = "provisioning",
-    params(("id" = Uuid, Path, description = "Company id"), JobsQuery),
+    params(("id" = Uuid, Path, description = "Company id"), PageQuery),
     responses(
-        (status = 200, description = "The company's jobs, newest first: state, step and error", body = Vec<JobSummary>),
-        (status = 400, description = "Bad limit", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The company's jobs, newest first: state, step and error", body = Paginated<JobSummary>),
+        (status = 400, description = "Bad limit or cursor", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
@@ -66,18 +60,14 @@ impl From<Job> for JobSummary {
 #[get("/v1/companies/{id}/jobs")]
 pub async fn list_jobs(
     scope: CompanyScope,
-    query: web::Query<JobsQuery>,
+    page: Page,
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100);
-    let limit = u32::try_from(limit)
-        .ok()
-        .filter(|l| (1..=1000).contains(l))
-        .ok_or_else(|| ApiError::invalid("limit", "must be from 1 to 1000"))?;
-    let records = runner.store().list_jobs(scope.company, limit).await?;
+    let listing = page.of::<JobKey>(List::company("jobs", scope.company))?;
+    let records = runner.store().page_jobs(scope.company, listing.window()).await?;
     let jobs: Vec<JobSummary> =
         records.into_iter().map(|r| Job::try_from(r).map(JobSummary::from)).collect::<Result<_, _>>()?;
-    Ok(HttpResponse::Ok().json(jobs))
+    listing.respond(jobs, |j| (j.created_at, j.id))
 }
 
 #[utoipa::path(
