@@ -7,17 +7,22 @@ use async_trait::async_trait;
 use crate::config::{Backend, DatabaseSettings};
 use changes::Announcement;
 use outbox::OutboxStore;
+use outbox_admin::OutboxAdminStore;
 
 pub mod changes;
 pub mod companies;
+pub mod conditions;
+pub mod dead_letters;
 pub mod forward_secrets;
 pub mod jobs;
 pub mod models;
 pub mod outbox;
+pub mod outbox_admin;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
 pub mod retention;
+pub mod routing_log;
 pub mod rules;
 pub(crate) mod rules_sql;
 pub mod sqlite;
@@ -26,6 +31,7 @@ pub mod tokens;
 
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
+pub use dead_letters::{DeadLetterFilter, DeadLetterRecord, DeadLetterStore};
 pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use models::*;
@@ -137,6 +143,8 @@ pub trait Store:
     + JobStore
     + RetentionStore
     + ForwardSecretStore
+    + DeadLetterStore
+    + OutboxAdminStore
     + 'static
 {
 }
@@ -150,6 +158,8 @@ impl<T> Store for T where
         + JobStore
         + RetentionStore
         + ForwardSecretStore
+        + DeadLetterStore
+        + OutboxAdminStore
         + 'static
 {
 }

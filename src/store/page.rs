@@ -21,6 +21,8 @@ pub type TokenKey = (DateTime<Utc>, Uuid);
 pub type RoutingLogKey = (DateTime<Utc>, String, String);
 /// The outbox, newest first: created_at, id, both descending.
 pub type OutboxKey = (DateTime<Utc>, Uuid);
+/// Dead letters, newest first: by id, descending (ids grow with each one stored).
+pub type DeadLetterKey = i64;
 
 /// Rows strictly after `after` in a list's order, at most `limit` of them.
 #[derive(Debug, Clone, PartialEq, Eq)]

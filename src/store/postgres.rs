@@ -138,3 +138,5 @@ crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
 crate::store::jobs::impl_job_store!(PgStore);
 crate::store::retention::impl_retention_store!(PgStore);
 crate::store::forward_secrets::impl_forward_secret_store!(PgStore);
+crate::store::dead_letters::impl_dead_letter_store!(PgStore);
+crate::store::outbox_admin::impl_outbox_admin_store!(PgStore);

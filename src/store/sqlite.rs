@@ -66,3 +66,5 @@ crate::store::outbox::impl_outbox_store!(SqliteStore, "");
 crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
 crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);
+crate::store::dead_letters::impl_dead_letter_store!(SqliteStore);
+crate::store::outbox_admin::impl_outbox_admin_store!(SqliteStore);
