@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use switchboard::config::Settings;
+use switchboard::replay::dead_letter_cli as dlc;
 use switchboard::{demo, replay, startup::Application, store, telemetry};
 
 // The hot path allocates and frees small buffers across threads (bodies, entries, messages):
@@ -45,6 +46,43 @@ enum Command {
         #[arg(long, value_name = "URL")]
         url: Option<url::Url>,
     },
+    /// Dead letters: events acknowledged but not routed (no company owned their numbers).
+    #[command(subcommand)]
+    DeadLetters(DeadLetters),
+}
+
+#[derive(Subcommand, Clone)]
+enum DeadLetters {
+    /// List dead letters of the configured database, newest first.
+    List {
+        #[arg(long)]
+        event_type: Option<String>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// The number no company owned, E.164.
+        #[arg(long, value_parser = dlc::parse_number)]
+        number: Option<String>,
+        /// Received at or after, RFC 3339.
+        #[arg(long, value_parser = dlc::parse_time)]
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        /// Received before, RFC 3339.
+        #[arg(long, value_parser = dlc::parse_time)]
+        until: Option<chrono::DateTime<chrono::Utc>>,
+        /// At most this many, 1 to 1000.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+    /// Print one dead letter with its payload (JSON).
+    Show { id: i64 },
+    /// Ask the running daemon to re-drive one through the normal ingest path (counted once).
+    Redrive {
+        id: i64,
+        /// The daemon's base URL; default: http.bind of the configuration.
+        #[arg(long, value_name = "URL")]
+        url: Option<url::Url>,
+    },
+    /// Delete one from the configured database.
+    Delete { id: i64 },
 }
 
 fn main() -> ExitCode {
@@ -96,7 +134,29 @@ async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let token = settings.admin.operator_token.as_ref();
             print!("{}", replay::cli::request_replay(&daemon, token, &from, &to).await?);
         }
+        Command::DeadLetters(command) => print!("{}", dead_letters(command, &settings).await?),
         Command::CheckConfig => {}
     }
     Ok(())
+}
+
+async fn dead_letters(command: DeadLetters, settings: &Settings) -> anyhow::Result<String> {
+    // Reads and deletes go to the database; it must be migrated (readiness says so).
+    let connect = || async {
+        let store = store::connect(&settings.database).await?;
+        store.readiness().await?;
+        anyhow::Ok(store)
+    };
+    match command {
+        DeadLetters::List { event_type, reason, number, since, until, limit } => {
+            let filter = store::DeadLetterFilter { event_type, reason, phone_number: number, since, until };
+            dlc::list(&connect().await?, &filter, limit).await
+        }
+        DeadLetters::Show { id } => dlc::show(&connect().await?, id).await,
+        DeadLetters::Delete { id } => dlc::delete(&connect().await?, id).await,
+        DeadLetters::Redrive { id, url } => {
+            let daemon = url.unwrap_or_else(|| replay::cli::default_url(settings.http.bind));
+            dlc::redrive(&daemon, settings.admin.operator_token.as_ref(), id).await
+        }
+    }
 }

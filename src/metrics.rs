@@ -15,6 +15,7 @@ pub const SIGNATURE_CHECKS_DISABLED: &str = "switchboard_webhook_signature_check
 pub const COMPANY_HINT_MISMATCHES: &str = "switchboard_webhook_company_hint_mismatches_total";
 pub const DUPLICATES: &str = "switchboard_ledger_duplicates_total";
 pub const DEAD_LETTERS: &str = "switchboard_dead_letters_total";
+pub const DEAD_LETTER_REDRIVES: &str = "switchboard_dead_letter_redrives_total";
 pub const LEDGER_BATCH_SIZE: &str = "switchboard_ledger_batch_size_entries";
 pub const LEDGER_COMMIT_DURATION: &str = "switchboard_ledger_commit_duration_seconds";
 pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
@@ -81,6 +82,7 @@ fn describe() {
     describe_counter!(COMPANY_HINT_MISMATCHES, "Webhooks whose ?company= hint differs from the number's owner.");
     describe_counter!(DUPLICATES, "Ledger entries whose (event id, number) key was already counted.");
     describe_counter!(DEAD_LETTERS, "Events that could not be routed and were stored as dead letters, by reason.");
+    describe_counter!(DEAD_LETTER_REDRIVES, "Dead letters re-driven by an operator, by outcome.");
     describe_histogram!(LEDGER_BATCH_SIZE, Unit::Count, "Entries per ledger commit.");
     describe_histogram!(LEDGER_COMMIT_DURATION, Unit::Seconds, "Ledger batch commit latency.");
     describe_counter!(LEDGER_COMMITS, "Ledger commits, by outcome.");
@@ -112,6 +114,6 @@ fn describe() {
     }
     describe_gauge!(OUTBOX_PENDING, "Outbox side effects waiting for delivery.");
     describe_counter!(OUTBOX_DELIVERED, "Outbox side effects delivered.");
-    describe_counter!(OUTBOX_FAILED, "Outbox side effects given up after the last attempt.");
+    describe_counter!(OUTBOX_FAILED, "Outbox side effects given up after the last attempt, by kind.");
     describe_counter!(OUTBOX_ATTEMPTS, "Outbox delivery attempts, by kind and outcome.");
 }

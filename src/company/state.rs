@@ -129,6 +129,7 @@ fn line(facts: &EventFacts, decision: &RoutingDecision, outcome: &'static str) -
         event_type: facts.event_type,
         decision: serde_json::to_string(decision).unwrap_or_else(|_| "{}".into()),
         outcome,
+        customer: facts.from.clone(),
     }
 }
 

@@ -141,7 +141,9 @@ impl Ingress {
             let (facts, companies) = match planned {
                 Plan::Acknowledge => return Outcome::Accepted { event_type, how: Accepted::Acknowledged },
                 Plan::NumberOrder => return self.number_order(env, event_type).await,
-                Plan::DeadLetter { reason, .. } => return self.dead_letter(env, body, reason, event_type).await,
+                Plan::DeadLetter { reason, numbers } => {
+                    return self.dead_letter(env, body, reason, numbers.first(), event_type).await
+                }
                 Plan::Dispatch { facts, companies } => (facts, companies),
             };
             if let (Some(hint), false) = (hint, refreshed) {
@@ -210,6 +212,7 @@ impl Ingress {
         env: &Envelope<'_>,
         body: &[u8],
         reason: &'static str,
+        number: Option<&PhoneNumber>,
         event_type: &'static str,
     ) -> Outcome {
         let mut entry = LedgerEntry::new(Arc::from(&*env.id));
@@ -217,6 +220,7 @@ impl Ingress {
             event_type: env.event_type.to_string(),
             reason,
             payload: String::from_utf8_lossy(body).into_owned(),
+            phone_number: number.map(|n| n.as_str().to_owned()),
         });
         match tokio::time::timeout(self.deadline, self.ledger.commit(entry)).await {
             Ok(Ok(_)) => {

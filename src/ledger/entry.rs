@@ -51,6 +51,8 @@ pub struct DeadLetter {
     pub event_type: String,
     pub reason: &'static str,
     pub payload: String,
+    /// The first of its numbers that no company owns (what an operator looks it up by).
+    pub phone_number: Option<String>,
 }
 
 /// What routing decided for an event at one number, for the admin's routing log.
@@ -61,6 +63,8 @@ pub struct RouteLine {
     pub decision: String,
     /// forward, transfer, hangup or unrouted.
     pub outcome: &'static str,
+    /// The customer (caller or sender) as Telnyx gave it, so the log can be filtered by customer.
+    pub customer: String,
 }
 
 /// A STOP/START keyword from a customer, written to the company's opt-outs in the commit of the

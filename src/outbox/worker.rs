@@ -109,7 +109,7 @@ impl OutboxWorker {
                 self.store.mark_outbox_retry(item.id, attempts, next, error).await
             }
             Attempt::Retry(error) | Attempt::Permanent(error) => {
-                metrics::counter!(m::OUTBOX_FAILED).increment(1);
+                metrics::counter!(m::OUTBOX_FAILED, "kind" => kind).increment(1);
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "failed").increment(1);
                 tracing::warn!(%error, attempts, kind, event_id = %item.event_id, "outbox: delivery failed for good");
                 self.store.mark_outbox_failed(item.id, attempts, error).await

@@ -89,6 +89,11 @@ impl Replayer {
         self.retention
     }
 
+    /// The ingress records go through (also the path of a dead letter's re-drive).
+    pub(crate) fn ingress(&self) -> &Ingress {
+        &self.ingress
+    }
+
     /// Reads every page of failed deliveries that started within `window` and ingests them.
     pub async fn replay(&self, window: ReplayWindow, trigger: Trigger) -> Result<ReplaySummary, ReplayError> {
         let client = self.telnyx.client().map_err(|_| ReplayError::NoApiKey)?;

@@ -7,19 +7,24 @@ use async_trait::async_trait;
 use crate::config::{Backend, DatabaseSettings};
 use changes::Announcement;
 use outbox::OutboxStore;
+use outbox_admin::OutboxAdminStore;
 
 pub mod changes;
 pub mod companies;
+pub mod conditions;
+pub mod dead_letters;
 pub mod forward_secrets;
 pub mod jobs;
 pub mod limits;
 pub mod models;
 pub mod outbox;
+pub mod outbox_admin;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
 pub mod reservations;
 pub mod retention;
+pub mod routing_log;
 pub mod rules;
 pub(crate) mod rules_sql;
 pub mod sqlite;
@@ -28,6 +33,7 @@ pub mod tokens;
 
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
+pub use dead_letters::{DeadLetterFilter, DeadLetterRecord, DeadLetterStore};
 pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use limits::{LimitKind, LimitOverrides, LimitStore, Take};
@@ -143,6 +149,8 @@ pub trait Store:
     + ForwardSecretStore
     + LimitStore
     + ReservationStore
+    + DeadLetterStore
+    + OutboxAdminStore
     + 'static
 {
 }
@@ -158,6 +166,8 @@ impl<T> Store for T where
         + ForwardSecretStore
         + LimitStore
         + ReservationStore
+        + DeadLetterStore
+        + OutboxAdminStore
         + 'static
 {
 }

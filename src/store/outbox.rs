@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::domain::CompanyId;
 use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
+use crate::store::outbox_admin::OutboxFilter;
 use crate::store::page::{OutboxKey, Window};
 use crate::store::{StoreError, StoreResult};
 
@@ -53,11 +54,16 @@ pub trait OutboxStore: Send + Sync {
     ) -> StoreResult<()>;
     async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()>;
     async fn outbox_counts(&self) -> StoreResult<OutboxCounts>;
-    /// The company's most recent rows first, a window at a time.
-    async fn page_outbox(&self, company: CompanyId, window: &Window<OutboxKey>) -> StoreResult<Vec<OutboxEntry>>;
+    /// The company's most recent rows first, those `filter` lets through, a window at a time.
+    async fn page_outbox(
+        &self,
+        company: CompanyId,
+        filter: &OutboxFilter,
+        window: &Window<OutboxKey>,
+    ) -> StoreResult<Vec<OutboxEntry>>;
     /// The company's `limit` most recent rows.
     async fn list_outbox(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<OutboxEntry>> {
-        self.page_outbox(company, &Window::first(limit)).await
+        self.page_outbox(company, &OutboxFilter::default(), &Window::first(limit)).await
     }
 }
 
@@ -191,12 +197,16 @@ macro_rules! impl_outbox_store {
                 attempts: i32,
                 error: &str,
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query("UPDATE outbox SET status = 'failed', attempts = $2, last_error = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(attempts)
-                    .bind(error)
-                    .execute(&self.pool)
-                    .await?;
+                // An item an admin cancelled meanwhile stays cancelled.
+                sqlx::query(
+                    "UPDATE outbox SET status = 'failed', attempts = $2, last_error = $3 \
+                     WHERE id = $1 AND status = 'pending'",
+                )
+                .bind(id)
+                .bind(attempts)
+                .bind(error)
+                .execute(&self.pool)
+                .await?;
                 Ok(())
             }
 
@@ -208,6 +218,7 @@ macro_rules! impl_outbox_store {
                     match status.as_str() {
                         "pending" => c.pending = n,
                         "delivered" => c.delivered = n,
+                        "cancelled" => {}
                         _ => c.failed += n,
                     }
                 }
@@ -217,20 +228,20 @@ macro_rules! impl_outbox_store {
             async fn page_outbox(
                 &self,
                 company: $crate::domain::CompanyId,
+                filter: &$crate::store::outbox_admin::OutboxFilter,
                 w: &$crate::store::Window<$crate::store::page::OutboxKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::outbox::OutboxEntry>> {
-                // Newest first, both key columns descending: the index outbox_by_company read backwards.
+                // Newest first, both key columns descending: the index outbox_by_company read
+                // backwards; the filters narrow what that range scan returns.
+                let c = filter.conditions(3, w.after.as_ref());
                 let sql = format!(
                     "SELECT {} FROM outbox WHERE company_id = $1 {} ORDER BY created_at DESC, id DESC LIMIT $2",
                     $crate::store::outbox::OUTBOX_COLUMNS,
-                    w.after_clause("AND (created_at, id) < ($3, $4)")
+                    c.sql()
                 );
-                let mut q =
+                let q =
                     sqlx::query_as::<_, $crate::store::outbox::OutboxRow>(&sql).bind(company.as_uuid()).bind(w.limit);
-                if let Some((created_at, id)) = w.after {
-                    q = q.bind(created_at).bind(id);
-                }
-                let rows = q.fetch_all(&self.pool).await?;
+                let rows = $crate::store::conditions::bind_args!(q, c.args()).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
         }

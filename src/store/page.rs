@@ -23,6 +23,8 @@ pub type RoutingLogKey = (DateTime<Utc>, String, String);
 pub type OutboxKey = (DateTime<Utc>, Uuid);
 /// Provisioning jobs, newest first: created_at, id, both descending.
 pub type JobKey = (DateTime<Utc>, Uuid);
+/// Dead letters, newest first: by id, descending (ids grow with each one stored).
+pub type DeadLetterKey = i64;
 
 /// Rows strictly after `after` in a list's order, at most `limit` of them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -23,11 +23,12 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResu
 const COMMIT_SQL: &str = "\
 WITH keys AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                         $9::int4[])
-        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry)
+                         $9::int4[], $26::text[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer)
 ), ins AS (
-    INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome)
-    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome FROM keys
+    INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome,
+                                customer)
+    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer FROM keys
     -- One order for every node: two batches holding the same keys then wait, never deadlock.
     ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
@@ -52,8 +53,9 @@ WITH keys AS (
         sms_received_count = p.sms_received_count + d.sr
     FROM deltas d WHERE p.id = d.number_id
 ), dead AS (
-    INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at)
-    SELECT e, t, r, p, now() FROM unnest($10::text[], $11::text[], $12::text[], $13::text[]) AS x(e, t, r, p)
+    INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at, phone_number)
+    SELECT e, t, r, p, now(), n FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $27::text[])
+        AS x(e, t, r, p, n)
     ON CONFLICT DO NOTHING
 ), out AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
@@ -112,6 +114,9 @@ struct Columns<'a> {
     opt_out: Vec<bool>,
     opt_at: Vec<DateTime<Utc>>,
     opt_event: Vec<&'a str>,
+    // added later, bound last: the routing log's customer ($26), the dead letter's number ($27)
+    key_customer: Vec<Option<&'a str>>,
+    dead_number: Vec<Option<&'a str>>,
 }
 
 impl<'a> Columns<'a> {
@@ -128,6 +133,7 @@ impl<'a> Columns<'a> {
             c.key_event_type.push(route.map(|r| r.event_type));
             c.key_decision.push(route.map(|r| r.decision.as_str()));
             c.key_outcome.push(route.map(|r| r.outcome));
+            c.key_customer.push(route.map(|r| r.customer.as_str()));
             c.key_entry.push(*entry as i32);
         }
         for e in entries {
@@ -136,6 +142,7 @@ impl<'a> Columns<'a> {
                 c.dead_type.push(&d.event_type);
                 c.dead_reason.push(d.reason);
                 c.dead_payload.push(&d.payload);
+                c.dead_number.push(d.phone_number.as_deref());
             }
             for i in &e.outbox {
                 c.out_id.push(i.id);
@@ -190,6 +197,8 @@ where
         .bind(&c.opt_out)
         .bind(&c.opt_at)
         .bind(&c.opt_event)
+        .bind(&c.key_customer)
+        .bind(&c.dead_number)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::page::{CustomerKey, RoutingLogKey, RuleKey, Window};
+use super::routing_log::RoutingLogFilter;
 use super::{CompanyStore, NumberFilter, StoreError, StoreResult};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routing::{
@@ -84,6 +85,8 @@ pub struct RoutingLogEntry {
     pub event_id: String,
     pub event_type: String,
     pub phone_number: String,
+    /// The caller or sender (absent on lines logged before it was recorded).
+    pub customer: Option<String>,
     /// The RoutingDecision, as JSON.
     #[schema(value_type = Object)]
     pub decision: serde_json::Value,
@@ -164,11 +167,12 @@ pub trait RulesStore: CompanyStore + Send + Sync {
     async fn page_routing_log(
         &self,
         company: CompanyId,
+        filter: &RoutingLogFilter,
         window: &Window<RoutingLogKey>,
     ) -> StoreResult<Vec<RoutingLogEntry>>;
     /// The `limit` most recent entries.
     async fn list_routing_log(&self, company: CompanyId, limit: i64) -> StoreResult<Vec<RoutingLogEntry>> {
-        self.page_routing_log(company, &Window::first(limit)).await
+        self.page_routing_log(company, &RoutingLogFilter::default(), &Window::first(limit)).await
     }
     /// Every entry of one event (one per number it touched); empty when unknown.
     async fn get_routing_log(&self, company: CompanyId, event_id: &str) -> StoreResult<Vec<RoutingLogEntry>>;
@@ -378,6 +382,7 @@ pub(crate) struct RoutingLogRow {
     pub event_id: String,
     pub event_type: String,
     pub phone_number: String,
+    pub customer: Option<String>,
     pub decision: String,
     pub outcome: String,
     pub created_at: DateTime<Utc>,
@@ -391,6 +396,7 @@ impl TryFrom<RoutingLogRow> for RoutingLogEntry {
             event_id: r.event_id,
             event_type: r.event_type,
             phone_number: r.phone_number,
+            customer: r.customer,
             outcome: r.outcome,
             created_at: r.created_at,
         })

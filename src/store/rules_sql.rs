@@ -385,23 +385,23 @@ macro_rules! impl_rules_store {
             async fn page_routing_log(
                 &self,
                 company: $crate::domain::CompanyId,
+                filter: &$crate::store::routing_log::RoutingLogFilter,
                 w: &$crate::store::Window<$crate::store::page::RoutingLogKey>,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
                 // Newest first: every key column descending, so one row comparison is the keyset
-                // condition, and the index on (company_id, received_at DESC) bounds it.
+                // condition, and the index on (company_id, received_at DESC) bounds it; the
+                // filters narrow what that range scan returns.
+                let c = filter.conditions(w.after.as_ref());
                 let sql = format!(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
+                    "SELECT event_id, event_type, phone_number, customer, decision, outcome, received_at AS created_at \
                      FROM webhook_events WHERE company_id = $1 AND decision IS NOT NULL {} \
                      ORDER BY received_at DESC, event_id DESC, phone_number DESC LIMIT $2",
-                    w.after_clause("AND (received_at, event_id, phone_number) < ($3, $4, $5)")
+                    c.sql()
                 );
-                let mut q = sqlx::query_as::<_, $crate::store::rules::RoutingLogRow>(&sql)
+                let q = sqlx::query_as::<_, $crate::store::rules::RoutingLogRow>(&sql)
                     .bind(company.as_uuid())
                     .bind(w.limit);
-                if let Some((received_at, event_id, phone_number)) = &w.after {
-                    q = q.bind(*received_at).bind(event_id.clone()).bind(phone_number.clone());
-                }
-                let rows = q.fetch_all(&self.pool).await?;
+                let rows = $crate::store::conditions::bind_args!(q, c.args()).fetch_all(&self.pool).await?;
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
@@ -411,7 +411,7 @@ macro_rules! impl_rules_store {
                 event_id: &str,
             ) -> $crate::store::StoreResult<Vec<$crate::store::rules::RoutingLogEntry>> {
                 let rows: Vec<$crate::store::rules::RoutingLogRow> = sqlx::query_as(
-                    "SELECT event_id, event_type, phone_number, decision, outcome, received_at AS created_at \
+                    "SELECT event_id, event_type, phone_number, customer, decision, outcome, received_at AS created_at \
                      FROM webhook_events WHERE company_id = $1 AND event_id = $2 AND decision IS NOT NULL \
                      ORDER BY phone_number",
                 )

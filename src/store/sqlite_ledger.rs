@@ -35,7 +35,7 @@ impl LedgerStore for SqliteStore {
             let route = k.route.as_ref();
             let new = sqlx::query(
                 "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, \
-                 decision, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                 decision, outcome, customer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             )
             .bind(k.company_id.as_uuid())
             .bind(event)
@@ -45,6 +45,7 @@ impl LedgerStore for SqliteStore {
             .bind(route.map(|r| r.event_type))
             .bind(route.map(|r| r.decision.as_str()))
             .bind(route.map(|r| r.outcome))
+            .bind(route.map(|r| r.customer.as_str()))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -62,14 +63,15 @@ impl LedgerStore for SqliteStore {
         for e in entries {
             if let Some(d) = &e.dead_letter {
                 sqlx::query(
-                    "INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at) \
-                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                    "INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at, phone_number) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                 )
                 .bind(&*e.event_id)
                 .bind(&d.event_type)
                 .bind(d.reason)
                 .bind(&d.payload)
                 .bind(now)
+                .bind(d.phone_number.as_deref())
                 .execute(&mut *tx)
                 .await?;
             }

@@ -44,6 +44,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/companies/{id}/routing-log"),
     ("get", "/v1/companies/{id}/routing-log/{event_id}"),
     ("get", "/v1/companies/{id}/outbox"),
+    ("get", "/v1/companies/{id}/outbox/{item_id}"),
+    ("post", "/v1/companies/{id}/outbox/{item_id}/retry"),
+    ("post", "/v1/companies/{id}/outbox/{item_id}/cancel"),
+    ("post", "/v1/companies/{id}/outbox/retry"),
+    ("get", "/v1/dead-letters"),
+    ("get", "/v1/dead-letters/{dead_letter_id}"),
+    ("delete", "/v1/dead-letters/{dead_letter_id}"),
+    ("post", "/v1/dead-letters/{dead_letter_id}/redrive"),
     ("post", "/v1/companies/{id}/tokens"),
     ("get", "/v1/companies/{id}/tokens"),
     ("delete", "/v1/companies/{id}/tokens/{token_id}"),
@@ -80,6 +88,8 @@ fn concrete(template: &str) -> String {
         .replace("{number_id}", &id)
         .replace("{token_id}", &id)
         .replace("{job_id}", &id)
+        .replace("{item_id}", &id)
+        .replace("{dead_letter_id}", "1")
         .replace("{name}", "Sales")
         .replace("{customer}", "+14155550100")
         .replace("{event_id}", "ev-1")

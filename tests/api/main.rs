@@ -18,6 +18,7 @@ mod health;
 mod hostile;
 mod layers;
 mod nodes;
+mod operator;
 mod opt_out_order;
 mod outage;
 mod outbound;

@@ -12,16 +12,19 @@ use crate::store::StoreError;
 
 pub mod assignments;
 pub mod companies;
+pub mod dead_letters;
 pub mod defaults;
 pub mod explain;
 pub mod fallback;
 pub mod formats;
 pub mod forward_secret;
 pub mod limits;
+pub mod list_filters;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
 pub mod outbox;
+pub mod outbox_actions;
 pub mod replays;
 pub mod routing_log;
 pub mod rules;
@@ -74,6 +77,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(routing_log::list_routing_log)
         .service(routing_log::get_routing_log)
         .service(outbox::list_outbox)
+        .service(outbox_actions::retry_outbox)
+        .service(outbox_actions::retry_outbox_item)
+        .service(outbox_actions::cancel_outbox_item)
+        .service(outbox::get_outbox_item)
+        .service(dead_letters::list_dead_letters)
+        .service(dead_letters::get_dead_letter)
+        .service(dead_letters::redrive_dead_letter)
+        .service(dead_letters::delete_dead_letter)
         .service(replays::replay_webhooks)
         .service(tokens::create_token)
         .service(tokens::list_tokens)

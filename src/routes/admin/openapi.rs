@@ -9,7 +9,7 @@ use crate::routes::{provisioning, sending};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "switchboard admin API", description = "Companies, numbers, routing rules, tokens, provisioning, outbound messages and calls, and webhook replays. \
+    info(title = "switchboard admin API", description = "Companies, numbers, routing rules, tokens, provisioning, outbound messages and calls, webhook replays, and dead letters (operator). \
         Errors are application/problem+json with the failing `field`."),
     paths(
         companies::create_company, companies::list_companies, companies::get_company,
@@ -24,6 +24,10 @@ use crate::routes::{provisioning, sending};
         assignments::delete_assignment,
         opt_outs::list_opt_outs, opt_outs::put_opt_out, opt_outs::delete_opt_out,
         routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
+        outbox::get_outbox_item, outbox_actions::retry_outbox_item, outbox_actions::cancel_outbox_item,
+        outbox_actions::retry_outbox,
+        dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::redrive_dead_letter,
+        dead_letters::delete_dead_letter,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,
         replays::replay_webhooks,
         provisioning::provision, provisioning::purchase, provisioning::jobs::list_jobs, provisioning::jobs::get_job,

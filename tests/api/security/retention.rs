@@ -20,8 +20,12 @@ async fn old_records_are_purged_and_pending_work_stays(db: Db) {
     let company = CompanyId::new();
     app.store.create_company(company, "Acme").await.unwrap();
     let mut dead = LedgerEntry::new(Arc::from("ev-dead"));
-    dead.dead_letter =
-        Some(DeadLetter { event_type: "message.received".into(), reason: "unknown_number", payload: "{}".into() });
+    dead.dead_letter = Some(DeadLetter {
+        event_type: "message.received".into(),
+        reason: "unknown_number",
+        payload: "{}".into(),
+        phone_number: None,
+    });
     app.store.commit_batch(&[&dead]).await.unwrap();
     let items: Vec<OutboxItem> = ["ev-delivered", "ev-failed", "ev-pending"]
         .iter()
