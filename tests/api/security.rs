@@ -6,6 +6,7 @@ mod limits;
 mod number_ownership;
 mod reservations;
 mod retention;
+mod rule_names;
 mod secret_rotation;
 mod ssrf;
 mod tokens;
