@@ -18,6 +18,8 @@ pub const MAX_ATTEMPTS: i32 = 12;
 const BATCH: i64 = 32;
 /// How long a claimed row stays invisible to other workers (longer than any delivery takes).
 const LEASE: Duration = Duration::from_secs(60);
+/// The pending gauge is read at most this often (a count per batch cost a scan per 32 items).
+const GAUGE_EVERY: Duration = Duration::from_secs(5);
 
 /// Configures and spawns the worker; [`spawn_outbox_worker`] uses the defaults.
 pub struct OutboxWorker {
@@ -54,8 +56,15 @@ impl OutboxWorker {
 
     pub fn spawn(self) -> JoinHandle<()> {
         tokio::spawn(async move {
+            let mut gauge_read: Option<tokio::time::Instant> = None;
             loop {
-                match self.run_once().await {
+                let claimed = self.run_once().await;
+                // After the claim, so that a woken worker claims first.
+                if gauge_read.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+                    gauge_read = Some(tokio::time::Instant::now());
+                    self.update_pending_gauge().await;
+                }
+                match claimed {
                     // A full batch: there may be more due right away.
                     Ok(n) if n as i64 == BATCH => continue,
                     Ok(_) => {}
@@ -76,10 +85,15 @@ impl OutboxWorker {
         let due = self.store.claim_due_outbox(now, lease_until, BATCH).await?;
         let n = due.len();
         futures::future::join_all(due.into_iter().map(|e| self.attempt(e))).await;
-        if let Ok(counts) = self.store.outbox_counts().await {
-            metrics::gauge!(m::OUTBOX_PENDING).set(counts.pending as f64);
-        }
         Ok(n)
+    }
+
+    /// Sets the pending gauge from the database (pending rows of every node).
+    pub async fn update_pending_gauge(&self) {
+        match self.store.outbox_pending_count().await {
+            Ok(pending) => metrics::gauge!(m::OUTBOX_PENDING).set(pending as f64),
+            Err(e) => tracing::debug!(error = %e, "outbox: cannot count pending items"),
+        }
     }
 
     async fn attempt(&self, entry: OutboxEntry) {

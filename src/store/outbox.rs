@@ -53,7 +53,11 @@ pub trait OutboxStore: Send + Sync {
         error: &str,
     ) -> StoreResult<()>;
     async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()>;
+    /// Rows by status: a scan of the whole outbox (for tests and occasional reads).
     async fn outbox_counts(&self) -> StoreResult<OutboxCounts>;
+    /// Pending rows only: read through the partial index of pending rows, so its cost follows the
+    /// backlog, not the outbox's history (what the worker's gauge reads).
+    async fn outbox_pending_count(&self) -> StoreResult<i64>;
     /// The company's most recent rows first, those `filter` lets through, a window at a time.
     async fn page_outbox(
         &self,
@@ -208,6 +212,14 @@ macro_rules! impl_outbox_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn outbox_pending_count(&self) -> $crate::store::StoreResult<i64> {
+                // The same predicate as the partial index outbox_due.
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(n)
             }
 
             async fn outbox_counts(&self) -> $crate::store::StoreResult<$crate::store::outbox::OutboxCounts> {

@@ -86,6 +86,7 @@ async fn forward_retries_then_arrives_once_signed(db: Db) {
     let item =
         OutboxItem::forward_message(company, "ev-42", "message.received", Utc::now(), &message, &decision(), &dest);
     assert_eq!(app.store.insert_outbox_items(&[item.clone(), item]).await.unwrap(), 1);
+    assert_eq!(app.store.outbox_pending_count().await.unwrap(), 1, "the worker's gauge sees the pending item");
 
     let worker = OutboxWorker::new(
         app.store.clone(),
@@ -104,6 +105,7 @@ async fn forward_retries_then_arrives_once_signed(db: Db) {
     assert_eq!(accepted[0].1["message"]["text"], "hello");
     assert_eq!(accepted[0].1["company_id"], company.to_string());
     assert_eq!(app.store.outbox_counts().await.unwrap().delivered, 1);
+    assert_eq!(app.store.outbox_pending_count().await.unwrap(), 0);
 }
 
 async fn transfer_is_sent_once(db: Db) {
