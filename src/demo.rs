@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::routing::{
-    BusinessHours, CallDestination, ClockTime, Department, Destinations, Location, MessageDestination, Weekday,
-    WeeklyInterval,
+    BusinessHours, CallChain, CallDestination, ClockTime, Department, Destinations, Location, MessageDestination,
+    Weekday, WeeklyInterval,
 };
 use crate::store::{CompanySettings, NewNumber, NumberFilter, Store, StoreError};
 
@@ -69,7 +69,7 @@ pub const DEMO_ASSIGNED_CUSTOMER: &str = "+14155550100";
 
 fn destinations(slug: &str) -> anyhow::Result<Destinations> {
     Ok(Destinations {
-        call: Some(CallDestination::parse(&format!("sip:{slug}@pbx.example.com"))?),
+        call: Some(CallChain::single(CallDestination::parse(&format!("sip:{slug}@pbx.example.com"))?)),
         message: Some(MessageDestination::parse(&format!("https://crm.example.com/hooks/{slug}"))?),
     })
 }

@@ -42,6 +42,11 @@ pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
 pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
 /// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry, failed).
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
+/// Label: kind (transfer, dial).
+pub const CHAIN_STEPS_STARTED: &str = "switchboard_chain_steps_started_total";
+/// Label: outcome (answered, timeout, busy, failed, cancelled).
+pub const CHAIN_STEP_OUTCOMES: &str = "switchboard_chain_step_outcomes_total";
+pub const CHAINS_EXHAUSTED: &str = "switchboard_chains_exhausted_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -116,4 +121,7 @@ fn describe() {
     describe_counter!(OUTBOX_DELIVERED, "Outbox side effects delivered.");
     describe_counter!(OUTBOX_FAILED, "Outbox side effects given up after the last attempt, by kind.");
     describe_counter!(OUTBOX_ATTEMPTS, "Outbox delivery attempts, by kind and outcome.");
+    describe_counter!(CHAIN_STEPS_STARTED, "Call chain steps queued, by kind (transfer, dial).");
+    describe_counter!(CHAIN_STEP_OUTCOMES, "Legs of call chain steps that ended, by outcome.");
+    describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed (final action queued).");
 }

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use actix::{Actor, ActorContext, AsyncContext, Context, Handler};
 use dashmap::DashMap;
 
-use super::messages::{Assign, Ingest, IngestError, Reload};
-use super::state::CompanyState;
+use super::messages::{Assign, Ingest, IngestError, IngestReply, Reload};
+use super::state::{ChainEvent, CompanyState};
 use crate::domain::CompanyId;
-use crate::ledger::Ledger;
-use crate::metrics::ACTORS_ACTIVE;
+use crate::ledger::{CommitReply, Committed, Ledger, LedgerError};
+use crate::metrics::{ACTORS_ACTIVE, CHAINS_EXHAUSTED, CHAIN_STEPS_STARTED, CHAIN_STEP_OUTCOMES};
 
 pub type Actors = Arc<DashMap<CompanyId, actix::Addr<CompanyActor>>>;
 
@@ -67,8 +67,12 @@ impl Handler<Ingest> for CompanyActor {
             let _ = msg.done.send(Err(IngestError::Stale));
             return;
         }
-        let entry = self.state.ingest(&msg.facts, &msg.targets, chrono::Utc::now());
-        self.ledger.submit(entry, Box::new(msg.done));
+        let (entry, events) = self.state.ingest_observed(&msg.facts, &msg.targets, chrono::Utc::now());
+        if events.is_empty() {
+            self.ledger.submit(entry, Box::new(msg.done));
+        } else {
+            self.ledger.submit(entry, Box::new(ChainReply { done: msg.done, events }));
+        }
     }
 }
 
@@ -76,7 +80,7 @@ impl Handler<Reload> for CompanyActor {
     type Result = ();
 
     fn handle(&mut self, msg: Reload, _: &mut Self::Context) {
-        self.state = msg.0;
+        self.state = msg.0.keep_live_calls(&self.state);
     }
 }
 
@@ -85,5 +89,35 @@ impl Handler<Assign> for CompanyActor {
 
     fn handle(&mut self, msg: Assign, _: &mut Self::Context) {
         self.state.assign(msg.customer, msg.number);
+    }
+}
+
+/// Answers the request and, when its entry was applied (not a redelivery), counts what it did to
+/// a call chain.
+struct ChainReply {
+    done: IngestReply,
+    events: Vec<ChainEvent>,
+}
+
+impl CommitReply for ChainReply {
+    fn answer(self: Box<Self>, answer: Result<Committed, LedgerError>) {
+        if matches!(answer, Ok(Committed::Applied)) {
+            for event in &self.events {
+                match event {
+                    ChainEvent::StepStarted(kind) => {
+                        metrics::counter!(CHAIN_STEPS_STARTED, "kind" => *kind).increment(1)
+                    }
+                    ChainEvent::LegEnded(o) => {
+                        metrics::counter!(CHAIN_STEP_OUTCOMES, "outcome" => o.as_str()).increment(1)
+                    }
+                    ChainEvent::Exhausted => metrics::counter!(CHAINS_EXHAUSTED).increment(1),
+                }
+            }
+        }
+        Box::new(self.done).answer(answer);
+    }
+
+    fn abandoned(&self) -> bool {
+        self.done.is_closed()
     }
 }

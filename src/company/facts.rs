@@ -17,6 +17,9 @@ pub enum FactKind {
     /// The `call.answered` of an inbound call switchboard answered to transfer it
     /// ([`LegState::Answered`] in `leg_state`): counted nothing, it queues the transfer.
     CallAnswered,
+    /// The `call.hangup` of a leg a chain step rang ([`LegState::Chain`] in `leg_state`,
+    /// `hangup_cause` set): counted nothing, it may queue the next step or the final action.
+    ChainLegEnded,
 }
 
 #[derive(Debug, Clone)]
@@ -35,6 +38,10 @@ pub struct EventFacts {
     pub call_control_id: Option<String>,
     /// What switchboard wrote in the leg's `client_state`, when the event carries it.
     pub leg_state: Option<LegState>,
+    /// `call.hangup`: why the leg ended (timeout, user_busy, ...).
+    pub hangup_cause: Option<String>,
+    /// Call events: the Call Control application of the call.
+    pub connection_id: Option<String>,
 }
 
 /// One of a company's numbers an event touches, and the counter it adds to.

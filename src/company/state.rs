@@ -13,6 +13,9 @@ use crate::routing::{
 };
 
 mod calls;
+mod chain;
+
+pub use chain::{ChainEvent, LegOutcome, RingGroups};
 
 #[derive(Debug, Clone)]
 pub struct CompanyState {
@@ -21,11 +24,19 @@ pub struct CompanyState {
     routing: CompanyRouting,
     /// The operator's call policy (caller ID and ring time of transfers).
     calls: RoutingSettings,
+    /// Ring groups' failed legs (shared by the states an actor holds over time).
+    ring_groups: RingGroups,
 }
 
 impl CompanyState {
     pub fn new(company_id: CompanyId, routing: CompanyRouting, calls: RoutingSettings) -> Self {
-        Self { company_id, routing, calls }
+        Self { company_id, routing, calls, ring_groups: RingGroups::default() }
+    }
+
+    /// Keeps what `previous` remembers of live calls (on a reload of the rules).
+    pub fn keep_live_calls(mut self, previous: &CompanyState) -> Self {
+        self.ring_groups = previous.ring_groups.clone();
+        self
     }
 
     /// Sets (`Some`) or removes one customer's assignment.
@@ -44,6 +55,17 @@ impl CompanyState {
     /// The ledger entry for an event at `targets` (numbers the owner index gave this company).
     /// A target the company no longer owns is left out. Inbound events are routed at `now`.
     pub fn ingest(&self, facts: &EventFacts, targets: &[Target], now: DateTime<Utc>) -> LedgerEntry {
+        self.ingest_observed(facts, targets, now).0
+    }
+
+    /// [`CompanyState::ingest`], and what the event did to a call chain (for the metrics).
+    pub fn ingest_observed(
+        &self,
+        facts: &EventFacts,
+        targets: &[Target],
+        now: DateTime<Utc>,
+    ) -> (LedgerEntry, Vec<ChainEvent>) {
+        let mut events = Vec::new();
         let mut entry = LedgerEntry::new(facts.event_id.clone());
         for t in targets {
             let Some(phone_number_id) = self.routing.number(&t.number).map(|n| n.id) else { continue };
@@ -51,7 +73,11 @@ impl CompanyState {
                 FactKind::MessageReceived => Some(self.route_message(facts, &t.number, now, &mut entry)),
                 FactKind::CallIncoming => Some(self.route_call(facts, &t.number, now, &mut entry)),
                 FactKind::CallAnswered => {
-                    self.transfer_answered(facts, &mut entry);
+                    self.transfer_answered(facts, &mut entry, &mut events);
+                    None
+                }
+                FactKind::ChainLegEnded => {
+                    self.chain_leg_ended(facts, &mut entry, &mut events);
                     None
                 }
                 FactKind::MessageSent | FactKind::CallOutgoing => None,
@@ -64,7 +90,7 @@ impl CompanyState {
                 route,
             });
         }
-        entry
+        (entry, events)
     }
 
     fn route_message(

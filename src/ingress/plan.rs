@@ -13,8 +13,8 @@ use crate::company::facts::{EventFacts, FactKind, Target};
 use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
-use crate::telnyx::client_state::LegState;
-use crate::telnyx::events::{CallDirection, CallLeg, Envelope, EventPayload};
+use crate::telnyx::client_state::{ChainAt, LegState};
+use crate::telnyx::events::{CallDirection, CallHangup, CallLeg, Envelope, EventPayload};
 
 #[derive(Debug)]
 pub enum Plan {
@@ -57,7 +57,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         ),
         EventPayload::CallInitiated(c) => {
             // A leg switchboard created by a transfer: part of an inbound call counted already.
-            if matches!(c.leg_state(), Some(LegState::Transfer { .. })) {
+            if matches!(c.leg_state(), Some(LegState::Transfer { .. } | LegState::Chain(_))) {
                 return Plan::Acknowledge;
             }
             (
@@ -73,6 +73,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             )
         }
         EventPayload::CallAnswered(c) => return plan_answered(env, c, index),
+        EventPayload::CallHangup(c) => return plan_chain_leg_ended(env, c, index),
         EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
         _ => return Plan::Acknowledge,
     };
@@ -82,8 +83,8 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::MessageSent => vec![(from, Counter::SmsSent)],
         FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
-        // Not built here (see plan_answered).
-        FactKind::CallAnswered => return Plan::Acknowledge,
+        // Not built here (see plan_answered, plan_chain_leg_ended).
+        FactKind::CallAnswered | FactKind::ChainLegEnded => return Plan::Acknowledge,
     };
     let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
     let mut unowned = Vec::new();
@@ -119,6 +120,8 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         media_urls,
         call_control_id: call_control_id.map(str::to_owned),
         leg_state: None,
+        hangup_cause: None,
+        connection_id: None,
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }
 }
@@ -127,30 +130,83 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
 /// its company (a key that counts nothing, so that a redelivery transfers nothing twice); any
 /// other (a transfer's leg B, a dialled call, another application's call) is acknowledged.
 fn plan_answered(env: &Envelope<'_>, leg: &CallLeg<'_>, index: &NumberIndex) -> Plan {
-    let Some(LegState::Answered(call)) = leg.leg_state() else { return Plan::Acknowledge };
+    let (company, number, caller) = match leg.leg_state() {
+        Some(LegState::Answered(call)) => (call.company, call.number.clone(), call.caller.clone()),
+        Some(LegState::Chain(c)) if c.at == ChainAt::Answered => (c.company, c.number.clone(), Some(c.from.clone())),
+        _ => return Plan::Acknowledge,
+    };
     let Some(call_control_id) = leg.call_control_id.as_deref().filter(|id| commandable(id)) else {
         return Plan::Acknowledge;
     };
-    // Only while the company still owns the number: a number that changed hands since the call
-    // came in is no longer the company's to act on.
-    if index.owner(call.number.as_str()).is_none_or(|o| o.company_id != call.company) {
+    let facts = CallFacts {
+        kind: FactKind::CallAnswered,
+        call_control_id,
+        caller,
+        hangup_cause: None,
+        connection_id: leg.connection_id.as_deref(),
+    };
+    dispatch_call(env, company, number, facts, leg.leg_state(), index)
+}
+
+/// A `call.hangup` of a leg a chain step rang (not the caller's own leg) goes to its company,
+/// which decides whether the chain moves on (a key that counts nothing: a redelivery moves
+/// nothing twice); any other hangup is acknowledged.
+fn plan_chain_leg_ended(env: &Envelope<'_>, leg: &CallHangup<'_>, index: &NumberIndex) -> Plan {
+    let Some(LegState::Chain(chain)) = leg.leg_state() else { return Plan::Acknowledge };
+    let ChainAt::Step { caller_leg, .. } = &chain.at else { return Plan::Acknowledge };
+    let Some(call_control_id) = leg.call_control_id.as_deref() else { return Plan::Acknowledge };
+    if call_control_id == caller_leg || !commandable(caller_leg) {
         return Plan::Acknowledge;
     }
-    let target = Target { number: call.number.clone(), counter: Counter::Uncounted };
-    let company = call.company;
+    let facts = CallFacts {
+        kind: FactKind::ChainLegEnded,
+        call_control_id,
+        caller: Some(chain.from.clone()),
+        hangup_cause: Some(leg.hangup_cause.as_deref().unwrap_or("unspecified")),
+        connection_id: leg.connection_id.as_deref(),
+    };
+    let (company, number) = (chain.company, chain.number.clone());
+    dispatch_call(env, company, number, facts, Some(LegState::Chain(chain)), index)
+}
+
+/// What differs between the call events a company's actor acts on.
+struct CallFacts<'a> {
+    kind: FactKind,
+    call_control_id: &'a str,
+    caller: Option<PhoneNumber>,
+    hangup_cause: Option<&'a str>,
+    connection_id: Option<&'a str>,
+}
+
+fn dispatch_call(
+    env: &Envelope<'_>,
+    company: CompanyId,
+    number: PhoneNumber,
+    call: CallFacts<'_>,
+    leg_state: Option<LegState>,
+    index: &NumberIndex,
+) -> Plan {
+    // Only while the company still owns the number: a number that changed hands since the call
+    // came in is no longer the company's to act on.
+    if index.owner(number.as_str()).is_none_or(|o| o.company_id != company) {
+        return Plan::Acknowledge;
+    }
     let facts = EventFacts {
         event_id: Arc::from(&*env.id),
         event_type: env.payload.metric_label(),
-        kind: FactKind::CallAnswered,
+        kind: call.kind,
         occurred_at: env.occurred_at,
         from: call.caller.as_ref().map_or_else(String::new, |c| c.as_str().to_owned()),
-        to: vec![call.number.as_str().to_owned()],
+        to: vec![number.as_str().to_owned()],
         text: None,
         media_count: 0,
         media_urls: Vec::new(),
-        call_control_id: Some(call_control_id.to_owned()),
-        leg_state: Some(LegState::Answered(call)),
+        call_control_id: Some(call.call_control_id.to_owned()),
+        leg_state,
+        hangup_cause: call.hangup_cause.map(str::to_owned),
+        connection_id: call.connection_id.filter(|c| commandable(c)).map(str::to_owned),
     };
+    let target = Target { number, counter: Counter::Uncounted };
     Plan::Dispatch { facts: Arc::new(facts), companies: vec![(company, vec![target])] }
 }
 

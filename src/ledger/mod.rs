@@ -3,6 +3,7 @@
 //! committed, so an acknowledged event is never lost and, thanks to the unique (event, number)
 //! keys, never counted twice.
 pub mod batcher;
+pub mod chain_items;
 pub mod entry;
 pub mod outbox_item;
 #[cfg(feature = "bench-modes")]

@@ -12,8 +12,11 @@ pub enum OutboxKind {
     /// Telnyx Call Control transfer to the decided destination (command_id from the answered
     /// leg's call.answered).
     CallTransfer,
-    /// Telnyx Call Control hangup (the company's "unrouted" policy).
+    /// Telnyx Call Control hangup (the company's "unrouted" policy, a chain's final action).
     CallHangup,
+    /// Telnyx dial (POST /calls) of a chain step's targets together, bridged to the caller's
+    /// leg on answer.
+    CallDial,
 }
 
 impl OutboxKind {
@@ -23,6 +26,7 @@ impl OutboxKind {
             OutboxKind::CallAnswer => "call_answer",
             OutboxKind::CallTransfer => "call_transfer",
             OutboxKind::CallHangup => "call_hangup",
+            OutboxKind::CallDial => "call_dial",
         }
     }
 
@@ -32,6 +36,7 @@ impl OutboxKind {
             "call_answer" => Some(OutboxKind::CallAnswer),
             "call_transfer" => Some(OutboxKind::CallTransfer),
             "call_hangup" => Some(OutboxKind::CallHangup),
+            "call_dial" => Some(OutboxKind::CallDial),
             _ => None,
         }
     }

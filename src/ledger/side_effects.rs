@@ -12,7 +12,7 @@ use crate::routing::{MessageDestination, RoutingDecision};
 use crate::telnyx::client_state::LegState;
 
 /// Namespace of switchboard's UUID v5 ids (outbox ids and call command ids).
-const NAMESPACE: Uuid = Uuid::from_u128(0x5b0a_7d1e_6a2c_4f59_9c3e_0e6f_2d8b_41a7);
+pub(super) const NAMESPACE: Uuid = Uuid::from_u128(0x5b0a_7d1e_6a2c_4f59_9c3e_0e6f_2d8b_41a7);
 
 /// The parts of an inbound message the product's backend needs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -61,6 +61,14 @@ pub struct CallCommand {
     /// Transfer: base64 `client_state` for the new leg's webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_leg_client_state: Option<String>,
+    /// Dial of a ring group: the targets rung together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// Dial of a ring group: the Call Control application, and the caller's leg it bridges to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_to: Option<String>,
 }
 
 /// A transfer of an answered inbound call (see [`OutboxItem::call_transfer`]).
@@ -83,7 +91,7 @@ pub fn command_id_for(event_id: &str) -> Uuid {
 
 /// One item per (company, event, kind, destination). The event id is length-prefixed so that no
 /// (event id, destination) pair can spell another's.
-fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind, destination: &str) -> Uuid {
+pub(super) fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind, destination: &str) -> Uuid {
     let name = format!("outbox:{company}:{}:{}:{event_id}:{destination}", kind.as_str(), event_id.len());
     Uuid::new_v5(&NAMESPACE, name.as_bytes())
 }
@@ -132,6 +140,7 @@ impl OutboxItem {
             timeout_secs: Some(t.timeout_secs),
             client_state: Some(state.clone()),
             target_leg_client_state: Some(state),
+            ..CallCommand::default()
         };
         Self::call_command(company, event_id, call_control_id, OutboxKind::CallTransfer, &command)
     }
@@ -142,7 +151,7 @@ impl OutboxItem {
         Self::call_command(company, event_id, call_control_id, OutboxKind::CallHangup, &command)
     }
 
-    fn call_command(
+    pub(super) fn call_command(
         company: CompanyId,
         event_id: &str,
         call_control_id: &str,

@@ -13,7 +13,7 @@ use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::ledger::side_effects::CallCommand;
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{
-    AnswerRequest, ClientState, CommandId, HangupRequest, RingTimeout, TelnyxError, TransferRequest,
+    AnswerRequest, ClientState, CommandId, HangupRequest, RingGroupDial, RingTimeout, TelnyxError, TransferRequest,
 };
 
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,7 +74,9 @@ impl Deliverer {
     pub async fn deliver(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         match item.kind {
             OutboxKind::ForwardMessage => self.forward(item, secrets).await,
-            OutboxKind::CallAnswer | OutboxKind::CallTransfer | OutboxKind::CallHangup => self.call_command(item).await,
+            OutboxKind::CallAnswer | OutboxKind::CallTransfer | OutboxKind::CallHangup | OutboxKind::CallDial => {
+                self.call_command(item).await
+            }
         }
     }
 
@@ -142,6 +144,10 @@ impl Deliverer {
                 }
                 Err(why) => return Attempt::Permanent(why),
             },
+            OutboxKind::CallDial => match dial_request(&command, command_id, client_state) {
+                Ok(req) => client.dial_group(&req).await.map(|_| ()),
+                Err(why) => return Attempt::Permanent(why),
+            },
             _ => client.hangup(ccid, &HangupRequest { command_id, client_state }).await,
         };
         match result {
@@ -173,6 +179,29 @@ fn transfer_request(command: &CallCommand, command_id: CommandId) -> Result<Tran
     req.timeout_secs =
         command.timeout_secs.map(|s| RingTimeout::from_secs(s.into())).transpose().map_err(|e| e.to_string())?;
     Ok(req)
+}
+
+/// The ring group dial a stored command describes.
+fn dial_request(
+    command: &CallCommand,
+    command_id: CommandId,
+    client_state: Option<ClientState>,
+) -> Result<RingGroupDial, String> {
+    let from = command.from.as_deref().ok_or("dial without `from`")?;
+    Ok(RingGroupDial {
+        connection_id: command.connection_id.clone().ok_or("dial without `connection_id`")?,
+        to: command.targets.clone().filter(|t| !t.is_empty()).ok_or("dial without targets")?,
+        from: PhoneNumber::parse(from).map_err(|e| format!("dial `from`: {e}"))?,
+        link_to: command.link_to.clone().ok_or("dial without `link_to`")?,
+        bridge_on_answer: true,
+        timeout_secs: command
+            .timeout_secs
+            .map(|s| RingTimeout::from_secs(s.into()))
+            .transpose()
+            .map_err(|e| e.to_string())?,
+        command_id,
+        client_state,
+    })
 }
 
 /// A 4xx other than 408/429 from Telnyx means the command cannot succeed (the call ended, ...).

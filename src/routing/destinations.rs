@@ -5,6 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize, Serializer};
 use url::Url;
 
+use super::chain::{CallChain, CallChainSpec};
 use super::decision::EventKind;
 use super::error::{RuleError, RuleErrorKind};
 use super::schema::string_schema;
@@ -197,11 +198,11 @@ string_schema!(
     "https://backend.example.com/inbound/sms"
 );
 
-/// A call destination and a message destination; either may be absent.
+/// A call destination (a chain) and a message destination; either may be absent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "DestinationsSpec")]
 pub struct Destinations {
-    pub call: Option<CallDestination>,
+    pub call: Option<CallChain>,
     pub message: Option<MessageDestination>,
 }
 
@@ -220,7 +221,7 @@ impl Destinations {
 #[serde(default)]
 #[serde(deny_unknown_fields)]
 pub struct DestinationsSpec {
-    pub call: Option<String>,
+    pub call: Option<CallChainSpec>,
     pub message: Option<String>,
 }
 
@@ -228,7 +229,7 @@ impl TryFrom<DestinationsSpec> for Destinations {
     type Error = RuleError;
     fn try_from(spec: DestinationsSpec) -> Result<Self, Self::Error> {
         Ok(Destinations {
-            call: spec.call.as_deref().map(CallDestination::parse).transpose().map_err(|e| e.within("call"))?,
+            call: spec.call.map(CallChain::try_from).transpose().map_err(|e| e.within("call"))?,
             message: spec
                 .message
                 .as_deref()
@@ -243,6 +244,6 @@ impl TryFrom<DestinationsSpec> for Destinations {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", content = "address", rename_all = "snake_case")]
 pub enum Destination {
-    Call(CallDestination),
+    Call(CallChain),
     Message(MessageDestination),
 }

@@ -41,6 +41,14 @@ pub enum RuleErrorKind {
     Overlap { day: String, other: String },
     #[error("{0:?} is not a NANP area code: expected 3 digits, the first 2-9, not N11")]
     InvalidAreaCode(String),
+    #[error("must hold from {min} to {max} items")]
+    Count { min: usize, max: usize },
+    #[error("must be from {min} to {max}")]
+    OutOfRange { min: i64, max: i64 },
+    #[error("is listed twice")]
+    Duplicate,
+    #[error("{0}")]
+    Unsupported(&'static str),
 }
 
 fn describe(field: &str, kind: &RuleErrorKind) -> String {

@@ -2,6 +2,7 @@
 //!
 //! Nothing here does I/O: the company actor and the admin API's `/routing/explain` call
 //! [`decide`] and [`choose_sender`] on a [`CompanyRouting`] they keep in memory.
+pub mod chain;
 pub mod decide;
 pub mod decision;
 pub mod destinations;
@@ -16,6 +17,7 @@ pub mod state;
 #[cfg(test)]
 mod tests;
 
+pub use chain::{CallChain, CallChainSpec, ChainStep, FinalAction};
 pub use decide::decide;
 pub use decision::{EventKind, InboundEvent, MatchedRule, Outcome, RoutingDecision, RuleAttempt, RuleStep};
 pub use destinations::{CallDestination, Destination, Destinations, DestinationsSpec, MessageDestination};

@@ -15,8 +15,7 @@ use super::routing_log::RoutingLogFilter;
 use super::{CompanyStore, NumberFilter, StoreError, StoreResult};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routing::{
-    CallDestination, CompanyRouting, Department, Destinations, Location, MessageDestination, NumberRecord,
-    UnroutedPolicy,
+    CallChain, CompanyRouting, Department, Destinations, Location, MessageDestination, NumberRecord, UnroutedPolicy,
 };
 
 /// A company's routing defaults and the secret its message forwards are signed with.
@@ -255,7 +254,7 @@ pub(crate) fn destinations_from_db(
     message: Option<String>,
 ) -> StoreResult<Destinations> {
     Ok(Destinations {
-        call: call.as_deref().map(CallDestination::parse).transpose().map_err(|e| corrupt(table, e))?,
+        call: call.as_deref().map(CallChain::from_stored).transpose().map_err(|e| corrupt(table, e))?,
         message: message.as_deref().map(MessageDestination::parse).transpose().map_err(|e| corrupt(table, e))?,
     })
 }

@@ -31,8 +31,8 @@ mod tests;
 
 pub use self::applications::{CallControlApplication, NewCallControlApplication};
 pub use self::calls::{
-    AnswerRequest, Call, CommandId, DialRequest, EmptyCommandId, HangupRequest, RingTimeout, RingTimeoutError,
-    TransferRequest,
+    AnswerRequest, Call, CommandId, DialRequest, EmptyCommandId, HangupRequest, RingGroupDial, RingTimeout,
+    RingTimeoutError, TransferRequest,
 };
 pub use self::error::{ApiErrorDetail, TelnyxError};
 pub use self::messaging::{MessagingProfile, NewMessagingProfile, SendMessageRequest, SentMessage};

@@ -7,6 +7,9 @@ use serde::Serialize;
 
 use crate::domain::{CompanyId, PhoneNumber};
 
+mod chain;
+pub use chain::{ChainAt, ChainLeg, RuleKind, RuleRef};
+
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// Opaque state echoed back in later call events; the spec requires base64.
@@ -61,6 +64,9 @@ pub enum LegState {
     Transfer { company: CompanyId, event_id: String, step: u32 },
     /// A call switchboard dialled for a company (POST /calls).
     Dial { company: CompanyId },
+    /// An inbound call walking its destination chain: the caller's leg once answered, and the
+    /// legs each step rings (`sb1|chain|...`, see [`ChainLeg`]).
+    Chain(ChainLeg),
 }
 
 /// What the transfer of an answered inbound call needs, decided when its `call.initiated` was
@@ -81,8 +87,9 @@ pub struct AnsweredCall {
 
 /// Version prefix of every state switchboard writes.
 const PREFIX: &str = "sb1";
-/// Longest `client_state` read as possibly switchboard's (the longest it writes is ~640).
-const MAX_LEN: usize = 1024;
+/// Longest `client_state` read as possibly switchboard's (the longest it writes is ~1,700: a
+/// chain leg with a 100-character non-ASCII rule name and a 512-byte call_control_id).
+const MAX_LEN: usize = 2048;
 
 impl LegState {
     /// The state as `client_state` for a command.
@@ -106,6 +113,7 @@ impl LegState {
         let (kind, rest) = rest.split_once('|')?;
         match kind {
             "dial" => Some(LegState::Dial { company: rest.parse().ok()? }),
+            "chain" => ChainLeg::parse(rest).map(LegState::Chain),
             "transfer" => {
                 let (company, rest) = rest.split_once('|')?;
                 let (step, event_id) = rest.split_once('|')?;
@@ -143,6 +151,7 @@ impl LegState {
         match self {
             LegState::Transfer { company, .. } | LegState::Dial { company } => *company,
             LegState::Answered(call) => call.company,
+            LegState::Chain(leg) => leg.company,
         }
     }
 }
@@ -155,6 +164,7 @@ impl fmt::Display for LegState {
                 write!(f, "{PREFIX}|transfer|{company}|{step}|{event_id}")
             }
             LegState::Dial { company } => write!(f, "{PREFIX}|dial|{company}"),
+            LegState::Chain(leg) => write!(f, "{PREFIX}|chain|{leg}"),
             LegState::Answered(AnsweredCall { company, event_id, number, caller, destination }) => {
                 let caller = caller.as_ref().map_or("", PhoneNumber::as_str);
                 let len = destination.len();

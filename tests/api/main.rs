@@ -11,6 +11,7 @@ mod admin_pagination;
 mod admin_store;
 mod admin_support;
 mod admin_tenancy;
+mod chains;
 mod company_changes;
 mod config_cli;
 mod group_commit;

@@ -3,10 +3,12 @@
 use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
 use switchboard::domain::PhoneNumber;
+use switchboard::ledger::chain_items::{chain_command_id, ChainMove};
 use switchboard::ledger::outbox_item::{OutboxItem, OutboxKind};
 use switchboard::ledger::side_effects::{command_id_for, CallCommand};
 use switchboard::store::changes::Change;
 use switchboard::telnyx::client::LegState;
+use switchboard::telnyx::client_state::ChainAt;
 
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};
@@ -81,9 +83,15 @@ async fn assigned_customer_call_is_answered_then_transferred_once_to_sales(db: D
     assert_eq!(transfer.to.as_deref(), Some("sip:sales@pbx.example.com"));
     assert_eq!(transfer.from.as_deref(), Some(ASSIGNED), "the caller's number, by default");
     assert_eq!(transfer.timeout_secs, Some(30));
-    assert_eq!(transfer.command_id, command_id_for("answered-1").to_string());
-    let leg = LegState::Transfer { company: DEMO_COMPANY_ID, event_id: "call-assigned".into(), step: 0 };
-    assert_eq!(transfer.target_leg_client_state.as_deref().and_then(LegState::from_client_state), Some(leg));
+    // Step 0 of the call's chain: the command id derives from (chain, step), not from the event.
+    assert_eq!(transfer.command_id, chain_command_id("call-assigned", ChainMove::Step(0)).to_string());
+    match transfer.target_leg_client_state.as_deref().and_then(LegState::from_client_state) {
+        Some(LegState::Chain(leg)) => {
+            assert_eq!((leg.company, leg.event_id.as_str()), (DEMO_COMPANY_ID, "call-assigned"));
+            assert_eq!(leg.at, ChainAt::Step { step: 0, caller_leg: "v3:call-assigned".into() });
+        }
+        other => panic!("leg B is not step 0 of the chain: {other:?}"),
+    }
     assert_eq!(app.store.get_routing_log(DEMO_COMPANY_ID, "answered-1").await.unwrap().len(), 0);
     let support = usage(&app, DEMO_COMPANY_ID, SUPPORT).await;
     assert_eq!((support.incoming_calls_count, support.outgoing_calls_count), (1, 0));

@@ -2,7 +2,7 @@
 //! changed through one node routes the next event on another node the new way.
 use switchboard::demo::load_demo_routing;
 use switchboard::demo::{self, DEMO_COMPANY_ID};
-use switchboard::routing::{CallDestination, Department, Destinations, MessageDestination};
+use switchboard::routing::{CallChain, CallDestination, Department, Destinations, MessageDestination};
 use switchboard::store::changes::Change;
 
 use crate::admin_support::OPERATOR;
@@ -73,7 +73,7 @@ async fn a_rule_changed_through_node_a_routes_the_next_event_on_node_b() {
     let moved = Department::new(
         "Sales".into(),
         Destinations {
-            call: Some(CallDestination::parse("sip:sales-night@pbx.example.com").unwrap()),
+            call: Some(CallChain::single(CallDestination::parse("sip:sales-night@pbx.example.com").unwrap())),
             message: Some(MessageDestination::parse("https://crm.example.com/hooks/sales").unwrap()),
         },
         None,

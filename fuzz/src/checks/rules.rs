@@ -7,8 +7,8 @@ use switchboard::routes::admin::rules::{DepartmentBody, LocationBody};
 use switchboard::routing::hours::parse_time_zone;
 use switchboard::routing::rules::check_area_code;
 use switchboard::routing::{
-    BusinessHours, BusinessHoursSpec, CallDestination, ClockTime, Department, DepartmentSpec, Destinations,
-    DestinationsSpec, Location, LocationSpec, MessageDestination, RuleError,
+    BusinessHours, BusinessHoursSpec, CallChain, ClockTime, Department, DepartmentSpec, Destinations, DestinationsSpec,
+    Location, LocationSpec, MessageDestination, RuleError,
 };
 
 use super::destination::{check_call_destination, check_message_destination};
@@ -133,7 +133,7 @@ fn check_name(name: &str) {
 }
 
 fn check_destinations(d: &Destinations) {
-    d.call.iter().for_each(check_call_destination);
+    d.call.iter().flat_map(|c| c.targets()).for_each(|(_, _, t)| check_call_destination(t));
     d.message.iter().for_each(check_message_destination);
     assert_eq!(&stored_destinations(d), d);
 }
@@ -143,7 +143,7 @@ fn stored_destinations(d: &Destinations) -> Destinations {
         call: d
             .call
             .as_ref()
-            .map(|c| CallDestination::parse(c.as_str()).expect("a stored call destination reads back")),
+            .map(|c| CallChain::from_stored(&c.to_stored()).expect("a stored call destination reads back")),
         message: d.message.as_ref().map(|m| {
             MessageDestination::parse(m.as_str())
                 .unwrap_or_else(|e| panic!("stored message destination {m} does not read back: {e}"))

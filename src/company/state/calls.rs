@@ -23,7 +23,20 @@ use crate::ledger::outbox_item::OutboxItem;
 use crate::ledger::side_effects::Transfer;
 use crate::ledger::{LedgerEntry, RouteLine};
 use crate::routing::{decide, Destination, EventKind, InboundEvent, MatchedRule, UnroutedPolicy};
-use crate::telnyx::client_state::{AnsweredCall, LegState};
+use crate::telnyx::client_state::{ChainAt, ChainLeg, LegState, RuleKind, RuleRef};
+
+use super::chain::ChainEvent;
+
+/// The rule whose chain a call walks.
+fn rule_ref(matched: &MatchedRule) -> Option<RuleRef> {
+    let (kind, name, after_hours) = match matched {
+        MatchedRule::Department { name, after_hours } => (RuleKind::Department, name.clone(), *after_hours),
+        MatchedRule::Location { name, after_hours } => (RuleKind::Location, name.clone(), *after_hours),
+        MatchedRule::CompanyDefault => (RuleKind::CompanyDefault, String::new(), false),
+        MatchedRule::Unrouted => return None,
+    };
+    Some(RuleRef { kind, name, after_hours })
+}
 
 impl CompanyState {
     /// Step 1: the `call.initiated` of an inbound call to `to`, routed at `now`.
@@ -38,13 +51,21 @@ impl CompanyState {
         let decision = decide(&event, &self.routing, now);
         let call_control_id = facts.call_control_id.as_deref().unwrap_or_default();
         let outcome = match (&decision.destination, &decision.matched) {
-            (Some(Destination::Call(dest)), _) if !call_control_id.is_empty() => {
-                let answered = LegState::Answered(AnsweredCall {
+            (Some(Destination::Call(_)), matched) if !call_control_id.is_empty() => {
+                let Some(rule) = rule_ref(matched) else { return line(facts, &decision, "unrouted") };
+                let caller = PhoneNumber::parse(&facts.from).ok();
+                let from = match self.calls.transfer_caller_id {
+                    // A caller without an E.164 number (anonymous, SIP) shows the number it called.
+                    TransferCallerId::Caller => caller.unwrap_or_else(|| to.clone()),
+                    TransferCallerId::CompanyNumber => to.clone(),
+                };
+                let answered = LegState::Chain(ChainLeg {
                     company: self.company_id,
                     event_id: facts.event_id.to_string(),
                     number: to.clone(),
-                    caller: PhoneNumber::parse(&facts.from).ok(),
-                    destination: dest.as_str().to_owned(),
+                    from,
+                    rule,
+                    at: ChainAt::Answered,
                 });
                 entry.outbox.push(OutboxItem::call_answer(
                     self.company_id,
@@ -65,8 +86,15 @@ impl CompanyState {
         line(facts, &decision, outcome)
     }
 
-    /// Step 2: the `call.answered` of a call step 1 answered: its transfer.
-    pub(super) fn transfer_answered(&self, facts: &EventFacts, entry: &mut LedgerEntry) {
+    /// Step 2: the `call.answered` of a call step 1 answered: its chain's first step (or, for a
+    /// call answered by a version before chains, its one transfer).
+    pub(super) fn transfer_answered(&self, facts: &EventFacts, entry: &mut LedgerEntry, events: &mut Vec<ChainEvent>) {
+        if let Some(LegState::Chain(leg)) = &facts.leg_state {
+            if leg.company == self.company_id && leg.at == ChainAt::Answered {
+                self.start_chain(leg, facts, entry, events);
+            }
+            return;
+        }
         let (Some(LegState::Answered(call)), Some(call_control_id)) =
             (&facts.leg_state, facts.call_control_id.as_deref())
         else {

@@ -9,11 +9,14 @@ use super::CompanyState;
 use crate::company::facts::{EventFacts, FactKind, Target};
 use crate::config::{RoutingSettings, TransferCallerId};
 use crate::domain::{CompanyId, Features, PhoneNumber, PhoneNumberId};
+use crate::ledger::chain_items::{chain_command_id, ChainMove};
 use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::ledger::side_effects::{command_id_for, CallCommand};
 use crate::ledger::{Counter, LedgerEntry};
 use crate::routing::{CompanyRouting, Department, DepartmentSpec, NumberRecord, UnroutedPolicy};
-use crate::telnyx::client_state::{AnsweredCall, LegState};
+use crate::telnyx::client_state::{AnsweredCall, ChainAt, ChainLeg, LegState, RuleKind, RuleRef};
+
+mod chain;
 
 const SALES: &str = "+14155550001";
 const SUPPORT: &str = "+14155550002";
@@ -58,6 +61,8 @@ fn facts(id: &str, kind: FactKind, to: &str, text: Option<&str>) -> EventFacts {
         media_urls: Vec::new(),
         call_control_id: Some(format!("v3:{id}")),
         leg_state: None,
+        hangup_cause: None,
+        connection_id: Some("app-1".into()),
     }
 }
 
@@ -75,6 +80,19 @@ fn answered_facts(id: &str, answered: &AnsweredCall) -> EventFacts {
         media_urls: Vec::new(),
         call_control_id: Some(format!("v3:{}", answered.event_id)),
         leg_state: Some(LegState::Answered(answered.clone())),
+        hangup_cause: None,
+        connection_id: Some("app-1".into()),
+    }
+}
+
+/// The `call.answered` (event `id`) of the caller's leg of the chain `leg`.
+fn chain_answered_facts(id: &str, leg: &ChainLeg) -> EventFacts {
+    EventFacts {
+        event_type: "call.answered",
+        kind: FactKind::CallAnswered,
+        call_control_id: Some(format!("v3:{}", leg.event_id)),
+        leg_state: Some(LegState::Chain(leg.clone())),
+        ..facts(id, FactKind::CallAnswered, leg.number.as_str(), None)
     }
 }
 
@@ -82,14 +100,14 @@ fn command(item: &OutboxItem) -> CallCommand {
     serde_json::from_str(&item.payload).unwrap()
 }
 
-/// The one item of `entry`, an answer, and the call it says it answered.
-fn answered_call(entry: &LedgerEntry) -> AnsweredCall {
+/// The one item of `entry`, an answer, and the chain call it says it answered.
+fn answered_call(entry: &LedgerEntry) -> ChainLeg {
     assert_eq!(entry.outbox.len(), 1, "{:?}", entry.outbox);
     assert_eq!(entry.outbox[0].kind, OutboxKind::CallAnswer);
     let state = command(&entry.outbox[0]).client_state.expect("the answer carries a client_state");
     match LegState::from_client_state(&state) {
-        Some(LegState::Answered(call)) => call,
-        other => panic!("not an answered state: {other:?}"),
+        Some(LegState::Chain(leg)) => leg,
+        other => panic!("not a chain state: {other:?}"),
     }
 }
 
@@ -160,13 +178,13 @@ fn an_assignment_routes_the_customer_until_it_is_removed() {
     let call = facts("c1", FactKind::CallIncoming, SUPPORT, None);
     let transfer_to = |s: &CompanyState| {
         let entry = s.ingest(&call, &[target(SUPPORT, Counter::IncomingCalls)], Utc::now());
-        answered_call(&entry).destination
+        answered_call(&entry).rule.name
     };
-    assert_eq!(transfer_to(&s), "sip:support@pbx.example.com");
+    assert_eq!(transfer_to(&s), "Support");
     s.assign(pn(CUSTOMER), Some(pn(SALES)));
-    assert_eq!(transfer_to(&s), "sip:sales@pbx.example.com", "the assignment sends the customer to Sales");
+    assert_eq!(transfer_to(&s), "Sales", "the assignment sends the customer to Sales' chain");
     s.assign(pn(CUSTOMER), None);
-    assert_eq!(transfer_to(&s), "sip:support@pbx.example.com");
+    assert_eq!(transfer_to(&s), "Support");
 }
 
 #[test]
@@ -183,12 +201,13 @@ fn an_inbound_call_is_counted_routed_and_answered_first() {
     let call = answered_call(&entry);
     assert_eq!(
         call,
-        AnsweredCall {
+        ChainLeg {
             company: s.company_id,
             event_id: "c3".into(),
             number: pn(SUPPORT),
-            caller: Some(pn(CUSTOMER)),
-            destination: "sip:support@pbx.example.com".into(),
+            from: pn(CUSTOMER),
+            rule: RuleRef { kind: RuleKind::Department, name: "Support".into(), after_hours: false },
+            at: ChainAt::Answered,
         }
     );
     let answer = &entry.outbox[0];
@@ -198,7 +217,7 @@ fn an_inbound_call_is_counted_routed_and_answered_first() {
 }
 
 #[test]
-fn the_answered_call_is_transferred_where_it_was_routed_counting_nothing() {
+fn the_answered_call_rings_its_chains_first_step_counting_nothing() {
     let mut s = state();
     let initiated = s.ingest(
         &facts("c4", FactKind::CallIncoming, SUPPORT, None),
@@ -206,10 +225,10 @@ fn the_answered_call_is_transferred_where_it_was_routed_counting_nothing() {
         Utc::now(),
     );
     let call = answered_call(&initiated);
-    // The rules change while the call is being answered: it goes where its call.initiated was
-    // routed (what the routing log says).
+    // An assignment made while the call is being answered changes nothing: the call walks the
+    // chain of the rule its call.initiated was routed by (what the routing log says).
     s.assign(pn(CUSTOMER), Some(pn(SALES)));
-    let entry = s.ingest(&answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    let entry = s.ingest(&chain_answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
     assert_eq!(entry.counts.len(), 1);
     assert_eq!((entry.counts[0].counter, entry.counts[0].route.is_none()), (Counter::Uncounted, true));
     assert_eq!(entry.outbox.len(), 1);
@@ -217,37 +236,48 @@ fn the_answered_call_is_transferred_where_it_was_routed_counting_nothing() {
     assert_eq!((transfer.kind, transfer.destination.as_str()), (OutboxKind::CallTransfer, "v3:c4"));
     let cmd = command(transfer);
     assert_eq!(cmd.to.as_deref(), Some("sip:support@pbx.example.com"));
-    assert_eq!(cmd.command_id, command_id_for("a4").to_string(), "from the call.answered, not the call.initiated");
+    assert_eq!(cmd.command_id, chain_command_id("c4", ChainMove::Step(0)).to_string(), "from (chain, step)");
     assert_eq!(cmd.from.as_deref(), Some(CUSTOMER), "the default caller ID is the caller's");
-    assert_eq!(cmd.timeout_secs, Some(30));
-    let leg = LegState::Transfer { company: s.company_id, event_id: "c4".into(), step: 0 };
+    assert_eq!(cmd.timeout_secs, Some(30), "a one-string destination rings for the operator's timeout");
+    let leg = LegState::Chain(call.at_step(0, "v3:c4"));
     for state in [&cmd.client_state, &cmd.target_leg_client_state] {
         assert_eq!(state.as_deref().and_then(LegState::from_client_state), Some(leg.clone()));
     }
     // The same event again builds the same item (the outbox and the ledger's key absorb it).
-    let again = s.ingest(&answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    let again = s.ingest(&chain_answered_facts("a4", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
     assert_eq!(again.outbox, entry.outbox);
 }
 
 #[test]
-fn the_transfer_shows_the_configured_caller_id() {
-    let base = state();
-    let mut call = answered_call(&base.ingest(
-        &facts("c5", FactKind::CallIncoming, SUPPORT, None),
-        &[target(SUPPORT, Counter::IncomingCalls)],
-        Utc::now(),
-    ));
-    let from = |s: &CompanyState, call: &AnsweredCall| {
-        let entry = s.ingest(&answered_facts("a5", call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
-        command(&entry.outbox[0]).from
+fn a_call_answered_before_chains_is_transferred_where_it_was_routed() {
+    let s = state();
+    let call = AnsweredCall {
+        company: s.company_id,
+        event_id: "c7".into(),
+        number: pn(SUPPORT),
+        caller: Some(pn(CUSTOMER)),
+        destination: "sip:support@pbx.example.com".into(),
     };
+    let entry = s.ingest(&answered_facts("a7", &call), &[target(SUPPORT, Counter::Uncounted)], Utc::now());
+    let cmd = command(&entry.outbox[0]);
+    assert_eq!(cmd.to.as_deref(), Some("sip:support@pbx.example.com"));
+    assert_eq!(cmd.command_id, command_id_for("a7").to_string());
+}
+
+#[test]
+fn the_chain_shows_the_configured_caller_id() {
+    let base = state();
     let calls = RoutingSettings { transfer_caller_id: TransferCallerId::CompanyNumber, transfer_timeout_secs: 20 };
     let company_number = CompanyState::new(base.company_id, base.routing.clone(), calls);
-    assert_eq!(from(&base, &call).as_deref(), Some(CUSTOMER));
-    assert_eq!(from(&company_number, &call).as_deref(), Some(SUPPORT));
+    let from = |s: &CompanyState, caller: &str| {
+        let mut initiated = facts("c5", FactKind::CallIncoming, SUPPORT, None);
+        initiated.from = caller.into();
+        answered_call(&s.ingest(&initiated, &[target(SUPPORT, Counter::IncomingCalls)], Utc::now())).from
+    };
+    assert_eq!(from(&base, CUSTOMER), pn(CUSTOMER));
+    assert_eq!(from(&company_number, CUSTOMER), pn(SUPPORT));
     // A caller without an E.164 number: the number it called, whatever the setting.
-    call.caller = None;
-    assert_eq!(from(&base, &call).as_deref(), Some(SUPPORT));
+    assert_eq!(from(&base, "sip:anonymous@example.com"), pn(SUPPORT));
 }
 
 #[test]

@@ -170,3 +170,40 @@ fn the_answer_of_a_call_switchboard_answered_goes_to_its_company_counting_nothin
         assert!(matches!(plan(&parse_envelope(&body).unwrap(), &index_with(&[(a, NUMBER)])), Plan::Acknowledge));
     }
 }
+
+#[test]
+fn the_hangup_of_a_chain_steps_leg_goes_to_its_company_not_the_callers_own() {
+    use crate::telnyx::client_state::{ChainAt, ChainLeg, RuleKind, RuleRef};
+    let a = CompanyId::new();
+    let leg = |caller_leg: &str| {
+        LegState::Chain(ChainLeg {
+            company: a,
+            event_id: "0ccc7b54".into(),
+            number: PhoneNumber::parse(NUMBER).unwrap(),
+            from: PhoneNumber::parse(CALLER).unwrap(),
+            rule: RuleRef { kind: RuleKind::CompanyDefault, name: String::new(), after_hours: false },
+            at: ChainAt::Step { step: 2, caller_leg: caller_leg.into() },
+        })
+    };
+    let hangup = |state: &LegState| {
+        edited("call_hangup", |p| {
+            p["client_state"] = state.client_state().as_str().into();
+            p["hangup_cause"] = "user_busy".into();
+        })
+    };
+    let body = hangup(&leg("v3:caller"));
+    match plan(&parse_envelope(&body).unwrap(), &index_with(&[(a, NUMBER)])) {
+        Plan::Dispatch { facts, companies } => {
+            assert_eq!(
+                companies,
+                vec![(a, vec![Target { number: PhoneNumber::parse(NUMBER).unwrap(), counter: Counter::Uncounted }])]
+            );
+            assert_eq!((facts.kind, facts.hangup_cause.as_deref()), (FactKind::ChainLegEnded, Some("user_busy")));
+            assert_eq!(facts.leg_state, Some(leg("v3:caller")));
+        }
+        other => panic!("expected dispatch, got {other:?}"),
+    }
+    // The caller's own leg (the transfer marks it too) ends the call, not a step.
+    let own = hangup(&leg("v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg"));
+    assert!(matches!(plan(&parse_envelope(&own).unwrap(), &index_with(&[(a, NUMBER)])), Plan::Acknowledge));
+}

@@ -150,8 +150,17 @@ pub(crate) async fn check_rule_calls(
 ) -> Result<(), ApiError> {
     let after_hours = hours.map(BusinessHours::after_hours);
     for (field, d) in [("destinations.call", Some(destinations)), ("hours.after_hours.call", after_hours)] {
-        if let Some(CallDestination::Number(n)) = d.and_then(|d| d.call.as_ref()) {
-            check_not_foreign(store, company, field, n).await?;
+        let Some(chain) = d.and_then(|d| d.call.as_ref()) else { continue };
+        for (step, target, destination) in chain.targets() {
+            if let CallDestination::Number(n) = destination {
+                // A one-string destination is named as before; a chain names the target.
+                let field = if chain.is_single() {
+                    field.to_owned()
+                } else {
+                    format!("{field}.steps[{step}].targets[{target}]")
+                };
+                check_not_foreign(store, company, &field, n).await?;
+            }
         }
     }
     Ok(())

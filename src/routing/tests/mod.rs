@@ -1,4 +1,5 @@
 //! Shared fixtures for the routing tests: a company shaped like the demo one.
+mod chain;
 mod decide;
 mod hours;
 mod schema;
@@ -113,7 +114,7 @@ pub(super) fn company() -> CompanyRouting {
         "area_codes": ["212", "646"]
     })));
     c.set_default_destinations(Destinations {
-        call: Some(CallDestination::parse("sip:reception@pbx.example.com").unwrap()),
+        call: Some(CallChain::single(CallDestination::parse("sip:reception@pbx.example.com").unwrap())),
         message: Some(MessageDestination::parse("https://backend.example.com/default").unwrap()),
     });
     c.assign(pn(CUSTOMER_A), pn(SALES));

@@ -21,10 +21,17 @@ struct RoutingDoc;
 fn schemas_describe_the_json_shapes() {
     let doc = serde_json::to_value(RoutingDoc::openapi()).unwrap();
     let schemas = &doc["components"]["schemas"];
-    for name in ["RoutingDecision", "Destination", "MatchedRule", "RuleAttempt", "BusinessHours", "CallDestination"] {
+    for name in
+        ["RoutingDecision", "Destination", "MatchedRule", "RuleAttempt", "BusinessHours", "CallChain", "ChainStep"]
+    {
         assert!(schemas.get(name).is_some(), "missing schema {name}: {schemas:#}");
     }
-    assert_eq!(schemas["CallDestination"]["type"], "string");
+    // A call destination is one target (a string), a list of steps, or the whole chain.
+    let forms = schemas["CallChain"]["oneOf"].as_array().expect("oneOf");
+    assert_eq!(forms.len(), 3, "{forms:#?}");
+    assert_eq!(forms[0]["type"], "string");
+    assert_eq!(forms[1]["type"], "array");
+    assert_eq!(schemas["ChainStep"]["properties"]["timeout_secs"]["maximum"], 600);
     assert_eq!(schemas["MessageDestination"]["type"], "string");
     assert_eq!(schemas["ClockTime"]["type"], "string");
     assert_eq!(schemas["BusinessHours"]["properties"]["time_zone"]["type"], "string");

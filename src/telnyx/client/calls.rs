@@ -75,6 +75,22 @@ pub struct DialRequest {
     pub client_state: Option<ClientState>,
 }
 
+/// Body of POST /calls that rings several targets together (`to` as an array, E.164 numbers or
+/// SIP URIs) and bridges the first that answers to the call `link_to` (a call chain's ring group).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RingGroupDial {
+    pub connection_id: String,
+    pub to: Vec<String>,
+    pub from: PhoneNumber,
+    pub link_to: String,
+    pub bridge_on_answer: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout_secs: Option<RingTimeout>,
+    pub command_id: CommandId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_state: Option<ClientState>,
+}
+
 /// The ids of a dialled call (`data` of the 200, schema `CallWithRecordingId`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Call {
@@ -182,6 +198,12 @@ impl TelnyxClient {
             with_id = DialRequest { command_id: Some(CommandId::new()), ..req.clone() };
             &with_id
         };
+        self.request(Endpoint::Dial, Method::POST, url, Some(req), Retry::Command).await
+    }
+
+    /// POST /calls ringing a group ([`RingGroupDial`]). [`Retry::Command`] with its `command_id`.
+    pub async fn dial_group(&self, req: &RingGroupDial) -> Result<Call, TelnyxError> {
+        let url = self.url(&["calls"])?;
         self.request(Endpoint::Dial, Method::POST, url, Some(req), Retry::Command).await
     }
 

@@ -51,6 +51,9 @@ pub struct CallLeg<'a> {
     pub call_session_id: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     pub client_state: Option<Cow<'a, str>>,
+    /// The Call Control application (what a dial for this call needs).
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub connection_id: Option<Cow<'a, str>>,
 }
 
 /// `call.answered`.
@@ -72,6 +75,8 @@ pub struct CallHangup<'a> {
     /// normal_clearing, user_busy, timeout, ... (kept as text: the set grows).
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     pub hangup_cause: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub connection_id: Option<Cow<'a, str>>,
 }
 
 /// Decodes the `client_state` of a call event as switchboard's own, when it is.

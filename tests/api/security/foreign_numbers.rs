@@ -26,6 +26,12 @@ async fn another_companys_number_is_refused_as_a_call_target(db: Db) {
             "hours.after_hours.call",
         ),
         (Method::PUT, at("/routing"), json!({"destinations": {"call": "+12125550003"}}), "destinations.call"),
+        (
+            Method::PUT,
+            at("/departments/Sales"),
+            json!({"destinations": {"call": [{"targets": ["+16505550100"]}, {"targets": ["sip:a@b.example.com", "+12125550003"]}]}}),
+            "destinations.call.steps[1].targets[1]",
+        ),
         (Method::POST, at("/calls"), json!({"to": "+12125550003"}), "to"),
     ];
     for (method, path, body, field) in cases {

@@ -8,6 +8,7 @@ use switchboard::demo::{self, load_demo_routing, DEMO_COMPANY_ID};
 use switchboard::store::changes::Change;
 use switchboard::store::NumberFilter;
 use switchboard::telnyx::client::LegState;
+use switchboard::telnyx::client_state::ChainAt;
 
 use crate::admin_support::OPERATOR;
 use crate::backend_tests;
@@ -88,8 +89,13 @@ async fn an_inbound_call_is_answered_transferred_bridged_and_counted_once(db: Db
     assert_eq!(body["from"], CUSTOMER, "the destination sees the caller (routing.transfer_caller_id = caller)");
     assert_eq!(body["timeout_secs"], 30);
     let leg_b_state = body["target_leg_client_state"].as_str().and_then(LegState::from_client_state);
-    let chain = LegState::Transfer { company: DEMO_COMPANY_ID, event_id: a.delivery.event_id.clone(), step: 0 };
-    assert_eq!(leg_b_state, Some(chain), "{body}");
+    match leg_b_state {
+        Some(LegState::Chain(leg)) => {
+            assert_eq!((leg.company, leg.event_id.as_str()), (DEMO_COMPANY_ID, a.delivery.event_id.as_str()));
+            assert_eq!(leg.at, ChainAt::Step { step: 0, caller_leg: a.call_control_id.clone() });
+        }
+        other => panic!("leg B is not marked as step 0 of the call's chain: {other:?} {body}"),
+    }
     let order: Vec<String> = sim.requests().into_iter().filter_map(|r| r.operation).collect();
     assert_eq!(order, [ANSWER, TRANSFER], "answer first, then transfer, nothing else");
 
