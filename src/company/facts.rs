@@ -17,6 +17,8 @@ pub enum FactKind {
     /// The `call.answered` of an inbound call switchboard answered to transfer it
     /// ([`LegState::Answered`] in `leg_state`): counted nothing, it queues the transfer.
     CallAnswered,
+    /// A `message.finalized`: the delivery outcome per recipient, counted at the sending number.
+    MessageFinalized,
 }
 
 #[derive(Debug, Clone)]
@@ -42,4 +44,12 @@ pub struct EventFacts {
 pub struct Target {
     pub number: PhoneNumber,
     pub counter: Counter,
+    /// The recipient a `message.finalized` outcome is about: the event counts once per recipient.
+    pub recipient: Option<PhoneNumber>,
+}
+
+impl Target {
+    pub fn new(number: PhoneNumber, counter: Counter) -> Self {
+        Self { number, counter, recipient: None }
+    }
 }

@@ -94,7 +94,7 @@ fn answered_call(entry: &LedgerEntry) -> AnsweredCall {
 }
 
 fn target(number: &str, counter: Counter) -> Target {
-    Target { number: pn(number), counter }
+    Target::new(pn(number), counter)
 }
 
 #[test]

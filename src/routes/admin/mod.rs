@@ -29,6 +29,7 @@ pub mod replays;
 pub mod routing_log;
 pub mod rules;
 pub mod tokens;
+pub mod usage;
 
 /// Registers every admin route and GET /openapi.json.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,6 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(limits::put_limits)
         .service(numbers::list_numbers)
         .service(numbers::register_number)
+        .service(usage::number_usage)
+        .service(usage::company_usage)
         .service(numbers::get_number)
         .service(numbers::patch_number)
         .service(numbers::get_default_number)
