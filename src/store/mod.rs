@@ -22,6 +22,7 @@ pub mod outbox_admin;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
+pub mod reassign;
 pub mod reservations;
 pub mod retention;
 pub mod routing_log;
@@ -154,6 +155,7 @@ pub trait Store:
     + DeadLetterStore
     + OutboxAdminStore
     + UsageStore
+    + reassign::ReassignStore
     + 'static
 {
 }
@@ -172,6 +174,7 @@ impl<T> Store for T where
         + DeadLetterStore
         + OutboxAdminStore
         + UsageStore
+        + reassign::ReassignStore
         + 'static
 {
 }

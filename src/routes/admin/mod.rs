@@ -20,6 +20,7 @@ pub mod formats;
 pub mod forward_secret;
 pub mod limits;
 pub mod list_filters;
+pub mod number_health;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
