@@ -9,10 +9,12 @@ use serde::Deserialize;
 use url::Url;
 
 mod forwards;
+mod health;
 mod limits;
 mod telnyx;
 
 pub use forwards::ForwardSettings;
+pub use health::NumberHealthSettings;
 pub use limits::LimitSettings;
 use telnyx::RawTelnyx;
 pub use telnyx::TelnyxSettings;
@@ -33,6 +35,7 @@ struct RawSettings {
     retention: RetentionSettings,
     numbers: NumberSettings,
     limits: LimitSettings,
+    number_health: NumberHealthSettings,
     replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
@@ -85,6 +88,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub numbers: NumberSettings,
     pub limits: LimitSettings,
+    pub number_health: NumberHealthSettings,
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
@@ -377,6 +381,7 @@ impl RawSettings {
         }
         let telnyx = self.telnyx.validate(&mut bad);
         let forwards = self.forwards.validate(&mut bad);
+        self.number_health.validate(&mut bad);
         let transfer_caller_id = match self.routing.transfer_caller_id.as_str() {
             "caller" => TransferCallerId::Caller,
             "company_number" => TransferCallerId::CompanyNumber,
@@ -460,6 +465,7 @@ impl RawSettings {
             retention: self.retention,
             numbers: self.numbers,
             limits: self.limits,
+            number_health: self.number_health,
             replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token, auth_failures_per_minute },

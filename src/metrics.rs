@@ -21,6 +21,8 @@ pub const LEDGER_COMMIT_DURATION: &str = "switchboard_ledger_commit_duration_sec
 pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
 pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
 pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
+/// Numbers whose health is unhealthy (number_health thresholds), over every company (no labels).
+pub const NUMBERS_UNHEALTHY: &str = "switchboard_numbers_unhealthy";
 pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 /// Labels: kind (dead_letters, outbox_delivered, outbox_failed, jobs_done).
 pub const RETENTION_PURGED: &str = "switchboard_retention_purged_total";
@@ -93,6 +95,10 @@ fn describe() {
     describe_counter!(LEDGER_COMMITS, "Ledger commits, by outcome.");
     describe_gauge!(LEDGER_PENDING, "Ledger entries waiting for a commit.");
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
+    describe_gauge!(
+        NUMBERS_UNHEALTHY,
+        "Numbers whose delivery health is under the unhealthy thresholds, over every company (each node reports the same total)."
+    );
     describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
     describe_counter!(RETENTION_PURGED, "Records purged after their retention, by kind.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");

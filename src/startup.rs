@@ -90,7 +90,8 @@ impl Application {
             settings.forwards.allowed_cidrs.clone(),
         ));
         let live = Arc::new(LiveChanges::new(store.clone(), index.clone(), registry.clone()));
-        let directory = Directory::new(store.clone(), live.clone());
+        let health = Arc::new(crate::company::health::HealthBook::new(store.clone(), settings.number_health));
+        let directory = Directory::new(store.clone(), live.clone(), health.clone());
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
         let jobs = crate::provisioning::JobRunner::new(
             store.clone(),
@@ -125,6 +126,7 @@ impl Application {
         let replayer = Arc::new(Replayer::new(telnyx.clone(), ingress.clone().into_inner(), retention));
         let mut background = vec![
             spawn_purge(store.clone(), &settings),
+            crate::company::health::spawn_health_gauge(health),
             tokio::spawn(crate::company::live_changes::follow_other_nodes(live.clone())),
             crate::outbox::spawn_outbox_worker(
                 store.clone(),

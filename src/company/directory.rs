@@ -10,11 +10,13 @@
 //! here and nowhere else (tests/api/layers.rs checks it). Reads go to the store directly.
 use std::sync::Arc;
 
+use super::health::HealthBook;
 use super::live_changes::LiveChanges;
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::routing::{Department, Destinations, Location, UnroutedPolicy};
 use crate::store::changes::Change;
 use crate::store::forward_secrets::RotatedSecret;
+use crate::store::reassign::AssignmentMove;
 use crate::store::rules::{Assignment, AssignmentSource, OptOut, RoutingDefaults};
 use crate::store::{CompanySettings, DynStore, LimitOverrides, NewNumber, NumberPatch, NumberRecord, StoreResult};
 
@@ -23,16 +25,24 @@ pub struct Directory {
     store: DynStore,
     /// This node's index and actors; `None` in tools that run without them (`switchboard demo`).
     live: Option<Arc<LiveChanges>>,
+    /// The numbers' health as sender choice reads it (see `company::health`).
+    health: Arc<HealthBook>,
 }
 
 impl Directory {
-    pub fn new(store: DynStore, live: Arc<LiveChanges>) -> Self {
-        Self { store, live: Some(live) }
+    pub fn new(store: DynStore, live: Arc<LiveChanges>, health: Arc<HealthBook>) -> Self {
+        Self { store, live: Some(live), health }
     }
 
     /// For tools without actors: writes only (other nodes still hear of them on PostgreSQL).
     pub fn detached(store: DynStore) -> Self {
-        Self { store, live: None }
+        let health = Arc::new(HealthBook::new(store.clone(), Default::default()));
+        Self { store, live: None, health }
+    }
+
+    /// The numbers' health (read through; nothing to announce: it follows the ledger's commits).
+    pub fn health(&self) -> &Arc<HealthBook> {
+        &self.health
     }
 
     /// Brings this node up to date with a change written elsewhere (by another process, by hand,
@@ -127,6 +137,14 @@ impl Directory {
     ) -> StoreResult<Assignment> {
         let held = self.store.claim_assignment(company, customer, number_id, number, source).await?;
         self.refresh(company, Change::Assignment(customer.clone())).await;
+        Ok(held)
+    }
+
+    /// Moves a customer's assignment off an unhealthy number (when it is still there), with a
+    /// routing log note; answers the assignment that holds.
+    pub async fn move_assignment(&self, company: CompanyId, m: &AssignmentMove<'_>) -> StoreResult<Assignment> {
+        let held = self.store.move_assignment(company, m).await?;
+        self.refresh(company, Change::Assignment(m.customer.clone())).await;
         Ok(held)
     }
 

@@ -20,6 +20,8 @@ pub enum FactKind {
     /// The `call.hangup` of a leg a chain step rang ([`LegState::Chain`] in `leg_state`,
     /// `hangup_cause` set): counted nothing, it may queue the next step or the final action.
     ChainLegEnded,
+    /// A `message.finalized`: the delivery outcome per recipient, counted at the sending number.
+    MessageFinalized,
 }
 
 #[derive(Debug, Clone)]
@@ -49,4 +51,12 @@ pub struct EventFacts {
 pub struct Target {
     pub number: PhoneNumber,
     pub counter: Counter,
+    /// The recipient a `message.finalized` outcome is about: the event counts once per recipient.
+    pub recipient: Option<PhoneNumber>,
+}
+
+impl Target {
+    pub fn new(number: PhoneNumber, counter: Counter) -> Self {
+        Self { number, counter, recipient: None }
+    }
 }

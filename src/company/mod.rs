@@ -2,6 +2,7 @@
 pub mod actor;
 pub mod directory;
 pub mod facts;
+pub mod health;
 pub mod index;
 pub mod limits;
 pub mod live_changes;

@@ -4,6 +4,7 @@
 use super::directory::Directory;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::routing::{choose_sender, CompanyRouting, SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::store::reassign::AssignmentMove;
 use crate::store::rules::AssignmentSource;
 use crate::store::{CompanySettings, DynStore, StoreError};
 
@@ -28,10 +29,15 @@ pub async fn choose(
     req: &SenderRequest,
 ) -> Result<(CompanySettings, SenderChoice), SendError> {
     let settings = store.get_settings(company).await?;
-    // The company's numbers and locations, and the recipient's assignment and opt-out only.
+    // The company's numbers and locations, and the recipient's assignment and opt-out only; the
+    // numbers' health from memory (company::health).
     let mut routing: CompanyRouting = store.load_customer_routing(company, &req.to).await?;
+    directory.health().mark(company, &mut routing).await?;
     let default = settings.default_outbound_number.as_ref();
     let choice = choose_sender(req, &routing, default)?;
+    if let Some(previous) = choice.replaces.clone() {
+        return Ok((settings, moved(store, directory, company, req, &routing, choice, &previous).await?));
+    }
     if !choice.creates_assignment || choice.reason == SenderReason::Explicit {
         return Ok((settings, choice));
     }
@@ -45,9 +51,36 @@ pub async fn choose(
         routing.assign(held.customer, held.phone_number);
     } else {
         routing = store.load_customer_routing(company, &req.to).await?;
+        directory.health().mark(company, &mut routing).await?;
     }
     let choice = choose_sender(req, &routing, default)?;
     Ok((settings, choice))
+}
+
+/// The recipient's assignment is on the unhealthy `previous`: moves it to the chosen number (with
+/// a routing log note). When a racing send moved it first, the number it moved to is used.
+async fn moved(
+    store: &DynStore,
+    directory: &Directory,
+    company: CompanyId,
+    req: &SenderRequest,
+    routing: &CompanyRouting,
+    choice: SenderChoice,
+    previous: &PhoneNumber,
+) -> Result<SenderChoice, SendError> {
+    let why = routing.unhealthy_reason(previous).unwrap_or("under the health thresholds").to_owned();
+    let m = AssignmentMove { customer: &req.to, from: previous, to_id: choice.number_id, to: &choice.from, why: &why };
+    let held = directory.move_assignment(company, &m).await?;
+    if held.phone_number_id == choice.number_id {
+        return Ok(choice);
+    }
+    let mut routing = store.load_customer_routing(company, &req.to).await?;
+    directory.health().mark(company, &mut routing).await?;
+    let default = store.get_settings(company).await?.default_outbound_number;
+    let again = choose_sender(req, &routing, default.as_ref())?;
+    // Still on an unhealthy number (another send moved it to one that fell ill since): send from
+    // the healthy choice without moving it again now; the next send moves it.
+    Ok(SenderChoice { replaces: None, ..again })
 }
 
 /// After a first contact with an explicit `from` was sent, stores `to -> from` (the others claimed

@@ -1,5 +1,7 @@
 //! A company's state as its actor holds it, and the pure bookkeeping per event: the counters it
 //! touches, the routing decision, the side effects that follow and the routing log line.
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use super::facts::{EventFacts, FactKind, Target};
@@ -80,13 +82,14 @@ impl CompanyState {
                     self.chain_leg_ended(facts, &mut entry, &mut events);
                     None
                 }
-                FactKind::MessageSent | FactKind::CallOutgoing => None,
+                FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized => None,
             };
             entry.counts.push(CountKey {
                 company_id: self.company_id,
                 phone_number_id,
                 phone_number: t.number.clone(),
                 counter: t.counter,
+                event_key: t.recipient.as_ref().map(|r| Arc::from(format!("{}/{r}", facts.event_id))),
                 route,
             });
         }

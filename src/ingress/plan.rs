@@ -14,12 +14,12 @@ use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
 use crate::telnyx::client_state::{ChainAt, LegState};
-use crate::telnyx::events::{CallDirection, CallHangup, CallLeg, Envelope, EventPayload};
+use crate::telnyx::events::{CallDirection, CallHangup, CallLeg, Envelope, EventPayload, MessageFinalized};
 
 #[derive(Debug)]
 pub enum Plan {
-    /// Nothing to count or route (call.hangup, message.finalized, other types, switchboard's own
-    /// transfer legs).
+    /// Nothing to count or route (call.hangup, a message.finalized without an outcome, other
+    /// types, switchboard's own transfer legs).
     Acknowledge,
     /// A number order finished (provisioning picks it up).
     NumberOrder,
@@ -74,6 +74,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         }
         EventPayload::CallAnswered(c) => return plan_answered(env, c, index),
         EventPayload::CallHangup(c) => return plan_chain_leg_ended(env, c, index),
+        EventPayload::MessageFinalized(m) => return plan_finalized(env, m, index),
         EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
         _ => return Plan::Acknowledge,
     };
@@ -83,8 +84,8 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::MessageSent => vec![(from, Counter::SmsSent)],
         FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
-        // Not built here (see plan_answered, plan_chain_leg_ended).
-        FactKind::CallAnswered | FactKind::ChainLegEnded => return Plan::Acknowledge,
+        // Not built here (see plan_answered, plan_chain_leg_ended, plan_finalized).
+        FactKind::CallAnswered | FactKind::ChainLegEnded | FactKind::MessageFinalized => return Plan::Acknowledge,
     };
     let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
     let mut unowned = Vec::new();
@@ -94,7 +95,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             unowned.push(number);
             continue;
         };
-        let target = Target { number, counter };
+        let target = Target::new(number, counter);
         match companies.iter_mut().find(|(c, _)| *c == owner.company_id) {
             Some((_, targets)) if !targets.contains(&target) => targets.push(target),
             Some(_) => {}
@@ -206,8 +207,50 @@ fn dispatch_call(
         hangup_cause: call.hangup_cause.map(str::to_owned),
         connection_id: call.connection_id.filter(|c| commandable(c)).map(str::to_owned),
     };
-    let target = Target { number, counter: Counter::Uncounted };
+    let target = Target::new(number, Counter::Uncounted);
     Plan::Dispatch { facts: Arc::new(facts), companies: vec![(company, vec![target])] }
+}
+
+/// A `message.finalized`: each recipient's outcome (delivered, or failed by cause) counts once at
+/// the sending number, keyed per recipient. Recipients whose status is no outcome count nothing;
+/// an event with no outcome at all, or without a sender, is acknowledged. A sender no company owns
+/// makes a dead letter, as for `message.sent`.
+fn plan_finalized(env: &Envelope<'_>, m: &MessageFinalized<'_>, index: &NumberIndex) -> Plan {
+    let Some(from) = m.from.as_ref() else { return Plan::Acknowledge };
+    let codes = || m.errors.iter().filter_map(|e| e.code.as_deref());
+    let mut targets: Vec<Target> = Vec::new();
+    let Ok(sender) = PhoneNumber::parse(&from.phone_number) else { return Plan::Acknowledge };
+    for r in &m.to {
+        let (Some(status), Ok(recipient)) = (r.status.as_deref(), PhoneNumber::parse(&r.phone_number)) else {
+            continue;
+        };
+        let Some(counter) = Counter::of_delivery(status, codes()) else { continue };
+        if targets.iter().all(|t| t.recipient.as_ref() != Some(&recipient)) {
+            targets.push(Target { number: sender.clone(), counter, recipient: Some(recipient) });
+        }
+    }
+    if targets.is_empty() {
+        return Plan::Acknowledge;
+    }
+    let Some(owner) = index.owner(sender.as_str()) else {
+        return Plan::DeadLetter { reason: "unknown_number", numbers: vec![sender] };
+    };
+    let facts = EventFacts {
+        event_id: Arc::from(&*env.id),
+        event_type: env.payload.metric_label(),
+        kind: FactKind::MessageFinalized,
+        occurred_at: env.occurred_at,
+        from: sender.as_str().to_owned(),
+        to: targets.iter().filter_map(|t| t.recipient.as_ref()).map(|r| r.as_str().to_owned()).collect(),
+        text: None,
+        media_count: 0,
+        media_urls: Vec::new(),
+        call_control_id: None,
+        leg_state: None,
+        hangup_cause: None,
+        connection_id: None,
+    };
+    Plan::Dispatch { facts: Arc::new(facts), companies: vec![(owner.company_id, targets)] }
 }
 
 /// Whether a call can be commanded by this call_control_id. Telnyx sends a short printable token

@@ -9,7 +9,7 @@ use super::outcome::{Accepted, Outcome, Rejection, Unavailability};
 use super::plan::{plan, Plan};
 use super::verify::{Verification, VerifyError};
 use crate::company::directory::Directory;
-use crate::company::facts::{EventFacts, Target};
+use crate::company::facts::{EventFacts, FactKind, Target};
 use crate::company::index::NumberIndex;
 use crate::company::registry::{Registry, RegistryError};
 use crate::domain::{CompanyId, PhoneNumber};
@@ -152,8 +152,19 @@ impl Ingress {
                     tracing::debug!(%hint, event_id = %facts.event_id, "company hint differs from the number's owner");
                 }
             }
+            // A delivery outcome changes its number's health: this node reads it again before
+            // its next sender choice (company::health), marked before Telnyx gets its answer.
+            let outcome_of: Vec<CompanyId> = match facts.kind {
+                FactKind::MessageFinalized => companies.iter().map(|(c, _)| *c).collect(),
+                _ => Vec::new(),
+            };
             match tokio::time::timeout(self.deadline, self.dispatch(facts, companies)).await {
-                Ok(Ok(how)) => return Outcome::Accepted { event_type, how },
+                Ok(Ok(how)) => {
+                    if how == Accepted::Counted {
+                        outcome_of.into_iter().for_each(|c| self.directory.health().changed(c));
+                    }
+                    return Outcome::Accepted { event_type, how };
+                }
                 // The owner index gave a company a number its actor does not hold: refresh
                 // both from the database and plan again (the event may now be another
                 // company's, or a dead letter). Parts already committed count zero the

@@ -6,13 +6,24 @@ use chrono::{DateTime, Utc};
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::ledger::outbox_item::OutboxItem;
 
-/// The usage counters of a number (columns of phone_numbers).
+/// The usage counters of a number: the four of phone_numbers (and of its daily rollup), and the
+/// delivery outcomes of its messages per recipient (`message.finalized`, daily rollup only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Counter {
     IncomingCalls,
     OutgoingCalls,
     SmsSent,
     SmsReceived,
+    /// A recipient got the message.
+    Delivered,
+    /// A recipient did not get it, for a cause other than the three below (or none given).
+    Failed,
+    /// ...because the carrier took it for spam or blocked it (40002, 40003, 40015).
+    FailedSpam,
+    /// ...because of throughput limits (40011, 40014).
+    FailedThroughput,
+    /// ...because the destination is invalid or unreachable (40001, 40012).
+    FailedDestination,
     /// No counter: the key only dedupes the event, so that its side effects are queued once
     /// (the `call.answered` of a call switchboard answered, already counted as incoming).
     Uncounted,
@@ -26,7 +37,37 @@ impl Counter {
             Counter::OutgoingCalls => "outgoing_calls",
             Counter::SmsSent => "sms_sent",
             Counter::SmsReceived => "sms_received",
+            Counter::Delivered => "delivered",
+            Counter::Failed => "failed",
+            Counter::FailedSpam => "failed_spam",
+            Counter::FailedThroughput => "failed_throughput",
+            Counter::FailedDestination => "failed_destination",
             Counter::Uncounted => "none",
+        }
+    }
+
+    /// A failed delivery, whatever its cause.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Counter::Failed | Counter::FailedSpam | Counter::FailedThroughput | Counter::FailedDestination)
+    }
+
+    /// The counter of a `message.finalized` recipient: its status (and the message's Telnyx error
+    /// codes for a failure). `None` for a status that is not an outcome (delivery_unconfirmed,
+    /// anything still in flight, anything unknown).
+    pub fn of_delivery<'a>(status: &str, mut error_codes: impl Iterator<Item = &'a str>) -> Option<Counter> {
+        match status {
+            "delivered" => Some(Counter::Delivered),
+            "delivery_failed" | "sending_failed" | "expired" => Some(
+                error_codes
+                    .find_map(|code| match code.trim() {
+                        "40002" | "40003" | "40015" => Some(Counter::FailedSpam),
+                        "40011" | "40014" => Some(Counter::FailedThroughput),
+                        "40001" | "40012" => Some(Counter::FailedDestination),
+                        _ => None,
+                    })
+                    .unwrap_or(Counter::Failed),
+            ),
+            _ => None,
         }
     }
 }
@@ -39,6 +80,9 @@ pub struct CountKey {
     pub phone_number_id: PhoneNumberId,
     pub phone_number: PhoneNumber,
     pub counter: Counter,
+    /// The dedupe id of this key when it is not the event id: a `message.finalized` counts once
+    /// per recipient, so its keys are `<event id>/<recipient>`.
+    pub event_key: Option<Arc<str>>,
     /// What routing decided for an inbound event at this number. It is stored on the key's own
     /// row, so a redelivery that counts nothing logs nothing either, and the line costs no
     /// second insert.

@@ -63,8 +63,9 @@ pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(usize, &'a 
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         for k in &e.counts {
-            if seen.insert((&*e.event_id, k.company_id, &k.phone_number)) {
-                out.push((i, &*e.event_id, k));
+            let event = k.event_key.as_deref().unwrap_or(&e.event_id);
+            if seen.insert((event, k.company_id, &k.phone_number)) {
+                out.push((i, event, k));
             }
         }
     }

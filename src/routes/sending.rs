@@ -86,6 +86,9 @@ pub struct MessageSent {
     from: PhoneNumber,
     #[serde(flatten)]
     reason: SenderReason,
+    /// Set when `from` was explicit and that number is unhealthy (it was still used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 /// Telnyx dialled; `reason` says why `from` was chosen.
@@ -96,6 +99,9 @@ pub struct CallPlaced {
     from: PhoneNumber,
     #[serde(flatten)]
     reason: SenderReason,
+    /// Set when `from` was explicit and that number is unhealthy (it was still used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
 }
 
 fn sender_error(e: SenderError) -> ApiError {
@@ -176,7 +182,12 @@ pub async fn send_message(
         Err(e) => return Ok(telnyx_problem(&e)),
     };
     sending::stick(&directory, company, &msg.to, &choice).await;
-    Ok(HttpResponse::Ok().json(MessageSent { message_id: sent.id, from: choice.from, reason: choice.reason }))
+    Ok(HttpResponse::Ok().json(MessageSent {
+        message_id: sent.id,
+        from: choice.from,
+        reason: choice.reason,
+        warning: choice.warning,
+    }))
 }
 
 #[utoipa::path(
@@ -231,5 +242,6 @@ pub async fn place_call(
         call_control_id: call.call_control_id,
         from: choice.from,
         reason: choice.reason,
+        warning: choice.warning,
     }))
 }

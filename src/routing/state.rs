@@ -73,11 +73,24 @@ pub struct CompanyRouting {
     assignments: BTreeMap<PhoneNumber, PhoneNumber>,
     opt_outs: BTreeSet<PhoneNumber>,
     unrouted_policy: UnroutedPolicy,
+    /// Numbers whose health is under the thresholds (see `routing::health`): automatic sender
+    /// choice skips them.
+    unhealthy: BTreeMap<PhoneNumber, String>,
 }
 
 impl CompanyRouting {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Marks `number` unhealthy, with the reason (a sender choice shows it).
+    pub fn set_unhealthy(&mut self, number: PhoneNumber, reason: String) {
+        self.unhealthy.insert(number, reason);
+    }
+
+    /// Why `number` is unhealthy; `None` when it is not.
+    pub fn unhealthy_reason(&self, number: &PhoneNumber) -> Option<&str> {
+        self.unhealthy.get(number).map(String::as_str)
     }
 
     /// Adds or replaces a number (keyed by its E.164 form).

@@ -22,6 +22,7 @@ pub mod outbox_admin;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
+pub mod reassign;
 pub mod reservations;
 pub mod retention;
 pub mod routing_log;
@@ -30,6 +31,7 @@ pub(crate) mod rules_sql;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
+pub mod usage;
 
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
@@ -43,6 +45,7 @@ pub use reservations::ReservationStore;
 pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
+pub use usage::{UsageCounts, UsageStore};
 
 /// What every storage operation can fail with; "row not found" and unique violations are mapped
 /// here once for both backends. Driver errors are kept as the source.
@@ -151,6 +154,8 @@ pub trait Store:
     + ReservationStore
     + DeadLetterStore
     + OutboxAdminStore
+    + UsageStore
+    + reassign::ReassignStore
     + 'static
 {
 }
@@ -168,6 +173,8 @@ impl<T> Store for T where
         + ReservationStore
         + DeadLetterStore
         + OutboxAdminStore
+        + UsageStore
+        + reassign::ReassignStore
         + 'static
 {
 }

@@ -139,6 +139,8 @@ crate::store::jobs::impl_job_store!(PgStore);
 crate::store::retention::impl_retention_store!(PgStore);
 crate::store::forward_secrets::impl_forward_secret_store!(PgStore);
 crate::store::limits::impl_limit_store!(PgStore);
+crate::store::usage::impl_usage_store!(PgStore);
+crate::store::reassign::impl_reassign_store!(PgStore);
 crate::store::reservations::impl_reservation_store!(PgStore);
 crate::store::dead_letters::impl_dead_letter_store!(PgStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(PgStore);

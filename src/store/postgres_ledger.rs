@@ -16,7 +16,7 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResu
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
-/// counters for the keys that were new, and writes the batch's dead letters, and the outbox items
+/// counters and to its row of the day in `usage_daily` for the keys that were new, and writes the batch's dead letters, and the outbox items
 /// and opt-out changes of events whose keys were new. Data-modifying CTEs all run to completion
 /// whether or not the final SELECT reads them; an empty array inserts nothing. It answers how many
 /// keys were new and which entries (by their index in the batch) had one.
@@ -41,10 +41,39 @@ WITH keys AS (
            count(*) FILTER (WHERE counter = 'outgoing_calls') AS oc,
            count(*) FILTER (WHERE counter = 'sms_sent') AS ss,
            count(*) FILTER (WHERE counter = 'sms_received') AS sr
-    -- A key that counts nothing ('none') only dedupes its event: no row to update.
-    FROM fresh WHERE counter <> 'none'
+    -- Only the four lifetime counters live on the number ('none' only dedupes its event;
+    -- delivery outcomes are in the daily rollup alone).
+    FROM fresh WHERE counter IN ('incoming_calls', 'outgoing_calls', 'sms_sent', 'sms_received')
     GROUP BY number_id
     ORDER BY number_id
+), usage AS (
+    -- The daily rollup (UTC day of this commit), from the same new keys: a redelivery adds
+    -- nothing here either. Rows in key order, like every other write of the batch.
+    INSERT INTO usage_daily AS u (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent,
+                                  sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination)
+    SELECT company_id, number_id, (now() AT TIME ZONE 'UTC')::date,
+           count(*) FILTER (WHERE counter = 'incoming_calls'),
+           count(*) FILTER (WHERE counter = 'outgoing_calls'),
+           count(*) FILTER (WHERE counter = 'sms_sent'),
+           count(*) FILTER (WHERE counter = 'sms_received'),
+           count(*) FILTER (WHERE counter = 'delivered'),
+           count(*) FILTER (WHERE counter IN ('failed', 'failed_spam', 'failed_throughput', 'failed_destination')),
+           count(*) FILTER (WHERE counter = 'failed_spam'),
+           count(*) FILTER (WHERE counter = 'failed_throughput'),
+           count(*) FILTER (WHERE counter = 'failed_destination')
+    FROM fresh WHERE counter <> 'none'
+    GROUP BY company_id, number_id
+    ORDER BY company_id, number_id
+    ON CONFLICT (company_id, phone_number_id, day) DO UPDATE SET
+        incoming_calls = u.incoming_calls + excluded.incoming_calls,
+        outgoing_calls = u.outgoing_calls + excluded.outgoing_calls,
+        sms_sent = u.sms_sent + excluded.sms_sent,
+        sms_received = u.sms_received + excluded.sms_received,
+        delivered = u.delivered + excluded.delivered,
+        failed = u.failed + excluded.failed,
+        failed_spam = u.failed_spam + excluded.failed_spam,
+        failed_throughput = u.failed_throughput + excluded.failed_throughput,
+        failed_destination = u.failed_destination + excluded.failed_destination
 ), upd AS (
     UPDATE phone_numbers p SET
         incoming_calls_count = p.incoming_calls_count + d.ic,

@@ -67,6 +67,8 @@ crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
 crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);
 crate::store::limits::impl_limit_store!(SqliteStore);
+crate::store::usage::impl_usage_store!(SqliteStore);
+crate::store::reassign::impl_reassign_store!(SqliteStore);
 crate::store::reservations::impl_reservation_store!(SqliteStore);
 crate::store::dead_letters::impl_dead_letter_store!(SqliteStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(SqliteStore);

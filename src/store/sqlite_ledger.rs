@@ -17,9 +17,49 @@ fn update_sql(counter: Counter) -> Option<&'static str> {
         }
         Counter::SmsSent => "UPDATE phone_numbers SET sms_sent_count = sms_sent_count + 1 WHERE id = $1",
         Counter::SmsReceived => "UPDATE phone_numbers SET sms_received_count = sms_received_count + 1 WHERE id = $1",
-        Counter::Uncounted => return None,
+        Counter::Uncounted
+        | Counter::Delivered
+        | Counter::Failed
+        | Counter::FailedSpam
+        | Counter::FailedThroughput
+        | Counter::FailedDestination => return None,
     })
 }
+
+/// The columns of a `usage_daily` row after its key, in order.
+const USAGE_COLUMNS: usize = 9;
+
+/// Where a new key adds to its number's row of the day: (column index, ...) of [`USAGE_SQL`].
+fn usage_columns(counter: Counter) -> &'static [usize] {
+    match counter {
+        Counter::IncomingCalls => &[0],
+        Counter::OutgoingCalls => &[1],
+        Counter::SmsSent => &[2],
+        Counter::SmsReceived => &[3],
+        Counter::Delivered => &[4],
+        Counter::Failed => &[5],
+        Counter::FailedSpam => &[5, 6],
+        Counter::FailedThroughput => &[5, 7],
+        Counter::FailedDestination => &[5, 8],
+        Counter::Uncounted => &[],
+    }
+}
+
+/// Adds a batch's new keys to a number's row of the (UTC) day, once per number and batch.
+const USAGE_SQL: &str = "\
+INSERT INTO usage_daily (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent, sms_received,
+                         delivered, failed, failed_spam, failed_throughput, failed_destination)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+ON CONFLICT (company_id, phone_number_id, day) DO UPDATE SET
+    incoming_calls = incoming_calls + excluded.incoming_calls,
+    outgoing_calls = outgoing_calls + excluded.outgoing_calls,
+    sms_sent = sms_sent + excluded.sms_sent,
+    sms_received = sms_received + excluded.sms_received,
+    delivered = delivered + excluded.delivered,
+    failed = failed + excluded.failed,
+    failed_spam = failed_spam + excluded.failed_spam,
+    failed_throughput = failed_throughput + excluded.failed_throughput,
+    failed_destination = failed_destination + excluded.failed_destination";
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
@@ -31,6 +71,8 @@ impl LedgerStore for SqliteStore {
         let mut fresh = std::collections::HashSet::new();
         // ...and the entries that carried them.
         let mut new_entries = std::collections::HashSet::new();
+        // The daily rollup of the new keys, per number (BTreeMap: rows in key order).
+        let mut usage = std::collections::BTreeMap::<_, [i64; USAGE_COLUMNS]>::new();
         for (entry, event, k) in distinct_keys(entries) {
             let route = k.route.as_ref();
             let new = sqlx::query(
@@ -55,10 +97,23 @@ impl LedgerStore for SqliteStore {
                 if let Some(update) = update_sql(k.counter) {
                     sqlx::query(update).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
                 }
+                let columns = usage_columns(k.counter);
+                if !columns.is_empty() {
+                    let row = usage.entry((k.company_id.as_uuid(), k.phone_number_id.as_uuid())).or_default();
+                    columns.iter().for_each(|&c| row[c] += 1);
+                }
                 stats.counted += 1;
             } else {
                 stats.duplicates += 1;
             }
+        }
+        let day = now.date_naive();
+        for ((company, number), row) in usage {
+            let mut q = sqlx::query(USAGE_SQL).bind(company).bind(number).bind(day);
+            for n in row {
+                q = q.bind(n);
+            }
+            q.execute(&mut *tx).await?;
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {

@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/companies/{id}/numbers"),
     ("post", "/v1/companies/{id}/numbers"),
     ("get", "/v1/companies/{id}/numbers/{number_id}"),
+    ("get", "/v1/companies/{id}/usage"),
+    ("get", "/v1/companies/{id}/numbers/{number_id}/usage"),
     ("patch", "/v1/companies/{id}/numbers/{number_id}"),
     ("get", "/v1/companies/{id}/default-number"),
     ("put", "/v1/companies/{id}/default-number"),

@@ -185,6 +185,7 @@ pub async fn sms_received_entries(
                 phone_number_id: number.id,
                 phone_number: phone.clone(),
                 counter: Counter::SmsReceived,
+                event_key: None,
                 route: None,
             });
             e

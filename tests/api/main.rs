@@ -46,4 +46,5 @@ mod telnyx_events;
 mod telnyx_sim;
 mod upgrade;
 mod upgrade_settings;
+mod usage;
 mod webhooks;

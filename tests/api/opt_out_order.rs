@@ -70,6 +70,7 @@ async fn entry(app: &TestApp, id: &str, opted_out: bool, at: DateTime<Utc>) -> L
         phone_number_id: number.id,
         phone_number: number.phone_number,
         counter: Counter::SmsReceived,
+        event_key: None,
         route: None,
     });
     e.opt_changes.push(OptChange {

@@ -20,7 +20,7 @@ mod receiver;
 mod spec;
 
 /// switchboard's client pointed at the simulator: short backoffs, two retries.
-fn client(sim: &TelnyxSim) -> TelnyxClient {
+pub(crate) fn client(sim: &TelnyxSim) -> TelnyxClient {
     client_with(sim, Duration::from_secs(10), 2)
 }
 

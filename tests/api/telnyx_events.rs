@@ -58,6 +58,21 @@ pub fn message_sent(id: &str, from: &str, to: &str) -> Vec<u8> {
     )
 }
 
+/// A `message.finalized` from `from`: each recipient with its status, the message's error codes.
+pub fn message_finalized(id: &str, from: &str, to: &[(&str, &str)], error_codes: &[&str]) -> Vec<u8> {
+    envelope(
+        id,
+        "message.finalized",
+        json!({
+            "id": format!("msg-{id}"), "record_type": "message", "direction": "outbound", "type": "SMS",
+            "from": {"phone_number": from, "carrier": "Telnyx", "line_type": "Wireline"},
+            "to": to.iter().map(|(n, s)| json!({"phone_number": n, "status": s})).collect::<Vec<_>>(),
+            "errors": error_codes.iter().map(|c| json!({"code": c, "title": "failed"})).collect::<Vec<_>>(),
+            "text": "hello"
+        }),
+    )
+}
+
 pub fn call_initiated(id: &str, from: &str, to: &str, direction: &str) -> Vec<u8> {
     call_event(id, "call.initiated", from, to, direction)
 }

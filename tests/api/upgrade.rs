@@ -128,6 +128,7 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
         phone_number_id: switchboard::domain::PhoneNumberId::from_uuid(number),
         phone_number: switchboard::domain::PhoneNumber::parse("+18314280176").unwrap(),
         counter: switchboard::ledger::Counter::SmsReceived,
+        event_key: None,
         route: None,
     };
     let mut entries = Vec::new();

@@ -112,7 +112,7 @@ fn answered_call(entry: &LedgerEntry) -> ChainLeg {
 }
 
 fn target(number: &str, counter: Counter) -> Target {
-    Target { number: pn(number), counter }
+    Target::new(pn(number), counter)
 }
 
 #[test]

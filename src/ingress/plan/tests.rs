@@ -84,7 +84,10 @@ fn unowned_numbers_dead_letter_and_other_types_acknowledge() {
     let body = fixture("call_initiated");
     let env = parse_envelope(&body).unwrap();
     assert!(matches!(plan(&env, &NumberIndex::new()), Plan::DeadLetter { reason: "unknown_number", .. }));
-    for f in ["call_answered", "call_hangup", "message_finalized", "other_event"] {
+    // A finalized message counts its outcome at the sender: no company owns it here.
+    let body = fixture("message_finalized");
+    assert!(matches!(plan(&parse_envelope(&body).unwrap(), &NumberIndex::new()), Plan::DeadLetter { .. }));
+    for f in ["call_answered", "call_hangup", "other_event"] {
         let body = fixture(f);
         let env = parse_envelope(&body).unwrap();
         assert!(matches!(plan(&env, &NumberIndex::new()), Plan::Acknowledge), "{f}");
@@ -146,7 +149,7 @@ fn the_answer_of_a_call_switchboard_answered_goes_to_its_company_counting_nothin
         Plan::Dispatch { facts, companies } => {
             assert_eq!(companies.len(), 1);
             assert_eq!(companies[0].0, a);
-            assert_eq!(companies[0].1, vec![Target { number: answered.number.clone(), counter: Counter::Uncounted }]);
+            assert_eq!(companies[0].1, vec![Target::new(answered.number.clone(), Counter::Uncounted)]);
             assert_eq!(facts.kind, FactKind::CallAnswered);
             assert_eq!(&*facts.event_id, "5a4b7cde-2c41-4a3b-9e3f-7c1d2e8f9a10");
             assert_eq!(facts.leg_state, Some(state.clone()));
@@ -196,7 +199,7 @@ fn the_hangup_of_a_chain_steps_leg_goes_to_its_company_not_the_callers_own() {
         Plan::Dispatch { facts, companies } => {
             assert_eq!(
                 companies,
-                vec![(a, vec![Target { number: PhoneNumber::parse(NUMBER).unwrap(), counter: Counter::Uncounted }])]
+                vec![(a, vec![Target::new(PhoneNumber::parse(NUMBER).unwrap(), Counter::Uncounted)])]
             );
             assert_eq!((facts.kind, facts.hangup_cause.as_deref()), (FactKind::ChainLegEnded, Some("user_busy")));
             assert_eq!(facts.leg_state, Some(leg("v3:caller")));
@@ -206,4 +209,64 @@ fn the_hangup_of_a_chain_steps_leg_goes_to_its_company_not_the_callers_own() {
     // The caller's own leg (the transfer marks it too) ends the call, not a step.
     let own = hangup(&leg("v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg"));
     assert!(matches!(plan(&parse_envelope(&own).unwrap(), &index_with(&[(a, NUMBER)])), Plan::Acknowledge));
+}
+
+#[test]
+fn finalized_messages_count_each_recipients_outcome_at_the_sender() {
+    let c = CompanyId::new();
+    let index = index_with(&[(c, "+13125550002")]);
+    let body = edited("message_finalized", |p| {
+        p["to"] = serde_json::json!([
+            {"phone_number": "+13125550001", "status": "delivery_failed"},
+            {"phone_number": "+13125550003", "status": "delivered"},
+            {"phone_number": "+13125550001", "status": "delivery_failed"},
+            {"phone_number": "+13125550004", "status": "delivery_unconfirmed"},
+            {"phone_number": "+13125550005", "status": "sending_failed"}
+        ]);
+        p["errors"] = serde_json::json!([{"code": "40003", "title": "Blocked as spam"}]);
+    });
+    let env = parse_envelope(&body).unwrap();
+    let Plan::Dispatch { facts, companies } = plan(&env, &index) else { panic!("dispatched") };
+    assert_eq!(facts.kind, FactKind::MessageFinalized);
+    assert_eq!(companies.len(), 1);
+    let got: Vec<_> = companies[0]
+        .1
+        .iter()
+        .map(|t| (t.number.as_str().to_owned(), t.counter, t.recipient.as_ref().map(|r| r.as_str().to_owned())))
+        .collect();
+    let sender = "+13125550002".to_owned();
+    assert_eq!(
+        got,
+        vec![
+            (sender.clone(), Counter::FailedSpam, Some("+13125550001".into())),
+            (sender.clone(), Counter::Delivered, Some("+13125550003".into())),
+            (sender, Counter::FailedSpam, Some("+13125550005".into())),
+        ],
+        "one target per recipient with an outcome, the duplicate recipient once"
+    );
+    // No outcome at all: acknowledged.
+    let body = edited("message_finalized", |p| p["to"][0]["status"] = "delivery_unconfirmed".into());
+    assert!(matches!(plan(&parse_envelope(&body).unwrap(), &index), Plan::Acknowledge));
+}
+
+#[test]
+fn delivery_failures_are_classified_by_telnyx_code() {
+    let of = |status: &str, codes: &[&'static str]| Counter::of_delivery(status, codes.iter().copied());
+    assert_eq!(of("delivered", &["40003"]), Some(Counter::Delivered));
+    for (code, counter) in [
+        ("40002", Counter::FailedSpam),
+        ("40003", Counter::FailedSpam),
+        ("40015", Counter::FailedSpam),
+        ("40011", Counter::FailedThroughput),
+        ("40014", Counter::FailedThroughput),
+        ("40001", Counter::FailedDestination),
+        ("40012", Counter::FailedDestination),
+        ("40300", Counter::Failed),
+    ] {
+        assert_eq!(of("delivery_failed", &[code]), Some(counter), "{code}");
+    }
+    assert_eq!(of("expired", &[]), Some(Counter::Failed));
+    assert_eq!(of("sending_failed", &["40300", "40014"]), Some(Counter::FailedThroughput));
+    assert_eq!(of("delivery_unconfirmed", &[]), None);
+    assert_eq!(of("queued", &[]), None);
 }

@@ -20,6 +20,7 @@ pub mod formats;
 pub mod forward_secret;
 pub mod limits;
 pub mod list_filters;
+pub mod number_health;
 pub mod numbers;
 pub mod openapi;
 pub mod opt_outs;
@@ -29,6 +30,7 @@ pub mod replays;
 pub mod routing_log;
 pub mod rules;
 pub mod tokens;
+pub mod usage;
 
 /// Registers every admin route and GET /openapi.json.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,6 +53,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(limits::put_limits)
         .service(numbers::list_numbers)
         .service(numbers::register_number)
+        .service(usage::number_usage)
+        .service(usage::company_usage)
         .service(numbers::get_number)
         .service(numbers::patch_number)
         .service(numbers::get_default_number)

@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 use super::formats::{FeatureList, RuleName, TelnyxId, E164};
+use super::number_health::{with_health, NumberView};
 use super::{not_found, phone, rule_error};
 use crate::company::directory::Directory;
 use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
@@ -73,7 +74,7 @@ fn tag(field: &str, name: Option<String>) -> Result<Option<String>, ApiError> {
     tag = "numbers",
     params(("id" = Uuid, Path, description = "Company id"), NumberQuery, PageQuery),
     responses(
-        (status = 200, description = "The company's numbers with live usage counters, by phone number", body = Paginated<NumberRecord>),
+        (status = 200, description = "The company's numbers with live usage counters, by phone number", body = Paginated<NumberView>),
         (status = 400, description = "Bad filter, limit or cursor; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
@@ -83,6 +84,7 @@ fn tag(field: &str, name: Option<String>) -> Result<Option<String>, ApiError> {
 pub async fn list_numbers(
     scope: CompanyScope,
     store: web::Data<DynStore>,
+    directory: web::Data<Directory>,
     query: web::Query<NumberQuery>,
     page: Page,
 ) -> Result<HttpResponse, ApiError> {
@@ -97,7 +99,8 @@ pub async fn list_numbers(
     // repeats them.
     let listing = page.of::<NumberKey>(List::company("numbers", company))?;
     let rows = store.page_numbers(company, filter, listing.window()).await?;
-    listing.respond(rows, |n| (n.phone_number.as_str().to_owned(), n.id.as_uuid()))
+    let rows = with_health(directory.health(), company, rows).await?;
+    listing.respond(rows, |n| (n.record.phone_number.as_str().to_owned(), n.record.id.as_uuid()))
 }
 
 /// A number the Telnyx account already holds. On a provisioned company (messaging profile and
@@ -179,7 +182,7 @@ fn refused(e: RegisterError) -> Result<HttpResponse, ApiError> {
     tag = "numbers",
     params(("id" = Uuid, Path, description = "Company id"), ("number_id" = Uuid, Path, description = "Number id")),
     responses(
-        (status = 200, description = "The number with live usage counters", body = NumberRecord),
+        (status = 200, description = "The number with live usage counters and its health", body = NumberView),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such number", body = Problem, content_type = "application/problem+json"),
     )
@@ -188,12 +191,14 @@ fn refused(e: RegisterError) -> Result<HttpResponse, ApiError> {
 pub async fn get_number(
     scope: CompanyScope,
     store: web::Data<DynStore>,
+    directory: web::Data<Directory>,
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, number_id) = path.into_inner();
     let company = scope.company;
     let record = store.get_number(company, PhoneNumberId::from_uuid(number_id)).await.map_err(not_found("number"))?;
-    Ok(HttpResponse::Ok().json(record))
+    let mut view = with_health(directory.health(), company, vec![record]).await?;
+    Ok(HttpResponse::Ok().json(view.pop()))
 }
 
 #[utoipa::path(

@@ -33,6 +33,7 @@ use crate::routes::{provisioning, sending};
         provisioning::provision, provisioning::purchase, provisioning::jobs::list_jobs, provisioning::jobs::get_job,
         provisioning::telnyx_settings::get_telnyx_settings,
         sending::send_message, sending::place_call,
+        usage::company_usage, usage::number_usage,
     ),
     components(schemas(crate::routes::problem::Problem, crate::domain::Feature)),
     modifiers(&BearerAuth, &StorageUnavailable, &PaginationDoc),

@@ -14,7 +14,8 @@ use crate::store::rules::RoutingLogEntry;
 use crate::store::DynStore;
 
 /// The outcomes a routing log line can have.
-pub const OUTCOMES: [&str; 4] = ["forward", "transfer", "hangup", "unrouted"];
+/// `reassigned`: a customer's sticky assignment moved off an unhealthy number.
+pub const OUTCOMES: [&str; 5] = ["forward", "transfer", "hangup", "unrouted", "reassigned"];
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -25,8 +26,9 @@ pub struct RoutingLogQuery {
     /// The caller or sender, exactly as Telnyx gave it (usually E.164).
     #[param(max_length = 2048, min_length = 1)]
     pub customer: Option<String>,
-    /// What routing did: forward, transfer, hangup or unrouted.
-    #[param(value_type = Option<String>, pattern = "^(forward|transfer|hangup|unrouted)$")]
+    /// What routing did: forward, transfer, hangup, unrouted, or reassigned (a customer's
+    /// assignment moved off an unhealthy number).
+    #[param(value_type = Option<String>, pattern = "^(forward|transfer|hangup|unrouted|reassigned)$")]
     pub outcome: Option<String>,
     /// Received at or after, RFC 3339.
     #[param(value_type = Option<String>, format = DateTime)]

@@ -100,6 +100,8 @@ fn choose_sender_follows_the_order() {
             number_id: id_of(from),
             reason,
             creates_assignment,
+            replaces: None,
+            warning: None,
         });
         assert_eq!(got, want, "{}", case.name);
     }
@@ -124,4 +126,36 @@ fn choice_serializes_with_its_reason() {
     assert_eq!(json["from"], SALES);
     assert_eq!(json["reason"], json!({"reason": "location", "name": "San Francisco"}));
     assert_eq!(json["creates_assignment"], true);
+}
+
+#[test]
+fn unhealthy_numbers_leave_automatic_choice_only() {
+    let mut company = company();
+    company.set_unhealthy(pn(SALES), "spam blocks 60% of 20 finalized".into());
+    let choose = |to: &str, explicit: Option<&str>| {
+        let req = SenderRequest { to: pn(to), explicit_from: explicit.map(pn), needed: Sms };
+        choose_sender(&req, &company, Some(&pn(SALES)))
+    };
+    // The customer assigned to SALES moves: Sales has no other usable number, so a number of its
+    // location (San Francisco) takes over, and the assignment is to move.
+    let moved = choose(CUSTOMER_A, None).unwrap();
+    assert_eq!(moved.reason, SenderReason::Reassigned { previous: SALES.into() });
+    assert_eq!((moved.replaces.as_ref(), moved.creates_assignment), (Some(&pn(SALES)), false));
+    assert_eq!(company.number(&moved.from).unwrap().location.as_deref(), Some("San Francisco"));
+    assert_ne!(moved.from, pn(SALES));
+    // Local presence skips it (SUPPORT is the next 415 number)...
+    let local_choice = choose("+14155550999", None).unwrap();
+    assert_eq!((local_choice.from, local_choice.reason), (pn(SUPPORT), local("415")));
+    // ...and so does the default: nothing else serves 312.
+    assert!(matches!(choose("+13125550123", None), Err(SenderError::NoSender { .. })));
+    // An explicit `from` is honoured, with a warning, and moves nothing.
+    let explicit = choose(CUSTOMER_A, Some(SALES)).unwrap();
+    assert_eq!((explicit.from, explicit.reason, explicit.replaces), (pn(SALES), SenderReason::Explicit, None));
+    assert!(explicit.warning.unwrap().contains("spam blocks 60%"));
+    // A healthy assignment stays.
+    company.set_unhealthy(pn(NY), "deliverability 10%".into());
+    let mut healthy = self::company();
+    healthy.set_unhealthy(pn(NY), "deliverability 10%".into());
+    let req = SenderRequest { to: pn(CUSTOMER_A), explicit_from: None, needed: Sms };
+    assert_eq!(choose_sender(&req, &healthy, None).unwrap().reason, SenderReason::Assigned);
 }
