@@ -200,3 +200,39 @@ pub fn loopback_deliverer(telnyx: switchboard::telnyx::api::TelnyxApi) -> switch
     let policy = ForwardPolicy::new(vec!["127.0.0.1".into(), "localhost".into()], vec!["127.0.0.0/8".parse().unwrap()]);
     switchboard::outbox::Deliverer::new(telnyx, std::sync::Arc::new(policy), std::sync::Arc::new(SystemLookup))
 }
+
+/// A forward of event `event` (an SMS "hello" from +13035550100 to +18314280176, routed by the
+/// company default) for `company` to `url`: an outbox item as the ledger would queue it.
+pub fn forward_item(
+    company: switchboard::domain::CompanyId,
+    event: &str,
+    url: &str,
+) -> switchboard::ledger::outbox_item::OutboxItem {
+    use switchboard::domain::PhoneNumber;
+    use switchboard::ledger::side_effects::ForwardedMessage;
+    use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
+    let message = ForwardedMessage {
+        from: "+13035550100".into(),
+        to: "+18314280176".into(),
+        text: "hello".into(),
+        media_urls: vec![],
+        message_type: "SMS".into(),
+    };
+    let decision = RoutingDecision {
+        destination: None,
+        matched: MatchedRule::CompanyDefault,
+        via_assignment: None,
+        effective_number: PhoneNumber::parse("+18314280176").expect("e164"),
+        trace: vec![],
+    };
+    let dest = MessageDestination::parse(url).expect("a destination");
+    switchboard::ledger::outbox_item::OutboxItem::forward_message(
+        company,
+        event,
+        "message.received",
+        chrono::Utc::now(),
+        &message,
+        &decision,
+        &dest,
+    )
+}

@@ -4,14 +4,11 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use switchboard::domain::{CompanyId, PhoneNumber};
+use switchboard::domain::CompanyId;
 use switchboard::ledger::outbox_item::OutboxItem;
-use switchboard::ledger::side_effects::ForwardedMessage;
 use switchboard::outbox::worker::MAX_ATTEMPTS;
-use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
 use uuid::Uuid;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -24,30 +21,7 @@ use crate::helpers::Db;
 backend_tests!(exhausted_item_is_retried_and_delivered, outbox_filters_retry_all_and_cancel);
 
 fn forward(company: Uuid, event: &str, url: &str) -> OutboxItem {
-    let message = ForwardedMessage {
-        from: "+14155550100".into(),
-        to: "+18314280176".into(),
-        text: "hello".into(),
-        media_urls: vec![],
-        message_type: "SMS".into(),
-    };
-    let decision = RoutingDecision {
-        destination: None,
-        matched: MatchedRule::CompanyDefault,
-        via_assignment: None,
-        effective_number: PhoneNumber::parse("+18314280176").unwrap(),
-        trace: vec![],
-    };
-    let dest = MessageDestination::parse(url).unwrap();
-    OutboxItem::forward_message(
-        CompanyId::from_uuid(company),
-        event,
-        "message.received",
-        Utc::now(),
-        &message,
-        &decision,
-        &dest,
-    )
+    crate::helpers::forward_item(CompanyId::from_uuid(company), event, url)
 }
 
 async fn item(admin: &Admin, token: &str, company: Uuid, id: Uuid) -> Value {

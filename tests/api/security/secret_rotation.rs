@@ -3,13 +3,11 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+
 use reqwest::{Method, StatusCode};
-use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::ledger::outbox_item::OutboxItem;
-use switchboard::ledger::side_effects::ForwardedMessage;
+use switchboard::domain::CompanyId;
 use switchboard::outbox::forward::sign;
 use switchboard::outbox::OutboxWorker;
-use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
 use switchboard::telnyx::api::TelnyxApi;
 use tokio::sync::Notify;
 use wiremock::matchers::method;
@@ -23,22 +21,7 @@ backend_tests!(a_rotated_secret_signs_beside_the_old_one_during_the_grace);
 
 /// Queues a forward of `event` for `company` to `url` and delivers it once.
 async fn forward(app: &TestApp, company: CompanyId, event: &str, url: &str) {
-    let message = ForwardedMessage {
-        from: "+13035550100".into(),
-        to: "+18314280176".into(),
-        text: "hello".into(),
-        media_urls: vec![],
-        message_type: "SMS".into(),
-    };
-    let decision = RoutingDecision {
-        destination: None,
-        matched: MatchedRule::CompanyDefault,
-        via_assignment: None,
-        effective_number: PhoneNumber::parse("+18314280176").unwrap(),
-        trace: vec![],
-    };
-    let dest = MessageDestination::parse(url).unwrap();
-    let item = OutboxItem::forward_message(company, event, "message.received", Utc::now(), &message, &decision, &dest);
+    let item = crate::helpers::forward_item(company, event, url);
     app.store.insert_outbox_items(&[item]).await.unwrap();
     let worker = OutboxWorker::new(app.store.clone(), loopback_deliverer(TelnyxApi(None)), Arc::new(Notify::new()));
     worker.run_once().await.unwrap();

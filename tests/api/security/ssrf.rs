@@ -4,15 +4,11 @@
 //! Redirects are not followed, and the outbox shows the receiver's status code, nothing else.
 use std::sync::Arc;
 
-use chrono::Utc;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::ledger::outbox_item::OutboxItem;
-use switchboard::ledger::side_effects::ForwardedMessage;
+use switchboard::domain::CompanyId;
 use switchboard::outbox::guard::{ForwardPolicy, StaticLookup, SystemLookup};
 use switchboard::outbox::{Deliverer, OutboxWorker};
-use switchboard::routing::{MatchedRule, MessageDestination, RoutingDecision};
 use switchboard::store::outbox::OutboxEntry;
 use switchboard::telnyx::api::TelnyxApi;
 use tokio::sync::Notify;
@@ -91,22 +87,7 @@ async fn private_and_insecure_destinations_are_refused_when_set(db: Db) {
 async fn queue_forward(app: &TestApp, event: &str, url: &str) -> CompanyId {
     let company = CompanyId::new();
     app.store.create_company(company, "Acme").await.unwrap();
-    let message = ForwardedMessage {
-        from: "+13035550100".into(),
-        to: "+18314280176".into(),
-        text: "hello".into(),
-        media_urls: vec![],
-        message_type: "SMS".into(),
-    };
-    let decision = RoutingDecision {
-        destination: None,
-        matched: MatchedRule::CompanyDefault,
-        via_assignment: None,
-        effective_number: PhoneNumber::parse("+18314280176").unwrap(),
-        trace: vec![],
-    };
-    let dest = MessageDestination::parse(url).unwrap();
-    let item = OutboxItem::forward_message(company, event, "message.received", Utc::now(), &message, &decision, &dest);
+    let item = crate::helpers::forward_item(company, event, url);
     app.store.insert_outbox_items(&[item]).await.unwrap();
     company
 }
