@@ -35,26 +35,41 @@ pub async fn request_replay(
     };
     let url = daemon.join("v1/webhook-replays").context("--url")?;
     // No overall timeout: a long window takes a while, and the daemon answers when it is done.
-    let client = reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).build()?;
-    let res = client
-        .post(url.clone())
-        .bearer_auth(token.expose_secret())
-        .json(&serde_json::json!({ "from": from, "to": to }))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the daemon at {url}"))?;
+    let body =
+        post_as_operator(url, token, Some(serde_json::json!({ "from": from, "to": to })), None, "replay").await?;
+    let summary: ReplaySummary = serde_json::from_str(&body).context("the daemon's answer is not a replay summary")?;
+    Ok(render(&summary))
+}
+
+/// POSTs `body` to the daemon with the operator token and returns the answer's body; a refusal
+/// becomes an error with the daemon's problem detail (and its field), `what` naming the request.
+pub(super) async fn post_as_operator(
+    url: Url,
+    token: &SecretString,
+    body: Option<serde_json::Value>,
+    timeout: Option<Duration>,
+    what: &str,
+) -> anyhow::Result<String> {
+    let mut client = reqwest::Client::builder().connect_timeout(Duration::from_secs(5));
+    if let Some(timeout) = timeout {
+        client = client.timeout(timeout);
+    }
+    let mut req = client.build()?.post(url.clone()).bearer_auth(token.expose_secret());
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.with_context(|| format!("cannot reach the daemon at {url}"))?;
     let status = res.status();
     let body = res.text().await.context("reading the daemon's answer")?;
     if !status.is_success() {
         let problem: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
         let detail = problem["detail"].as_str().unwrap_or(body.trim());
         match problem["field"].as_str() {
-            Some(field) => bail!("the daemon refused the replay (HTTP {}): {field}: {detail}", status.as_u16()),
-            None => bail!("the daemon refused the replay (HTTP {}): {detail}", status.as_u16()),
+            Some(field) => bail!("the daemon refused the {what} (HTTP {}): {field}: {detail}", status.as_u16()),
+            None => bail!("the daemon refused the {what} (HTTP {}): {detail}", status.as_u16()),
         }
     }
-    let summary: ReplaySummary = serde_json::from_str(&body).context("the daemon's answer is not a replay summary")?;
-    Ok(render(&summary))
+    Ok(body)
 }
 
 /// The summary for a terminal.

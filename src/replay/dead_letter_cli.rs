@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, SecondsFormat, Utc};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use url::Url;
 
 use super::Redriven;
@@ -85,21 +85,7 @@ pub async fn redrive(daemon: &Url, token: Option<&SecretString>, id: i64) -> any
         bail!("admin.operator_token is not configured (SWITCHBOARD__ADMIN__OPERATOR_TOKEN); re-driving needs it")
     };
     let url = daemon.join(&format!("v1/dead-letters/{id}/redrive")).context("--url")?;
-    let client =
-        reqwest::Client::builder().connect_timeout(Duration::from_secs(5)).timeout(Duration::from_secs(60)).build()?;
-    let res = client
-        .post(url.clone())
-        .bearer_auth(token.expose_secret())
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the daemon at {url}"))?;
-    let status = res.status();
-    let body = res.text().await.context("reading the daemon's answer")?;
-    if !status.is_success() {
-        let problem: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-        let detail = problem["detail"].as_str().unwrap_or(body.trim());
-        bail!("the daemon refused the re-drive (HTTP {}): {detail}", status.as_u16());
-    }
+    let body = super::cli::post_as_operator(url, token, None, Some(Duration::from_secs(60)), "re-drive").await?;
     let done: Redriven = serde_json::from_str(&body).context("the daemon's answer is not a re-drive")?;
     Ok(format!("dead letter {} (event {}): {}\n", done.id, done.event_id, done.outcome))
 }
