@@ -453,3 +453,13 @@ async fn search_results_outside_the_area_code_are_not_bought(db: Db) {
     let orders = telnyx.received_requests().await.expect("requests");
     assert_eq!(orders.iter().filter(|r| r.url.path() == "/number_orders").count(), 2);
 }
+
+/// The job a provisioning or purchase answer names (its Location); the answer itself when it
+/// names none, so that a refusal says why.
+pub async fn job_location(res: reqwest::Response) -> String {
+    let status = res.status();
+    match res.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned) {
+        Some(location) => location,
+        None => panic!("answered {status} without a job: {}", res.text().await.unwrap_or_default()),
+    }
+}

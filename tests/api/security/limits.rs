@@ -125,7 +125,7 @@ async fn a_company_over_its_limits_gets_429_and_nothing_is_sent(db: Db) {
     assert!(retry.is_some_and(|s| (1..=86_400).contains(&s)), "Retry-After {retry:?}");
     assert_eq!(sim.requests_to("POST /number_orders").len(), orders, "nothing ordered");
     let res = post(&app, &purchase, json!({"quantity": 1, "area_code": "415"})).await;
-    let location = res.headers().get("location").expect("a job").to_str().expect("location").to_owned();
+    let location = crate::provisioning::job_location(res).await;
     assert_eq!(finished(&app, &location).await["state"], "done");
     let (status, problem, _) =
         call(&app, Method::POST, &purchase, &token, Some(json!({"quantity": 1, "area_code": "415"}))).await;

@@ -49,7 +49,7 @@ async fn a_number_being_bought_cannot_be_registered_by_another_company(db: Db) {
     sim.set_auto_complete_orders(false);
     let res =
         post(&app, &format!("/v1/companies/{acme}/numbers/purchase"), json!({"quantity": 1, "area_code": "415"})).await;
-    let location = res.headers().get("location").expect("a job").to_str().expect("location").to_owned();
+    let location = crate::provisioning::job_location(res).await;
     sim.wait_for_request(|r| {
         r.is("POST /number_orders") && r.body.as_ref().is_some_and(|b| b.to_string().contains(&wanted))
     })
