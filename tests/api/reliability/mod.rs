@@ -9,6 +9,7 @@ mod daemon;
 mod db_restart;
 mod load;
 mod pg_cluster;
+mod ready;
 pub mod sender;
 mod shutdown;
 mod sizes;
