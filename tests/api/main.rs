@@ -37,6 +37,7 @@ mod replay;
 mod replay_outage;
 mod routed;
 mod routed_live;
+mod scaling;
 mod security;
 mod simulator;
 mod storage;
