@@ -75,10 +75,10 @@ impl Application {
             IngestMode::PerEventUpdate => CommitMode::PerEvent,
             _ => CommitMode::Batched,
         };
-        // SQLite has one writer: more lanes would only wait for its lock.
+        // SQLite has one writer: more lanes or commits in flight would only wait for its lock.
         let lanes = match settings.database.backend {
-            crate::config::Backend::Postgres => settings.ledger.commit_lanes,
-            crate::config::Backend::Sqlite => 1,
+            crate::config::Backend::Postgres => (settings.ledger.commit_lanes, settings.ledger.commits_in_flight),
+            crate::config::Backend::Sqlite => (1, 1),
         };
         let (ledger, ledger_closer, ledger_task) =
             Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());

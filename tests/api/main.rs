@@ -12,6 +12,7 @@ mod admin_store;
 mod admin_support;
 mod admin_tenancy;
 mod chains;
+mod commits_in_flight;
 mod company_changes;
 mod config_cli;
 mod group_commit;
