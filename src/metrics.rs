@@ -46,9 +46,12 @@ pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
 /// Label: kind (transfer, dial).
 pub const CHAIN_STEPS_STARTED: &str = "switchboard_chain_steps_started_total";
-/// Label: outcome (answered, timeout, busy, failed, cancelled).
+/// Label: outcome (answered, timeout, busy, failed, cancelled, machine).
 pub const CHAIN_STEP_OUTCOMES: &str = "switchboard_chain_step_outcomes_total";
+/// Label: final_action (hangup, voicemail).
 pub const CHAINS_EXHAUSTED: &str = "switchboard_chains_exhausted_total";
+/// Label: outcome (forwarded, no_destination: the rule lost its voicemail meanwhile).
+pub const VOICEMAILS: &str = "switchboard_voicemails_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -129,5 +132,6 @@ fn describe() {
     describe_counter!(OUTBOX_ATTEMPTS, "Outbox delivery attempts, by kind and outcome.");
     describe_counter!(CHAIN_STEPS_STARTED, "Call chain steps queued, by kind (transfer, dial).");
     describe_counter!(CHAIN_STEP_OUTCOMES, "Legs of call chain steps that ended, by outcome.");
-    describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed (final action queued).");
+    describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed, by the final action queued.");
+    describe_counter!(VOICEMAILS, "Voicemails saved and queued for forwarding to the product, by outcome.");
 }

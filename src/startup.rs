@@ -248,6 +248,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let auth_failures = web::Data::new(AuthFailures::new(settings.admin.auth_failures_per_minute));
     let secret_grace = web::Data::new(SecretGrace::from_settings(&settings.forwards));
     let limits = web::Data::new(settings.limits);
+    let routing = web::Data::new(settings.routing);
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
@@ -265,6 +266,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(auth_failures.clone())
             .app_data(secret_grace.clone())
             .app_data(limits.clone())
+            .app_data(routing.clone())
             .app_data(telnyx.clone())
             .app_data(directory.clone())
             .app_data(forward_policy.clone())

@@ -12,6 +12,8 @@ mod admin_store;
 mod admin_support;
 mod admin_tenancy;
 mod chains;
+mod chains_final;
+mod chains_nodes;
 mod commits_in_flight;
 mod company_changes;
 mod config_cli;

@@ -5,7 +5,7 @@
 //! Every test prints one `reliability: <case> key=value ...` line with its figures; the script
 //! collects them into its summary.
 mod crash;
-mod daemon;
+pub mod daemon;
 mod db_restart;
 mod load;
 mod pg_cluster;
