@@ -91,7 +91,7 @@ async fn kill_9_after_step_ones_hangup_was_acknowledged_step_two_runs_once(db: D
     second.wait_ready(&client).await;
 
     // Assert: once the claim of the killed daemon lapses (60 s), step 2 rings, once.
-    until("step 2 rings after the restart", Duration::from_secs(120), || legs_from(&sim, &a.call_control_id) >= 2)
+    until("step 2 rings after the restart", Duration::from_secs(240), || legs_from(&sim, &a.call_control_id) >= 2)
         .await;
     settled(&store, Duration::from_secs(60)).await;
     assert_eq!(legs_from(&sim, &a.call_control_id), 2, "step 2 ran once; log: {}", second.log_tail());
