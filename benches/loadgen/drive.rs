@@ -12,7 +12,7 @@ async fn connection(
     reqs: Arc<Vec<Vec<u8>>>,
     indexes: Vec<usize>,
     pace: Option<(Duration, Duration)>,
-) -> Vec<(usize, u16, u32)> {
+) -> Vec<(usize, u16, u32, Instant)> {
     let stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
     stream.set_nodelay(true).unwrap();
     let (r, mut w) = stream.into_split();
@@ -51,7 +51,7 @@ async fn connection(
         }
         let mut body = vec![0u8; len];
         r.read_exact(&mut body).await.unwrap();
-        out.push((i, status, t0.elapsed().as_micros() as u32));
+        out.push((i, status, t0.elapsed().as_micros() as u32, t0));
     }
     out
 }
@@ -72,7 +72,7 @@ pub async fn run(
     todo: &[usize],
     conns: usize,
     rate: Option<f64>,
-) -> (RunResult, Vec<usize>) {
+) -> (RunResult, Vec<usize>, std::collections::HashMap<usize, Instant>) {
     let pace = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
     let t0 = Instant::now();
     let tasks: Vec<_> = (0..conns)
@@ -87,14 +87,15 @@ pub async fn run(
         all.extend(t.await.unwrap());
     }
     let secs = t0.elapsed().as_secs_f64();
-    let failed: Vec<usize> = all.iter().filter(|(_, s, _)| *s != 200).map(|(i, _, _)| *i).collect();
+    let sent_at = all.iter().map(|(i, _, _, at)| (*i, *at)).collect();
+    let failed: Vec<usize> = all.iter().filter(|(_, s, _, _)| *s != 200).map(|(i, _, _, _)| *i).collect();
     let mut statuses = std::collections::BTreeMap::new();
-    for (_, s, _) in all.iter().filter(|(_, s, _)| *s != 200) {
+    for (_, s, _, _) in all.iter().filter(|(_, s, _, _)| *s != 200) {
         *statuses.entry(*s).or_insert(0usize) += 1;
     }
     let mut statuses: Vec<(u16, usize)> = statuses.into_iter().collect();
     statuses.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
-    let mut lat: Vec<u32> = all.iter().map(|(_, _, l)| *l).collect();
+    let mut lat: Vec<u32> = all.iter().map(|(_, _, l, _)| *l).collect();
     lat.sort_unstable();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)] as f64 / 1000.0;
     (
@@ -107,5 +108,6 @@ pub async fn run(
             statuses,
         },
         failed,
+        sent_at,
     )
 }

@@ -31,6 +31,7 @@ fn batch(a: &Args, key: &SigningKey, port: u16, hot: Option<switchboard::domain:
             forwards: vec![],
             answers: 0,
             transfers: 0,
+            step_ends: vec![],
         },
     }
 }
@@ -58,7 +59,7 @@ pub async fn run_all(a: &Args, admin: &str) {
         let (daemon_cpu0, pg_cpu0) = (cpu_secs(daemon.0.id()), postgres_cpu_secs(&url).await);
         let (own_cpu0, (machine_cpu0, cores)) = (cpu_secs(std::process::id()), machine_cpu_secs());
         let started = Instant::now();
-        let (max, mut failed) = run(port, &reqs, &all, a.connections, None).await;
+        let (max, mut failed, sent_at) = run(port, &reqs, &all, a.connections, None).await;
         let (elapsed, machine_cpu1) = (started.elapsed().as_secs_f64(), machine_cpu_secs().0);
         // What the outbox still owes the receiver the moment the load stops.
         let backlog = sink.as_ref().map(|s| full.forwards.iter().filter(|id| !s.has_forward(id)).count());
@@ -115,7 +116,7 @@ pub async fn run_all(a: &Args, admin: &str) {
             let count = half_reqs.len() / 2;
             let half_all: Vec<usize> = (0..count).collect();
             let background0 = background_work(&url).await;
-            let (paced, _) = run(port, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
+            let (paced, _, paced_sent_at) = run(port, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
             let background = background_work(&url).await;
             let (checkpoints, vacuums) = (background.0 - background0.0, background.1 - background0.1);
             println!(
@@ -135,8 +136,20 @@ pub async fn run_all(a: &Args, admin: &str) {
                 let forwards: Vec<&String> = full.forwards.iter().chain(forwards_prefix(&half, count)).collect();
                 let hot_events = count / 2;
                 let answers = full.answers + (0..hot_events).filter(|k| k % 6 == 3).count() as u64;
-                let transfers = full.transfers + (0..hot_events).filter(|k| k % 6 == 4).count() as u64;
+                let transfers = full.transfers + (0..hot_events).filter(|k| k % 6 >= 4).count() as u64;
                 deliveries(sink, &forwards, &commands0, (answers, transfers)).await;
+                // The warm-up's events were sent first during the warm-up: measured from the run.
+                let measured = |b: &Batch, sent: &std::collections::HashMap<usize, Instant>, from: usize| {
+                    let ends = b.step_ends.iter().filter(|(i, _)| *i >= from);
+                    step_latency(sink, ends, sent)
+                };
+                println!(
+                    "{:>16}  chain step 2 (hangup of step 1 sent -> step 2's transfer at the Telnyx stand-in): \
+                     at maximum rate {}; at half rate {}",
+                    "",
+                    measured(&full, &sent_at, reqs.len() / 10),
+                    measured(&half, &paced_sent_at, 0)
+                );
             }
         }
         drop(daemon);
@@ -186,7 +199,7 @@ async fn deliveries(
         |kind: &str| received.commands.get(kind).copied().unwrap_or(0) - commands0.get(kind).copied().unwrap_or(0);
     println!(
         "{:>16}  forwards: {} of {} delivered ({missing} missing after {:.1} s), duplicates by webhook-id: {duplicates}; \
-         commands: answer {} (for {answers} inbound calls), transfer {} (for {transfers} answered calls)",
+         commands: answer {} (for {answers} inbound calls), transfer {} (expected {transfers}: step 1 of each answered call, step 2 of each step-1 hangup)",
         "",
         forwards.len() - missing,
         forwards.len(),
@@ -195,6 +208,26 @@ async fn deliveries(
         sent("transfer"),
     );
     assert_eq!(missing, 0, "every forward must reach the receiver");
+}
+
+/// p50/p99/max of the latency from each step-1 hangup's sending to step 2's transfer arriving.
+fn step_latency<'a>(
+    sink: &Sink,
+    ends: impl Iterator<Item = &'a (usize, String)>,
+    sent: &std::collections::HashMap<usize, Instant>,
+) -> String {
+    let mut ms: Vec<f64> = ends
+        .filter_map(|(i, call)| {
+            let at = sink.arrival(call, "transfer", shape::STEP_TARGETS[1])?;
+            Some(at.checked_duration_since(*sent.get(i)?)?.as_secs_f64() * 1000.0)
+        })
+        .collect();
+    if ms.is_empty() {
+        return "no step 2 transfer arrived".into();
+    }
+    ms.sort_by(f64::total_cmp);
+    let q = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
+    format!("p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} calls)", q(0.5), q(0.99), q(1.0), ms.len())
 }
 
 fn ratios(figures: &[(String, Figures)]) {

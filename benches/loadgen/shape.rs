@@ -3,21 +3,26 @@
 //! transferred through a Telnyx stand-in) beside the spread companies, with every event Telnyx
 //! sends for a message (received, sent, finalized) and for a call (initiated, answered, hangup).
 //! Half the events go to the hot company, half are spread.
+//!
+//! The department's calls walk a two-step chain: `call.initiated` -> answer; the caller leg's
+//! `call.answered` -> step 1's transfer; step 1's leg hangs up unanswered (`call.hangup`,
+//! `timeout`) -> step 2's transfer. The generator measures the latency from sending that hangup
+//! to step 2's transfer reaching the Telnyx stand-in (the sink timestamps every command).
 use ed25519_dalek::SigningKey;
 use serde_json::{json, Value};
 use switchboard::config::{Backend, Settings};
 use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::routing::{CallChain, CallDestination, Department, Destinations, MessageDestination};
+use switchboard::routing::{CallChain, CallChainSpec, Department, Destinations, MessageDestination};
 use switchboard::store::{NewNumber, NumberPatch};
-use switchboard::telnyx::client_state::{AnsweredCall, LegState};
+use switchboard::telnyx::client_state::{ChainAt, ChainLeg, LegState, RuleKind, RuleRef};
 
 use crate::events::{spread_event, WebhookSigner};
 use crate::sink::Sink;
 use crate::Args;
 
 const HOT_NUMBERS: usize = 10;
-/// Where the hot company's department sends its calls.
-const TRANSFER_TO: &str = "+14155550199";
+/// The hot company's department's chain: two steps, then hang up.
+pub const STEP_TARGETS: [&str; 2] = ["+14155550199", "+14155550198"];
 
 fn hot_number(m: usize) -> String {
     format!("+1415555{:04}", 2000 + m)
@@ -29,7 +34,7 @@ fn customer(j: usize) -> String {
 }
 
 /// Creates the hot company: its numbers in the Support department, whose messages go to `sink`
-/// and whose calls are transferred to [`TRANSFER_TO`].
+/// and whose calls walk the two-step chain to [`STEP_TARGETS`].
 pub async fn seed_hot(url: &str, sink: &Sink) -> CompanyId {
     let mut settings = Settings::load_with_env(None, Vec::new()).unwrap();
     settings.database.url = url.to_owned();
@@ -37,8 +42,13 @@ pub async fn seed_hot(url: &str, sink: &Sink) -> CompanyId {
     let store = switchboard::store::connect(&settings.database).await.expect("store");
     let company = CompanyId::new();
     store.create_company(company, "Hot Co").await.unwrap();
+    let chain: CallChainSpec = serde_json::from_value(json!({
+        "steps": [{"targets": [STEP_TARGETS[0]], "timeout_secs": 20}, {"targets": [STEP_TARGETS[1]], "timeout_secs": 20}],
+        "final_action": {"action": "hangup"}
+    }))
+    .expect("chain spec");
     let destinations = Destinations {
-        call: Some(CallChain::single(CallDestination::parse(TRANSFER_TO).unwrap())),
+        call: Some(CallChain::try_from(chain).expect("chain")),
         message: Some(MessageDestination::parse(&format!("{}/hooks/support", sink.base_url())).unwrap()),
     };
     store.upsert_department(company, &Department::new("Support".into(), destinations, None).unwrap()).await.unwrap();
@@ -61,16 +71,24 @@ pub struct Batch {
     pub forwards: Vec<String>,
     /// Inbound calls (one answer command each).
     pub answers: u64,
-    /// Answered calls (one transfer each).
+    /// Transfers: one for step 1 of each answered call, one for step 2 of each step-1 hangup.
     pub transfers: u64,
+    /// (request index, caller leg) of each step-1 hangup: step 2's latency is measured from it.
+    pub step_ends: Vec<(usize, String)>,
 }
 
 /// `a.events` requests: even indexes spread, odd ones the hot company's conversations.
 pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch {
     let signer = WebhookSigner::new(key, port);
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let mut batch =
-        Batch { reqs: Vec::with_capacity(a.events), counted: 0, forwards: vec![], answers: 0, transfers: 0 };
+    let mut batch = Batch {
+        reqs: Vec::with_capacity(a.events),
+        counted: 0,
+        forwards: vec![],
+        answers: 0,
+        transfers: 0,
+        step_ends: vec![],
+    };
     for i in 0..a.events {
         let id = format!("{run}-{i}");
         if i % 2 == 0 {
@@ -104,28 +122,39 @@ pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch 
                 ("call.initiated", leg)
             }
             4 => {
-                let state = LegState::Answered(AnsweredCall {
-                    company: hot,
-                    event_id: initiated,
-                    number: PhoneNumber::parse(&number).unwrap(),
-                    caller: Some(PhoneNumber::parse(&customer).unwrap()),
-                    destination: TRANSFER_TO.into(),
-                });
                 batch.transfers += 1;
                 let mut leg = call_leg(&call, &customer, &number);
-                leg["client_state"] = state.client_state().as_str().into();
+                leg["client_state"] = chain_state(hot, &initiated, &number, &customer, ChainAt::Answered).into();
                 ("call.answered", leg)
             }
             _ => {
-                let mut hangup = call_leg(&call, &customer, &number);
-                hangup["hangup_cause"] = "normal_clearing".into();
-                hangup["hangup_source"] = "caller".into();
+                // Step 1's leg (its own call_control_id) ends unanswered.
+                batch.transfers += 1;
+                batch.step_ends.push((i, call.clone()));
+                let mut hangup = call_leg(&format!("{call}-step1"), &number, STEP_TARGETS[0]);
+                let at = ChainAt::Step { step: 0, caller_leg: call.clone() };
+                hangup["client_state"] = chain_state(hot, &initiated, &number, &customer, at).into();
+                hangup["hangup_cause"] = "timeout".into();
+                hangup["hangup_source"] = "unknown".into();
                 ("call.hangup", hangup)
             }
         };
         batch.reqs.push(signer.request(&id, event_type, payload));
     }
     batch
+}
+
+/// The `client_state` switchboard gives the legs of the chain started by `initiated`.
+fn chain_state(hot: CompanyId, initiated: &str, number: &str, customer: &str, at: ChainAt) -> String {
+    let leg = ChainLeg {
+        company: hot,
+        event_id: initiated.to_owned(),
+        number: PhoneNumber::parse(number).unwrap(),
+        from: PhoneNumber::parse(customer).unwrap(),
+        rule: RuleRef { kind: RuleKind::Department, name: "Support".into(), after_hours: false },
+        at,
+    };
+    LegState::Chain(leg).client_state().as_str().to_owned()
 }
 
 fn message(from: &str, to: &str, direction: &str, status: &str) -> Value {

@@ -13,6 +13,8 @@ pub struct Received {
     pub forwards: HashMap<String, u32>,
     /// Telnyx commands by path suffix (`answer`, `transfer`, ...).
     pub commands: HashMap<String, u64>,
+    /// When each command reached the sink, by `<call_control_id>/<command>/<to>`, in arrival order.
+    pub arrivals: HashMap<String, Vec<std::time::Instant>>,
 }
 
 #[derive(Clone)]
@@ -51,6 +53,11 @@ impl Sink {
     pub fn snapshot(&self) -> (usize, usize, HashMap<String, u64>) {
         let r = self.received.lock().unwrap();
         (r.forwards.len(), r.forwards.values().filter(|n| **n > 1).count(), r.commands.clone())
+    }
+
+    /// When the first `command` to `to` for `call` arrived.
+    pub fn arrival(&self, call: &str, command: &str, to: &str) -> Option<std::time::Instant> {
+        self.received.lock().unwrap().arrivals.get(&format!("{call}/{command}/{to}")).and_then(|a| a.first().copied())
     }
 
     pub fn has_forward(&self, id: &str) -> bool {
@@ -100,7 +107,16 @@ async fn serve(stream: TcpStream, received: Arc<Mutex<Received>>) {
                 b"HTTP/1.1 204 No Content\r\ncontent-length: 0\r\n\r\n"
             } else {
                 let kind = path.rsplit('/').next().unwrap_or_default().to_owned();
-                *got.commands.entry(kind).or_default() += 1;
+                *got.commands.entry(kind.clone()).or_default() += 1;
+                // /calls/{call_control_id}/actions/{command}
+                let call = path.strip_prefix("/calls/").and_then(|p| p.split('/').next()).unwrap_or_default();
+                let call = call.replace("%3A", ":").replace("%3a", ":");
+                // A transfer is told apart by its target (each chain step has its own).
+                let to = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|b| b["to"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                got.arrivals.entry(format!("{call}/{kind}/{to}")).or_default().push(std::time::Instant::now());
                 COMMAND_ANSWER
             }
         };
