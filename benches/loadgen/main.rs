@@ -11,6 +11,9 @@
 //! a Telnyx stand-in) and every event type of a message and a call; at the end it checks every
 //! forward and command arrived, and reports the outbox backlog and duplicate forwards.
 //!
+//! `--drain 10000` (drain.rs): puts that many due forwards in the outbox, starts the daemon with
+//! no traffic, and times the outbox delivering them to a local receiver.
+//!
 //! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
 //! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
 //! its maximum rate; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
@@ -22,6 +25,7 @@ use ed25519_dalek::SigningKey;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+mod drain;
 mod drive;
 mod events;
 mod measure;
@@ -38,11 +42,20 @@ pub struct Args {
     modes: Vec<String>,
     /// `production`: a hot company with routing rules beside the spread ones (shape.rs).
     production: bool,
+    /// `--drain N`: time the outbox draining N due forwards instead (drain.rs).
+    drain: Option<usize>,
 }
 
 fn args() -> Args {
-    let mut a =
-        Args { events: 60_000, companies: 1000, numbers: 10, connections: 512, modes: vec![], production: false };
+    let mut a = Args {
+        events: 60_000,
+        companies: 1000,
+        numbers: 10,
+        connections: 512,
+        modes: vec![],
+        production: false,
+        drain: None,
+    };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < argv.len() {
@@ -54,6 +67,7 @@ fn args() -> Args {
             "--connections" => a.connections = v.parse().expect("--connections N"),
             "--mode" => a.modes.push(v),
             "--shape" => a.production = v == "production",
+            "--drain" => a.drain = Some(v.parse().expect("--drain N")),
             _ => {
                 i += 1;
                 continue;
@@ -134,5 +148,8 @@ async fn main() {
         a.connections,
         if a.production { "production" } else { "spread" }
     );
-    modes::run_all(&a, &admin).await;
+    match a.drain {
+        Some(n) => drain::run(&a, &admin, n).await,
+        None => modes::run_all(&a, &admin).await,
+    }
 }
