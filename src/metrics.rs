@@ -43,7 +43,8 @@ pub const OUTBOX_PENDING: &str = "switchboard_outbox_pending";
 pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
 /// Labels: kind, reason (exhausted, permanent, disabled).
 pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
-/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry, failed).
+/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry,
+/// alternate, failed).
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
 /// Forwards moved on to their next alternate URL. Label: reason (exhausted, gone, disabled).
 pub const FORWARD_ALTERNATE_MOVES: &str = "switchboard_forward_alternate_moves_total";

@@ -13,7 +13,8 @@ use crate::webhooks::post_signed;
 backend_tests!(
     an_exhausted_primary_hands_the_forward_to_its_alternate_once,
     a_one_url_destination_is_stored_and_forwarded_as_before,
-    bad_alternates_are_refused_naming_the_field
+    bad_alternates_are_refused_naming_the_field,
+    a_move_to_the_next_alternate_is_made_once_from_its_hop
 );
 
 const SALES: &str = "+18314280176";
@@ -117,4 +118,30 @@ async fn bad_alternates_are_refused_naming_the_field(db: Db) {
     }
     let (s, _) = admin.call(Method::GET, &path, Some(&token), None).await;
     assert_eq!(s, StatusCode::NOT_FOUND, "nothing was stored");
+}
+
+/// Two workers that both decided to move a forward on (one took it again after a lease expired):
+/// the move is made from the hop it was decided on, once; the second finds the row moved.
+async fn a_move_to_the_next_alternate_is_made_once_from_its_hop(db: Db) {
+    let app = crate::helpers::spawn_app_with(db, |s| {
+        s.forwards.retry_schedule = vec![std::time::Duration::ZERO, std::time::Duration::from_secs(60)];
+    })
+    .await;
+    let company = switchboard::domain::CompanyId::new();
+    app.store.create_company(company, "Acme").await.unwrap();
+    // Nothing listens on port 9: the daemon's own worker, if it gets there first, only fails.
+    let (primary, first, second) = ("http://127.0.0.1:9/a", "http://127.0.0.1:9/b", "http://127.0.0.1:9/c");
+    let mut item = crate::helpers::forward_item(company, "fw-move", primary);
+    item.alternates = vec![first.to_owned(), second.to_owned()];
+    app.store.insert_outbox_items(std::slice::from_ref(&item)).await.unwrap();
+    let stored = app.store.get_outbox_item(company, item.id).await.unwrap();
+    assert_eq!((stored.hop, stored.item.alternates.clone()), (0, item.alternates.clone()), "alternates are stored");
+
+    let now = chrono::Utc::now();
+    assert!(app.store.move_outbox_to_alternate(item.id, 0, 1, first, now, "receiver answered 500").await.unwrap());
+    assert!(!app.store.move_outbox_to_alternate(item.id, 0, 1, first, now, "receiver answered 500").await.unwrap());
+    assert!(!app.store.move_outbox_to_alternate(item.id, 0, 2, second, now, "late").await.unwrap(), "no hop skipped");
+    let moved = app.store.get_outbox_item(company, item.id).await.unwrap();
+    assert_eq!((moved.hop, moved.item.destination.as_str(), moved.status.as_str()), (1, first, "pending"));
+    assert_eq!(moved.item.id, item.id, "the same item, keyed by its primary");
 }
