@@ -68,6 +68,16 @@ async fn a_gone_endpoint_is_disabled_skipped_and_re_enabled(db: Db) {
         admin.call(Method::GET, &format!("/v1/companies/{acme}/outbox?status=disabled"), Some(&token), None).await;
     let ids: Vec<&str> = page["data"].as_array().unwrap().iter().filter_map(|r| r["event_id"].as_str()).collect();
     assert_eq!(ids, ["plain-1"], "{page}");
+    // Counted (the recorder is shared by the tests of this process: present, not an exact count).
+    let metrics = admin.app.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "switchboard_forward_endpoints_disabled_total ",
+        "switchboard_forward_alternate_moves_total{reason=\"gone\"}",
+        "switchboard_forward_alternate_moves_total{reason=\"disabled\"}",
+        "switchboard_outbox_failed_total{kind=\"forward_message\",reason=\"disabled\"}",
+    ] {
+        assert!(metrics.contains(line), "{line} missing from /metrics");
+    }
 
     // Re-enabling: not with a read-only token, nor another company's; yes with the company's admin token.
     let enable = format!("{endpoints}/{endpoint}/enable");
