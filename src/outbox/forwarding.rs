@@ -57,7 +57,10 @@ impl OutboxWorker {
                 self.store.mark_outbox_retry(item.id, attempts, due_at(now, wait), &error).await
             }
             Verdict::MoveTo { hop, url } => {
-                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => KIND, "outcome" => "alternate").increment(1);
+                if move_reason != "disabled" {
+                    // An attempt was made (a disabled endpoint is skipped without one).
+                    metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => KIND, "outcome" => "alternate").increment(1);
+                }
                 metrics::counter!(m::FORWARD_ALTERNATE_MOVES, "reason" => move_reason).increment(1);
                 tracing::debug!(%error, attempts, hop, "outbox: forward moves on to its next alternate");
                 let moved = self.store.move_outbox_to_alternate(item.id, entry.hop, hop, &url, now, &error).await;
