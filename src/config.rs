@@ -205,6 +205,9 @@ pub struct LedgerSettings {
     pub batch_size: usize,
     /// Commits in flight at once (PostgreSQL); a company's entries always use the same lane.
     pub commit_lanes: usize,
+    /// Commits in flight at once per lane (PostgreSQL): counter deltas are additive and dedupe
+    /// is the unique key, so concurrent batches of one company commit in any order.
+    pub commits_in_flight: usize,
     pub commit_deadline_ms: u64,
     pub dedupe_retention_hours: u64,
     pub purge_interval_secs: u64,

@@ -54,9 +54,12 @@ pub const FORWARD_ENDPOINTS_DISABLED_TOTAL: &str = "switchboard_forward_endpoint
 pub const FORWARD_ENDPOINTS_DISABLED: &str = "switchboard_forward_endpoints_disabled";
 /// Label: kind (transfer, dial).
 pub const CHAIN_STEPS_STARTED: &str = "switchboard_chain_steps_started_total";
-/// Label: outcome (answered, timeout, busy, failed, cancelled).
+/// Label: outcome (answered, timeout, busy, failed, cancelled, machine).
 pub const CHAIN_STEP_OUTCOMES: &str = "switchboard_chain_step_outcomes_total";
+/// Label: final_action (hangup, voicemail).
 pub const CHAINS_EXHAUSTED: &str = "switchboard_chains_exhausted_total";
+/// Label: outcome (forwarded, no_destination: the rule lost its voicemail meanwhile).
+pub const VOICEMAILS: &str = "switchboard_voicemails_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -143,5 +146,6 @@ fn describe() {
     describe_gauge!(FORWARD_ENDPOINTS_DISABLED, "Forward endpoints disabled now (every company).");
     describe_counter!(CHAIN_STEPS_STARTED, "Call chain steps queued, by kind (transfer, dial).");
     describe_counter!(CHAIN_STEP_OUTCOMES, "Legs of call chain steps that ended, by outcome.");
-    describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed (final action queued).");
+    describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed, by the final action queued.");
+    describe_counter!(VOICEMAILS, "Voicemails saved and queued for forwarding to the product, by outcome.");
 }

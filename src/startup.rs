@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use crate::company::directory::Directory;
-use crate::company::index::{load_index, NumberIndex};
+use crate::company::index::NumberIndex;
 use crate::company::live_changes::LiveChanges;
 use crate::company::registry::Registry;
 use crate::config::{IngestMode, Settings};
@@ -43,8 +43,12 @@ pub struct Application {
 }
 
 /// What the HTTP workers share.
+/// How long start-up waits for the change listener before reading the owner index without it.
+const LISTENER_CONNECT_WAIT: Duration = Duration::from_secs(10);
+
 struct Shared {
     store: DynStore,
+    live: web::Data<LiveChanges>,
     metrics: PrometheusHandle,
     ingress: web::Data<Ingress>,
     directory: web::Data<Directory>,
@@ -66,16 +70,15 @@ impl Application {
         warn_about_settings(&settings);
 
         let index = Arc::new(NumberIndex::new());
-        load_index(&index, store.as_ref()).await.context("loading the number index")?;
         let outbox_wake = Arc::new(Notify::new());
         let mode = match settings.webhooks.ingest_mode {
             IngestMode::PerEventUpdate => CommitMode::PerEvent,
             _ => CommitMode::Batched,
         };
-        // SQLite has one writer: more lanes would only wait for its lock.
+        // SQLite has one writer: more lanes or commits in flight would only wait for its lock.
         let lanes = match settings.database.backend {
-            crate::config::Backend::Postgres => settings.ledger.commit_lanes,
-            crate::config::Backend::Sqlite => 1,
+            crate::config::Backend::Postgres => (settings.ledger.commit_lanes, settings.ledger.commits_in_flight),
+            crate::config::Backend::Sqlite => (1, 1),
         };
         let (ledger, ledger_closer, ledger_task) =
             Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
@@ -90,6 +93,9 @@ impl Application {
             settings.forwards.allowed_cidrs.clone(),
         ));
         let live = Arc::new(LiveChanges::new(store.clone(), index.clone(), registry.clone()));
+        let following = crate::company::live_changes::load_and_follow(live.clone(), LISTENER_CONNECT_WAIT)
+            .await
+            .context("loading the number index")?;
         let health = Arc::new(crate::company::health::HealthBook::new(store.clone(), settings.number_health));
         let directory = Directory::new(store.clone(), live.clone(), health.clone());
         let telnyx = TelnyxApi::from_settings(&settings.telnyx).context("telnyx client")?;
@@ -127,7 +133,7 @@ impl Application {
         let mut background = vec![
             spawn_purge(store.clone(), &settings),
             crate::company::health::spawn_health_gauge(health),
-            tokio::spawn(crate::company::live_changes::follow_other_nodes(live.clone())),
+            following,
             crate::outbox::spawn_outbox_worker(
                 store.clone(),
                 crate::outbox::Deliverer::new(telnyx.clone(), forward_policy.clone(), Arc::new(SystemLookup)),
@@ -146,6 +152,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let shared = Shared {
             store: store.clone(),
+            live: web::Data::from(live.clone()),
             metrics,
             ingress,
             directory: web::Data::new(directory.clone()),
@@ -236,11 +243,13 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
 
 fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Result<Server> {
     let store = web::Data::new(shared.store);
+    let live = shared.live;
     let metrics = web::Data::new(shared.metrics);
     let operator = web::Data::new(OperatorToken(settings.admin.operator_token.clone()));
     let auth_failures = web::Data::new(AuthFailures::new(settings.admin.auth_failures_per_minute));
     let secret_grace = web::Data::new(SecretGrace::from_settings(&settings.forwards));
     let limits = web::Data::new(settings.limits);
+    let routing = web::Data::new(settings.routing);
     let telnyx = web::Data::new(shared.telnyx);
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
@@ -252,11 +261,13 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .wrap(from_fn(routes::nul_guard::refuse_nul))
             .wrap(from_fn(routes::request_metrics::track))
             .app_data(store.clone())
+            .app_data(live.clone())
             .app_data(metrics.clone())
             .app_data(operator.clone())
             .app_data(auth_failures.clone())
             .app_data(secret_grace.clone())
             .app_data(limits.clone())
+            .app_data(routing.clone())
             .app_data(telnyx.clone())
             .app_data(directory.clone())
             .app_data(forward_policy.clone())

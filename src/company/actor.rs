@@ -10,7 +10,7 @@ use super::messages::{Assign, Ingest, IngestError, IngestReply, Reload};
 use super::state::{ChainEvent, CompanyState};
 use crate::domain::CompanyId;
 use crate::ledger::{CommitReply, Committed, Ledger, LedgerError};
-use crate::metrics::{ACTORS_ACTIVE, CHAINS_EXHAUSTED, CHAIN_STEPS_STARTED, CHAIN_STEP_OUTCOMES};
+use crate::metrics::{ACTORS_ACTIVE, CHAINS_EXHAUSTED, CHAIN_STEPS_STARTED, CHAIN_STEP_OUTCOMES, VOICEMAILS};
 
 pub type Actors = Arc<DashMap<CompanyId, actix::Addr<CompanyActor>>>;
 
@@ -110,7 +110,10 @@ impl CommitReply for ChainReply {
                     ChainEvent::LegEnded(o) => {
                         metrics::counter!(CHAIN_STEP_OUTCOMES, "outcome" => o.as_str()).increment(1)
                     }
-                    ChainEvent::Exhausted => metrics::counter!(CHAINS_EXHAUSTED).increment(1),
+                    ChainEvent::Exhausted(action) => {
+                        metrics::counter!(CHAINS_EXHAUSTED, "final_action" => *action).increment(1)
+                    }
+                    ChainEvent::Voicemail(outcome) => metrics::counter!(VOICEMAILS, "outcome" => *outcome).increment(1),
                 }
             }
         }

@@ -22,6 +22,15 @@ pub enum FactKind {
     ChainLegEnded,
     /// A `message.finalized`: the delivery outcome per recipient, counted at the sending number.
     MessageFinalized,
+    /// A `call.machine.detection.ended` `machine` of a chain step's leg: counted nothing, it
+    /// hangs that leg up and rings the next step.
+    ChainMachine,
+    /// A `call.speak.ended` (completed) of a caller's leg in a chain's final action: counted
+    /// nothing, it hangs up or starts the voicemail recording.
+    ChainSpoken,
+    /// A `call.recording.saved` of a caller's voicemail (URL in `media_urls`): counted nothing,
+    /// it forwards the recording.
+    ChainRecordingSaved,
 }
 
 #[derive(Debug, Clone)]
@@ -36,6 +45,7 @@ pub struct EventFacts {
     pub to: Vec<String>,
     pub text: Option<String>,
     pub media_count: usize,
+    /// A message's media, or the recording of a `call.recording.saved`.
     pub media_urls: Vec<String>,
     pub call_control_id: Option<String>,
     /// What switchboard wrote in the leg's `client_state`, when the event carries it.

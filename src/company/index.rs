@@ -4,7 +4,7 @@ use dashmap::DashMap;
 
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::metrics::NUMBER_INDEX_SIZE;
-use crate::store::{NumberRecord, StoreResult};
+use crate::store::{LiveNumber, NumberRecord, StoreResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Owner {
@@ -29,22 +29,26 @@ impl NumberIndex {
     }
 
     /// Replaces the whole index with `numbers` (start-up).
-    pub fn load(&self, numbers: &[NumberRecord]) {
+    pub fn load(&self, numbers: Vec<LiveNumber>) {
         self.owners.clear();
-        for n in numbers.iter().filter(|n| n.status != NumberStatus::Deleted) {
-            self.owners.insert(n.phone_number.clone(), owner_of(n));
+        for n in numbers.into_iter().filter(|n| n.status != NumberStatus::Deleted) {
+            let owner = Owner { company_id: n.company_id, phone_number_id: n.id, status: n.status };
+            self.owners.insert(n.phone_number, owner);
         }
         metrics::gauge!(NUMBER_INDEX_SIZE).set(self.owners.len() as f64);
     }
 
     /// Makes the whole index agree with `numbers` (every live number) without emptying it first:
     /// a lookup meanwhile finds the old owner or the new one, never none.
-    pub fn replace_all(&self, numbers: &[NumberRecord]) {
-        let live: std::collections::HashMap<&PhoneNumber, &NumberRecord> =
-            numbers.iter().filter(|n| n.status != NumberStatus::Deleted).map(|n| (&n.phone_number, n)).collect();
+    pub fn replace_all(&self, numbers: Vec<LiveNumber>) {
+        let live: std::collections::HashMap<PhoneNumber, Owner> = numbers
+            .into_iter()
+            .filter(|n| n.status != NumberStatus::Deleted)
+            .map(|n| (n.phone_number, Owner { company_id: n.company_id, phone_number_id: n.id, status: n.status }))
+            .collect();
         self.owners.retain(|number, _| live.contains_key(number));
-        for (number, n) in live {
-            self.owners.insert(number.clone(), owner_of(n));
+        for (number, owner) in live {
+            self.owners.insert(number, owner);
         }
         metrics::gauge!(NUMBER_INDEX_SIZE).set(self.owners.len() as f64);
     }
@@ -77,32 +81,20 @@ fn owner_of(n: &NumberRecord) -> Owner {
 
 /// Loads the index from the store.
 pub async fn load_index(index: &NumberIndex, store: &dyn crate::store::Store) -> StoreResult<()> {
-    let numbers = store.live_numbers().await?;
-    index.load(&numbers);
+    index.load(store.live_numbers().await?);
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Features;
 
-    fn record(company: CompanyId, number: &str, status: NumberStatus) -> NumberRecord {
-        NumberRecord {
+    fn record(company: CompanyId, number: &str, status: NumberStatus) -> LiveNumber {
+        LiveNumber {
             id: PhoneNumberId::new(),
             company_id: company,
             phone_number: PhoneNumber::parse(number).expect("e164"),
-            formatted_number: number.to_owned(),
-            telnyx_phone_number_id: None,
-            telnyx_messaging_profile_id: None,
-            telnyx_connection_id: None,
-            features: Features::default(),
             status,
-            department: None,
-            location: None,
-            usage: Default::default(),
-            created_at: chrono::Utc::now(),
-            updated_at: chrono::Utc::now(),
         }
     }
 
@@ -110,8 +102,11 @@ mod tests {
     fn replace_all_adds_moves_and_drops_numbers() {
         let (a, b) = (CompanyId::new(), CompanyId::new());
         let index = NumberIndex::new();
-        index.load(&[record(a, "+14155550001", NumberStatus::Active), record(a, "+14155550002", NumberStatus::Active)]);
-        index.replace_all(&[
+        index.load(vec![
+            record(a, "+14155550001", NumberStatus::Active),
+            record(a, "+14155550002", NumberStatus::Active),
+        ]);
+        index.replace_all(vec![
             record(b, "+14155550002", NumberStatus::Active),
             record(a, "+14155550003", NumberStatus::Suspended),
             record(a, "+14155550004", NumberStatus::Deleted),

@@ -16,6 +16,7 @@ use crate::routing::{
 
 mod calls;
 mod chain;
+mod chain_final;
 
 pub use chain::{ChainEvent, LegOutcome, RingGroups};
 
@@ -80,6 +81,18 @@ impl CompanyState {
                 }
                 FactKind::ChainLegEnded => {
                     self.chain_leg_ended(facts, &mut entry, &mut events);
+                    None
+                }
+                FactKind::ChainMachine => {
+                    self.chain_machine(facts, &mut entry, &mut events);
+                    None
+                }
+                FactKind::ChainSpoken => {
+                    self.chain_spoken(facts, &mut entry);
+                    None
+                }
+                FactKind::ChainRecordingSaved => {
+                    self.chain_recording_saved(facts, &mut entry, &mut events);
                     None
                 }
                 FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized => None,

@@ -13,7 +13,7 @@ use crate::company::facts::{EventFacts, FactKind, Target};
 use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
-use crate::telnyx::client_state::{ChainAt, LegState};
+use crate::telnyx::client_state::{ChainAt, FinalPhase, LegState};
 use crate::telnyx::events::{CallDirection, CallHangup, CallLeg, Envelope, EventPayload, MessageFinalized};
 
 #[derive(Debug)]
@@ -74,6 +74,18 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         }
         EventPayload::CallAnswered(c) => return plan_answered(env, c, index),
         EventPayload::CallHangup(c) => return plan_chain_leg_ended(env, c, index),
+        EventPayload::CallMachineDetectionEnded(c) if c.result.as_deref() == Some("machine") => {
+            let (ccid, connection) = (c.call_control_id.as_deref(), c.connection_id.as_deref());
+            return plan_chain_media(env, ChainMedia::Machine, c.leg_state(), ccid, connection, None, index);
+        }
+        EventPayload::CallSpeakEnded(c) if c.status.as_deref().is_none_or(|s| s == "completed") => {
+            let ccid = c.call_control_id.as_deref();
+            return plan_chain_media(env, ChainMedia::Spoken, c.leg_state(), ccid, None, None, index);
+        }
+        EventPayload::CallRecordingSaved(c) => {
+            let url = c.url();
+            return plan_chain_media(env, ChainMedia::Recording, c.leg_state(), None, None, url, index);
+        }
         EventPayload::MessageFinalized(m) => return plan_finalized(env, m, index),
         EventPayload::NumberOrderComplete(_) => return Plan::NumberOrder,
         _ => return Plan::Acknowledge,
@@ -85,7 +97,12 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
         // Not built here (see plan_answered, plan_chain_leg_ended, plan_finalized).
-        FactKind::CallAnswered | FactKind::ChainLegEnded | FactKind::MessageFinalized => return Plan::Acknowledge,
+        FactKind::CallAnswered
+        | FactKind::ChainLegEnded
+        | FactKind::MessageFinalized
+        | FactKind::ChainMachine
+        | FactKind::ChainSpoken
+        | FactKind::ChainRecordingSaved => return Plan::Acknowledge,
     };
     let mut companies: Vec<(CompanyId, Vec<Target>)> = Vec::with_capacity(1);
     let mut unowned = Vec::new();
@@ -168,6 +185,63 @@ fn plan_chain_leg_ended(env: &Envelope<'_>, leg: &CallHangup<'_>, index: &Number
     };
     let (company, number) = (chain.company, chain.number.clone());
     dispatch_call(env, company, number, facts, Some(LegState::Chain(chain)), index)
+}
+
+/// The chain events of media and detection (see [`plan_chain_media`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChainMedia {
+    /// `call.machine.detection.ended` `machine`.
+    Machine,
+    /// `call.speak.ended` `completed`.
+    Spoken,
+    /// `call.recording.saved`.
+    Recording,
+}
+
+/// A media or detection event of a chain's leg goes to its company when it can move the chain
+/// (a key that counts nothing: a redelivery moves nothing twice): a machine that answered a
+/// step's leg (not the caller's), the end of the caller's announcement or greeting, the caller's
+/// saved voicemail (with a URL). Any other is acknowledged.
+fn plan_chain_media(
+    env: &Envelope<'_>,
+    media: ChainMedia,
+    leg_state: Option<LegState>,
+    call_control_id: Option<&str>,
+    connection_id: Option<&str>,
+    recording_url: Option<&str>,
+    index: &NumberIndex,
+) -> Plan {
+    let Some(LegState::Chain(chain)) = leg_state else { return Plan::Acknowledge };
+    let (kind, leg) = match (media, &chain.at) {
+        (ChainMedia::Machine, ChainAt::Step { caller_leg, .. }) => match call_control_id {
+            Some(leg) if leg != caller_leg && commandable(leg) && commandable(caller_leg) => {
+                (FactKind::ChainMachine, leg)
+            }
+            _ => return Plan::Acknowledge,
+        },
+        (ChainMedia::Spoken, ChainAt::Final { phase, caller_leg })
+            if *phase != FinalPhase::Recording && commandable(caller_leg) =>
+        {
+            (FactKind::ChainSpoken, caller_leg.as_str())
+        }
+        (ChainMedia::Recording, ChainAt::Final { phase: FinalPhase::Recording, caller_leg })
+            if recording_url.is_some_and(|u| !u.is_empty()) =>
+        {
+            (FactKind::ChainRecordingSaved, caller_leg.as_str())
+        }
+        _ => return Plan::Acknowledge,
+    };
+    let facts =
+        CallFacts { kind, call_control_id: leg, caller: Some(chain.from.clone()), hangup_cause: None, connection_id };
+    let (company, number) = (chain.company, chain.number.clone());
+    let plan = dispatch_call(env, company, number, facts, Some(LegState::Chain(chain.clone())), index);
+    match (plan, recording_url) {
+        (Plan::Dispatch { mut facts, companies }, Some(url)) => {
+            Arc::make_mut(&mut facts).media_urls = vec![url.to_owned()];
+            Plan::Dispatch { facts, companies }
+        }
+        (plan, _) => plan,
+    }
 }
 
 /// What differs between the call events a company's actor acts on.

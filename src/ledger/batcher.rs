@@ -1,5 +1,5 @@
-//! Group commit: entries from every request are gathered and committed together, with one commit
-//! in flight per lane while the next batch fills. A batch holds what arrived while the lane's
+//! Group commit: entries from every request are gathered and committed together, with up to
+//! `commits_in_flight` commits in flight per lane while the next batch fills. A batch holds what arrived while the lane's
 //! previous commit ran and, when `flush_interval_ms` is not 0, during that interval after its
 //! first entry; at most `batch_size` entries (the rest open the next batch). With 0 a lone event
 //! commits at once and batches grow with the load by themselves: at the maximum rate a batch is
@@ -8,6 +8,7 @@
 //! Lanes: a company's entries always go to the same lane (hash of its id), so concurrent commits
 //! of different lanes touch different counter rows and cannot deadlock each other; several lanes
 //! overlap the database's commit latency (WAL flush) instead of queueing behind it.
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -98,7 +99,7 @@ impl Ledger {
     pub fn start(
         store: Arc<dyn LedgerStore>,
         settings: &LedgerSettings,
-        lanes: usize,
+        (lanes, in_flight): (usize, usize),
         mode: CommitMode,
         wake: Arc<Notify>,
     ) -> (Ledger, LedgerCloser, JoinHandle<()>) {
@@ -114,7 +115,8 @@ impl Ledger {
                 fill: fill.clone(),
                 closing: Some(closing.clone()),
                 store: store.clone(),
-                writer: None,
+                writers: Vec::new(),
+                max_in_flight: in_flight.max(1),
                 flush_interval: Duration::from_millis(settings.flush_interval_ms),
                 batch_size,
                 wake: wake.clone(),
@@ -184,8 +186,10 @@ struct Batcher {
     /// Until the close: then the channel is closed and drained.
     closing: Option<watch::Receiver<bool>>,
     store: Arc<dyn LedgerStore>,
-    /// The lane's writer while no commit is in flight (the commit task owns it meanwhile).
-    writer: Option<Box<dyn LedgerWriter>>,
+    /// The lane's idle writers (a commit in flight owns its writer, and hands it back).
+    writers: Vec<Box<dyn LedgerWriter>>,
+    /// Commits in flight at once on this lane.
+    max_in_flight: usize,
     flush_interval: Duration,
     batch_size: usize,
     wake: Arc<Notify>,
@@ -193,8 +197,8 @@ struct Batcher {
 
 impl Batcher {
     async fn run(mut self) {
-        // The commit in flight owns the lane's writer and hands it back when it is done.
-        let mut in_flight: Option<JoinHandle<Box<dyn LedgerWriter>>> = None;
+        // Each commit in flight owns a writer and hands it back when it is done.
+        let mut in_flight: VecDeque<JoinHandle<Box<dyn LedgerWriter>>> = VecDeque::new();
         while let Some(first) = self.next().await {
             let mut batch = Vec::with_capacity(self.batch_size.min(4096));
             batch.push(first);
@@ -207,10 +211,13 @@ impl Batcher {
                     _ = self.fill.full.notified() => {}
                 }
             }
-            // One commit in flight: wait for it, then take whatever arrived meanwhile too.
-            if let Some(previous) = in_flight.take() {
-                // A commit task that panicked loses its writer; the next commit opens a new one.
-                self.writer = previous.await.ok();
+            // Commits that ended hand their writers back; at the limit, wait for the oldest,
+            // then take whatever arrived meanwhile too.
+            while in_flight.front().is_some_and(JoinHandle::is_finished) {
+                self.reclaim(in_flight.pop_front()).await;
+            }
+            if in_flight.len() >= self.max_in_flight {
+                self.reclaim(in_flight.pop_front()).await;
             }
             while batch.len() < self.batch_size {
                 match self.rx.try_recv() {
@@ -226,11 +233,19 @@ impl Batcher {
                 continue;
             }
             metrics::gauge!(LEDGER_PENDING).set(self.rx.len() as f64);
-            let writer = self.writer.take().unwrap_or_else(|| self.store.ledger_writer());
-            in_flight = Some(tokio::spawn(commit(writer, batch, self.wake.clone())));
+            let writer = self.writers.pop().unwrap_or_else(|| self.store.ledger_writer());
+            in_flight.push_back(tokio::spawn(commit(writer, batch, self.wake.clone())));
         }
-        if let Some(previous) = in_flight {
+        for previous in in_flight {
             let _ = previous.await;
+        }
+    }
+
+    /// Awaits a commit and keeps its writer (a commit task that panicked loses its writer; a new
+    /// one is opened when needed).
+    async fn reclaim(&mut self, commit: Option<JoinHandle<Box<dyn LedgerWriter>>>) {
+        if let Some(commit) = commit {
+            self.writers.extend(commit.await.ok());
         }
     }
 }

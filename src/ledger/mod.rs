@@ -4,6 +4,7 @@
 //! keys, never counted twice.
 pub mod batcher;
 pub mod chain_items;
+pub mod chain_position;
 pub mod entry;
 pub mod outbox_item;
 #[cfg(feature = "bench-modes")]

@@ -17,6 +17,10 @@ pub enum OutboxKind {
     /// Telnyx dial (POST /calls) of a chain step's targets together, bridged to the caller's
     /// leg on answer.
     CallDial,
+    /// Telnyx Call Control speak (a chain's announcement or voicemail greeting).
+    CallSpeak,
+    /// Telnyx Call Control record_start (a chain's voicemail).
+    CallRecordStart,
 }
 
 impl OutboxKind {
@@ -27,6 +31,8 @@ impl OutboxKind {
             OutboxKind::CallTransfer => "call_transfer",
             OutboxKind::CallHangup => "call_hangup",
             OutboxKind::CallDial => "call_dial",
+            OutboxKind::CallSpeak => "call_speak",
+            OutboxKind::CallRecordStart => "call_record_start",
         }
     }
 
@@ -37,6 +43,8 @@ impl OutboxKind {
             "call_transfer" => Some(OutboxKind::CallTransfer),
             "call_hangup" => Some(OutboxKind::CallHangup),
             "call_dial" => Some(OutboxKind::CallDial),
+            "call_speak" => Some(OutboxKind::CallSpeak),
+            "call_record_start" => Some(OutboxKind::CallRecordStart),
             _ => None,
         }
     }

@@ -69,6 +69,12 @@ pub struct CallCommand {
     pub connection_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_to: Option<String>,
+    /// Speak: the text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Transfer or dial of a chain step: answering machine detection on the new legs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub machine_detection: bool,
 }
 
 /// A transfer of an answered inbound call (see [`OutboxItem::call_transfer`]).

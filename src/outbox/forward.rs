@@ -13,10 +13,13 @@ use crate::ledger::outbox_item::{OutboxItem, OutboxKind};
 use crate::ledger::side_effects::CallCommand;
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::{
-    AnswerRequest, ClientState, CommandId, HangupRequest, RingGroupDial, RingTimeout, TelnyxError, TransferRequest,
+    AnswerRequest, ClientState, CommandId, HangupRequest, MachineDetection, RecordStartRequest, RingGroupDial,
+    RingTimeout, SpeakRequest, TelnyxError, TransferRequest,
 };
 
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest voicemail recorded.
+const VOICEMAIL_SECS: u32 = 300;
 
 /// The outcome of one delivery attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +85,7 @@ impl Deliverer {
     pub async fn deliver(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         match item.kind {
             OutboxKind::ForwardMessage => self.forward(item, secrets).await,
-            OutboxKind::CallAnswer | OutboxKind::CallTransfer | OutboxKind::CallHangup | OutboxKind::CallDial => {
-                self.call_command(item).await
-            }
+            _ => self.call_command(item).await,
         }
     }
 
@@ -155,6 +156,17 @@ impl Deliverer {
                 Ok(req) => client.dial_group(&req).await.map(|_| ()),
                 Err(why) => return Attempt::Permanent(why),
             },
+            OutboxKind::CallSpeak => {
+                let Some(text) = command.text.as_deref() else {
+                    return Attempt::Permanent("speak without text".into());
+                };
+                client.speak(ccid, &SpeakRequest { client_state, ..SpeakRequest::new(text, command_id) }).await
+            }
+            OutboxKind::CallRecordStart => {
+                let req =
+                    RecordStartRequest { client_state, ..RecordStartRequest::voicemail(VOICEMAIL_SECS, command_id) };
+                client.record_start(ccid, &req).await
+            }
             _ => client.hangup(ccid, &HangupRequest { command_id, client_state }).await,
         };
         match result {
@@ -202,6 +214,7 @@ fn transfer_request(command: &CallCommand, command_id: CommandId) -> Result<Tran
         command.from.as_deref().map(PhoneNumber::parse).transpose().map_err(|e| format!("transfer `from`: {e}"))?;
     req.timeout_secs =
         command.timeout_secs.map(|s| RingTimeout::from_secs(s.into())).transpose().map_err(|e| e.to_string())?;
+    req.answering_machine_detection = command.machine_detection.then_some(MachineDetection::Detect);
     Ok(req)
 }
 
@@ -225,6 +238,7 @@ fn dial_request(
             .map_err(|e| e.to_string())?,
         command_id,
         client_state,
+        answering_machine_detection: command.machine_detection.then_some(MachineDetection::Detect),
     })
 }
 

@@ -1,7 +1,10 @@
-//! GET /healthz (the process is alive) and GET /readyz (the database answers, migrations applied).
+//! GET /healthz (the process is alive) and GET /readyz (start-up's work is done: the database
+//! answers, migrations are applied, the owner index is loaded and this node hears other nodes'
+//! changes).
 use actix_web::{get, web, HttpResponse};
 use serde_json::json;
 
+use crate::company::live_changes::LiveChanges;
 use crate::store::{DynStore, StoreError};
 
 #[get("/healthz")]
@@ -10,8 +13,12 @@ pub async fn healthz() -> HttpResponse {
 }
 
 #[get("/readyz")]
-pub async fn readyz(store: web::Data<DynStore>) -> HttpResponse {
+pub async fn readyz(store: web::Data<DynStore>, live: web::Data<LiveChanges>) -> HttpResponse {
     match store.readiness().await {
+        // The server only answers once the owner index is loaded; the listener may still be
+        // connecting, and until it does this node would miss other nodes' changes.
+        Ok(()) if !live.is_listening() => HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "not ready", "database": "ok", "changes": "listener not connected"})),
         Ok(()) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})),
         // Unauthenticated: it names the failing check, the log has the error.
         Err(e) => {

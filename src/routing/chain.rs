@@ -10,10 +10,15 @@
 //!   the steps, then hang up;
 //! - `{"steps": [...], "final_action": {"action": "hangup"}}`.
 //!
-//! 1 to 10 steps, 1 to 10 targets each (E.164 or sip:/sips: URI), timeout 5 to 600 s (default 20).
+//! 1 to 10 steps, 1 to 10 targets each (E.164 or sip:/sips: URI), timeout 5 to 600 s (default 20),
+//! answering machine detection per step (`"machine_detection": true`: a machine counts as not
+//! answered). Final actions: `{"action": "hangup", "announcement": "..."}` (the announcement,
+//! optional, is spoken before hanging up) and `{"action": "voicemail", "greeting": "...", "url":
+//! "https://..."}` (the greeting, optional, is spoken, then the caller is recorded; the recording's
+//! URL is forwarded to `url`, signed like a message forward).
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::destinations::CallDestination;
+use super::destinations::{CallDestination, MessageDestination};
 use super::error::{RuleError, RuleErrorKind};
 
 pub const MAX_STEPS: usize = 10;
@@ -21,6 +26,8 @@ pub const MAX_TARGETS: usize = 10;
 pub const MIN_TIMEOUT_SECS: u16 = 5;
 pub const MAX_TIMEOUT_SECS: u16 = 600;
 pub const DEFAULT_TIMEOUT_SECS: u16 = 20;
+/// Longest announcement or greeting spoken (characters).
+pub const MAX_SPOKEN_CHARS: usize = 1000;
 
 /// An ordered chain of steps and what happens after the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
@@ -37,23 +44,47 @@ pub struct ChainStep {
     /// `None` only for a chain written as one string: the operator's transfer timeout.
     #[serde(skip_serializing_if = "Option::is_none")]
     timeout_secs: Option<u16>,
+    /// Answering machine detection on the step's legs: a machine counts as not answered.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    machine_detection: bool,
 }
 
 /// After the last step failed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum FinalAction {
-    /// Hang the caller up.
-    #[default]
-    Hangup,
+    /// Speak the announcement (if any), then hang the caller up.
+    Hangup {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        announcement: Option<String>,
+    },
+    /// Speak the greeting (if any), record the caller, and forward the recording's URL to `url`.
+    Voicemail {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        greeting: Option<String>,
+        url: MessageDestination,
+    },
+}
+
+impl FinalAction {
+    /// Hang up without a word (what a chain without a final action does).
+    pub const HANGUP: FinalAction = FinalAction::Hangup { announcement: None };
+
+    /// The metric label and JSON name of the action.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            FinalAction::Hangup { .. } => "hangup",
+            FinalAction::Voicemail { .. } => "voicemail",
+        }
+    }
 }
 
 impl CallChain {
     /// The one-step chain of a single destination (the form before chains).
     pub fn single(target: CallDestination) -> Self {
         CallChain {
-            steps: vec![ChainStep { targets: vec![target], timeout_secs: None }],
-            final_action: FinalAction::Hangup,
+            steps: vec![ChainStep { targets: vec![target], timeout_secs: None, machine_detection: false }],
+            final_action: FinalAction::HANGUP,
         }
     }
 
@@ -65,8 +96,8 @@ impl CallChain {
         self.steps.get(index)
     }
 
-    pub fn final_action(&self) -> FinalAction {
-        self.final_action
+    pub fn final_action(&self) -> &FinalAction {
+        &self.final_action
     }
 
     /// Every target of every step.
@@ -81,7 +112,9 @@ impl CallChain {
 
     fn as_single(&self) -> Option<&CallDestination> {
         match self.steps.as_slice() {
-            [ChainStep { targets, timeout_secs: None }] if targets.len() == 1 => targets.first(),
+            [ChainStep { targets, timeout_secs: None, machine_detection: false }] if targets.len() == 1 => {
+                targets.first()
+            }
             _ => None,
         }
     }
@@ -116,6 +149,11 @@ impl ChainStep {
     pub fn timeout_secs(&self, default: u16) -> u16 {
         self.timeout_secs.unwrap_or(default)
     }
+
+    /// Whether the step's legs ask for answering machine detection.
+    pub fn machine_detection(&self) -> bool {
+        self.machine_detection
+    }
 }
 
 impl Serialize for CallChain {
@@ -123,11 +161,11 @@ impl Serialize for CallChain {
         #[derive(Serialize)]
         struct Full<'a> {
             steps: &'a [ChainStep],
-            final_action: FinalAction,
+            final_action: &'a FinalAction,
         }
         match self.as_single() {
             Some(d) => s.serialize_str(d.as_str()),
-            None => Full { steps: &self.steps, final_action: self.final_action }.serialize(s),
+            None => Full { steps: &self.steps, final_action: &self.final_action }.serialize(s),
         }
     }
 }
@@ -158,6 +196,10 @@ pub struct ChainStepSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 5, maximum = 600, example = 20)]
     pub timeout_secs: Option<i64>,
+    /// Answering machine detection on the step's legs: a machine counts as not answered and the
+    /// next step rings (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_detection: Option<bool>,
 }
 
 /// The full chain as it arrives.
@@ -170,12 +212,27 @@ pub struct ChainSpec {
     pub final_action: Option<FinalActionSpec>,
 }
 
-/// `{"action": "hangup"}` (voicemail is not supported yet).
+/// `{"action": "hangup", "announcement": "..."}` or `{"action": "voicemail", "greeting": "...",
+/// "url": "https://..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = FinalAction)]
 pub struct FinalActionSpec {
-    #[schema(example = "hangup")]
+    /// `hangup` or `voicemail`.
+    #[schema(example = "voicemail")]
     pub action: String,
+    /// hangup: spoken to the caller before hanging up (1 to 1000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Nobody can take your call. Goodbye.")]
+    pub announcement: Option<String>,
+    /// voicemail: spoken before the recording starts (1 to 1000 characters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "Please leave a message after the tone.")]
+    pub greeting: Option<String>,
+    /// voicemail (required): where the recording's URL is forwarded (signed like message forwards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "https://crm.example.com/hooks/voicemail")]
+    pub url: Option<String>,
 }
 
 impl TryFrom<CallChainSpec> for CallChain {
@@ -194,16 +251,9 @@ impl TryFrom<CallChainSpec> for CallChain {
             .enumerate()
             .map(|(i, s)| parse_step(s).map_err(|e| e.within(&format!("steps[{i}]"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let final_action = match final_action.as_ref().map(|f| f.action.as_str()) {
-            None | Some("hangup") => FinalAction::Hangup,
-            Some("voicemail") => {
-                return Err(RuleError::new(RuleErrorKind::Unsupported("voicemail is not supported yet"))
-                    .within("final_action.action"))
-            }
-            Some(_) => {
-                return Err(RuleError::new(RuleErrorKind::Unsupported("the final action must be `hangup`"))
-                    .within("final_action.action"))
-            }
+        let final_action = match final_action {
+            None => FinalAction::HANGUP,
+            Some(spec) => parse_final_action(spec).map_err(|e| e.within("final_action"))?,
         };
         Ok(CallChain { steps, final_action })
     }
@@ -226,7 +276,51 @@ fn parse_step(spec: ChainStepSpec) -> Result<ChainStep, RuleError> {
         let range = RuleErrorKind::OutOfRange { min: MIN_TIMEOUT_SECS.into(), max: MAX_TIMEOUT_SECS.into() };
         return Err(RuleError::new(range).within("timeout_secs"));
     }
-    Ok(ChainStep { targets, timeout_secs: Some(timeout as u16) })
+    let machine_detection = spec.machine_detection.unwrap_or(false);
+    Ok(ChainStep { targets, timeout_secs: Some(timeout as u16), machine_detection })
+}
+
+fn parse_final_action(spec: FinalActionSpec) -> Result<FinalAction, RuleError> {
+    let unexpected =
+        |field: &str| RuleError::new(RuleErrorKind::Unsupported("not a field of this final action")).within(field);
+    match spec.action.as_str() {
+        "hangup" => {
+            if spec.greeting.is_some() {
+                return Err(unexpected("greeting"));
+            }
+            if spec.url.is_some() {
+                return Err(unexpected("url"));
+            }
+            Ok(FinalAction::Hangup { announcement: spoken(spec.announcement, "announcement")? })
+        }
+        "voicemail" => {
+            if spec.announcement.is_some() {
+                return Err(unexpected("announcement"));
+            }
+            let url = spec.url.ok_or_else(|| RuleError::new(RuleErrorKind::Empty).within("url"))?;
+            let url = MessageDestination::parse(&url).map_err(|e| e.within("url"))?;
+            Ok(FinalAction::Voicemail { greeting: spoken(spec.greeting, "greeting")?, url })
+        }
+        _ => Err(RuleError::new(RuleErrorKind::Unsupported("the final action must be `hangup` or `voicemail`"))
+            .within("action")),
+    }
+}
+
+/// An announcement or greeting: 1 to [`MAX_SPOKEN_CHARS`] characters, no control characters
+/// but line breaks.
+fn spoken(text: Option<String>, field: &str) -> Result<Option<String>, RuleError> {
+    let Some(text) = text else { return Ok(None) };
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(RuleError::new(RuleErrorKind::Empty).within(field));
+    }
+    if trimmed.chars().count() > MAX_SPOKEN_CHARS {
+        return Err(RuleError::new(RuleErrorKind::TooLong { max: MAX_SPOKEN_CHARS }).within(field));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(RuleError::new(RuleErrorKind::Unsupported("must not contain control characters")).within(field));
+    }
+    Ok(Some(trimmed.to_owned()))
 }
 
 impl utoipa::PartialSchema for CallChain {

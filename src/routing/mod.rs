@@ -3,6 +3,7 @@
 //! Nothing here does I/O: the company actor and the admin API's `/routing/explain` call
 //! [`decide`] and [`choose_sender`] on a [`CompanyRouting`] they keep in memory.
 pub mod chain;
+pub mod chain_view;
 pub mod decide;
 pub mod decision;
 pub mod destinations;

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::page::{CompanyKey, NumberKey, Window};
-use super::{Company, CompanySettings, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
+use super::{Company, CompanySettings, LiveNumber, NewNumber, NumberFilter, NumberPatch, NumberRecord, StoreResult};
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 
 #[async_trait]
@@ -42,8 +42,9 @@ pub trait CompanyStore: Send + Sync {
         id: PhoneNumberId,
         patch: &NumberPatch,
     ) -> StoreResult<NumberRecord>;
-    /// Every number that is not deleted, all companies (loads the owner index).
-    async fn live_numbers(&self) -> StoreResult<Vec<NumberRecord>>;
+    /// Every number that is not deleted, all companies, with only its owner's columns (loads the
+    /// owner index).
+    async fn live_numbers(&self) -> StoreResult<Vec<LiveNumber>>;
     /// The company that owns `number` (not deleted), if any: how the ingress learns a number
     /// another process added behind this node's back.
     async fn owner_of(&self, number: &PhoneNumber) -> StoreResult<Option<CompanyId>>;
@@ -220,13 +221,18 @@ macro_rules! impl_company_store {
                 row.try_into()
             }
 
-            async fn live_numbers(&self) -> $crate::store::StoreResult<Vec<$crate::store::NumberRecord>> {
-                let sql = format!(
-                    "SELECT {} FROM phone_numbers WHERE status <> 'deleted' ORDER BY company_id, phone_number",
-                    $crate::store::companies::NUMBER_COLUMNS
-                );
-                let rows: Vec<$crate::store::models::NumberRow> = sqlx::query_as(&sql).fetch_all(&self.pool).await?;
-                rows.into_iter().map(TryInto::try_into).collect()
+            async fn live_numbers(&self) -> $crate::store::StoreResult<Vec<$crate::store::LiveNumber>> {
+                // Streamed: a million rows are decoded as they arrive, not held twice.
+                use futures::TryStreamExt;
+                let mut rows = sqlx::query_as::<_, (uuid::Uuid, uuid::Uuid, String, String)>(
+                    "SELECT id, company_id, phone_number, status FROM phone_numbers WHERE status <> 'deleted'",
+                )
+                .fetch(&self.pool);
+                let mut numbers = Vec::new();
+                while let Some(row) = rows.try_next().await? {
+                    numbers.push($crate::store::LiveNumber::from_row(row)?);
+                }
+                Ok(numbers)
             }
 
             async fn owner_of(

@@ -67,16 +67,20 @@ macro_rules! impl_forward_secret_store {
                 &self,
                 company: $crate::domain::CompanyId,
             ) -> $crate::store::StoreResult<$crate::store::forward_secrets::ForwardSecrets> {
-                // Creates the row (and its first secret) when the company has none yet.
+                // Read first (every forward asks); the row and its first secret are created only
+                // when the company has none yet.
+                let read = || {
+                    sqlx::query_as::<_, $crate::store::forward_secrets::SecretsRow>(
+                        "SELECT forward_secret, previous_forward_secret, previous_secret_until \
+                         FROM company_routing WHERE company_id = $1",
+                    )
+                    .bind(company.as_uuid())
+                };
+                if let Some(row) = read().fetch_optional(&self.pool).await? {
+                    return Ok(row.into());
+                }
                 $crate::store::rules::RulesStore::get_routing_defaults(self, company).await?;
-                let row: $crate::store::forward_secrets::SecretsRow = sqlx::query_as(
-                    "SELECT forward_secret, previous_forward_secret, previous_secret_until \
-                     FROM company_routing WHERE company_id = $1",
-                )
-                .bind(company.as_uuid())
-                .fetch_one(&self.pool)
-                .await?;
-                Ok(row.into())
+                Ok(read().fetch_one(&self.pool).await?.into())
             }
 
             async fn rotate_forward_secret(

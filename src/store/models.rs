@@ -23,6 +23,30 @@ pub struct Usage {
     pub sms_received_count: i64,
 }
 
+/// A live number and who owns it: the columns the owner index needs, and nothing else (start-up
+/// reads one per number of every company).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveNumber {
+    pub id: PhoneNumberId,
+    pub company_id: CompanyId,
+    pub phone_number: PhoneNumber,
+    pub status: NumberStatus,
+}
+
+impl LiveNumber {
+    pub(crate) fn from_row(
+        (id, company_id, phone_number, status): (uuid::Uuid, uuid::Uuid, String, String),
+    ) -> Result<Self, StoreError> {
+        let corrupt = |what: &str, e: &dyn std::fmt::Display| StoreError::Corrupt(format!("phone_numbers.{what}: {e}"));
+        Ok(LiveNumber {
+            id: PhoneNumberId::from_uuid(id),
+            company_id: CompanyId::from_uuid(company_id),
+            phone_number: PhoneNumber::parse(&phone_number).map_err(|e| corrupt("phone_number", &e))?,
+            status: status.parse().map_err(|e| corrupt("status", &e))?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NumberRecord {
     #[schema(value_type = String, format = Uuid)]

@@ -19,6 +19,7 @@ mod applications;
 mod calls;
 mod error;
 mod lookup;
+mod media;
 mod messaging;
 mod metrics;
 mod numbers;
@@ -31,10 +32,11 @@ mod tests;
 
 pub use self::applications::{CallControlApplication, NewCallControlApplication};
 pub use self::calls::{
-    AnswerRequest, Call, CommandId, DialRequest, EmptyCommandId, HangupRequest, RingGroupDial, RingTimeout,
-    RingTimeoutError, TransferRequest,
+    AnswerRequest, Call, CommandId, DialRequest, EmptyCommandId, HangupRequest, MachineDetection, RingGroupDial,
+    RingTimeout, RingTimeoutError, TransferRequest,
 };
 pub use self::error::{ApiErrorDetail, TelnyxError};
+pub use self::media::{RecordStartRequest, SpeakRequest};
 pub use self::messaging::{MessagingProfile, NewMessagingProfile, SendMessageRequest, SentMessage};
 pub use self::metrics::{
     Endpoint, MetricKind, MetricSpec, METRICS, REQUESTS_TOTAL, REQUEST_DURATION_SECONDS, STATUS_ERROR, STATUS_TIMEOUT,

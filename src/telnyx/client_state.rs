@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::domain::{CompanyId, PhoneNumber};
 
 mod chain;
-pub use chain::{ChainAt, ChainLeg, RuleKind, RuleRef};
+pub use chain::{ChainAt, ChainLeg, FinalPhase, RuleKind, RuleRef};
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 

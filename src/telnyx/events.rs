@@ -15,6 +15,7 @@
 
 mod calls;
 mod fields;
+mod media;
 mod messages;
 mod orders;
 
@@ -25,6 +26,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 pub use calls::{CallAnswered, CallBridged, CallDirection, CallHangup, CallInitiated, CallLeg};
+pub use media::{CallMachineDetection, CallRecordingSaved, CallSpeakEnded, RecordingUrls};
 pub use messages::{
     DeliveryRecipient, Media, MessageError, MessageFinalized, MessageParty, MessageReceived, MessageSent, MessageType,
 };
@@ -59,6 +61,9 @@ pub enum EventPayload<'a> {
     CallAnswered(CallAnswered<'a>),
     CallBridged(CallBridged<'a>),
     CallHangup(CallHangup<'a>),
+    CallSpeakEnded(CallSpeakEnded<'a>),
+    CallMachineDetectionEnded(CallMachineDetection<'a>),
+    CallRecordingSaved(CallRecordingSaved<'a>),
     NumberOrderComplete(NumberOrderComplete<'a>),
     /// Any other event type: acknowledged and counted, payload not read.
     Other,
@@ -75,13 +80,16 @@ impl EventPayload<'_> {
             Self::CallAnswered(_) => "call.answered",
             Self::CallBridged(_) => "call.bridged",
             Self::CallHangup(_) => "call.hangup",
+            Self::CallSpeakEnded(_) => "call.speak.ended",
+            Self::CallMachineDetectionEnded(_) => "call.machine.detection.ended",
+            Self::CallRecordingSaved(_) => "call.recording.saved",
             Self::NumberOrderComplete(_) => "number_order.complete",
             Self::Other => "other",
         }
     }
 
     /// Every value `metric_label` can return.
-    pub const METRIC_LABELS: [&'static str; 9] = [
+    pub const METRIC_LABELS: [&'static str; 12] = [
         "message.received",
         "message.sent",
         "message.finalized",
@@ -89,6 +97,9 @@ impl EventPayload<'_> {
         "call.answered",
         "call.bridged",
         "call.hangup",
+        "call.speak.ended",
+        "call.machine.detection.ended",
+        "call.recording.saved",
         "number_order.complete",
         "other",
     ];
@@ -214,6 +225,9 @@ fn parse_payload<'a>(
         "call.answered" => Ok(P::CallAnswered(acknowledged(raw))),
         "call.bridged" => Ok(P::CallBridged(acknowledged(raw))),
         "call.hangup" => Ok(P::CallHangup(acknowledged(raw))),
+        "call.speak.ended" => Ok(P::CallSpeakEnded(acknowledged(raw))),
+        "call.machine.detection.ended" => Ok(P::CallMachineDetectionEnded(acknowledged(raw))),
+        "call.recording.saved" => Ok(P::CallRecordingSaved(acknowledged(raw))),
         "number_order.complete" => typed(body, "number_order.complete", raw).map(P::NumberOrderComplete),
         _ => Ok(P::Other),
     }

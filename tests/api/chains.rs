@@ -21,14 +21,26 @@ backend_tests!(
     an_invalid_chain_is_refused_naming_its_field
 );
 
-const SUPPORT: &str = "+14155551234";
-const CUSTOMER: &str = "+12065550123";
-const TRANSFER: &str = "POST /calls/{call_control_id}/actions/transfer";
-const HANGUP: &str = "POST /calls/{call_control_id}/actions/hangup";
-const DESKS: [&str; 3] = ["sip:desk1@pbx.example.com", "sip:desk2@pbx.example.com", "+16505550199"];
+pub const SUPPORT: &str = "+14155551234";
+pub const CUSTOMER: &str = "+12065550123";
+pub const TRANSFER: &str = "POST /calls/{call_control_id}/actions/transfer";
+pub const HANGUP: &str = "POST /calls/{call_control_id}/actions/hangup";
+pub const DESKS: [&str; 3] = ["sip:desk1@pbx.example.com", "sip:desk2@pbx.example.com", "+16505550199"];
+
+/// Support's chain in the tests: [`DESKS`] in turn (10, 11, 12 s), then `final_action`.
+pub fn desks_chain(final_action: Value) -> Value {
+    let steps: Vec<Value> =
+        DESKS.iter().enumerate().map(|(i, d)| json!({"targets": [d], "timeout_secs": 10 + i})).collect();
+    json!({"steps": steps, "final_action": final_action})
+}
 
 /// The daemon on `db` with the demo company, Support ringing [`DESKS`] in turn.
 async fn daemon(db: Db, sim: &TelnyxSim) -> TestApp {
+    daemon_with(db, sim, desks_chain(json!({"action": "hangup"}))).await
+}
+
+/// The daemon on `db` with the demo company, Support's call destination `call`.
+pub async fn daemon_with(db: Db, sim: &TelnyxSim, call: Value) -> TestApp {
     let (key, base_url) = (sim.public_key_bytes(), sim.base_url());
     let app = spawn_app_with(db, move |s| {
         s.telnyx.public_key = Some(key);
@@ -40,16 +52,13 @@ async fn daemon(db: Db, sim: &TelnyxSim) -> TestApp {
     demo::load(app.store.as_ref()).await.expect("demo");
     load_demo_routing(app.store.as_ref(), DEMO_COMPANY_ID).await.expect("routing");
     app.directory.refresh(DEMO_COMPANY_ID, Change::Numbers).await;
-    let steps: Vec<Value> =
-        DESKS.iter().enumerate().map(|(i, d)| json!({"targets": [d], "timeout_secs": 10 + i})).collect();
-    let (status, body) =
-        put_support(&app, json!({"call": {"steps": steps, "final_action": {"action": "hangup"}}})).await;
+    let (status, body) = put_support(&app, json!({"call": call})).await;
     assert_eq!(status, 200, "{body}");
     sim.set_webhook_url(format!("{}/webhooks/telnyx", app.address));
     app
 }
 
-async fn put_support(app: &TestApp, destinations: Value) -> (u16, Value) {
+pub async fn put_support(app: &TestApp, destinations: Value) -> (u16, Value) {
     let res = app
         .client
         .put(format!("{}/v1/companies/{DEMO_COMPANY_ID}/departments/Support", app.address))
@@ -62,7 +71,7 @@ async fn put_support(app: &TestApp, destinations: Value) -> (u16, Value) {
 }
 
 /// A call from the customer to Support, answered by the daemon: (leg A, the step 0 transfer).
-async fn ringing(sim: &TelnyxSim) -> (CallHandle, RequestRecord) {
+pub async fn ringing(sim: &TelnyxSim) -> (CallHandle, RequestRecord) {
     let a = sim.inbound_call(CUSTOMER, SUPPORT).await;
     assert_eq!(a.delivery.status, Some(200));
     let first = transfer(sim, &a, 1).await;
@@ -70,7 +79,7 @@ async fn ringing(sim: &TelnyxSim) -> (CallHandle, RequestRecord) {
 }
 
 /// The `nth` transfer request (from 1) of leg A, once its leg B rings.
-async fn transfer(sim: &TelnyxSim, a: &CallHandle, nth: usize) -> RequestRecord {
+pub async fn transfer(sim: &TelnyxSim, a: &CallHandle, nth: usize) -> RequestRecord {
     sim.wait_transfer_leg(&a.call_control_id, nth).await;
     let path = format!("/calls/{}/actions/transfer", a.call_control_id);
     let mine: Vec<RequestRecord> = sim.requests_to(TRANSFER).into_iter().filter(|r| r.path == path).collect();
@@ -78,7 +87,7 @@ async fn transfer(sim: &TelnyxSim, a: &CallHandle, nth: usize) -> RequestRecord 
 }
 
 /// The transfer targets asked for so far, in order.
-fn transfers(sim: &TelnyxSim) -> Vec<String> {
+pub fn transfers(sim: &TelnyxSim) -> Vec<String> {
     sim.requests_to(TRANSFER)
         .iter()
         .filter(|r| r.status == 200)
@@ -87,7 +96,7 @@ fn transfers(sim: &TelnyxSim) -> Vec<String> {
 }
 
 /// The kinds of the company's outbox items (what every acknowledged webhook queued).
-async fn queued(app: &TestApp) -> Vec<String> {
+pub async fn queued(app: &TestApp) -> Vec<String> {
     let items = app.store.list_outbox(DEMO_COMPANY_ID, 100).await.expect("outbox");
     let mut kinds: Vec<String> = items.iter().map(|e| e.item.kind.as_str().to_owned()).collect();
     kinds.sort();
@@ -214,6 +223,10 @@ async fn an_invalid_chain_is_refused_naming_its_field(db: Db) {
         (json!([{"targets": ["+14155550100"]}, {"targets": ["sip:nobody"]}]), "destinations.call.steps[1].targets[0]"),
         (
             json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "voicemail"}}),
+            "destinations.call.final_action.url",
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "ring_forever"}}),
             "destinations.call.final_action.action",
         ),
     ] {

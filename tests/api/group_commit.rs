@@ -16,6 +16,7 @@ fn settings(flush_interval_ms: u64, batch_size: usize) -> LedgerSettings {
         flush_interval_ms,
         batch_size,
         commit_lanes: 1,
+        commits_in_flight: 1,
         commit_deadline_ms: 5000,
         dedupe_retention_hours: 1,
         purge_interval_secs: 600,
@@ -49,7 +50,7 @@ async fn batches_hold_what_arrived_during_the_previous_commit_up_to_the_batch_si
     let app = spawn_app(Db::Postgres).await;
     let mut all = entries(&app, 13).await.into_iter();
     let (ledger, _closer, _task) =
-        Ledger::start(app.store.clone(), &settings(0, 5), 1, CommitMode::Batched, Arc::new(Notify::new()));
+        Ledger::start(app.store.clone(), &settings(0, 5), (1, 1), CommitMode::Batched, Arc::new(Notify::new()));
 
     // Hold the first commit at the table lock until twelve more entries are queued behind it.
     let mut lock = PgConnection::connect(&app.db.url).await.unwrap();
@@ -95,14 +96,14 @@ async fn a_flush_interval_holds_a_batch_open_until_it_is_full() {
 
     // A lone entry waits out the interval...
     let (ledger, _closer, _task) =
-        Ledger::start(app.store.clone(), &settings(300, 3), 1, CommitMode::Batched, Arc::new(Notify::new()));
+        Ledger::start(app.store.clone(), &settings(300, 3), (1, 1), CommitMode::Batched, Arc::new(Notify::new()));
     let started = Instant::now();
     within("a lone entry", submit(&ledger, all.next().unwrap())).await.expect("answered").unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300), "committed after {:?}", started.elapsed());
 
     // ...and a full batch does not: with an interval of an hour, three entries commit together.
     let (ledger, _closer, _task) =
-        Ledger::start(app.store.clone(), &settings(3_600_000, 3), 1, CommitMode::Batched, Arc::new(Notify::new()));
+        Ledger::start(app.store.clone(), &settings(3_600_000, 3), (1, 1), CommitMode::Batched, Arc::new(Notify::new()));
     let mut waits = vec![submit(&ledger, all.next().unwrap())];
     // The test runtime has one thread: yielding lets the batcher take the entry and open its
     // batch (an hour's wait) before the two that fill it arrive.

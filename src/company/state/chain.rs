@@ -29,6 +29,8 @@ pub enum LegOutcome {
     Failed,
     /// Cancelled: the caller hung up, or another target of the step answered.
     Cancelled,
+    /// Answered by a machine (with detection on): not answered, the next step rings.
+    Machine,
 }
 
 impl LegOutcome {
@@ -49,6 +51,7 @@ impl LegOutcome {
             LegOutcome::Busy => "busy",
             LegOutcome::Failed => "failed",
             LegOutcome::Cancelled => "cancelled",
+            LegOutcome::Machine => "machine",
         }
     }
 
@@ -64,8 +67,10 @@ pub enum ChainEvent {
     StepStarted(&'static str),
     /// A step's leg ended.
     LegEnded(LegOutcome),
-    /// Every step failed: the final action was queued.
-    Exhausted,
+    /// Every step failed: the final action (`hangup` or `voicemail`) was queued.
+    Exhausted(&'static str),
+    /// A voicemail was saved: `forwarded`, or `no_destination` (its rule has no voicemail now).
+    Voicemail(&'static str),
 }
 
 /// The legs of ring groups (steps with several targets) that ended unanswered, per (chain,
@@ -101,7 +106,7 @@ impl RingGroups {
 
 impl CompanyState {
     /// The chain a call walks: its rule's (in or after hours), as configured now.
-    fn chain_of(&self, leg: &ChainLeg) -> Option<&CallChain> {
+    pub(super) fn chain_of(&self, leg: &ChainLeg) -> Option<&CallChain> {
         let (routing, rule) = (&self.routing, &leg.rule);
         let (destinations, hours) = match rule.kind {
             RuleKind::Department => routing.department(&rule.name).map(|d| (&d.destinations, d.hours.as_ref()))?,
@@ -152,7 +157,7 @@ impl CompanyState {
     }
 
     /// Queues step `step` of the chain (or the final action past the last step).
-    fn move_to(
+    pub(super) fn move_to(
         &self,
         leg: &ChainLeg,
         step: u32,
@@ -164,15 +169,9 @@ impl CompanyState {
         let chain = self.chain_of(leg);
         let Some(next) = chain.and_then(|c| c.step(step as usize)) else {
             // Past the last step, or the rule lost its chain meanwhile: the final action.
-            match chain.map_or(FinalAction::Hangup, CallChain::final_action) {
-                FinalAction::Hangup => entry.outbox.push(OutboxItem::chain_final_hangup(
-                    self.company_id,
-                    &facts.event_id,
-                    &leg.event_id,
-                    caller_leg,
-                )),
-            }
-            events.push(ChainEvent::Exhausted);
+            let action = chain.map_or(&FinalAction::HANGUP, CallChain::final_action);
+            entry.outbox.push(self.final_action(leg, action, caller_leg, facts));
+            events.push(ChainEvent::Exhausted(action.kind()));
             return;
         };
         let targets: Vec<&str> = next.targets().iter().map(|t| t.as_str()).collect();
@@ -186,6 +185,7 @@ impl CompanyState {
             timeout_secs: next.timeout_secs(self.calls.transfer_timeout_secs),
             leg_state: &state,
             connection_id: facts.connection_id.as_deref(),
+            machine_detection: next.machine_detection(),
         };
         let item = OutboxItem::chain_step(self.company_id, &facts.event_id, &command);
         events.push(ChainEvent::StepStarted(match item.kind {

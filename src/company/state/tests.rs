@@ -17,6 +17,7 @@ use crate::routing::{CompanyRouting, Department, DepartmentSpec, NumberRecord, U
 use crate::telnyx::client_state::{AnsweredCall, ChainAt, ChainLeg, LegState, RuleKind, RuleRef};
 
 mod chain;
+mod chain_final;
 
 const SALES: &str = "+14155550001";
 const SUPPORT: &str = "+14155550002";

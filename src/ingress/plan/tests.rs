@@ -1,26 +1,16 @@
 use super::*;
 use crate::company::index::NumberIndex;
 use crate::domain::{NumberStatus, PhoneNumberId};
-use crate::store::{NumberRecord, Usage};
+use crate::store::LiveNumber;
 use crate::telnyx::client_state::AnsweredCall;
 use crate::telnyx::events::parse_envelope;
 
-fn record(company: CompanyId, n: &str) -> NumberRecord {
-    NumberRecord {
+fn record(company: CompanyId, n: &str) -> LiveNumber {
+    LiveNumber {
         id: PhoneNumberId::new(),
         company_id: company,
-        phone_number: PhoneNumber::parse(n).unwrap(),
-        formatted_number: String::new(),
-        telnyx_phone_number_id: None,
-        telnyx_messaging_profile_id: None,
-        telnyx_connection_id: None,
-        features: crate::domain::Features::ALL,
+        phone_number: crate::domain::PhoneNumber::parse(n).unwrap(),
         status: NumberStatus::Active,
-        department: None,
-        location: None,
-        usage: Usage::default(),
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
     }
 }
 
@@ -30,8 +20,7 @@ fn fixture(name: &str) -> Vec<u8> {
 
 fn index_with(numbers: &[(CompanyId, &str)]) -> NumberIndex {
     let index = NumberIndex::new();
-    let recs: Vec<_> = numbers.iter().map(|(c, n)| record(*c, n)).collect();
-    index.load(&recs);
+    index.load(numbers.iter().map(|(c, n)| record(*c, n)).collect());
     index
 }
 

@@ -29,7 +29,7 @@ fn steps_and_the_full_chain_read_the_same() {
     let full = chain(json!({"steps": steps, "final_action": {"action": "hangup"}})).unwrap();
     assert_eq!(list, full);
     assert_eq!(list.steps()[1].timeout_secs(30), 20, "a step rings 20 s by default");
-    assert_eq!(list.final_action(), FinalAction::Hangup);
+    assert_eq!(list.final_action(), &FinalAction::HANGUP);
     let written = serde_json::to_value(&list).unwrap();
     assert_eq!(written["steps"][1]["timeout_secs"], 20);
     assert_eq!(written["final_action"], json!({"action": "hangup"}));
@@ -70,8 +70,40 @@ fn each_error_names_its_field() {
         ),
         (
             json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "voicemail"}}),
+            "final_action.url",
+            RuleErrorKind::Empty,
+        ),
+        (
+            json!({"steps": [{"targets": ["+1"]}], "final_action": {"action": "voicemail", "url": "ftp://x"}}),
+            "steps[0].targets[0]",
+            RuleErrorKind::Empty,
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "voicemail", "url": "ftp://x"}}),
+            "final_action.url",
+            RuleErrorKind::InsecureUrl,
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "hangup", "announcement": " "}}),
+            "final_action.announcement",
+            RuleErrorKind::Empty,
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}],
+                   "final_action": {"action": "hangup", "url": "https://crm.example.com/vm"}}),
+            "final_action.url",
+            RuleErrorKind::Unsupported("not a field of this final action"),
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}],
+                   "final_action": {"action": "voicemail", "greeting": "x".repeat(1001), "url": "https://a.example.com"}}),
+            "final_action.greeting",
+            RuleErrorKind::TooLong { max: 1000 },
+        ),
+        (
+            json!({"steps": [{"targets": ["+14155550100"]}], "final_action": {"action": "callback"}}),
             "final_action.action",
-            RuleErrorKind::Unsupported("voicemail is not supported yet"),
+            RuleErrorKind::Unsupported("the final action must be `hangup` or `voicemail`"),
         ),
     ] {
         let e = chain(input.clone()).expect_err(&input.to_string());
@@ -83,6 +115,28 @@ fn each_error_names_its_field() {
     let bad = chain(json!([{"targets": ["sip:nobody"]}])).unwrap_err();
     assert_eq!(bad.field(), "steps[0].targets[0]");
     assert!(matches!(bad.kind(), RuleErrorKind::InvalidSipUri(_)));
+}
+
+#[test]
+fn final_actions_and_machine_detection_round_trip() {
+    let full = json!({
+        "steps": [{"targets": ["+14155550100"], "timeout_secs": 15, "machine_detection": true}],
+        "final_action": {"action": "voicemail", "greeting": "Leave a message.", "url": "https://crm.example.com/vm"}
+    });
+    let c = chain(full.clone()).unwrap();
+    assert!(c.steps()[0].machine_detection());
+    assert_eq!(c.final_action().kind(), "voicemail");
+    assert_eq!(serde_json::to_value(&c).unwrap(), full);
+    assert_eq!(CallChain::from_stored(&c.to_stored()), Ok(c));
+    let announced = json!({"steps": [{"targets": ["+14155550100"], "timeout_secs": 20}],
+        "final_action": {"action": "hangup", "announcement": "Goodbye."}});
+    let c = chain(announced.clone()).unwrap();
+    assert_eq!(c.final_action(), &FinalAction::Hangup { announcement: Some("Goodbye.".into()) });
+    assert!(!c.steps()[0].machine_detection());
+    assert_eq!(serde_json::to_value(&c).unwrap(), announced);
+    // One target with detection on is not the string form.
+    let one = chain(json!([{"targets": ["+14155550100"], "machine_detection": true}])).unwrap();
+    assert!(!one.is_single());
 }
 
 #[test]

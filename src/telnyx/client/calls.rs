@@ -89,6 +89,16 @@ pub struct RingGroupDial {
     pub command_id: CommandId,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_state: Option<ClientState>,
+    /// `detect`: each leg's `call.machine.detection.ended` says whether a person answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answering_machine_detection: Option<MachineDetection>,
+}
+
+/// Answering machine detection, as a dial or transfer asks for it (Telnyx's standard detection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MachineDetection {
+    Detect,
 }
 
 /// The ids of a dialled call (`data` of the 200, schema `CallWithRecordingId`).
@@ -153,6 +163,9 @@ pub struct TransferRequest {
     /// [`LegState`](crate::telnyx::client_state::LegState)).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target_leg_client_state: Option<ClientState>,
+    /// Detection on the new leg (its `call.machine.detection.ended`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answering_machine_detection: Option<MachineDetection>,
 }
 
 impl TransferRequest {
@@ -165,6 +178,7 @@ impl TransferRequest {
             command_id,
             client_state: None,
             target_leg_client_state: None,
+            answering_machine_detection: None,
         }
     }
 }
@@ -222,7 +236,7 @@ impl TelnyxClient {
         self.command(Endpoint::Hangup, call_control_id, "hangup", req).await
     }
 
-    async fn command<B: Serialize>(
+    pub(super) async fn command<B: Serialize>(
         &self,
         endpoint: Endpoint,
         call_control_id: &str,

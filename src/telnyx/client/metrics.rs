@@ -57,6 +57,8 @@ pub enum Endpoint {
     Answer,
     Transfer,
     Hangup,
+    Speak,
+    RecordStart,
     CreateMessagingProfile,
     ListMessagingProfiles,
     CreateCallControlApplication,
@@ -74,12 +76,14 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 19] = [
+    pub const ALL: [Endpoint; 21] = [
         Endpoint::SendMessage,
         Endpoint::Dial,
         Endpoint::Answer,
         Endpoint::Transfer,
         Endpoint::Hangup,
+        Endpoint::Speak,
+        Endpoint::RecordStart,
         Endpoint::CreateMessagingProfile,
         Endpoint::ListMessagingProfiles,
         Endpoint::CreateCallControlApplication,
@@ -103,6 +107,8 @@ impl Endpoint {
             Endpoint::Answer => "answer",
             Endpoint::Transfer => "transfer",
             Endpoint::Hangup => "hangup",
+            Endpoint::Speak => "speak",
+            Endpoint::RecordStart => "record_start",
             Endpoint::CreateMessagingProfile => "create_messaging_profile",
             Endpoint::ListMessagingProfiles => "list_messaging_profiles",
             Endpoint::CreateCallControlApplication => "create_call_control_application",

@@ -28,6 +28,49 @@ pub enum ChainAt {
     /// A leg of step `step` (from 0): a target's leg (or the caller's leg `caller_leg` itself,
     /// which a transfer marks too). Commands for the next step go to `caller_leg`.
     Step { step: u32, caller_leg: String },
+    /// The caller's leg `caller_leg` in the chain's final action (every step failed).
+    Final { phase: FinalPhase, caller_leg: String },
+}
+
+/// Where the caller's leg is in the final action; set by the command that started the phase, so
+/// that its events (`call.speak.ended`, `call.recording.saved`) say what comes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalPhase {
+    /// Hearing the announcement: hang up when it ends.
+    Announcement,
+    /// Hearing the voicemail greeting: record when it ends.
+    Greeting,
+    /// Being recorded: forward the recording when it is saved.
+    Recording,
+}
+
+impl FinalPhase {
+    fn code(self) -> &'static str {
+        match self {
+            FinalPhase::Announcement => "h",
+            FinalPhase::Greeting => "g",
+            FinalPhase::Recording => "r",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "h" => Some(FinalPhase::Announcement),
+            "g" => Some(FinalPhase::Greeting),
+            "r" => Some(FinalPhase::Recording),
+            _ => None,
+        }
+    }
+}
+
+impl ChainAt {
+    /// The caller's leg (that commands go to), once the chain started.
+    pub fn caller_leg(&self) -> Option<&str> {
+        match self {
+            ChainAt::Answered => None,
+            ChainAt::Step { caller_leg, .. } | ChainAt::Final { caller_leg, .. } => Some(caller_leg),
+        }
+    }
 }
 
 /// Which rule's chain: a department's or location's (in hours or after hours), or the company
@@ -66,13 +109,14 @@ impl RuleKind {
     }
 }
 
-/// `<company>|<a or s<step>>|<number>|<from>|<rule kind><0|1>|<name len>|<name>|<leg len>|<leg>|<event id>`
+/// `<company>|<a, s<step>, or h/g/r (final phase)>|<number>|<from>|<rule kind><0|1>|<name len>|<name>|<leg len>|<leg>|<event id>`
 /// (after `sb1|chain|`): the name and the caller's leg are length-prefixed, the event id last.
 impl fmt::Display for ChainLeg {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (at, leg) = match &self.at {
             ChainAt::Answered => ("a".to_owned(), ""),
             ChainAt::Step { step, caller_leg } => (format!("s{step}"), caller_leg.as_str()),
+            ChainAt::Final { phase, caller_leg } => (phase.code().to_owned(), caller_leg.as_str()),
         };
         let ChainLeg { company, event_id, number, from, rule, .. } = self;
         let (kind, after, name) = (rule.kind.code(), u8::from(rule.after_hours), &rule.name);
@@ -106,6 +150,9 @@ impl ChainLeg {
         let (leg, event_id) = (after.get(..leg_len)?, after.get(leg_len..)?.strip_prefix('|')?);
         let at = match at {
             "a" if leg.is_empty() => ChainAt::Answered,
+            code if !leg.is_empty() && FinalPhase::from_code(code).is_some() => {
+                ChainAt::Final { phase: FinalPhase::from_code(code)?, caller_leg: leg.to_owned() }
+            }
             s => ChainAt::Step { step: s.strip_prefix('s')?.parse().ok()?, caller_leg: leg.to_owned() },
         };
         Some(ChainLeg {
@@ -121,6 +168,11 @@ impl ChainLeg {
     /// The same call at step `step`, commanded through `caller_leg`.
     pub fn at_step(&self, step: u32, caller_leg: &str) -> ChainLeg {
         ChainLeg { at: ChainAt::Step { step, caller_leg: caller_leg.to_owned() }, ..self.clone() }
+    }
+
+    /// The same call in the final action's `phase`, commanded through `caller_leg`.
+    pub fn at_final(&self, phase: FinalPhase, caller_leg: &str) -> ChainLeg {
+        ChainLeg { at: ChainAt::Final { phase, caller_leg: caller_leg.to_owned() }, ..self.clone() }
     }
 }
 
@@ -148,6 +200,17 @@ mod tests {
             leg(ChainAt::Step { step: 3, caller_leg: "v3:abc|def".into() }, RuleKind::Location, "Zürich"),
             leg(ChainAt::Step { step: 0, caller_leg: long_leg }, RuleKind::CompanyDefault, ""),
             leg(ChainAt::Answered, RuleKind::Department, &"é".repeat(100)),
+            leg(
+                ChainAt::Final { phase: FinalPhase::Announcement, caller_leg: "v3:a".into() },
+                RuleKind::Department,
+                "S",
+            ),
+            leg(ChainAt::Final { phase: FinalPhase::Greeting, caller_leg: "v3:a".into() }, RuleKind::Location, "S"),
+            leg(
+                ChainAt::Final { phase: FinalPhase::Recording, caller_leg: "v3:a|b".into() },
+                RuleKind::CompanyDefault,
+                "",
+            ),
         ] {
             let wire = state.client_state();
             assert_eq!(LegState::from_client_state(wire.as_str()), Some(state.clone()), "{state}");
@@ -159,6 +222,8 @@ mod tests {
         let good = leg(ChainAt::Step { step: 1, caller_leg: "v3:a".into() }, RuleKind::Department, "Sales").to_string();
         for bad in [
             good.replace("|s1|", "|x1|"),
+            good.replace("|s1|", "|h1|"),
+            good.replace("|s1|", "|r|").replace("|4|v3:a|", "|0||"),
             good.replace("|d0|", "|q0|"),
             good.replace("|d0|", "|d2|"),
             good.replace("|5|Sales|", "|9|Sales|"),

@@ -135,13 +135,38 @@ fn number_order_complete() {
 
 #[test]
 fn other_event_types_keep_their_type_and_skip_the_payload() {
-    let env = parse_ok(fixture!("other_event.json"));
-    assert_eq!(env.payload, EventPayload::Other);
-    assert_eq!(env.event_type, "call.recording.saved");
-    assert_eq!(env.payload.metric_label(), "other");
     // Even a payload of a nonsense type is fine when it is not read.
     let body = envelope("fax.received", "42");
-    assert_eq!(parse_ok(body.as_bytes()).payload, EventPayload::Other);
+    let env = parse_ok(body.as_bytes());
+    assert_eq!(env.payload, EventPayload::Other);
+    assert_eq!(env.event_type, "fax.received");
+    assert_eq!(env.payload.metric_label(), "other");
+}
+
+#[test]
+fn a_saved_recording_gives_its_url_and_media_events_never_fail() {
+    let env = parse_ok(fixture!("other_event.json"));
+    assert_eq!(env.payload.metric_label(), "call.recording.saved");
+    let EventPayload::CallRecordingSaved(r) = &env.payload else { panic!("wrong payload variant") };
+    assert_eq!(r.url(), Some("https://example.com/r.mp3"));
+    // Public URLs win (they last); nulls and wrong types read as nothing, never as an error.
+    let public = envelope(
+        "call.recording.saved",
+        r#"{"recording_urls":{"mp3":"https://a/1.mp3","wav":null},"public_recording_urls":{"mp3":null,"wav":"https://p/1.wav"}}"#,
+    );
+    let EventPayload::CallRecordingSaved(r) = parse_ok(public.as_bytes()).payload else { panic!("variant") };
+    assert_eq!(r.url(), Some("https://p/1.wav"));
+    for (event_type, payload) in [
+        ("call.recording.saved", r#"{"recording_urls":"nope","public_recording_urls":null}"#),
+        ("call.machine.detection.ended", r#"{"result":7}"#),
+        ("call.speak.ended", "[1,2]"),
+    ] {
+        let body = envelope(event_type, payload);
+        assert_eq!(parse_ok(body.as_bytes()).payload.metric_label(), event_type);
+    }
+    let body = envelope("call.machine.detection.ended", r#"{"result":"machine"}"#);
+    let EventPayload::CallMachineDetectionEnded(m) = parse_ok(body.as_bytes()).payload else { panic!("variant") };
+    assert_eq!(m.result.as_deref(), Some("machine"));
 }
 
 #[test]

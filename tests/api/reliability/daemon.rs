@@ -19,6 +19,11 @@ pub struct Daemon {
 impl Daemon {
     /// Starts `switchboard serve` on `url`, listening on `port`, its log appended to `log`.
     pub fn start(url: &str, port: u16, log: PathBuf) -> Daemon {
+        Daemon::start_with(url, port, log, &[])
+    }
+
+    /// [`Daemon::start`] with more settings (`SWITCHBOARD__...` variables, which win).
+    pub fn start_with(url: &str, port: u16, log: PathBuf, env: &[(&str, String)]) -> Daemon {
         let out = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("daemon log file");
         let child = Command::new(env!("CARGO_BIN_EXE_switchboard"))
             .arg("serve")
@@ -27,6 +32,7 @@ impl Daemon {
             .env("SWITCHBOARD__TELNYX__PUBLIC_KEY", public_key_b64())
             .env("SWITCHBOARD__LOG__LEVEL", "warn")
             .env_remove("RUST_LOG")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)

@@ -5,10 +5,11 @@
 //! Every test prints one `reliability: <case> key=value ...` line with its figures; the script
 //! collects them into its summary.
 mod crash;
-mod daemon;
+pub mod daemon;
 mod db_restart;
 mod load;
 mod pg_cluster;
+mod ready;
 pub mod sender;
 mod shutdown;
 mod sizes;

@@ -14,8 +14,10 @@
 //! `link_to` shares the linked call's session and `bridge_on_answer` bridges them on answer; when
 //! one of several dialled legs answers, the others are cancelled.
 //!
-//! Speak, record_start and other actions the spec has are accepted on an answered call (room for
-//! later issues); they change nothing yet.
+//! Speak, record_start / record_stop and answering machine detection are in [`super::media`];
+//! what the far end of a leg does by itself (answer as a human or a machine, or end with a cause),
+//! scripted per target, is in [`super::scripts`]. Other actions the spec has are accepted on an
+//! answered call and change nothing.
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -110,6 +112,12 @@ pub struct Leg {
     pub bridge_on_answer: bool,
     /// Other legs of the same multi-target dial (cancelled when this one answers).
     pub siblings: Vec<String>,
+    /// The command that created the leg asked for answering machine detection.
+    pub machine_detection: bool,
+    /// What answers when the leg is answered: a machine (else a human).
+    pub answered_by_machine: bool,
+    /// A recording in progress (record_start), saved when it stops or the leg ends.
+    pub recording: Option<super::media::Recording>,
     pub webhook_url: Option<String>,
     pub webhook_failover_url: Option<String>,
     /// Actions executed on this leg (`answer`, `transfer`, ...), in order; deduplicated commands
@@ -130,7 +138,7 @@ impl Calls {
         self.legs.iter().find(|l| l.call_control_id == ccid)
     }
 
-    fn get_mut(&mut self, ccid: &str) -> Option<&mut Leg> {
+    pub(super) fn get_mut(&mut self, ccid: &str) -> Option<&mut Leg> {
         self.legs.iter_mut().find(|l| l.call_control_id == ccid)
     }
 }
@@ -153,6 +161,9 @@ impl World {
             link_to: None,
             bridge_on_answer: false,
             siblings: Vec::new(),
+            machine_detection: false,
+            answered_by_machine: false,
+            recording: None,
             webhook_url: spec.webhook_url.or(app_url),
             webhook_failover_url: app_failover,
             commands: Vec::new(),
@@ -215,8 +226,10 @@ impl World {
             leg.link_to = link_to.clone();
             leg.bridge_on_answer = bridge_on_answer;
             leg.siblings = legs.iter().filter(|o| *o != ccid).cloned().collect();
+            leg.machine_detection = super::media::detection_requested(body);
         }
-        let events = legs.iter().filter_map(|c| self.calls.get(c)).map(initiated).collect();
+        let mut events: Vec<Outgoing> = legs.iter().filter_map(|c| self.calls.get(c)).map(initiated).collect();
+        events.extend(self.run_scripts(&legs));
         let first = self.calls.get(&legs[0]).expect("at least one target");
         let mut data = json!({
             "call_control_id": first.call_control_id,
@@ -285,13 +298,17 @@ impl World {
                 };
                 Ok(Reply::command_ok().with_webhooks(self.end(ccid, cause, "callee")))
             }
-            "transfer" => Ok(Reply::command_ok().with_webhooks(vec![self.transfer(leg, body)])),
+            "transfer" => Ok(Reply::command_ok().with_webhooks(self.transfer(leg, body))),
+            "speak" => Ok(Reply::command_ok().with_webhooks(self.speak(ccid))),
+            "record_start" => Ok(Reply::command_ok().with_webhooks(self.record_start(ccid, body))),
+            "record_stop" => Ok(Reply::command_ok().with_webhooks(self.record_stop(ccid))),
             "bridge" => self.bridge_command(ccid, body).map(|events| Reply::command_ok().with_webhooks(events)),
             _ => Ok(Reply::command_ok()),
         }
     }
 
-    fn transfer(&mut self, a: &Leg, body: &Value) -> Outgoing {
+    /// Leg B's `call.initiated`, then whatever its target is scripted to do.
+    fn transfer(&mut self, a: &Leg, body: &Value) -> Vec<Outgoing> {
         let from = body["from"].as_str().unwrap_or(&a.to);
         let to = body["to"].as_str().unwrap_or_default();
         let mut spec = NewLeg::new(a.connection_id.clone(), from, to, Direction::Outgoing);
@@ -299,9 +316,12 @@ impl World {
         spec.client_state = body["target_leg_client_state"].as_str().map(str::to_owned);
         spec.webhook_url = body["webhook_url"].as_str().map(str::to_owned).or(a.webhook_url.clone());
         let b = self.new_leg(spec);
-        self.calls.get_mut(&b.call_control_id).expect("just created").transferred_from =
-            Some(a.call_control_id.clone());
-        initiated(self.calls.get(&b.call_control_id).expect("just created"))
+        let leg = self.calls.get_mut(&b.call_control_id).expect("just created");
+        leg.transferred_from = Some(a.call_control_id.clone());
+        leg.machine_detection = super::media::detection_requested(body);
+        let mut events = vec![initiated(self.calls.get(&b.call_control_id).expect("just created"))];
+        events.extend(self.run_scripts(&[b.call_control_id]));
+        events
     }
 
     fn bridge_command(&mut self, ccid: &str, body: &Value) -> Result<Vec<Outgoing>, Reply> {
@@ -339,6 +359,8 @@ impl World {
         };
         l.state = LegState::Ended { cause };
         let mut events = vec![hangup_event(l, cause, source)];
+        // [guess] the recording of a leg that hangs up is saved after its call.hangup.
+        events.extend(super::media::stop_recording(l));
         if let Some(peer) = peer {
             events.extend(self.end(&peer, HangupCause::NormalClearing, source));
         }
@@ -357,7 +379,10 @@ impl World {
 
     /// The far end answers an outgoing leg: `call.answered`, then `call.bridged` for it and
     /// its transfer origin (or `link_to` call with `bridge_on_answer`); ringing siblings of a
-    /// multi-target dial are cancelled.
+    /// multi-target dial are cancelled. With answering machine detection the leg's
+    /// `call.machine.detection.ended` comes right after `call.answered`, and [guess] the bridge
+    /// happens only when a human answered: a machine's leg stays answered, unbridged, for the
+    /// application to hang up (the caller's leg stays up).
     pub fn remote_answer(&mut self, ccid: &str) -> Result<Vec<Outgoing>, String> {
         let l = self.calls.get_mut(ccid).ok_or_else(|| format!("no leg {ccid}"))?;
         if l.state != LegState::Ringing {
@@ -365,7 +390,12 @@ impl World {
         }
         l.state = LegState::Answered;
         let mut events = vec![leg_event(l, "call.answered", json!({ "state": "answered" }))];
+        let machine = l.machine_detection && l.answered_by_machine;
+        if l.machine_detection {
+            events.push(super::media::detection_ended(l));
+        }
         let partner = l.transferred_from.clone().or(l.link_to.clone().filter(|_| l.bridge_on_answer));
+        let partner = partner.filter(|_| !machine);
         for sibling in l.siblings.clone() {
             if self.calls.get(&sibling).is_some_and(|s| s.state == LegState::Ringing) {
                 events.extend(self.end(&sibling, HangupCause::OriginatorCancel, "caller"));
@@ -419,7 +449,7 @@ impl NewLeg {
 }
 
 /// The fields every call event of a leg carries, plus `extra`.
-fn leg_event(l: &Leg, event_type: &str, extra: Value) -> Outgoing {
+pub(super) fn leg_event(l: &Leg, event_type: &str, extra: Value) -> Outgoing {
     let mut payload = json!({
         "call_control_id": l.call_control_id,
         "call_leg_id": l.call_leg_id,

@@ -18,6 +18,8 @@
 //! (`pending` -> `success`, then listed by GET /phone_numbers) [`numbers`], [`orders`]; messaging
 //! profiles, outbound voice profiles, Call Control applications [`profiles`]; call legs and the
 //! call control state machine with Telnyx's 422 refusals and `command_id` dedupe [`calls`];
+//! speak, recordings and answering machine detection [`media`]; targets that answer (as a person
+//! or a machine) or fail by themselves [`scripts`];
 //! messages and their status webhooks [`messages`]; signed webhook delivery, optionally retried
 //! [`webhooks`]; faults on demand [`faults`]; the request log [`log`]; the spec validator
 //! [`spec`]. Methods that deliver a webhook return once the receiver answered, with its status, so
@@ -30,12 +32,14 @@ mod calls;
 mod drive;
 mod faults;
 mod log;
+mod media;
 mod messages;
 mod numbers;
 mod orders;
 mod profiles;
 mod reply;
 mod routes;
+mod scripts;
 mod server;
 mod spec;
 mod spec_params;
@@ -58,6 +62,8 @@ pub use faults::Fault;
 #[allow(unused_imports)]
 pub use log::{RequestRecord, Violation, ViolationKind};
 #[allow(unused_imports)]
+pub use media::RECORDING_BASE;
+#[allow(unused_imports)]
 pub use messages::{Message, MessageOutcome};
 #[allow(unused_imports)]
 pub use numbers::{AvailableNumber, OwnedNumber};
@@ -67,6 +73,8 @@ pub use orders::Order;
 pub use profiles::Kind as ProfileKind;
 #[allow(unused_imports)]
 pub use routes::Query;
+#[allow(unused_imports)]
+pub use scripts::TargetScript;
 #[allow(unused_imports)]
 pub use spec::Spec;
 #[allow(unused_imports)]
@@ -97,6 +105,8 @@ pub struct World {
     pub orders: orders::Orders,
     pub profiles: profiles::Profiles,
     pub calls: calls::Calls,
+    /// What the far end of legs to each target does by itself.
+    pub scripts: scripts::Scripts,
     pub messages: Vec<Message>,
 }
 
@@ -188,6 +198,12 @@ impl TelnyxSim {
     /// (`None`, the default: only when the test calls [`TelnyxSim::message_finalized`]).
     pub fn set_message_outcome(&self, outcome: Option<MessageOutcome>) {
         self.inner.world().config.message_outcome = outcome;
+    }
+
+    /// What legs to `target` do from now on as soon as they ring (answer as a person or a
+    /// machine, or end with a cause), without the test acting on each.
+    pub fn script_target(&self, target: &str, script: TargetScript) {
+        self.inner.world().scripts.set(target, script);
     }
 
     /// Moves the simulator's clock forward (e.g. past the 60 s `command_id` window).

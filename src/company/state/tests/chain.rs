@@ -86,7 +86,7 @@ fn a_ring_group_fails_when_every_target_did_or_one_timed_out() {
     assert_eq!(entry.outbox.len(), 1);
     assert_eq!(entry.outbox[0].kind, OutboxKind::CallHangup, "past the last step: the final action");
     assert_eq!(command(&entry.outbox[0]).command_id, chain_command_id("c1", ChainMove::Final).to_string());
-    assert_eq!(events.last(), Some(&ChainEvent::Exhausted));
+    assert_eq!(events.last(), Some(&ChainEvent::Exhausted("hangup")));
     let (entry, _) = walk(&s, &leg_ended("h5", &call, 1, "v3:g3", "timeout"));
     assert_eq!(entry.outbox[0].kind, OutboxKind::CallHangup, "a timeout ends the group's ring time");
 }

@@ -1,0 +1,138 @@
+//! Load generator: pre-signs N distinct Telnyx events over C companies x M numbers, drives the real
+//! daemon (release build) on PostgreSQL over K keep-alive connections, and reports throughput,
+//! latency, ledger commits, and whether the database counters equal the events acknowledged.
+//! Same run, three modes: `stateless` (verify + parse, the ceiling), `ledger` (the product) and
+//! `per_event_update` (one transaction per event, the baseline).
+//!
+//! cargo bench --features bench-modes --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512] [--shape spread|production]
+//!
+//! `--shape production` (shape.rs): half the events go to one hot company with routing rules
+//! (inbound messages forwarded to a local receiver, inbound calls answered and transferred through
+//! a Telnyx stand-in) and every event type of a message and a call; at the end it checks every
+//! forward and command arrived, and reports the outbox backlog and duplicate forwards.
+//!
+//! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
+//! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
+//! its maximum rate; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use ed25519_dalek::SigningKey;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+mod drive;
+mod events;
+mod measure;
+mod modes;
+mod seed;
+mod shape;
+mod sink;
+
+pub struct Args {
+    events: usize,
+    companies: usize,
+    numbers: usize,
+    connections: usize,
+    modes: Vec<String>,
+    /// `production`: a hot company with routing rules beside the spread ones (shape.rs).
+    production: bool,
+}
+
+fn args() -> Args {
+    let mut a =
+        Args { events: 60_000, companies: 1000, numbers: 10, connections: 512, modes: vec![], production: false };
+    let argv: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < argv.len() {
+        let v = argv.get(i + 1).cloned().unwrap_or_default();
+        match argv[i].as_str() {
+            "--events" => a.events = v.parse().expect("--events N"),
+            "--companies" => a.companies = v.parse().expect("--companies N"),
+            "--numbers" => a.numbers = v.parse().expect("--numbers N"),
+            "--connections" => a.connections = v.parse().expect("--connections N"),
+            "--mode" => a.modes.push(v),
+            "--shape" => a.production = v == "production",
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += 2;
+    }
+    if a.modes.is_empty() {
+        a.modes = vec!["stateless".into(), "ledger".into(), "per_event_update".into()];
+    }
+    a
+}
+
+/// The daemon binary under test: this build's, or `SWITCHBOARD_BIN` (to compare two builds).
+fn daemon_binary() -> String {
+    std::env::var("SWITCHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").to_owned())
+}
+
+struct Daemon(Child);
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the daemon in `mode`; with a `sink`, its Telnyx API is the sink's stand-in and message
+/// forwards may go to the sink (loopback, plain http).
+async fn start(mode: &str, url: &str, port: u16, key: &SigningKey, sink: Option<&sink::Sink>) -> Daemon {
+    let pk = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes());
+    let mut command = Command::new(daemon_binary());
+    if let Some(sink) = sink {
+        command
+            .env("SWITCHBOARD__TELNYX__BASE_URL", sink.base_url())
+            .env("SWITCHBOARD__TELNYX__API_KEY", "KEYloadgen")
+            .env("SWITCHBOARD__FORWARDS__INSECURE_HOSTS", "127.0.0.1")
+            .env("SWITCHBOARD__FORWARDS__ALLOWED_CIDRS", "127.0.0.0/8");
+    }
+    let child = command
+        .env("SWITCHBOARD__DATABASE__URL", url)
+        .env("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "8")
+        .env("SWITCHBOARD__HTTP__BIND", format!("127.0.0.1:{port}"))
+        .env("SWITCHBOARD__TELNYX__PUBLIC_KEY", pk)
+        .env("SWITCHBOARD__WEBHOOKS__INGEST_MODE", mode)
+        .env("SWITCHBOARD__LOG__LEVEL", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("switchboard binary");
+    let daemon = Daemon(child);
+    for _ in 0..400 {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)).await {
+            let _ = s.write_all(b"GET /readyz HTTP/1.1\r\nhost: x\r\n\r\n").await;
+            let mut buf = [0u8; 12];
+            if s.read_exact(&mut buf).await.is_ok() && &buf[9..12] == b"200" {
+                return daemon;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("daemon did not become ready");
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    // `cargo test --all-targets` runs bench targets without --bench: nothing to measure then.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("loadgen: skipped (run it with `cargo bench --features bench-modes --bench loadgen`)");
+        return;
+    }
+    let a = args();
+    let admin = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    println!(
+        "loadgen: {} events, {} companies x {} numbers, {} connections, {} shape, PostgreSQL at {admin}",
+        a.events,
+        a.companies,
+        a.numbers,
+        a.connections,
+        if a.production { "production" } else { "spread" }
+    );
+    modes::run_all(&a, &admin).await;
+}

@@ -1,0 +1,214 @@
+//! One run per mode, in one sitting: a fresh database, the daemon in that mode, the maximum rate,
+//! then (except stateless) half that rate paced for latency, then the end checks; the ratios
+//! between modes at the end.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::SigningKey;
+use sqlx::Connection;
+
+use crate::drive::run;
+use crate::measure::{background_work, counted, cpu_secs, machine_cpu_secs, postgres_cpu_secs, refusals, scrape};
+use crate::seed::fresh_database;
+use crate::shape::{self, Batch};
+use crate::sink::Sink;
+use crate::{events, start, Args};
+
+/// What a mode measured, for the ratios.
+struct Figures {
+    rate: f64,
+    daemon_us: f64,
+    pg_us: f64,
+    machine_us: f64,
+}
+
+fn batch(a: &Args, key: &SigningKey, port: u16, hot: Option<switchboard::domain::CompanyId>) -> Batch {
+    match hot {
+        Some(hot) => shape::requests(a, key, port, hot),
+        None => Batch {
+            reqs: events::requests(a, key, port),
+            counted: a.events as i64,
+            forwards: vec![],
+            answers: 0,
+            transfers: 0,
+        },
+    }
+}
+
+pub async fn run_all(a: &Args, admin: &str) {
+    let key = SigningKey::from_bytes(&[42u8; 32]);
+    let sink = a.production.then(Sink::start);
+    let mut figures: Vec<(String, Figures)> = Vec::new();
+    for mode in &a.modes {
+        let url = fresh_database(admin, a.companies, a.numbers).await;
+        let hot = match &sink {
+            Some(sink) => Some(shape::seed_hot(&url, sink).await),
+            None => None,
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut full = batch(a, &key, port, hot);
+        let reqs = Arc::new(std::mem::take(&mut full.reqs));
+        let daemon = start(mode, &url, port, &key, sink.as_ref()).await;
+        let commands0 = sink.as_ref().map(|s| s.snapshot().2).unwrap_or_default();
+        let all: Vec<usize> = (0..reqs.len()).collect();
+        // Warm-up on a tenth (re-sent later: exactly-once makes the repeat count zero).
+        let _ = run(port, &reqs, &all[..all.len() / 10], a.connections, None).await;
+        let commits0 = scrape(port, "switchboard_ledger_commits_total").await;
+        let commit_secs0 = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await;
+        let (daemon_cpu0, pg_cpu0) = (cpu_secs(daemon.0.id()), postgres_cpu_secs(&url).await);
+        let (own_cpu0, (machine_cpu0, cores)) = (cpu_secs(std::process::id()), machine_cpu_secs());
+        let started = Instant::now();
+        let (max, mut failed) = run(port, &reqs, &all, a.connections, None).await;
+        let (elapsed, machine_cpu1) = (started.elapsed().as_secs_f64(), machine_cpu_secs().0);
+        // What the outbox still owes the receiver the moment the load stops.
+        let backlog = sink.as_ref().map(|s| full.forwards.iter().filter(|id| !s.has_forward(id)).count());
+        let own_us = (cpu_secs(std::process::id()) - own_cpu0) * 1e6 / a.events as f64;
+        let machine_us = (machine_cpu1 - machine_cpu0) * 1e6 / a.events as f64;
+        let busy = (machine_cpu1 - machine_cpu0) / (elapsed * cores as f64);
+        let daemon_us = (cpu_secs(daemon.0.id()) - daemon_cpu0) * 1e6 / a.events as f64;
+        let pg_us = (postgres_cpu_secs(&url).await - pg_cpu0) * 1e6 / a.events as f64;
+        let commits = scrape(port, "switchboard_ledger_commits_total").await - commits0;
+        let commit_secs = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await - commit_secs0;
+        let mut retries = 0;
+        while !failed.is_empty() && retries < 20 {
+            failed = run(port, &reqs, &failed, a.connections.min(failed.len()), None).await.1;
+            retries += 1;
+        }
+        println!(
+            "{mode:>16}: {:>8.0} events/s  p50 {:>6.2} ms  p99 {:>6.2} ms  max {:>7.2} ms  non-200 {}  commits {}  events/commit {:.0}  mean commit {:.2} ms",
+            max.rate,
+            max.p50,
+            max.p99,
+            max.max,
+            max.non_200,
+            commits,
+            if commits > 0.0 { a.events as f64 / commits } else { 0.0 },
+            if commits > 0.0 { commit_secs * 1000.0 / commits } else { 0.0 }
+        );
+        println!("{:>16}  CPU per event: daemon {daemon_us:.1} us, PostgreSQL {pg_us:.1} us", "");
+        println!(
+            "{:>16}  machine CPU per event {machine_us:.1} us (this generator {own_us:.1} us); {cores} cores {:.0}% busy",
+            "",
+            busy * 100.0
+        );
+        if let Some(backlog) = backlog.filter(|_| mode != "stateless") {
+            let per_sec = full.forwards.len() as f64 / elapsed;
+            println!(
+                "{:>16}  outbox backlog at the end of the run: {backlog} of {} forwards ({:.2} s of forward traffic)",
+                "",
+                full.forwards.len(),
+                backlog as f64 / per_sec.max(f64::MIN_POSITIVE)
+            );
+        }
+        if max.non_200 > 0 {
+            // Redelivered above (up to 20 rounds); this says why they were not acknowledged.
+            println!("{:>16}  non-200 by status: {:?}", "", max.statuses);
+            for line in refusals(port).await {
+                println!("{:>16}  daemon, since start: {line}", "");
+            }
+        }
+        figures.push((mode.clone(), Figures { rate: max.rate, daemon_us, pg_us, machine_us }));
+        if mode != "stateless" {
+            // Half the maximum rate, paced, for latency (new events: their own ids).
+            let half = batch(a, &key, port, hot);
+            let half_reqs = Arc::new(half.reqs.clone());
+            let count = half_reqs.len() / 2;
+            let half_all: Vec<usize> = (0..count).collect();
+            let background0 = background_work(&url).await;
+            let (paced, _) = run(port, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
+            let background = background_work(&url).await;
+            let (checkpoints, vacuums) = (background.0 - background0.0, background.1 - background0.1);
+            println!(
+                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (meanwhile: {checkpoints} checkpoints, {vacuums} autovacuum/analyze runs)",
+                "", paced.rate, paced.p50, paced.p99, paced.max
+            );
+            let half_counted = counted_prefix(&half, count);
+            let expected = full.counted + half_counted;
+            let got = counted(&url).await;
+            println!(
+                "{:>16}  database counters: {got} (expected {expected}: distinct events acknowledged) {}",
+                "",
+                if got == expected { "EXACT" } else { "MISMATCH" }
+            );
+            assert_eq!(got, expected, "counters must equal the distinct events acknowledged");
+            if let Some(sink) = &sink {
+                let forwards: Vec<&String> = full.forwards.iter().chain(forwards_prefix(&half, count)).collect();
+                let hot_events = count / 2;
+                let answers = full.answers + (0..hot_events).filter(|k| k % 6 == 3).count() as u64;
+                let transfers = full.transfers + (0..hot_events).filter(|k| k % 6 == 4).count() as u64;
+                deliveries(sink, &forwards, &commands0, (answers, transfers)).await;
+            }
+        }
+        drop(daemon);
+        let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    }
+    ratios(&figures);
+}
+
+/// Counter increments made by the first `count` events of `batch`.
+fn counted_prefix(batch: &Batch, count: usize) -> i64 {
+    if batch.forwards.is_empty() && batch.answers == 0 {
+        return count as i64;
+    }
+    // Production shape: spread events (even indexes) count one each; hot conversations count 3 of 6.
+    let spread = count.div_ceil(2);
+    let hot: i64 = (0..count / 2).filter(|k| matches!(k % 6, 0 | 1 | 3)).count() as i64;
+    spread as i64 + hot
+}
+
+/// The forwards made by the first `count` events of `batch` (every sixth hot event, from the first).
+fn forwards_prefix(batch: &Batch, count: usize) -> impl Iterator<Item = &String> {
+    let hot = count / 2;
+    batch.forwards.iter().take(hot.div_ceil(6))
+}
+
+/// Awaits every forward at the receiver (bounded) and reports duplicates and call commands.
+async fn deliveries(
+    sink: &Sink,
+    forwards: &[&String],
+    commands0: &std::collections::HashMap<String, u64>,
+    (answers, transfers): (u64, u64),
+) {
+    let started = Instant::now();
+    let mut missing = forwards.len();
+    while started.elapsed() < Duration::from_secs(120) {
+        missing = forwards.iter().filter(|id| !sink.has_forward(id)).count();
+        if missing == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let received = sink.received.lock().unwrap();
+    let duplicates = forwards.iter().filter(|id| received.forwards.get(id.as_str()).is_some_and(|n| *n > 1)).count();
+    let sent =
+        |kind: &str| received.commands.get(kind).copied().unwrap_or(0) - commands0.get(kind).copied().unwrap_or(0);
+    println!(
+        "{:>16}  forwards: {} of {} delivered ({missing} missing after {:.1} s), duplicates by webhook-id: {duplicates}; \
+         commands: answer {} (for {answers} inbound calls), transfer {} (for {transfers} answered calls)",
+        "",
+        forwards.len() - missing,
+        forwards.len(),
+        started.elapsed().as_secs_f64(),
+        sent("answer"),
+        sent("transfer"),
+    );
+    assert_eq!(missing, 0, "every forward must reach the receiver");
+}
+
+fn ratios(figures: &[(String, Figures)]) {
+    let find = |m: &str| figures.iter().find(|(n, _)| n == m).map(|(_, f)| f);
+    let (Some(stateless), Some(ledger)) = (find("stateless"), find("ledger")) else { return };
+    println!(
+        "ratios: ledger/stateless throughput {:.2}; machine CPU per event stateless/ledger {:.2}; \
+         (daemon + PostgreSQL CPU per ledger event) / (stateless daemon CPU per event) {:.2}; PostgreSQL CPU per ledger event {:.1} us",
+        ledger.rate / stateless.rate,
+        stateless.machine_us / ledger.machine_us,
+        (ledger.daemon_us + ledger.pg_us) / stateless.daemon_us,
+        ledger.pg_us
+    );
+    if let Some(baseline) = find("per_event_update") {
+        println!("ratios: ledger/per_event_update throughput {:.2}", ledger.rate / baseline.rate);
+    }
+}
