@@ -317,6 +317,7 @@ impl Settings {
                 .with_list_parse_key("telnyx.whitelisted_destinations")
                 .with_list_parse_key("forwards.insecure_hosts")
                 .with_list_parse_key("forwards.allowed_cidrs")
+                .with_list_parse_key("forwards.retry_schedule")
                 .try_parsing(true)
                 .source(Some(env)),
         );

@@ -70,7 +70,7 @@ pub const DEMO_ASSIGNED_CUSTOMER: &str = "+14155550100";
 fn destinations(slug: &str) -> anyhow::Result<Destinations> {
     Ok(Destinations {
         call: Some(CallChain::single(CallDestination::parse(&format!("sip:{slug}@pbx.example.com"))?)),
-        message: Some(MessageDestination::parse(&format!("https://crm.example.com/hooks/{slug}"))?),
+        message: Some(MessageDestination::parse(&format!("https://crm.example.com/hooks/{slug}"))?.into()),
     })
 }
 

@@ -41,9 +41,17 @@ pub const REPLAY_DURATION: &str = "switchboard_webhook_replay_duration_seconds";
 pub const REPLAY_RECORDS: &str = "switchboard_webhook_replay_records_total";
 pub const OUTBOX_PENDING: &str = "switchboard_outbox_pending";
 pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
+/// Labels: kind, reason (exhausted, permanent, disabled).
 pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
-/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry, failed).
+/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry,
+/// alternate, failed).
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
+/// Forwards moved on to their next alternate URL. Label: reason (exhausted, gone, disabled).
+pub const FORWARD_ALTERNATE_MOVES: &str = "switchboard_forward_alternate_moves_total";
+/// Forward endpoints disabled because they answered 410 Gone.
+pub const FORWARD_ENDPOINTS_DISABLED_TOTAL: &str = "switchboard_forward_endpoints_disabled_total";
+/// Forward endpoints disabled now (every company).
+pub const FORWARD_ENDPOINTS_DISABLED: &str = "switchboard_forward_endpoints_disabled";
 /// Label: kind (transfer, dial).
 pub const CHAIN_STEPS_STARTED: &str = "switchboard_chain_steps_started_total";
 /// Label: outcome (answered, timeout, busy, failed, cancelled, machine).
@@ -128,8 +136,14 @@ fn describe() {
     }
     describe_gauge!(OUTBOX_PENDING, "Outbox side effects waiting for delivery.");
     describe_counter!(OUTBOX_DELIVERED, "Outbox side effects delivered.");
-    describe_counter!(OUTBOX_FAILED, "Outbox side effects given up after the last attempt, by kind.");
+    describe_counter!(
+        OUTBOX_FAILED,
+        "Outbox side effects given up, by kind and reason (exhausted, permanent, disabled)."
+    );
     describe_counter!(OUTBOX_ATTEMPTS, "Outbox delivery attempts, by kind and outcome.");
+    describe_counter!(FORWARD_ALTERNATE_MOVES, "Message forwards moved on to their next alternate URL, by reason.");
+    describe_counter!(FORWARD_ENDPOINTS_DISABLED_TOTAL, "Forward endpoints disabled because they answered 410 Gone.");
+    describe_gauge!(FORWARD_ENDPOINTS_DISABLED, "Forward endpoints disabled now (every company).");
     describe_counter!(CHAIN_STEPS_STARTED, "Call chain steps queued, by kind (transfer, dial).");
     describe_counter!(CHAIN_STEP_OUTCOMES, "Legs of call chain steps that ended, by outcome.");
     describe_counter!(CHAINS_EXHAUSTED, "Call chains whose every step failed, by the final action queued.");

@@ -138,6 +138,7 @@ impl Application {
                 store.clone(),
                 crate::outbox::Deliverer::new(telnyx.clone(), forward_policy.clone(), Arc::new(SystemLookup)),
                 outbox_wake,
+                crate::outbox::RetrySchedule::from_settings(&settings.forwards),
             ),
         ];
         if let Some(ended) = outages {

@@ -49,7 +49,7 @@ pub async fn seed_hot(url: &str, sink: &Sink) -> CompanyId {
     .expect("chain spec");
     let destinations = Destinations {
         call: Some(CallChain::try_from(chain).expect("chain")),
-        message: Some(MessageDestination::parse(&format!("{}/hooks/support", sink.base_url())).unwrap()),
+        message: Some(MessageDestination::parse(&format!("{}/hooks/support", sink.base_url())).unwrap().into()),
     };
     store.upsert_department(company, &Department::new("Support".into(), destinations, None).unwrap()).await.unwrap();
     for m in 0..HOT_NUMBERS {

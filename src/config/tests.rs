@@ -246,3 +246,26 @@ fn blank_and_guessable_operator_tokens_are_refused() {
     let ok = Settings::load_with_env(None, env(&[("SWITCHBOARD__ADMIN__OPERATOR_TOKEN", "Zq3-vP9x_Lm2Rt7Wk4Yb")]));
     assert!(ok.unwrap().admin.operator_token.is_some());
 }
+
+#[test]
+fn forward_retry_schedule_defaults_to_svix_and_reads_milliseconds() {
+    use std::time::Duration;
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    let secs: Vec<u64> = s.forwards.retry_schedule.iter().map(Duration::as_secs).collect();
+    assert_eq!(secs, [0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
+    assert_eq!((s.forwards.retry_jitter_percent, s.forwards.retry_after_max_secs), (10, 36000));
+    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__FORWARDS__RETRY_SCHEDULE", "0ms,20ms,1s")])).unwrap();
+    assert_eq!(s.forwards.retry_schedule, [Duration::ZERO, Duration::from_millis(20), Duration::from_secs(1)]);
+    let e = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__FORWARDS__RETRY_SCHEDULE", "5s,soon,9000h"),
+            ("SWITCHBOARD__FORWARDS__RETRY_JITTER_PERCENT", "80"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(e.problems.len(), 3, "{e}");
+    assert!(e.problems[0].starts_with("forwards.retry_schedule:") && e.problems[0].contains("soon"), "{e}");
+    assert!(e.problems[1].contains("longer than a week"), "{e}");
+    assert!(e.problems[2].starts_with("forwards.retry_jitter_percent:"), "{e}");
+}

@@ -179,6 +179,7 @@ impl OutboxItem {
             kind: OutboxKind::ForwardMessage,
             destination: url.as_str().to_owned(),
             payload: serde_json::to_string(body).expect("a voicemail body serializes"),
+            alternates: Vec::new(),
         }
     }
 

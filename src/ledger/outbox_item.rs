@@ -62,4 +62,6 @@ pub struct OutboxItem {
     pub destination: String,
     /// JSON: the forward body, or the command's parameters.
     pub payload: String,
+    /// A forward's alternate URLs, in order, tried after `destination` (empty for call commands).
+    pub alternates: Vec<String>,
 }

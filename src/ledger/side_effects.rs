@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::outbox_item::{OutboxItem, OutboxKind};
 use crate::domain::{CompanyId, PhoneNumber};
-use crate::routing::{MessageDestination, RoutingDecision};
+use crate::routing::{MessageRoute, RoutingDecision};
 use crate::telnyx::client_state::LegState;
 
 /// Namespace of switchboard's UUID v5 ids (outbox ids and call command ids).
@@ -103,7 +103,8 @@ pub(super) fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind, dest
 }
 
 impl OutboxItem {
-    /// POST the message and its decision to `destination`, signed with the company's secret.
+    /// POST the message and its decision to `destination`'s URL, signed with the company's
+    /// secret; its alternates, in order, when that URL gives out (the item is keyed by the primary).
     pub fn forward_message(
         company: CompanyId,
         event_id: &str,
@@ -111,16 +112,18 @@ impl OutboxItem {
         occurred_at: DateTime<Utc>,
         message: &ForwardedMessage,
         decision: &RoutingDecision,
-        destination: &MessageDestination,
+        destination: impl Into<MessageRoute>,
     ) -> OutboxItem {
+        let route: MessageRoute = destination.into();
         let body = ForwardBody { event_id, event_type, company_id: company, occurred_at, message, decision };
         OutboxItem {
-            id: item_id(company, event_id, OutboxKind::ForwardMessage, destination.as_str()),
+            id: item_id(company, event_id, OutboxKind::ForwardMessage, route.as_str()),
             company_id: company,
             event_id: event_id.to_owned(),
             kind: OutboxKind::ForwardMessage,
-            destination: destination.as_str().to_owned(),
+            destination: route.as_str().to_owned(),
             payload: serde_json::to_string(&body).expect("the forward body serializes"),
+            alternates: route.alternates().iter().map(|a| a.as_str().to_owned()).collect(),
         }
     }
 
@@ -171,6 +174,7 @@ impl OutboxItem {
             kind,
             destination: call_control_id.to_owned(),
             payload: serde_json::to_string(command).expect("a call command serializes"),
+            alternates: Vec::new(),
         }
     }
 }
@@ -179,7 +183,7 @@ impl OutboxItem {
 mod tests {
     use super::*;
     use crate::domain::PhoneNumber;
-    use crate::routing::{MatchedRule, RoutingDecision};
+    use crate::routing::{MatchedRule, MessageDestination, RoutingDecision};
 
     fn decision() -> RoutingDecision {
         RoutingDecision {

@@ -27,6 +27,14 @@ pub enum Attempt {
     Delivered,
     /// Worth trying again later.
     Retry(String),
+    /// The receiver asked to slow down (429, 502, 503, 504): try again later, after
+    /// `retry_after` when it said (its `Retry-After`, unbounded here).
+    SlowDown {
+        error: String,
+        retry_after: Option<Duration>,
+    },
+    /// The receiver answered 410 Gone: it wants no more forwards (Standard Webhooks: disable it).
+    Gone(String),
     /// Will never succeed (bad payload, the call is gone): fail now.
     Permanent(String),
 }
@@ -112,8 +120,7 @@ impl Deliverer {
         // What the tenant sees: the status code, never the receiver's body or reason text, nor
         // the driver's (it would tell an internal service's answers to whoever set the URL).
         match sent {
-            Ok(res) if res.status().is_success() => Attempt::Delivered,
-            Ok(res) => Attempt::Retry(format!("receiver answered {}", res.status().as_u16())),
+            Ok(res) => judge_answer(res.status().as_u16(), res.headers().get(reqwest::header::RETRY_AFTER)),
             Err(e) => Attempt::Retry(unreachable(&e).into()),
         }
     }
@@ -166,6 +173,23 @@ impl Deliverer {
             Ok(()) => Attempt::Delivered,
             Err(e) => classify(e),
         }
+    }
+}
+
+/// A receiver's answer as an attempt: 2xx delivered, 410 gone, 429/502/503/504 slow down (with
+/// its `Retry-After`), anything else (3xx included: redirects are not followed) a failure.
+fn judge_answer(status: u16, retry_after: Option<&reqwest::header::HeaderValue>) -> Attempt {
+    let error = format!("receiver answered {status}");
+    match status {
+        200..=299 => Attempt::Delivered,
+        410 => Attempt::Gone(error),
+        429 | 502 | 503 | 504 => {
+            let retry_after = retry_after
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| super::schedule::parse_retry_after(v, chrono::Utc::now()));
+            Attempt::SlowDown { error, retry_after }
+        }
+        _ => Attempt::Retry(error),
     }
 }
 
@@ -238,5 +262,22 @@ mod tests {
         let sig = sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body).unwrap();
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
         assert!(sign("nope", "a", 1, b"").is_err());
+    }
+
+    #[test]
+    fn answers_are_judged_by_status() {
+        let header = reqwest::header::HeaderValue::from_static("120");
+        assert_eq!(judge_answer(204, None), Attempt::Delivered);
+        assert_eq!(judge_answer(410, None), Attempt::Gone("receiver answered 410".into()));
+        assert_eq!(
+            judge_answer(429, Some(&header)),
+            Attempt::SlowDown { error: "receiver answered 429".into(), retry_after: Some(Duration::from_secs(120)) }
+        );
+        for status in [502, 503, 504] {
+            assert!(matches!(judge_answer(status, None), Attempt::SlowDown { retry_after: None, .. }), "{status}");
+        }
+        // Retry-After is read only from an answer that asks to slow down.
+        assert_eq!(judge_answer(500, Some(&header)), Attempt::Retry("receiver answered 500".into()));
+        assert_eq!(judge_answer(301, None), Attempt::Retry("receiver answered 301".into()));
     }
 }

@@ -1,6 +1,7 @@
-//! The outbox worker: claims due rows, delivers them concurrently, records each outcome with
-//! exponential backoff, and keeps the outbox metrics. Several workers (nodes) can run at once:
-//! a claim leases its rows, so each delivery attempt is made by one worker.
+//! The outbox worker: claims due rows, delivers them concurrently, records each outcome (call
+//! commands: exponential backoff; message forwards: their retry schedule and alternates, see
+//! `forwarding.rs`), and keeps the outbox metrics. Several workers (nodes) can run at once: a
+//! claim leases its rows, so each delivery attempt is made by one worker.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,11 +10,12 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
+use super::schedule::RetrySchedule;
 use crate::metrics as m;
-use crate::store::outbox::OutboxEntry;
+use crate::store::outbox::{Failure, OutboxEntry};
 use crate::store::DynStore;
 
-/// Attempts before an item is marked failed.
+/// Attempts before a call command is marked failed (forwards: their schedule's length per URL).
 pub const MAX_ATTEMPTS: i32 = 12;
 const BATCH: i64 = 32;
 /// How long a claimed row stays invisible to other workers (longer than any delivery takes).
@@ -23,17 +25,24 @@ const GAUGE_EVERY: Duration = Duration::from_secs(5);
 
 /// Configures and spawns the worker; [`spawn_outbox_worker`] uses the defaults.
 pub struct OutboxWorker {
-    store: DynStore,
-    deliverer: Deliverer,
+    pub(super) store: DynStore,
+    pub(super) deliverer: Deliverer,
     wake: Arc<Notify>,
     poll: Duration,
     initial_backoff: Duration,
     max_backoff: Duration,
+    pub(super) schedule: RetrySchedule,
 }
 
-/// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified.
-pub fn spawn_outbox_worker(store: DynStore, deliverer: Deliverer, wake: Arc<Notify>) -> JoinHandle<()> {
-    OutboxWorker::new(store, deliverer, wake).spawn()
+/// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified;
+/// forwards are retried on `schedule`.
+pub fn spawn_outbox_worker(
+    store: DynStore,
+    deliverer: Deliverer,
+    wake: Arc<Notify>,
+    schedule: RetrySchedule,
+) -> JoinHandle<()> {
+    OutboxWorker::new(store, deliverer, wake).with_schedule(schedule).spawn()
 }
 
 impl OutboxWorker {
@@ -45,12 +54,19 @@ impl OutboxWorker {
             poll: Duration::from_millis(500),
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(3600),
+            schedule: RetrySchedule::default(),
         }
     }
 
-    /// Wait `initial` after the first failure, doubling up to `max`.
+    /// Call commands: wait `initial` after the first failure, doubling up to `max`.
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         (self.initial_backoff, self.max_backoff) = (initial, max);
+        self
+    }
+
+    /// Message forwards: the waits of their attempts on each URL (default: Svix's schedule).
+    pub fn with_schedule(mut self, schedule: RetrySchedule) -> Self {
+        self.schedule = schedule;
         self
     }
 
@@ -88,27 +104,30 @@ impl OutboxWorker {
         Ok(n)
     }
 
-    /// Sets the pending gauge from the database (pending rows of every node).
+    /// Sets the pending gauge and the disabled endpoints gauge from the database (every node's).
     pub async fn update_pending_gauge(&self) {
         match self.store.outbox_pending_count().await {
             Ok(pending) => metrics::gauge!(m::OUTBOX_PENDING).set(pending as f64),
             Err(e) => tracing::debug!(error = %e, "outbox: cannot count pending items"),
         }
+        match self.store.disabled_forward_endpoint_count().await {
+            Ok(n) => metrics::gauge!(m::FORWARD_ENDPOINTS_DISABLED).set(n as f64),
+            Err(e) => tracing::debug!(error = %e, "outbox: cannot count disabled forward endpoints"),
+        }
     }
 
     async fn attempt(&self, entry: OutboxEntry) {
+        match entry.item.kind {
+            crate::ledger::outbox_item::OutboxKind::ForwardMessage => self.attempt_forward(entry).await,
+            _ => self.attempt_command(entry).await,
+        }
+    }
+
+    /// A call command: retried with exponential backoff until `MAX_ATTEMPTS`.
+    async fn attempt_command(&self, entry: OutboxEntry) {
         let item = &entry.item;
-        let secrets = match item.kind {
-            crate::ledger::outbox_item::OutboxKind::ForwardMessage => {
-                match self.store.forward_secrets(item.company_id).await {
-                    Ok(s) => s,
-                    Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
-                }
-            }
-            _ => crate::store::ForwardSecrets { current: String::new(), previous: None },
-        };
         let attempts = entry.attempts + 1;
-        let outcome = self.deliverer.deliver(item, &secrets.signing_at(Utc::now())).await;
+        let outcome = self.deliverer.deliver(item, &[]).await;
         let kind = item.kind.as_str();
         let result = match &outcome {
             Attempt::Delivered => {
@@ -116,23 +135,45 @@ impl OutboxWorker {
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "delivered").increment(1);
                 self.store.mark_outbox_delivered(item.id, attempts).await
             }
-            Attempt::Retry(error) if attempts < MAX_ATTEMPTS => {
+            Attempt::Retry(error) | Attempt::SlowDown { error, .. } if attempts < MAX_ATTEMPTS => {
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "retry").increment(1);
                 let next = Utc::now() + chrono::Duration::from_std(self.backoff(attempts)).unwrap_or_default();
                 tracing::debug!(%error, attempts, kind, "outbox: delivery failed; will retry");
                 self.store.mark_outbox_retry(item.id, attempts, next, error).await
             }
-            Attempt::Retry(error) | Attempt::Permanent(error) => {
-                metrics::counter!(m::OUTBOX_FAILED, "kind" => kind).increment(1);
-                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "failed").increment(1);
-                tracing::warn!(%error, attempts, kind, event_id = %item.event_id, "outbox: delivery failed for good");
-                self.store.mark_outbox_failed(item.id, attempts, error).await
+            Attempt::Retry(error) | Attempt::SlowDown { error, .. } => {
+                self.gave_up(&entry, attempts, Failure::Exhausted, error).await
+            }
+            Attempt::Permanent(error) | Attempt::Gone(error) => {
+                self.gave_up(&entry, attempts, Failure::Permanent, error).await
             }
         };
         if let Err(e) = result {
             // The lease expires and the item is attempted again: at least once, never lost.
             tracing::warn!(error = %e, "outbox: cannot record a delivery outcome");
         }
+    }
+
+    /// Records that `entry` gave up after `attempts` attempts, and counts it.
+    pub(super) async fn gave_up(
+        &self,
+        entry: &OutboxEntry,
+        attempts: i32,
+        failure: Failure,
+        error: &str,
+    ) -> crate::store::StoreResult<()> {
+        let item = &entry.item;
+        let kind = item.kind.as_str();
+        metrics::counter!(m::OUTBOX_FAILED, "kind" => kind, "reason" => failure.as_str()).increment(1);
+        metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "failed").increment(1);
+        tracing::warn!(%error, attempts, kind, reason = failure.as_str(), event_id = %item.event_id,
+            "outbox: delivery failed for good");
+        self.store.mark_outbox_gave_up(item.id, attempts, failure, error).await
+    }
+
+    /// Makes the loop claim again at once (an item became due now).
+    pub(super) fn wake_soon(&self) {
+        self.wake.notify_one();
     }
 
     /// `initial * 2^(attempts-1)`, at most `max`.

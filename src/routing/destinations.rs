@@ -8,6 +8,7 @@ use url::Url;
 use super::chain::{CallChain, CallChainSpec};
 use super::decision::EventKind;
 use super::error::{RuleError, RuleErrorKind};
+use super::message_route::{MessageRoute, MessageRouteSpec};
 use super::schema::string_schema;
 use crate::domain::PhoneNumber;
 
@@ -203,7 +204,7 @@ string_schema!(
 #[serde(try_from = "DestinationsSpec")]
 pub struct Destinations {
     pub call: Option<CallChain>,
-    pub message: Option<MessageDestination>,
+    pub message: Option<MessageRoute>,
 }
 
 impl Destinations {
@@ -222,7 +223,7 @@ impl Destinations {
 #[serde(deny_unknown_fields)]
 pub struct DestinationsSpec {
     pub call: Option<CallChainSpec>,
-    pub message: Option<String>,
+    pub message: Option<MessageRouteSpec>,
 }
 
 impl TryFrom<DestinationsSpec> for Destinations {
@@ -230,12 +231,7 @@ impl TryFrom<DestinationsSpec> for Destinations {
     fn try_from(spec: DestinationsSpec) -> Result<Self, Self::Error> {
         Ok(Destinations {
             call: spec.call.map(CallChain::try_from).transpose().map_err(|e| e.within("call"))?,
-            message: spec
-                .message
-                .as_deref()
-                .map(MessageDestination::parse)
-                .transpose()
-                .map_err(|e| e.within("message"))?,
+            message: spec.message.map(MessageRoute::try_from).transpose().map_err(|e| e.within("message"))?,
         })
     }
 }
@@ -245,5 +241,5 @@ impl TryFrom<DestinationsSpec> for Destinations {
 #[serde(tag = "kind", content = "address", rename_all = "snake_case")]
 pub enum Destination {
     Call(CallChain),
-    Message(MessageDestination),
+    Message(MessageRoute),
 }

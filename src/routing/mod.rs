@@ -10,6 +10,7 @@ pub mod destinations;
 pub mod error;
 pub mod health;
 pub mod hours;
+pub mod message_route;
 pub mod opt_out;
 pub mod rules;
 mod schema;
@@ -26,6 +27,7 @@ pub use destinations::{CallDestination, Destination, Destinations, DestinationsS
 pub use error::{RuleError, RuleErrorKind};
 pub use health::{judge as judge_health, DeliveryTotals, HealthStatus, NumberHealth};
 pub use hours::{BusinessHours, BusinessHoursSpec, ClockTime, Weekday, WeeklyInterval, WeeklyIntervalSpec};
+pub use message_route::{MessageRoute, MessageRouteSpec};
 pub use opt_out::{classify as classify_opt_out, keyword as opt_out_keyword, OptOutAction};
 pub use rules::{Department, DepartmentSpec, Location, LocationSpec};
 pub use sender::{choose_sender, SenderChoice, SenderError, SenderReason, SenderRequest};

@@ -13,6 +13,7 @@ pub mod changes;
 pub mod companies;
 pub mod conditions;
 pub mod dead_letters;
+pub mod forward_endpoints;
 pub mod forward_secrets;
 pub mod jobs;
 pub mod limits;
@@ -36,6 +37,7 @@ pub mod usage;
 pub use crate::ledger::{LedgerStore, LedgerWriter};
 pub use companies::CompanyStore;
 pub use dead_letters::{DeadLetterFilter, DeadLetterRecord, DeadLetterStore};
+pub use forward_endpoints::ForwardEndpointStore;
 pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use limits::{LimitKind, LimitOverrides, LimitStore, Take};
@@ -150,6 +152,7 @@ pub trait Store:
     + JobStore
     + RetentionStore
     + ForwardSecretStore
+    + ForwardEndpointStore
     + LimitStore
     + ReservationStore
     + DeadLetterStore
@@ -169,6 +172,7 @@ impl<T> Store for T where
         + JobStore
         + RetentionStore
         + ForwardSecretStore
+        + ForwardEndpointStore
         + LimitStore
         + ReservationStore
         + DeadLetterStore

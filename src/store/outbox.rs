@@ -21,6 +21,48 @@ pub struct OutboxEntry {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    /// Which URL a forward is on: 0 the primary, n its alternate n (`item.alternates[n - 1]`).
+    pub hop: i32,
+    /// Why it gave up (status failed or disabled).
+    pub failure: Option<Failure>,
+}
+
+/// Why an outbox item gave up: its metric label and stored text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Every attempt on its last URL (a forward: on each URL in turn) failed.
+    Exhausted,
+    /// It could never succeed (a bad payload, a call that ended).
+    Permanent,
+    /// A forward whose last URL answered 410 Gone or is a disabled endpoint (status `disabled`).
+    Disabled,
+}
+
+impl Failure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Failure::Exhausted => "exhausted",
+            Failure::Permanent => "permanent",
+            Failure::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Failure::Exhausted, Failure::Permanent, Failure::Disabled].into_iter().find(|f| f.as_str() == s)
+    }
+
+    /// The status of an item that gave up for this reason.
+    pub fn status(self) -> &'static str {
+        match self {
+            Failure::Disabled => "disabled",
+            _ => "failed",
+        }
+    }
+}
+
+/// A forward's alternates as stored: a JSON array, NULL when there are none.
+pub(crate) fn alternates_to_db(alternates: &[String]) -> Option<String> {
+    (!alternates.is_empty()).then(|| serde_json::to_string(alternates).expect("strings serialize"))
 }
 
 /// Rows per status, for the `switchboard_outbox_pending` gauge.
@@ -52,7 +94,25 @@ pub trait OutboxStore: Send + Sync {
         next_attempt_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()>;
-    async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()>;
+    /// Gave up after its last attempt (status failed, failure exhausted).
+    async fn mark_outbox_failed(&self, id: Uuid, attempts: i32, error: &str) -> StoreResult<()> {
+        self.mark_outbox_gave_up(id, attempts, Failure::Exhausted, error).await
+    }
+    /// Gave up for `failure` (status failed, or disabled); an item an admin cancelled meanwhile
+    /// stays cancelled.
+    async fn mark_outbox_gave_up(&self, id: Uuid, attempts: i32, failure: Failure, error: &str) -> StoreResult<()>;
+    /// A forward on hop `from_hop` moved on to its alternate `url` (hop `to_hop`; disabled ones
+    /// between are skipped): attempts from zero, due at `now`. One update of the row, and only
+    /// from that hop: a move is made once even if two workers decided it. Returns whether it moved.
+    async fn move_outbox_to_alternate(
+        &self,
+        id: Uuid,
+        from_hop: i32,
+        to_hop: i32,
+        url: &str,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<bool>;
     /// Rows by status: a scan of the whole outbox (for tests and occasional reads).
     async fn outbox_counts(&self) -> StoreResult<OutboxCounts>;
     /// Pending rows only: read through the partial index of pending rows, so its cost follows the
@@ -72,7 +132,7 @@ pub trait OutboxStore: Send + Sync {
 }
 
 pub(crate) const OUTBOX_COLUMNS: &str = "id, company_id, event_id, kind, destination, payload, status, attempts, \
-     next_attempt_at, last_error, created_at, delivered_at";
+     next_attempt_at, last_error, created_at, delivered_at, alternates, hop, failure";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct OutboxRow {
@@ -88,12 +148,26 @@ pub(crate) struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,
+    pub alternates: Option<String>,
+    pub hop: i32,
+    pub failure: Option<String>,
 }
 
 impl TryFrom<OutboxRow> for OutboxEntry {
     type Error = StoreError;
     fn try_from(r: OutboxRow) -> StoreResult<Self> {
         let kind = OutboxKind::parse(&r.kind).ok_or_else(|| StoreError::Corrupt(format!("outbox.kind: {}", r.kind)))?;
+        let alternates = match r.alternates.as_deref() {
+            None => Vec::new(),
+            Some(json) => {
+                serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("outbox.alternates: {e}")))?
+            }
+        };
+        let failure = r
+            .failure
+            .as_deref()
+            .map(|f| Failure::parse(f).ok_or_else(|| StoreError::Corrupt(format!("outbox.failure: {f}"))))
+            .transpose()?;
         Ok(OutboxEntry {
             item: OutboxItem {
                 id: r.id,
@@ -102,6 +176,7 @@ impl TryFrom<OutboxRow> for OutboxEntry {
                 kind,
                 destination: r.destination,
                 payload: r.payload,
+                alternates,
             },
             status: r.status,
             attempts: r.attempts,
@@ -109,6 +184,8 @@ impl TryFrom<OutboxRow> for OutboxEntry {
             last_error: r.last_error,
             created_at: r.created_at,
             delivered_at: r.delivered_at,
+            hop: r.hop,
+            failure,
         })
     }
 }
@@ -129,8 +206,8 @@ macro_rules! impl_outbox_store {
                 for i in items {
                     let done = sqlx::query(
                         "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, status, attempts, \
-                         next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7) \
-                         ON CONFLICT DO NOTHING",
+                         next_attempt_at, created_at, alternates) \
+                         VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7, $7, $8) ON CONFLICT DO NOTHING",
                     )
                     .bind(i.id)
                     .bind(i.company_id.as_uuid())
@@ -139,6 +216,7 @@ macro_rules! impl_outbox_store {
                     .bind(&i.destination)
                     .bind(&i.payload)
                     .bind(now)
+                    .bind($crate::store::outbox::alternates_to_db(&i.alternates))
                     .execute(&mut *tx)
                     .await?;
                     added += done.rows_affected();
@@ -195,23 +273,50 @@ macro_rules! impl_outbox_store {
                 Ok(())
             }
 
-            async fn mark_outbox_failed(
+            async fn mark_outbox_gave_up(
                 &self,
                 id: uuid::Uuid,
                 attempts: i32,
+                failure: $crate::store::outbox::Failure,
                 error: &str,
             ) -> $crate::store::StoreResult<()> {
                 // An item an admin cancelled meanwhile stays cancelled.
                 sqlx::query(
-                    "UPDATE outbox SET status = 'failed', attempts = $2, last_error = $3 \
+                    "UPDATE outbox SET status = $4, failure = $5, attempts = $2, last_error = $3 \
                      WHERE id = $1 AND status = 'pending'",
                 )
                 .bind(id)
                 .bind(attempts)
                 .bind(error)
+                .bind(failure.status())
+                .bind(failure.as_str())
                 .execute(&self.pool)
                 .await?;
                 Ok(())
+            }
+
+            async fn move_outbox_to_alternate(
+                &self,
+                id: uuid::Uuid,
+                from_hop: i32,
+                to_hop: i32,
+                url: &str,
+                now: chrono::DateTime<chrono::Utc>,
+                error: &str,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE outbox SET destination = $3, hop = $6, attempts = 0, next_attempt_at = $4, \
+                     last_error = $5 WHERE id = $1 AND hop = $2 AND status = 'pending'",
+                )
+                .bind(id)
+                .bind(from_hop)
+                .bind(url)
+                .bind(now)
+                .bind(error)
+                .bind(to_hop)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn outbox_pending_count(&self) -> $crate::store::StoreResult<i64> {

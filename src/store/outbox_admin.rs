@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::conditions::{Arg, Conditions};
-use super::outbox::OutboxEntry;
+use super::outbox::{Failure, OutboxEntry};
 use super::page::OutboxKey;
 use super::StoreResult;
 use crate::domain::CompanyId;
@@ -20,6 +20,8 @@ pub enum OutboxStatus {
     Failed,
     /// An admin cancelled it: never attempted again unless retried.
     Cancelled,
+    /// A forward whose last URL answered 410 Gone or is a disabled endpoint.
+    Disabled,
 }
 
 impl OutboxStatus {
@@ -29,6 +31,7 @@ impl OutboxStatus {
             OutboxStatus::Delivered => "delivered",
             OutboxStatus::Failed => "failed",
             OutboxStatus::Cancelled => "cancelled",
+            OutboxStatus::Disabled => "disabled",
         }
     }
 }
@@ -37,8 +40,8 @@ impl OutboxStatus {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OutboxFilter {
     pub status: Option<OutboxStatus>,
-    /// At least this many attempts made (with `Failed`: the items whose attempts ran out).
-    pub min_attempts: Option<i32>,
+    /// Why it gave up (with `Failed` and `Exhausted`: the items whose attempts ran out).
+    pub failure: Option<Failure>,
     /// forward_message, call_answer, call_transfer or call_hangup.
     pub kind: Option<String>,
     /// The forward URL or call_control_id, exactly.
@@ -54,7 +57,7 @@ impl OutboxFilter {
     pub(crate) fn conditions(&self, first: usize, after: Option<&OutboxKey>) -> Conditions {
         let mut c = Conditions::starting_at(first);
         c.add_opt("status = ?", self.status.map(|s| Arg::Text(s.as_str().to_owned())))
-            .add_opt("attempts >= ?", self.min_attempts.map(|n| Arg::Int(i64::from(n))))
+            .add_opt("failure = ?", self.failure.map(|f| Arg::Text(f.as_str().to_owned())))
             .add_opt("kind = ?", self.kind.clone().map(Arg::Text))
             .add_opt("destination = ?", self.destination.clone().map(Arg::Text))
             .add_opt("created_at >= ?", self.since.map(Arg::Time))
@@ -70,15 +73,16 @@ impl OutboxFilter {
 pub trait OutboxAdminStore: Send + Sync {
     /// One of the company's items; `NotFound` when it has none by that id.
     async fn get_outbox_item(&self, company: CompanyId, id: Uuid) -> StoreResult<OutboxEntry>;
-    /// A failed or cancelled item made pending, due at `now`, its attempts from zero; `None` when
-    /// the company has no such item in either status.
+    /// A failed, disabled or cancelled item made pending, due at `now`, its attempts from zero (a
+    /// forward on the URL it was on when it gave up); `None` when the company has no such item in
+    /// those statuses.
     async fn retry_outbox_item(
         &self,
         company: CompanyId,
         id: Uuid,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<OutboxEntry>>;
-    /// [`OutboxAdminStore::retry_outbox_item`] for at most `limit` failed or cancelled items
+    /// [`OutboxAdminStore::retry_outbox_item`] for at most `limit` failed, disabled or cancelled items
     /// matching `filter`, oldest first; returns how many.
     async fn retry_outbox_matching(
         &self,
@@ -87,7 +91,8 @@ pub trait OutboxAdminStore: Send + Sync {
         now: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<u64>;
-    /// A pending or failed item cancelled; `None` when the company has no such item in either status.
+    /// A pending, failed or disabled item cancelled; `None` when the company has no such item in
+    /// those statuses.
     async fn cancel_outbox_item(&self, company: CompanyId, id: Uuid) -> StoreResult<Option<OutboxEntry>>;
 }
 
@@ -116,8 +121,8 @@ macro_rules! impl_outbox_admin_store {
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<Option<$crate::store::outbox::OutboxEntry>> {
                 let sql = format!(
-                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3 \
-                     WHERE company_id = $1 AND id = $2 AND status IN ('failed', 'cancelled') RETURNING {}",
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $3, failure = NULL \
+                     WHERE company_id = $1 AND id = $2 AND status IN ('failed', 'cancelled', 'disabled') RETURNING {}",
                     $crate::store::outbox::OUTBOX_COLUMNS
                 );
                 let row: Option<$crate::store::outbox::OutboxRow> =
@@ -134,8 +139,8 @@ macro_rules! impl_outbox_admin_store {
             ) -> $crate::store::StoreResult<u64> {
                 let c = filter.conditions(4, None);
                 let sql = format!(
-                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id IN \
-                     (SELECT id FROM outbox WHERE company_id = $1 AND status IN ('failed', 'cancelled') {} \
+                    "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $2, failure = NULL WHERE id IN \
+                     (SELECT id FROM outbox WHERE company_id = $1 AND status IN ('failed', 'cancelled', 'disabled') {} \
                      ORDER BY created_at, id LIMIT $3)",
                     c.sql()
                 );
@@ -151,7 +156,7 @@ macro_rules! impl_outbox_admin_store {
             ) -> $crate::store::StoreResult<Option<$crate::store::outbox::OutboxEntry>> {
                 let sql = format!(
                     "UPDATE outbox SET status = 'cancelled' \
-                     WHERE company_id = $1 AND id = $2 AND status IN ('pending', 'failed') RETURNING {}",
+                     WHERE company_id = $1 AND id = $2 AND status IN ('pending', 'failed', 'disabled') RETURNING {}",
                     $crate::store::outbox::OUTBOX_COLUMNS
                 );
                 let row: Option<$crate::store::outbox::OutboxRow> =

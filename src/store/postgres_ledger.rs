@@ -87,9 +87,10 @@ WITH keys AS (
         AS x(e, t, r, p, n)
     ON CONFLICT DO NOTHING
 ), out AS (
-    INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at)
-    SELECT i, c, e, k, d, p, now(), now()
-    FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], $18::text[], $19::text[]) AS x(i, c, e, k, d, p)
+    INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at, alternates)
+    SELECT i, c, e, k, d, p, now(), now(), a
+    FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], $18::text[], $19::text[], $28::text[])
+        AS x(i, c, e, k, d, p, a)
     -- An event's side effects are queued with its new dedupe keys only: a redelivery queues none.
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
     ON CONFLICT DO NOTHING
@@ -143,9 +144,11 @@ struct Columns<'a> {
     opt_out: Vec<bool>,
     opt_at: Vec<DateTime<Utc>>,
     opt_event: Vec<&'a str>,
-    // added later, bound last: the routing log's customer ($26), the dead letter's number ($27)
+    // added later, bound last: the routing log's customer ($26), the dead letter's number ($27),
+    // a forward's alternates as a JSON array ($28)
     key_customer: Vec<Option<&'a str>>,
     dead_number: Vec<Option<&'a str>>,
+    out_alternates: Vec<Option<String>>,
 }
 
 impl<'a> Columns<'a> {
@@ -180,6 +183,7 @@ impl<'a> Columns<'a> {
                 c.out_kind.push(i.kind.as_str());
                 c.out_destination.push(&i.destination);
                 c.out_payload.push(&i.payload);
+                c.out_alternates.push(crate::store::outbox::alternates_to_db(&i.alternates));
             }
             for o in &e.opt_changes {
                 c.opt_company.push(o.company_id.as_uuid());
@@ -228,6 +232,7 @@ where
         .bind(&c.opt_event)
         .bind(&c.key_customer)
         .bind(&c.dead_number)
+        .bind(&c.out_alternates)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;

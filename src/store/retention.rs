@@ -50,7 +50,7 @@ impl Retained {
                  AND delivered_at < $1 ORDER BY delivered_at LIMIT $2)"
             }
             Retained::FailedOutbox => {
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('failed', 'cancelled') \
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE status IN ('failed', 'cancelled', 'disabled') \
                  AND next_attempt_at < $1 ORDER BY next_attempt_at LIMIT $2)"
             }
             Retained::DoneJobs => {

@@ -15,7 +15,7 @@ use super::routing_log::RoutingLogFilter;
 use super::{CompanyStore, NumberFilter, StoreError, StoreResult};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
 use crate::routing::{
-    CallChain, CompanyRouting, Department, Destinations, Location, MessageDestination, NumberRecord, UnroutedPolicy,
+    CallChain, CompanyRouting, Department, Destinations, Location, MessageRoute, NumberRecord, UnroutedPolicy,
 };
 
 /// A company's routing defaults and the secret its message forwards are signed with.
@@ -255,7 +255,7 @@ pub(crate) fn destinations_from_db(
 ) -> StoreResult<Destinations> {
     Ok(Destinations {
         call: call.as_deref().map(CallChain::from_stored).transpose().map_err(|e| corrupt(table, e))?,
-        message: message.as_deref().map(MessageDestination::parse).transpose().map_err(|e| corrupt(table, e))?,
+        message: message.as_deref().map(MessageRoute::from_stored).transpose().map_err(|e| corrupt(table, e))?,
     })
 }
 

@@ -133,7 +133,7 @@ impl LedgerStore for SqliteStore {
             for i in e.outbox.iter().filter(|i| fresh.contains(&(i.company_id, &*i.event_id))) {
                 sqlx::query(
                     "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, \
-                     next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT DO NOTHING",
+                     next_attempt_at, alternates) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT DO NOTHING",
                 )
                 .bind(i.id)
                 .bind(i.company_id.as_uuid())
@@ -142,6 +142,7 @@ impl LedgerStore for SqliteStore {
                 .bind(&i.destination)
                 .bind(&i.payload)
                 .bind(now)
+                .bind(crate::store::outbox::alternates_to_db(&i.alternates))
                 .execute(&mut *tx)
                 .await?;
             }

@@ -50,6 +50,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/companies/{id}/outbox/{item_id}/retry"),
     ("post", "/v1/companies/{id}/outbox/{item_id}/cancel"),
     ("post", "/v1/companies/{id}/outbox/retry"),
+    ("get", "/v1/companies/{id}/forward-endpoints"),
+    ("post", "/v1/companies/{id}/forward-endpoints/{endpoint_id}/enable"),
     ("get", "/v1/dead-letters"),
     ("get", "/v1/dead-letters/{dead_letter_id}"),
     ("delete", "/v1/dead-letters/{dead_letter_id}"),

@@ -15,10 +15,16 @@ pub struct Admin {
 }
 
 pub async fn spawn_admin(db: Db) -> Admin {
+    spawn_admin_with(db, |_| {}).await
+}
+
+/// [`spawn_admin`] after `tweak` adjusted the settings.
+pub async fn spawn_admin_with(db: Db, tweak: impl FnOnce(&mut switchboard::config::Settings)) -> Admin {
     let key = crate::telnyx_events::public_key_b64();
     let app = spawn_app_with(db, move |s| {
         s.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR));
         s.telnyx.public_key = Some(crate::webhooks::base64_32(&key));
+        tweak(s);
     })
     .await;
     Admin { app }

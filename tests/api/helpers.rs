@@ -236,3 +236,11 @@ pub fn forward_item(
         &dest,
     )
 }
+
+/// A forward retry schedule in milliseconds (`steps[0]` before the first attempt, then the wait
+/// after each failed one), without jitter: what tests give the outbox worker.
+pub fn ms_schedule(steps: &[u64]) -> switchboard::outbox::RetrySchedule {
+    let steps = steps.iter().map(|ms| std::time::Duration::from_millis(*ms)).collect();
+    switchboard::outbox::RetrySchedule::new(steps, 0.0, std::time::Duration::from_secs(3600))
+        .with_jitter_source(std::sync::Arc::new(|| 0.0))
+}

@@ -77,7 +77,7 @@ async fn a_rule_changed_through_node_a_routes_the_next_event_on_node_b() {
         "Sales".into(),
         Destinations {
             call: Some(CallChain::single(CallDestination::parse("sip:sales-night@pbx.example.com").unwrap())),
-            message: Some(MessageDestination::parse("https://crm.example.com/hooks/sales").unwrap()),
+            message: Some(MessageDestination::parse("https://crm.example.com/hooks/sales").unwrap().into()),
         },
         None,
     )

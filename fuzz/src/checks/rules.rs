@@ -8,7 +8,7 @@ use switchboard::routing::hours::parse_time_zone;
 use switchboard::routing::rules::check_area_code;
 use switchboard::routing::{
     BusinessHours, BusinessHoursSpec, CallChain, ClockTime, Department, DepartmentSpec, Destinations, DestinationsSpec,
-    Location, LocationSpec, MessageDestination, RuleError,
+    Location, LocationSpec, MessageRoute, RuleError,
 };
 
 use super::destination::{check_call_destination, check_message_destination};
@@ -134,7 +134,9 @@ fn check_name(name: &str) {
 
 fn check_destinations(d: &Destinations) {
     d.call.iter().flat_map(|c| c.targets()).for_each(|(_, _, t)| check_call_destination(t));
-    d.message.iter().for_each(check_message_destination);
+    if let Some(route) = &d.message {
+        std::iter::once(route.url()).chain(route.alternates()).for_each(check_message_destination);
+    }
     assert_eq!(&stored_destinations(d), d);
 }
 
@@ -145,8 +147,9 @@ fn stored_destinations(d: &Destinations) -> Destinations {
             .as_ref()
             .map(|c| CallChain::from_stored(&c.to_stored()).expect("a stored call destination reads back")),
         message: d.message.as_ref().map(|m| {
-            MessageDestination::parse(m.as_str())
-                .unwrap_or_else(|e| panic!("stored message destination {m} does not read back: {e}"))
+            let stored = m.to_stored();
+            MessageRoute::from_stored(&stored)
+                .unwrap_or_else(|e| panic!("stored message destination {stored} does not read back: {e}"))
         }),
     }
 }

@@ -17,6 +17,7 @@ pub mod defaults;
 pub mod explain;
 pub mod fallback;
 pub mod formats;
+pub mod forward_endpoints;
 pub mod forward_secret;
 pub mod limits;
 pub mod list_filters;
@@ -85,6 +86,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(outbox_actions::retry_outbox_item)
         .service(outbox_actions::cancel_outbox_item)
         .service(outbox::get_outbox_item)
+        .service(forward_endpoints::list_forward_endpoints)
+        .service(forward_endpoints::enable_forward_endpoint)
         .service(dead_letters::list_dead_letters)
         .service(dead_letters::get_dead_letter)
         .service(dead_letters::redrive_dead_letter)
@@ -106,13 +109,20 @@ pub(crate) fn rule_error(prefix: &str, e: RuleError) -> ApiError {
     ApiError::invalid(field, e.kind())
 }
 
-/// The message destination in `destinations` must be one the daemon may forward to (the
-/// operator's forward policy): a 400 naming `{field}.message` otherwise.
+/// The message destination in `destinations`, and each of its alternates, must be one the daemon
+/// may forward to (the operator's forward policy): a 400 naming `{field}.message` (a one-URL
+/// destination), `{field}.message.url` or `{field}.message.alternates[i]` otherwise.
 pub(crate) fn check_forward(policy: &ForwardPolicy, field: &str, destinations: &Destinations) -> Result<(), ApiError> {
-    match &destinations.message {
-        Some(m) => policy.check_url(m.url()).map_err(|e| ApiError::invalid(format!("{field}.message"), e)),
-        None => Ok(()),
+    let Some(route) = &destinations.message else { return Ok(()) };
+    let primary =
+        if route.alternates().is_empty() { format!("{field}.message") } else { format!("{field}.message.url") };
+    policy.check_url(route.url().url()).map_err(|e| ApiError::invalid(primary, e))?;
+    for (i, alternate) in route.alternates().iter().enumerate() {
+        policy
+            .check_url(alternate.url())
+            .map_err(|e| ApiError::invalid(format!("{field}.message.alternates[{i}]"), e))?;
     }
+    Ok(())
 }
 
 /// Every message destination of a rule: its own and its after-hours one.

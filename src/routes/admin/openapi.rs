@@ -26,6 +26,7 @@ use crate::routes::{provisioning, sending};
         routing_log::list_routing_log, routing_log::get_routing_log, outbox::list_outbox,
         outbox::get_outbox_item, outbox_actions::retry_outbox_item, outbox_actions::cancel_outbox_item,
         outbox_actions::retry_outbox,
+        forward_endpoints::list_forward_endpoints, forward_endpoints::enable_forward_endpoint,
         dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::redrive_dead_letter,
         dead_letters::delete_dead_letter,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,

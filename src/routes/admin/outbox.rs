@@ -7,12 +7,11 @@ use uuid::Uuid;
 
 use super::list_filters::{text, time_range};
 use crate::ledger::outbox_item::OutboxKind;
-use crate::outbox::worker::MAX_ATTEMPTS;
 use crate::routes::api_error::ApiError;
 use crate::routes::pagination::{List, Page, PageQuery, Paginated};
 use crate::routes::problem::Problem;
 use crate::routes::scope::CompanyScope;
-use crate::store::outbox::OutboxEntry;
+use crate::store::outbox::{Failure, OutboxEntry};
 use crate::store::outbox_admin::{OutboxFilter, OutboxStatus};
 use crate::store::page::OutboxKey;
 use crate::store::DynStore;
@@ -24,10 +23,18 @@ pub struct OutboxView {
     pub event_id: String,
     /// forward_message, call_answer, call_transfer or call_hangup
     pub kind: String,
-    /// The forward URL, or the call_control_id of a call command.
+    /// The forward URL it is on (the primary, or the alternate it moved to), or the
+    /// call_control_id of a call command.
     pub destination: String,
-    /// pending, delivered, failed or cancelled
+    /// A forward's alternate URLs, in order (empty for call commands).
+    pub alternates: Vec<String>,
+    /// Which URL a forward is on: 0 the primary, n its alternate n.
+    pub hop: i32,
+    /// pending, delivered, failed, cancelled or disabled (a forward whose last URL answered 410
+    /// Gone or is a disabled endpoint)
     pub status: String,
+    /// Why it gave up: exhausted, permanent or disabled (null unless failed or disabled).
+    pub failure: Option<String>,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -42,7 +49,10 @@ impl From<OutboxEntry> for OutboxView {
             event_id: e.item.event_id,
             kind: e.item.kind.as_str().to_owned(),
             destination: e.item.destination,
+            alternates: e.item.alternates,
+            hop: e.hop,
             status: e.status,
+            failure: e.failure.map(|f| f.as_str().to_owned()),
             attempts: e.attempts,
             next_attempt_at: e.next_attempt_at,
             last_error: e.last_error,
@@ -56,8 +66,9 @@ impl From<OutboxEntry> for OutboxView {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
-    /// pending, delivered, failed (gave up), exhausted (gave up after every attempt) or cancelled.
-    #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed|exhausted|cancelled)$")]
+    /// pending, delivered, failed (gave up), exhausted (gave up after every attempt), cancelled or
+    /// disabled (a forward whose last URL answered 410 Gone or is disabled).
+    #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed|exhausted|cancelled|disabled)$")]
     pub status: Option<String>,
     /// forward_message, call_answer, call_transfer or call_hangup.
     #[param(value_type = Option<String>, pattern = "^(forward_message|call_answer|call_transfer|call_hangup)$")]
@@ -75,15 +86,19 @@ pub struct OutboxQuery {
 
 impl OutboxQuery {
     pub(crate) fn filter(&self) -> Result<OutboxFilter, ApiError> {
-        let (status, min_attempts) = match self.status.as_deref() {
+        let (status, failure) = match self.status.as_deref() {
             None => (None, None),
             Some("pending") => (Some(OutboxStatus::Pending), None),
             Some("delivered") => (Some(OutboxStatus::Delivered), None),
             Some("failed") => (Some(OutboxStatus::Failed), None),
-            Some("exhausted") => (Some(OutboxStatus::Failed), Some(MAX_ATTEMPTS)),
+            Some("exhausted") => (Some(OutboxStatus::Failed), Some(Failure::Exhausted)),
             Some("cancelled") => (Some(OutboxStatus::Cancelled), None),
+            Some("disabled") => (Some(OutboxStatus::Disabled), None),
             Some(_) => {
-                return Err(ApiError::invalid("status", "must be pending, delivered, failed, exhausted or cancelled"))
+                return Err(ApiError::invalid(
+                    "status",
+                    "must be pending, delivered, failed, exhausted, cancelled or disabled",
+                ))
             }
         };
         let kind = match self.kind.as_deref() {
@@ -95,7 +110,7 @@ impl OutboxQuery {
         let (since, until) = time_range(self.since.as_deref(), self.until.as_deref())?;
         Ok(OutboxFilter {
             status,
-            min_attempts,
+            failure,
             kind,
             destination: text("destination", self.destination.as_deref())?,
             since,

@@ -91,7 +91,7 @@ async fn state_conflict(store: &DynStore, scope: CompanyScope, item: Uuid, what:
     tag = "routing-log",
     params(("id" = Uuid, Path, description = "Company id"), OutboxQuery, RetryLimit),
     responses(
-        (status = 200, description = "The failed or cancelled items matching the filter (oldest first, at most `limit`) \
+        (status = 200, description = "The failed, disabled or cancelled items matching the filter (oldest first, at most `limit`) \
             are pending again, due now", body = Retried),
         (status = 400, description = "Bad filter or limit, or a status that cannot be retried; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
@@ -108,7 +108,7 @@ pub async fn retry_outbox(
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.filter()?;
     if matches!(filter.status, Some(OutboxStatus::Pending | OutboxStatus::Delivered)) {
-        return Err(ApiError::invalid("status", "only failed, exhausted or cancelled items can be retried"));
+        return Err(ApiError::invalid("status", "only failed, exhausted, disabled or cancelled items can be retried"));
     }
     let limit = match limit.limit.as_deref() {
         None => MAX_LIMIT,

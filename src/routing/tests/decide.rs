@@ -29,7 +29,7 @@ fn loc(name: &str, after_hours: bool) -> MatchedRule {
 fn expected_destination(kind: EventKind, address: &str) -> Destination {
     match kind {
         Call => Destination::Call(crate::routing::CallChain::single(CallDestination::parse(address).unwrap())),
-        Message => Destination::Message(MessageDestination::parse(address).unwrap()),
+        Message => Destination::Message(MessageDestination::parse(address).unwrap().into()),
     }
 }
 

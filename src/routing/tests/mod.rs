@@ -115,7 +115,7 @@ pub(super) fn company() -> CompanyRouting {
     })));
     c.set_default_destinations(Destinations {
         call: Some(CallChain::single(CallDestination::parse("sip:reception@pbx.example.com").unwrap())),
-        message: Some(MessageDestination::parse("https://backend.example.com/default").unwrap()),
+        message: Some(MessageDestination::parse("https://backend.example.com/default").unwrap().into()),
     });
     c.assign(pn(CUSTOMER_A), pn(SALES));
     c.assign(pn(CUSTOMER_B), pn(SUSPENDED));

@@ -32,7 +32,11 @@ fn schemas_describe_the_json_shapes() {
     assert_eq!(forms[0]["type"], "string");
     assert_eq!(forms[1]["type"], "array");
     assert_eq!(schemas["ChainStep"]["properties"]["timeout_secs"]["maximum"], 600);
-    assert_eq!(schemas["MessageDestination"]["type"], "string");
+    // A message destination is one URL (a string), or a URL and its alternates.
+    let forms = schemas["MessageRoute"]["oneOf"].as_array().expect("oneOf");
+    assert_eq!(forms.len(), 2, "{forms:#?}");
+    assert_eq!(forms[0]["type"], "string");
+    assert_eq!(schemas["MessageRouteObject"]["properties"]["alternates"]["maxItems"], 10);
     assert_eq!(schemas["ClockTime"]["type"], "string");
     assert_eq!(schemas["BusinessHours"]["properties"]["time_zone"]["type"], "string");
     assert_eq!(schemas["RoutingDecision"]["properties"]["effective_number"]["type"], "string");
