@@ -28,6 +28,8 @@ pub mod retention;
 pub mod routing_log;
 pub mod rules;
 pub(crate) mod rules_sql;
+pub mod send_claim;
+pub mod send_queue;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
@@ -44,6 +46,8 @@ pub use page::Window;
 pub use reservations::ReservationStore;
 pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
+pub use send_claim::SendClaimStore;
+pub use send_queue::SendQueueStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 pub use usage::{UsageCounts, UsageStore};
 
@@ -156,6 +160,8 @@ pub trait Store:
     + OutboxAdminStore
     + UsageStore
     + reassign::ReassignStore
+    + SendQueueStore
+    + SendClaimStore
     + 'static
 {
 }
@@ -175,6 +181,8 @@ impl<T> Store for T where
         + OutboxAdminStore
         + UsageStore
         + reassign::ReassignStore
+        + SendQueueStore
+        + SendClaimStore
         + 'static
 {
 }

@@ -58,7 +58,7 @@ pub use faults::Fault;
 #[allow(unused_imports)]
 pub use log::{RequestRecord, Violation, ViolationKind};
 #[allow(unused_imports)]
-pub use messages::{Message, MessageOutcome};
+pub use messages::{Message, MessageOutcome, RateLimit};
 #[allow(unused_imports)]
 pub use numbers::{AvailableNumber, OwnedNumber};
 #[allow(unused_imports)]
@@ -87,6 +87,8 @@ pub struct Config {
     pub message_outcome: Option<MessageOutcome>,
     /// Added to the clock (the `command_id` window) by [`TelnyxSim::advance_clock`].
     pub clock_offset: Duration,
+    /// The account's message rate limit, when the test set one ([`TelnyxSim::set_message_rate_limit`]).
+    pub message_rate_limit: Option<messages::RateLimit>,
 }
 
 /// The simulated account.
@@ -188,6 +190,13 @@ impl TelnyxSim {
     /// (`None`, the default: only when the test calls [`TelnyxSim::message_finalized`]).
     pub fn set_message_outcome(&self, outcome: Option<MessageOutcome>) {
         self.inner.world().config.message_outcome = outcome;
+    }
+
+    /// Limits the account's POST /messages: past `limit.per_second` accepted in the last second
+    /// (per sender too when `limit.per_sender`), Telnyx answers 429 with error 40011 and
+    /// `Retry-After`. `None` lifts it.
+    pub fn set_message_rate_limit(&self, limit: Option<RateLimit>) {
+        self.inner.world().config.message_rate_limit = limit;
     }
 
     /// Moves the simulator's clock forward (e.g. past the 60 s `command_id` window).
