@@ -110,6 +110,11 @@ impl Admission for Planner {
         keys
     }
 
+    /// Earliest slot first, fair order on ties: each round looks at the first waiting message of
+    /// every sender (so a sender's messages keep their order), takes the one that can go soonest
+    /// (the first in fair order among equals) and advances its limiters. A sender whose own limiter
+    /// is further ahead than the account's thus leaves the account's slot to another sender rather
+    /// than a hole.
     fn admit(
         &self,
         now_us: i64,
@@ -117,40 +122,53 @@ impl Admission for Planner {
         limiters: &mut BTreeMap<String, Limiter>,
     ) -> Vec<(usize, i64)> {
         let latest = now_us + self.horizon_us;
-        // Keys with no slot left in this claim: later candidates behind them wait (per sender
-        // this also keeps each sender's messages in order).
+        let budget = self.settings.brand_daily_messages as i64;
+        // Keys with no slot left in this claim.
         let mut full: HashSet<String> = HashSet::new();
+        let mut done = vec![false; candidates.len()];
         let mut admitted = Vec::new();
-        for (i, m) in candidates.iter().enumerate() {
-            let rates = [self.sender_limiter(m), self.account_limiter(m.kind)];
-            let brand = Planner::brand_key(m);
-            if rates.iter().map(|r| &r.key).chain(brand.as_ref()).any(|k| full.contains(k)) {
-                continue;
+        loop {
+            let mut best: Option<(i64, usize)> = None;
+            let mut heads: HashSet<String> = HashSet::new();
+            for (i, m) in candidates.iter().enumerate() {
+                let sender = self.sender_limiter(m);
+                if done[i] || !heads.insert(sender.key.clone()) {
+                    continue;
+                }
+                let rates = [sender, self.account_limiter(m.kind)];
+                let brand = Planner::brand_key(m);
+                if rates.iter().map(|r| &r.key).chain(brand.as_ref()).any(|k| full.contains(k)) {
+                    continue;
+                }
+                let tat = |k: &str| limiters.get(k).map_or(0, |l| l.tat_us);
+                let at = rates.iter().map(|r| tat(&r.key)).fold(now_us, i64::max);
+                if at > latest {
+                    full.extend(rates.iter().filter(|r| tat(&r.key) > latest).map(|r| r.key.clone()));
+                    continue;
+                }
+                if let Some(b) = &brand {
+                    let day = pacific_day(at);
+                    let used = limiters.get(b).filter(|l| l.day.as_deref() == Some(day.as_str())).map_or(0, |l| l.used);
+                    if used >= budget {
+                        full.insert(b.clone());
+                        continue;
+                    }
+                }
+                if best.is_none_or(|(best_at, _)| at < best_at) {
+                    best = Some((at, i));
+                }
             }
-            let tat = |k: &str| limiters.get(k).map_or(0, |l| l.tat_us);
-            let at = rates.iter().map(|r| tat(&r.key)).fold(now_us, i64::max);
-            if at > latest {
-                full.extend(rates.iter().filter(|r| tat(&r.key) > latest).map(|r| r.key.clone()));
-                continue;
-            }
-            if let Some(b) = &brand {
+            let Some((at, i)) = best else { break };
+            let m = &candidates[i];
+            if let Some(b) = Planner::brand_key(m) {
                 let day = pacific_day(at);
-                let l = limiters.entry(b.clone()).or_insert_with(|| Limiter {
-                    key: b.clone(),
-                    tat_us: 0,
-                    day: None,
-                    used: 0,
-                });
+                let l = limiters.entry(b.clone()).or_insert_with(|| Limiter { key: b, tat_us: 0, day: None, used: 0 });
                 if l.day.as_deref() != Some(day.as_str()) {
                     (l.day, l.used) = (Some(day), 0);
                 }
-                if l.used >= self.settings.brand_daily_messages as i64 {
-                    full.insert(b.clone());
-                    continue;
-                }
                 l.used += 1;
             }
-            for r in &rates {
+            for r in [self.sender_limiter(m), self.account_limiter(m.kind)] {
                 let l = limiters.entry(r.key.clone()).or_insert_with(|| Limiter {
                     key: r.key.clone(),
                     tat_us: 0,
@@ -159,6 +177,7 @@ impl Admission for Planner {
                 });
                 l.tat_us = at + r.interval_us;
             }
+            done[i] = true;
             admitted.push((i, at));
         }
         admitted

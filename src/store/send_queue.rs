@@ -346,6 +346,13 @@ pub(crate) const SQLITE: Dialect = Dialect {
          FROM json_each($1) AS e WHERE send_limiters.key = json_extract(e.value, '$.key')",
 };
 
+/// A status webhook's change to the company's message Telnyx knows by `$2`: status `$3`, error
+/// code `$4` (kept when absent), at `$5` (Unix ms). A final status is never taken back by a late
+/// `sent`.
+pub(crate) const SETTLE_SQL: &str = "UPDATE outbound_messages SET status = $3, error_code = COALESCE($4, error_code), \
+     updated_at_ms = $5 WHERE company_id = $1 AND telnyx_message_id = $2 \
+     AND ($3 <> 'sent' OR status IN ('sending', 'sent', 'unknown'))";
+
 /// The virtual clock of the fair queue: the highest start tag claimed so far.
 pub(crate) const FAIR_CLOCK: &str = "fair:clock";
 
@@ -526,19 +533,14 @@ macro_rules! impl_send_queue_store {
                 code: Option<&str>,
                 now_ms: i64,
             ) -> $crate::store::StoreResult<bool> {
-                // A final status is never taken back by a late `message.sent`.
-                let done = sqlx::query(
-                    "UPDATE outbound_messages SET status = $3, error_code = COALESCE($4, error_code), \
-                     updated_at_ms = $5 WHERE company_id = $1 AND telnyx_message_id = $2 \
-                     AND (status IN ('sending', 'sent', 'unknown') OR $3 <> 'sent')",
-                )
-                .bind(company.as_uuid())
-                .bind(telnyx_id)
-                .bind(status.as_str())
-                .bind(code)
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await?;
+                let done = sqlx::query($crate::store::send_queue::SETTLE_SQL)
+                    .bind(company.as_uuid())
+                    .bind(telnyx_id)
+                    .bind(status.as_str())
+                    .bind(code)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await?;
                 Ok(done.rows_affected() > 0)
             }
         }

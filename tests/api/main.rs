@@ -38,6 +38,7 @@ mod replay_outage;
 mod routed;
 mod routed_live;
 mod security;
+mod send_queue;
 mod simulator;
 mod storage;
 mod telnyx_events;
