@@ -2,6 +2,7 @@
 //! as `unknown`, claims what the limiters admit (the attempt is recorded before any call), sends
 //! each at its slot and records Telnyx's answer. Several nodes can run one each: claims are
 //! leased and the limiters live in the database.
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ use crate::telnyx::client::SendMessageRequest;
 
 /// The queue depth gauge is read at most this often.
 const GAUGE_EVERY: Duration = Duration::from_secs(5);
+/// Expiry and orphan recovery run at most this often (Unix µs of the injected clock).
+const UPKEEP_EVERY_US: i64 = 1_000_000;
 
 #[derive(Clone)]
 pub struct SendWorker {
@@ -32,6 +35,8 @@ pub struct SendWorker {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     in_flight: Arc<Semaphore>,
+    /// When expiry and orphan recovery last ran (clock µs).
+    upkept_at: Arc<AtomicI64>,
 }
 
 impl SendWorker {
@@ -50,6 +55,7 @@ impl SendWorker {
             clock,
             wake,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight as usize)),
+            upkept_at: Arc::new(AtomicI64::new(i64::MIN)),
         }
     }
 
@@ -85,13 +91,10 @@ impl SendWorker {
     pub async fn run_once(&self) -> StoreResult<usize> {
         let now_us = self.clock.now_us();
         let now_ms = now_us.div_euclid(1000);
-        for t in self.store.expire_outbound(now_ms).await? {
-            metrics::counter!(SEND_EXPIRED, "sender_type" => t.as_str()).increment(1);
-        }
-        let orphans = self.store.orphans_to_unknown(now_ms).await?;
-        if orphans > 0 {
-            metrics::counter!(SEND_ORPHANS_UNKNOWN).increment(orphans);
-            tracing::warn!(orphans, "send queue: messages left sending by a stopped worker are now unknown");
+        let last = self.upkept_at.load(Ordering::Relaxed);
+        if last == i64::MIN || now_us - last >= UPKEEP_EVERY_US {
+            self.upkept_at.store(now_us, Ordering::Relaxed);
+            self.upkeep(now_ms).await?;
         }
         if self.telnyx.client().is_err() {
             return Ok(0);
@@ -109,6 +112,19 @@ impl SendWorker {
             });
         }
         Ok(n)
+    }
+
+    /// Expires what outlived its validity; marks what a stopped worker left `sending` unknown.
+    async fn upkeep(&self, now_ms: i64) -> StoreResult<()> {
+        for t in self.store.expire_outbound(now_ms).await? {
+            metrics::counter!(SEND_EXPIRED, "sender_type" => t.as_str()).increment(1);
+        }
+        let orphans = self.store.orphans_to_unknown(now_ms).await?;
+        if orphans > 0 {
+            metrics::counter!(SEND_ORPHANS_UNKNOWN).increment(orphans);
+            tracing::warn!(orphans, "send queue: messages left sending by a stopped worker are now unknown");
+        }
+        Ok(())
     }
 
     /// Sends one claimed message at its slot and records the outcome.

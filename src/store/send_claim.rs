@@ -105,6 +105,16 @@ macro_rules! impl_send_claim_store {
                 use $crate::store::send_queue::{OutboundRecord, OutboundRow, FAIR_CLOCK};
                 let d = &$dialect;
                 let now_ms = now_us.div_euclid(1000);
+                // Nothing due: no transaction (on SQLite, no write lock taken from the ledger).
+                let due: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 LIMIT 1",
+                )
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                if due.is_none() {
+                    return Ok(Vec::new());
+                }
                 let mut tx = self.pool.begin_with(d.begin).await?;
                 let rows: Vec<OutboundRow> =
                     sqlx::query_as(&$crate::store::send_claim::candidates_sql(d.lock_candidates))

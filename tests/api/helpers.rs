@@ -110,7 +110,7 @@ pub fn test_settings(url: &str) -> Settings {
         ("SWITCHBOARD__SENDING__ACCOUNT_SMS_PER_SECOND", "10000"),
         ("SWITCHBOARD__SENDING__ACCOUNT_MMS_PER_SECOND", "10000"),
         ("SWITCHBOARD__SENDING__ACCOUNT_CALLS_PER_SECOND", "10000"),
-        ("SWITCHBOARD__SENDING__POLL_INTERVAL_MS", "20"),
+        ("SWITCHBOARD__SENDING__POLL_INTERVAL_MS", "50"),
     ];
     Settings::load_with_env(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("test settings")
 }

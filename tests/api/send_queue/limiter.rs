@@ -12,7 +12,7 @@ use super::{accept_all, busiest_window, claim, company, enqueue, fresh_store, se
 use crate::backend_tests;
 use crate::helpers::Db;
 
-backend_tests!(no_limiter_exceeds_its_rate_in_any_window);
+backend_tests!(no_limiter_exceeds_its_rate_in_any_window, calls_take_slots_of_the_account_rate);
 
 const SECOND: i64 = 1_000_000;
 const MINUTE: i64 = 60 * SECOND;
@@ -111,4 +111,26 @@ async fn no_limiter_exceeds_its_rate_in_any_window(db: Db) {
     };
     let claimed = run(&nodes, &planner).await;
     check_limits(&claimed, &planner);
+}
+
+/// The account's calls per second: one statement per call takes the next slot, or refuses when
+/// it is further than the wait allowed (two nodes on PostgreSQL share the row).
+async fn calls_take_slots_of_the_account_rate(db: Db) {
+    let (test_db, store) = fresh_store(db).await;
+    let other = match db {
+        Db::Postgres => store_on(&test_db.url).await,
+        Db::Sqlite => store.clone(),
+    };
+    let limiter = Planner::new(&settings()).calls_limiter();
+    assert_eq!((limiter.key.as_str(), limiter.interval_us), ("account:calls", 100_000), "10 calls per second");
+    let take = |s: &DynStore| {
+        let s = s.clone();
+        let key = limiter.key.clone();
+        async move { s.take_slot(&key, T0_US, limiter.interval_us, 150_000).await.expect("slot") }
+    };
+    assert_eq!(take(&store).await, Some(T0_US));
+    assert_eq!(take(&other).await, Some(T0_US + 100_000), "the other node waits its turn");
+    assert_eq!(take(&store).await, None, "the next slot is 200 ms away, more than the 150 ms allowed");
+    let later = store.take_slot(&limiter.key, T0_US + SECOND, limiter.interval_us, 150_000).await.expect("slot");
+    assert_eq!(later, Some(T0_US + SECOND), "a refused call took nothing");
 }
