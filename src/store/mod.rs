@@ -30,6 +30,7 @@ pub mod rules;
 pub(crate) mod rules_sql;
 pub mod send_claim;
 pub mod send_queue;
+mod send_sql;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
