@@ -11,11 +11,13 @@ use url::Url;
 mod forwards;
 mod health;
 mod limits;
+mod sending;
 mod telnyx;
 
 pub use forwards::ForwardSettings;
 pub use health::NumberHealthSettings;
 pub use limits::LimitSettings;
+pub use sending::SendingSettings;
 use telnyx::RawTelnyx;
 pub use telnyx::TelnyxSettings;
 
@@ -35,6 +37,7 @@ struct RawSettings {
     retention: RetentionSettings,
     numbers: NumberSettings,
     limits: LimitSettings,
+    sending: SendingSettings,
     number_health: NumberHealthSettings,
     replay: ReplaySettings,
     actors: ActorSettings,
@@ -88,6 +91,7 @@ pub struct Settings {
     pub retention: RetentionSettings,
     pub numbers: NumberSettings,
     pub limits: LimitSettings,
+    pub sending: SendingSettings,
     pub number_health: NumberHealthSettings,
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
@@ -386,6 +390,7 @@ impl RawSettings {
         let telnyx = self.telnyx.validate(&mut bad);
         let forwards = self.forwards.validate(&mut bad);
         self.number_health.validate(&mut bad);
+        self.sending.validate(&mut bad);
         let transfer_caller_id = match self.routing.transfer_caller_id.as_str() {
             "caller" => TransferCallerId::Caller,
             "company_number" => TransferCallerId::CompanyNumber,
@@ -469,6 +474,7 @@ impl RawSettings {
             retention: self.retention,
             numbers: self.numbers,
             limits: self.limits,
+            sending: self.sending,
             number_health: self.number_health,
             replay: self.replay,
             actors: self.actors,

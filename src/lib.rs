@@ -11,6 +11,7 @@ pub mod provisioning;
 pub mod replay;
 pub mod routes;
 pub mod routing;
+pub mod sendq;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -27,6 +27,7 @@ use crate::routes;
 use crate::routes::admin::forward_secret::SecretGrace;
 use crate::routes::auth::OperatorToken;
 use crate::routes::auth_limit::AuthFailures;
+use crate::sendq::{SendQueue, SendWorker, SystemClock};
 use crate::store::{self, DynStore};
 use crate::telnyx::api::TelnyxApi;
 
@@ -56,6 +57,7 @@ struct Shared {
     telnyx: TelnyxApi,
     jobs: crate::provisioning::JobRunner,
     replayer: web::Data<Replayer>,
+    send_queue: web::Data<SendQueue>,
 }
 
 impl Application {
@@ -130,7 +132,12 @@ impl Application {
             .and_then(chrono::Duration::try_hours)
             .unwrap_or(chrono::Duration::MAX);
         let replayer = Arc::new(Replayer::new(telnyx.clone(), ingress.clone().into_inner(), retention));
+        crate::sendq::describe_metrics();
+        let send_wake = Arc::new(Notify::new());
+        let clock: Arc<dyn crate::sendq::Clock> = Arc::new(SystemClock);
+        let send_queue = SendQueue::new(store.clone(), &settings.sending, clock.clone(), send_wake.clone());
         let mut background = vec![
+            SendWorker::new(store.clone(), telnyx.clone(), &settings.sending, clock, send_wake).spawn(),
             spawn_purge(store.clone(), &settings),
             crate::company::health::spawn_health_gauge(health),
             following,
@@ -160,6 +167,7 @@ impl Application {
             telnyx,
             jobs,
             replayer: web::Data::from(replayer),
+            send_queue: web::Data::new(send_queue),
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
@@ -254,6 +262,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
     let replayer = shared.replayer;
+    let send_queue = shared.send_queue;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
@@ -274,6 +283,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(ingress.clone())
             .app_data(jobs.clone())
             .app_data(replayer.clone())
+            .app_data(send_queue.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
             .configure(routes::configure)

@@ -54,6 +54,17 @@ pub struct EventFacts {
     pub hangup_cause: Option<String>,
     /// Call events: the Call Control application of the call.
     pub connection_id: Option<String>,
+    /// `message.sent` / `message.finalized`: Telnyx's message id, the queue status it reports
+    /// and Telnyx's error code (the send queue records them in the event's commit).
+    pub delivery: Option<Delivery>,
+}
+
+/// What a status webhook says of one sent message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub telnyx_id: String,
+    pub status: &'static str,
+    pub error_code: Option<String>,
 }
 
 /// One of a company's numbers an event touches, and the counter it adds to.

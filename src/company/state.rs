@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use super::facts::{EventFacts, FactKind, Target};
 use crate::config::RoutingSettings;
 use crate::domain::{CompanyId, PhoneNumber};
+use crate::ledger::entry::MessageStatusChange;
 use crate::ledger::outbox_item::OutboxItem;
 use crate::ledger::side_effects::ForwardedMessage;
 use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
@@ -104,6 +105,15 @@ impl CompanyState {
                 counter: t.counter,
                 event_key: t.recipient.as_ref().map(|r| Arc::from(format!("{}/{r}", facts.event_id))),
                 route,
+            });
+        }
+        if let (Some(d), Some(key)) = (&facts.delivery, entry.counts.first()) {
+            entry.message_statuses.push(MessageStatusChange {
+                company_id: self.company_id,
+                telnyx_id: d.telnyx_id.clone(),
+                status: d.status,
+                error_code: d.error_code.clone(),
+                key: key.event_key.clone().unwrap_or_else(|| facts.event_id.clone()),
             });
         }
         (entry, events)

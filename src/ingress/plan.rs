@@ -9,7 +9,7 @@
 //! counts nothing but goes to the company's actor, which queues the transfer.
 use std::sync::Arc;
 
-use crate::company::facts::{EventFacts, FactKind, Target};
+use crate::company::facts::{Delivery, EventFacts, FactKind, Target};
 use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
@@ -126,6 +126,14 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         EventPayload::MessageReceived(m) => m.media_urls().map(str::to_owned).collect(),
         _ => Vec::new(),
     };
+    let delivery = match &env.payload {
+        EventPayload::MessageSent(m) => m.message_id.as_deref().filter(|id| commandable(id)).map(|id| Delivery {
+            telnyx_id: id.to_owned(),
+            status: "sent",
+            error_code: None,
+        }),
+        _ => None,
+    };
     let facts = EventFacts {
         event_id: Arc::from(&*env.id),
         event_type: env.payload.metric_label(),
@@ -140,6 +148,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         leg_state: None,
         hangup_cause: None,
         connection_id: None,
+        delivery,
     };
     Plan::Dispatch { facts: Arc::new(facts), companies }
 }
@@ -280,6 +289,7 @@ fn dispatch_call(
         leg_state,
         hangup_cause: call.hangup_cause.map(str::to_owned),
         connection_id: call.connection_id.filter(|c| commandable(c)).map(str::to_owned),
+        delivery: None,
     };
     let target = Target::new(number, Counter::Uncounted);
     Plan::Dispatch { facts: Arc::new(facts), companies: vec![(company, vec![target])] }
@@ -293,12 +303,19 @@ fn plan_finalized(env: &Envelope<'_>, m: &MessageFinalized<'_>, index: &NumberIn
     let Some(from) = m.from.as_ref() else { return Plan::Acknowledge };
     let codes = || m.errors.iter().filter_map(|e| e.code.as_deref());
     let mut targets: Vec<Target> = Vec::new();
+    let mut queue_status = None;
     let Ok(sender) = PhoneNumber::parse(&from.phone_number) else { return Plan::Acknowledge };
     for r in &m.to {
         let (Some(status), Ok(recipient)) = (r.status.as_deref(), PhoneNumber::parse(&r.phone_number)) else {
             continue;
         };
-        let Some(counter) = Counter::of_delivery(status, codes()) else { continue };
+        queue_status = queue_status.or(crate::ledger::entry::queue_status(status));
+        // An unconfirmed delivery counts nothing, but its key carries the status to the queue.
+        let counter = match Counter::of_delivery(status, codes()) {
+            Some(counter) => counter,
+            None if status == "delivery_unconfirmed" => Counter::Uncounted,
+            None => continue,
+        };
         if targets.iter().all(|t| t.recipient.as_ref() != Some(&recipient)) {
             targets.push(Target { number: sender.clone(), counter, recipient: Some(recipient) });
         }
@@ -323,6 +340,12 @@ fn plan_finalized(env: &Envelope<'_>, m: &MessageFinalized<'_>, index: &NumberIn
         leg_state: None,
         hangup_cause: None,
         connection_id: None,
+        delivery: match (m.message_id.as_deref().filter(|id| commandable(id)), queue_status) {
+            (Some(id), Some(status)) => {
+                Some(Delivery { telnyx_id: id.to_owned(), status, error_code: codes().next().map(str::to_owned) })
+            }
+            _ => None,
+        },
     };
     Plan::Dispatch { facts: Arc::new(facts), companies: vec![(owner.company_id, targets)] }
 }

@@ -125,6 +125,34 @@ pub struct OptChange {
     pub occurred_at: DateTime<Utc>,
 }
 
+/// What a status webhook (`message.sent`, `message.finalized`) says of a message the send queue
+/// sent: written to its row in the event's commit when `key` (the count key carrying it) was new,
+/// so a redelivery changes nothing. A final status is never taken back by a late `sent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageStatusChange {
+    pub company_id: CompanyId,
+    /// Telnyx's message id (`payload.id`).
+    pub telnyx_id: String,
+    /// sent, delivered, sending_failed, delivery_failed, delivery_unconfirmed or expired.
+    pub status: &'static str,
+    pub error_code: Option<String>,
+    /// The dedupe id of the count key that carries the event.
+    pub key: Arc<str>,
+}
+
+/// The queue's name of a Telnyx recipient status, when it is one the queue records.
+pub fn queue_status(telnyx_status: &str) -> Option<&'static str> {
+    Some(match telnyx_status {
+        "sent" => "sent",
+        "delivered" => "delivered",
+        "sending_failed" => "sending_failed",
+        "delivery_failed" => "delivery_failed",
+        "delivery_unconfirmed" => "delivery_unconfirmed",
+        "expired" => "expired",
+        _ => return None,
+    })
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LedgerEntry {
     pub event_id: Arc<str>,
@@ -132,6 +160,7 @@ pub struct LedgerEntry {
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,
     pub opt_changes: Vec<OptChange>,
+    pub message_statuses: Vec<MessageStatusChange>,
 }
 
 impl LedgerEntry {

@@ -8,6 +8,7 @@ pub mod auth_limit;
 pub mod health;
 pub mod json_body;
 pub mod json_error;
+pub mod messages;
 pub mod metrics;
 pub mod nul_guard;
 pub mod pagination;
@@ -29,6 +30,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(provisioning::jobs::get_job)
         .service(provisioning::telnyx_settings::get_telnyx_settings)
         .service(sending::send_message)
+        .service(messages::list_messages)
+        .service(messages::get_message)
         .service(sending::place_call)
         .service(health::healthz)
         .service(health::readyz)

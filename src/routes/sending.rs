@@ -1,5 +1,7 @@
 //! POST /v1/companies/{id}/messages and POST /v1/companies/{id}/calls: choose the sender
-//! (routing::choose_sender), send through Telnyx, create the sticky assignment on first contact.
+//! (routing::choose_sender) and create the sticky assignment on first contact; a message is then
+//! queued (202, sent by the send queue, docs/SENDING.md), a call dialled through Telnyx once the
+//! account's calls per second has a slot for it.
 use actix_web::{post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -16,9 +18,11 @@ use crate::routes::json_body::JsonBody;
 use crate::routes::problem::{telnyx_problem, Problem};
 use crate::routes::scope::CompanyScope;
 use crate::routing::{SenderChoice, SenderError, SenderReason, SenderRequest};
+use crate::sendq::{Planner, SendQueue, CALLS_THROTTLED};
+use crate::store::send_queue::{MessageContent, MessageKind, NewOutbound, SendStatus, SenderClass};
 use crate::store::{CompanySettings, DynStore, LimitKind};
 use crate::telnyx::api::TelnyxApi;
-use crate::telnyx::client::{CommandId, DialRequest, LegState, SendMessageRequest, TelnyxClient};
+use crate::telnyx::client::{CommandId, DialRequest, LegState, TelnyxClient};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MessageBody {
@@ -34,6 +38,14 @@ pub struct MessageBody {
     /// One of the company's numbers, E.164; chosen by the daemon when absent.
     #[schema(value_type = Option<E164>)]
     from: Option<String>,
+    /// Not before this time, RFC 3339 (at most 30 days ahead); now when absent.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    send_at: Option<String>,
+    /// Seconds after `send_at` the message may still be sent; not sent by then, it ends
+    /// `expired`. Within `sending.min_validity_secs` and `sending.max_validity_secs` (by default
+    /// 60 to 86400); `sending.default_validity_secs` (4 hours) when absent.
+    #[schema(minimum = 1)]
+    validity_secs: Option<i64>,
 }
 
 struct OutboundMessage {
@@ -41,7 +53,12 @@ struct OutboundMessage {
     from: Option<PhoneNumber>,
     text: Option<String>,
     media_urls: Vec<Url>,
+    send_at: Option<chrono::DateTime<chrono::Utc>>,
+    validity_secs: Option<i64>,
 }
+
+/// How far ahead `send_at` may be.
+const MAX_SEND_AHEAD_DAYS: i64 = 30;
 
 fn phone(field: &str, s: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse(s).map_err(|e| ApiError::invalid(field, e))
@@ -59,11 +76,25 @@ impl TryFrom<MessageBody> for OutboundMessage {
         if text.is_none() && media_urls.is_empty() {
             return Err(ApiError::invalid("text", "give text, media_urls or both"));
         }
+        let send_at = b
+            .send_at
+            .as_deref()
+            .map(|t| {
+                chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.with_timezone(&chrono::Utc))
+                    .map_err(|e| ApiError::invalid("send_at", format!("{t:?} is not an RFC 3339 time: {e}")))
+            })
+            .transpose()?;
+        if send_at.is_some_and(|t| t > chrono::Utc::now() + chrono::Duration::days(MAX_SEND_AHEAD_DAYS)) {
+            return Err(ApiError::invalid("send_at", format!("must be at most {MAX_SEND_AHEAD_DAYS} days ahead")));
+        }
         Ok(OutboundMessage {
             to: phone("to", &b.to)?,
             from: b.from.as_deref().map(|f| phone("from", f)).transpose()?,
             text,
             media_urls,
+            send_at,
+            validity_secs: b.validity_secs,
         })
     }
 }
@@ -78,14 +109,22 @@ pub struct CallBody {
     from: Option<String>,
 }
 
-/// Telnyx accepted the message; `reason` says why `from` was chosen.
+/// The message is queued; `reason` says why `from` was chosen. Follow it with
+/// GET /v1/companies/{id}/messages/{message_id}.
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct MessageSent {
-    message_id: String,
+pub struct MessageQueued {
+    /// This daemon's id of the message (not Telnyx's, which it gets once sent).
+    id: uuid::Uuid,
     #[schema(value_type = String, example = "+18314280176")]
     from: PhoneNumber,
     #[serde(flatten)]
     reason: SenderReason,
+    /// Always `queued`.
+    status: SendStatus,
+    /// Not sent before.
+    send_at: chrono::DateTime<chrono::Utc>,
+    /// Not sent by then, it ends `expired`.
+    expires_at: chrono::DateTime<chrono::Utc>,
     /// Set when `from` was explicit and that number is unhealthy (it was still used).
     #[serde(skip_serializing_if = "Option::is_none")]
     warning: Option<String>,
@@ -142,15 +181,14 @@ fn not_provisioned(what: &str) -> ApiError {
     params(("id" = Uuid, Path, description = "Company id")),
     request_body = MessageBody,
     responses(
-        (status = 200, description = "Sent through Telnyx", body = MessageSent),
+        (status = 202, description = "Queued: the send queue sends it when its limiters allow (docs/SENDING.md)", body = MessageQueued),
         (status = 400, description = "Invalid input; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The recipient opted out: nothing was sent", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The recipient opted out: nothing was queued", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No usable sender (`from` not the company's, inactive or without the feature), or not provisioned", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The company reached its messages per minute: nothing was sent; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The company reached its messages per minute: nothing was queued; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "telnyx.api_key is not configured", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/v1/companies/{id}/messages")]
@@ -161,33 +199,68 @@ pub async fn send_message(
     directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
     defaults: web::Data<LimitSettings>,
+    queue: web::Data<SendQueue>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let msg = OutboundMessage::try_from(body.into_inner())?;
-    let needed = if msg.media_urls.is_empty() { Feature::Sms } else { Feature::Mms };
+    let now_ms = queue.now_ms();
+    let send_at_ms = msg.send_at.map_or(now_ms, |t| t.timestamp_millis().max(now_ms));
+    let expires_at_ms = send_at_ms + validity_ms(queue.settings(), msg.validity_secs)?;
+    let kind = if msg.media_urls.is_empty() { MessageKind::Sms } else { MessageKind::Mms };
+    let needed = if kind == MessageKind::Sms { Feature::Sms } else { Feature::Mms };
     let req = SenderRequest { to: msg.to.clone(), explicit_from: msg.from.clone(), needed };
-    let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
+    let (_, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let profile = settings.messaging_profile_id.ok_or_else(|| not_provisioned("messaging profile"))?;
     limits::take(&store, &defaults, company, LimitKind::Messages, 1).await?;
-    let send = SendMessageRequest {
-        from: choice.from.clone(),
-        to: msg.to.clone(),
-        text: msg.text,
-        media_urls: msg.media_urls,
-        messaging_profile_id: profile,
-        webhook_url: None,
-    };
-    let sent = match client.send_message(&send).await {
-        Ok(sent) => sent,
-        Err(e) => return Ok(telnyx_problem(&e)),
-    };
+    let number = store.get_number(company, choice.number_id).await?;
+    let reason = serde_json::to_value(&choice.reason).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let queued = queue
+        .enqueue(&NewOutbound {
+            company_id: company,
+            id: uuid::Uuid::new_v4(),
+            from: choice.from.clone(),
+            to: msg.to.clone(),
+            kind,
+            content: MessageContent {
+                text: msg.text,
+                media_urls: msg.media_urls.iter().map(Url::to_string).collect(),
+                messaging_profile_id: profile,
+            },
+            sender: SenderClass {
+                number_type: number.number_type,
+                campaign_id: number.campaign_id,
+                brand_id: number.brand_id,
+            },
+            reason,
+            send_at_ms,
+            expires_at_ms,
+            now_ms,
+        })
+        .await?;
     sending::stick(&directory, company, &msg.to, &choice).await;
-    Ok(HttpResponse::Ok().json(MessageSent {
-        message_id: sent.id,
+    Ok(HttpResponse::Accepted().json(MessageQueued {
+        id: queued.id,
         from: choice.from,
         reason: choice.reason,
+        status: queued.status,
+        send_at: from_ms(queued.send_at_ms),
+        expires_at: from_ms(queued.expires_at_ms),
         warning: choice.warning,
     }))
+}
+
+/// The requested validity in milliseconds (the configured default when absent).
+fn validity_ms(s: &crate::config::SendingSettings, asked: Option<i64>) -> Result<i64, ApiError> {
+    let (min, max) = (s.min_validity_secs as i64, s.max_validity_secs as i64);
+    match asked {
+        None => Ok(s.default_validity_secs as i64 * 1000),
+        Some(v) if (min..=max).contains(&v) => Ok(v * 1000),
+        Some(_) => Err(ApiError::invalid("validity_secs", format!("must be between {min} and {max} seconds"))),
+    }
+}
+
+pub(crate) fn from_ms(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 #[utoipa::path(
@@ -201,7 +274,7 @@ pub async fn send_message(
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The callee opted out: no call was placed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No usable sender, or not provisioned", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The company reached its calls per minute: no call was placed; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The company reached its calls per minute, or the account's calls per second has no slot soon enough: no call was placed; Retry-After says when to try again", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Telnyx refused or failed", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "telnyx.api_key is not configured, or Telnyx rate-limits", body = Problem, content_type = "application/problem+json"),
     )
@@ -214,6 +287,7 @@ pub async fn place_call(
     directory: web::Data<Directory>,
     telnyx: web::Data<TelnyxApi>,
     defaults: web::Data<LimitSettings>,
+    queue: web::Data<SendQueue>,
 ) -> Result<HttpResponse, ApiError> {
     let company = scope.company;
     let body = body.into_inner();
@@ -224,6 +298,7 @@ pub async fn place_call(
     let (client, settings, choice) = prepare(&store, &directory, &telnyx, company, &req).await?;
     let app = settings.call_control_application_id.ok_or_else(|| not_provisioned("call control application"))?;
     limits::take(&store, &defaults, company, LimitKind::Calls, 1).await?;
+    wait_for_call_slot(&store, &queue).await?;
     let dial = DialRequest {
         connection_id: app,
         to: to.clone(),
@@ -244,4 +319,30 @@ pub async fn place_call(
         reason: choice.reason,
         warning: choice.warning,
     }))
+}
+
+/// Waits for the call's slot under the account's calls per second (shared by every node, one
+/// statement: [`crate::store::SendClaimStore::take_slot`]); refuses with 429 when it is further
+/// than `sending.call_max_wait_ms` away.
+async fn wait_for_call_slot(store: &DynStore, queue: &SendQueue) -> Result<(), ApiError> {
+    let s = queue.settings();
+    let limiter = Planner::new(s).calls_limiter();
+    let now_us = queue.now_ms() * 1000;
+    let max_wait_us = s.call_max_wait_ms as i64 * 1000;
+    match store.take_slot(&limiter.key, now_us, limiter.interval_us, max_wait_us).await? {
+        Some(at_us) => {
+            let wait_us = at_us - now_us;
+            if wait_us > 0 {
+                tokio::time::sleep(std::time::Duration::from_micros(wait_us as u64)).await;
+            }
+            Ok(())
+        }
+        None => {
+            metrics::counter!(CALLS_THROTTLED).increment(1);
+            Err(ApiError::LimitReached {
+                detail: "the account's calls per second has no slot free soon enough: no call was placed".into(),
+                retry_after_secs: 1,
+            })
+        }
+    }
 }

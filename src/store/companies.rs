@@ -57,7 +57,7 @@ pub trait CompanyStore: Send + Sync {
 }
 
 pub(crate) const NUMBER_COLUMNS: &str = "id, company_id, phone_number, formatted_number, telnyx_phone_number_id, \
-     telnyx_messaging_profile_id, telnyx_connection_id, features, status, department, location, \
+     telnyx_messaging_profile_id, telnyx_connection_id, features, status, department, location, number_type, campaign_id, brand_id, \
      incoming_calls_count, outgoing_calls_count, sms_sent_count, sms_received_count, created_at, updated_at";
 
 /// Implements [`CompanyStore`] for a store type with a `pool` field of an sqlx pool type.
@@ -198,7 +198,10 @@ macro_rules! impl_company_store {
                      features = COALESCE($8, features), \
                      telnyx_messaging_profile_id = CASE WHEN $9 THEN $10 ELSE telnyx_messaging_profile_id END, \
                      telnyx_connection_id = CASE WHEN $11 THEN $12 ELSE telnyx_connection_id END, \
-                     updated_at = $13 \
+                     updated_at = $13, \
+                     number_type = COALESCE($14, number_type), \
+                     campaign_id = CASE WHEN $15 THEN $16 ELSE campaign_id END, \
+                     brand_id = CASE WHEN $17 THEN $18 ELSE brand_id END \
                      WHERE company_id = $1 AND id = $2 RETURNING {}",
                     $crate::store::companies::NUMBER_COLUMNS
                 );
@@ -216,6 +219,11 @@ macro_rules! impl_company_store {
                     .bind(p.telnyx_connection_id.is_some())
                     .bind(p.telnyx_connection_id.clone().flatten())
                     .bind(chrono::Utc::now())
+                    .bind(p.number_type.map(|t| t.as_str()))
+                    .bind(p.campaign_id.is_some())
+                    .bind(p.campaign_id.clone().flatten())
+                    .bind(p.brand_id.is_some())
+                    .bind(p.brand_id.clone().flatten())
                     .fetch_one(&self.pool)
                     .await?;
                 row.try_into()

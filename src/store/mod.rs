@@ -29,6 +29,9 @@ pub mod retention;
 pub mod routing_log;
 pub mod rules;
 pub(crate) mod rules_sql;
+pub mod send_claim;
+pub mod send_queue;
+mod send_sql;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
@@ -46,6 +49,8 @@ pub use page::Window;
 pub use reservations::ReservationStore;
 pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
+pub use send_claim::SendClaimStore;
+pub use send_queue::SendQueueStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 pub use usage::{UsageCounts, UsageStore};
 
@@ -159,6 +164,8 @@ pub trait Store:
     + OutboxAdminStore
     + UsageStore
     + reassign::ReassignStore
+    + SendQueueStore
+    + SendClaimStore
     + 'static
 {
 }
@@ -179,6 +186,8 @@ impl<T> Store for T where
         + OutboxAdminStore
         + UsageStore
         + reassign::ReassignStore
+        + SendQueueStore
+        + SendClaimStore
         + 'static
 {
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::{CompanyId, Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::domain::{CompanyId, Feature, Features, NumberStatus, NumberType, PhoneNumber, PhoneNumberId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Company {
@@ -63,6 +63,12 @@ pub struct NumberRecord {
     pub status: NumberStatus,
     pub department: Option<String>,
     pub location: Option<String>,
+    /// How carriers throttle it: which send-queue limiters its messages pass.
+    pub number_type: NumberType,
+    /// The 10DLC campaign it sends under.
+    pub campaign_id: Option<String>,
+    /// The 10DLC brand of that campaign (its daily budget).
+    pub brand_id: Option<String>,
     #[serde(flatten)]
     pub usage: Usage,
     pub created_at: DateTime<Utc>,
@@ -111,6 +117,9 @@ pub struct NumberPatch {
     pub features: Option<Features>,
     pub telnyx_messaging_profile_id: Option<Option<String>>,
     pub telnyx_connection_id: Option<Option<String>>,
+    pub number_type: Option<NumberType>,
+    pub campaign_id: Option<Option<String>>,
+    pub brand_id: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -164,6 +173,9 @@ pub(crate) struct NumberRow {
     pub status: String,
     pub department: Option<String>,
     pub location: Option<String>,
+    pub number_type: Option<String>,
+    pub campaign_id: Option<String>,
+    pub brand_id: Option<String>,
     pub incoming_calls_count: i64,
     pub outgoing_calls_count: i64,
     pub sms_sent_count: i64,
@@ -188,6 +200,14 @@ impl TryFrom<NumberRow> for NumberRecord {
             status: r.status.parse().map_err(|e| corrupt("status", &e))?,
             department: r.department,
             location: r.location,
+            number_type: r
+                .number_type
+                .map(|t| t.parse())
+                .transpose()
+                .map_err(|e| corrupt("number_type", &e))?
+                .unwrap_or_default(),
+            campaign_id: r.campaign_id,
+            brand_id: r.brand_id,
             usage: Usage {
                 incoming_calls_count: r.incoming_calls_count,
                 outgoing_calls_count: r.outgoing_calls_count,

@@ -109,6 +109,19 @@ WITH keys AS (
         created_at = CASE WHEN o.opted_out AND excluded.opted_out THEN o.created_at ELSE excluded.created_at END,
         changed_at = excluded.changed_at
     WHERE o.changed_at <= excluded.changed_at
+), statuses AS (
+    -- Status webhooks of queued messages with new keys (a redelivery changes nothing): one change
+    -- per message and batch, a final status before `sent`, never a final one taken back by `sent`.
+    UPDATE outbound_messages m SET status = x.s, error_code = COALESCE(x.code, m.error_code),
+        updated_at_ms = (extract(epoch FROM now()) * 1000)::bigint
+    FROM (
+        SELECT DISTINCT ON (c, t) c, t, s, code
+        FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[]) AS y(c, t, s, code, e)
+        WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = y.c AND ins.event_id = y.e)
+        ORDER BY c, t, (s <> 'sent') DESC
+    ) x
+    WHERE m.company_id = x.c AND m.telnyx_message_id = x.t
+      AND (x.s <> 'sent' OR m.status IN ('sending', 'sent', 'unknown'))
 )
 SELECT count(*), coalesce(array_agg(DISTINCT entry), '{}') FROM fresh";
 
@@ -149,6 +162,12 @@ struct Columns<'a> {
     key_customer: Vec<Option<&'a str>>,
     dead_number: Vec<Option<&'a str>>,
     out_alternates: Vec<Option<String>>,
+    // status webhooks of queued messages: $29..$33
+    status_company: Vec<Uuid>,
+    status_telnyx_id: Vec<&'a str>,
+    status_status: Vec<&'a str>,
+    status_code: Vec<Option<&'a str>>,
+    status_key: Vec<&'a str>,
 }
 
 impl<'a> Columns<'a> {
@@ -193,6 +212,13 @@ impl<'a> Columns<'a> {
                 c.opt_at.push(o.occurred_at);
                 c.opt_event.push(&e.event_id);
             }
+            for m in &e.message_statuses {
+                c.status_company.push(m.company_id.as_uuid());
+                c.status_telnyx_id.push(&m.telnyx_id);
+                c.status_status.push(m.status);
+                c.status_code.push(m.error_code.as_deref());
+                c.status_key.push(&m.key);
+            }
         }
         (c, keys.len())
     }
@@ -233,6 +259,11 @@ where
         .bind(&c.key_customer)
         .bind(&c.dead_number)
         .bind(&c.out_alternates)
+        .bind(&c.status_company)
+        .bind(&c.status_telnyx_id)
+        .bind(&c.status_status)
+        .bind(&c.status_code)
+        .bind(&c.status_key)
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;

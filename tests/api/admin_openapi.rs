@@ -66,6 +66,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/companies/{id}/jobs/{job_id}"),
     ("get", "/v1/companies/{id}/telnyx"),
     ("post", "/v1/companies/{id}/messages"),
+    ("get", "/v1/companies/{id}/messages"),
+    ("get", "/v1/companies/{id}/messages/{message_id}"),
     ("post", "/v1/companies/{id}/calls"),
 ];
 

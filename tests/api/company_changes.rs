@@ -63,7 +63,7 @@ async fn send_from_los_angeles(app: &TestApp) {
         json!({"to": NEW_CUSTOMER, "text": "hello", "from": LOS_ANGELES}),
     )
     .await;
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap_or_default());
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
 }
 
 async fn an_outbound_assignment_reaches_the_running_actor(db: Db) {

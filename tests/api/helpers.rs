@@ -104,6 +104,13 @@ pub fn test_settings(url: &str) -> Settings {
         // Test receivers listen on loopback over plain http: allowed the way an operator would.
         ("SWITCHBOARD__FORWARDS__INSECURE_HOSTS", "127.0.0.1,localhost"),
         ("SWITCHBOARD__FORWARDS__ALLOWED_CIDRS", "127.0.0.0/8"),
+        // The send queue: no carrier pacing unless a test asks for it (its own tests do), and a
+        // short poll so a queued message leaves at once.
+        ("SWITCHBOARD__SENDING__LONG_CODE_PER_MINUTE", "600000"),
+        ("SWITCHBOARD__SENDING__ACCOUNT_SMS_PER_SECOND", "10000"),
+        ("SWITCHBOARD__SENDING__ACCOUNT_MMS_PER_SECOND", "10000"),
+        ("SWITCHBOARD__SENDING__ACCOUNT_CALLS_PER_SECOND", "10000"),
+        ("SWITCHBOARD__SENDING__POLL_INTERVAL_MS", "50"),
     ];
     Settings::load_with_env(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).expect("test settings")
 }

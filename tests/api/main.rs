@@ -43,6 +43,7 @@ mod routed;
 mod routed_live;
 mod scaling;
 mod security;
+mod send_queue;
 mod simulator;
 mod storage;
 mod telnyx_events;

@@ -1,4 +1,5 @@
-//! Outbound messages and calls through HTTP: sender choice, refusals, sticky assignment.
+//! Outbound messages and calls through HTTP: sender choice, refusals, sticky assignment. A
+//! message is queued (202) and sent by the send queue: the tests wait for Telnyx to receive it.
 use serde_json::{json, Value};
 use switchboard::domain::{CompanyId, PhoneNumber};
 use switchboard::store::{CompanySettings, NewNumber};
@@ -6,6 +7,7 @@ use switchboard::telnyx::client::LegState;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::admin_support::eventually;
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};
 use crate::provisioning::{app_with_telnyx, post};
@@ -70,15 +72,63 @@ async fn send(app: &TestApp, co: CompanyId, body: Value) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.expect("json"))
 }
 
+/// The first `n` POST /messages Telnyx received, once it has (the send queue sends in the
+/// background).
+pub async fn sent_to_telnyx(telnyx: &MockServer, n: usize) -> Vec<Value> {
+    eventually("the send queue sends to Telnyx", || async {
+        let sent: Vec<Value> = telnyx
+            .received_requests()
+            .await
+            .expect("requests")
+            .iter()
+            .filter(|r| r.url.path() == "/messages")
+            .map(|r| r.body_json().expect("json"))
+            .collect();
+        (sent.len() >= n).then_some(sent)
+    })
+    .await
+}
+
+/// The message's record once its status is `status`.
+pub async fn message_in(app: &TestApp, co: CompanyId, id: &str, status: &str) -> Value {
+    eventually(&format!("message {id} {status}"), || async {
+        let res = app
+            .client
+            .get(format!("{}/v1/companies/{co}/messages/{id}", app.address))
+            .bearer_auth(crate::provisioning::OPERATOR)
+            .send()
+            .await
+            .expect("get");
+        let m: Value = res.json().await.expect("json");
+        (m["status"] == status).then_some(m)
+    })
+    .await
+}
+
+/// The 202 answer without its per-message fields (id and times).
+fn choice(body: &Value) -> Value {
+    let mut b = body.clone();
+    for k in ["id", "send_at", "expires_at"] {
+        b.as_object_mut().expect("object").remove(k);
+    }
+    b
+}
+
 async fn message_from_explicit_number(db: Db) {
     let telnyx = telnyx().await;
     let app = app_with_telnyx(db, &telnyx).await;
     let co = company(&app, true).await;
     let (status, body) = send(&app, co, json!({"to": "+13035550199", "text": "hi", "from": NEW_YORK})).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"message_id": "msg-1", "from": NEW_YORK, "reason": "explicit"}));
-    let sent: Value = telnyx.received_requests().await.expect("requests")[0].body_json().expect("json");
-    assert_eq!(sent, json!({"from": NEW_YORK, "to": "+13035550199", "text": "hi", "messaging_profile_id": "prof-1"}));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(choice(&body), json!({"from": NEW_YORK, "reason": "explicit", "status": "queued"}));
+    let sent = sent_to_telnyx(&telnyx, 1).await;
+    assert_eq!(
+        sent[0],
+        json!({"from": NEW_YORK, "to": "+13035550199", "text": "hi", "messaging_profile_id": "prof-1"})
+    );
+    let id = body["id"].as_str().expect("id");
+    let m = message_in(&app, co, id, "sent").await;
+    assert_eq!((m["telnyx_message_id"].as_str(), m["attempts"].as_i64()), (Some("msg-1"), Some(1)), "{m}");
 }
 
 async fn message_without_from_uses_default_then_sticks(db: Db) {
@@ -86,12 +136,14 @@ async fn message_without_from_uses_default_then_sticks(db: Db) {
     let app = app_with_telnyx(db, &telnyx).await;
     let co = company(&app, true).await;
     let (status, body) = send(&app, co, json!({"to": "+13035550199", "text": "hi"})).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 202, "{body}");
     assert_eq!(body["from"], DEFAULT);
     assert_eq!(body["reason"], "default");
     let (_, again) = send(&app, co, json!({"to": "+13035550199", "media_urls": ["https://x.example/a.png"]})).await;
     assert_eq!(again["from"], DEFAULT);
     assert_eq!(again["reason"], "assigned");
+    let sent = sent_to_telnyx(&telnyx, 2).await;
+    assert!(sent.iter().all(|m| m["from"] == DEFAULT), "{sent:?}");
 }
 
 async fn message_to_212_goes_from_the_new_york_number(db: Db) {
@@ -99,8 +151,12 @@ async fn message_to_212_goes_from_the_new_york_number(db: Db) {
     let app = app_with_telnyx(db, &telnyx).await;
     let co = company(&app, true).await;
     let (status, body) = send(&app, co, json!({"to": "+12125550199", "text": "hi"})).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body, json!({"message_id": "msg-1", "from": NEW_YORK, "reason": "local_area_code", "area_code": "212"}));
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        choice(&body),
+        json!({"from": NEW_YORK, "reason": "local_area_code", "area_code": "212", "status": "queued"})
+    );
+    assert_eq!(sent_to_telnyx(&telnyx, 1).await[0]["from"], NEW_YORK);
 }
 
 async fn foreign_from_is_refused(db: Db) {
@@ -158,7 +214,7 @@ async fn message_to_628_goes_from_the_san_francisco_location(db: Db) {
     .expect("location");
     app.store.upsert_location(co, &location).await.expect("location");
     let (status, body) = send(&app, co, json!({"to": "+16285550199", "text": "hi"})).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 202, "{body}");
     assert_eq!(body["from"], sf.phone_number.as_str());
     assert_eq!(body["reason"], "location");
 }

@@ -64,6 +64,7 @@ fn facts(id: &str, kind: FactKind, to: &str, text: Option<&str>) -> EventFacts {
         leg_state: None,
         hangup_cause: None,
         connection_id: Some("app-1".into()),
+        delivery: None,
     }
 }
 
@@ -83,6 +84,7 @@ fn answered_facts(id: &str, answered: &AnsweredCall) -> EventFacts {
         leg_state: Some(LegState::Answered(answered.clone())),
         hangup_cause: None,
         connection_id: Some("app-1".into()),
+        delivery: None,
     }
 }
 

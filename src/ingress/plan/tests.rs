@@ -229,12 +229,23 @@ fn finalized_messages_count_each_recipients_outcome_at_the_sender() {
         vec![
             (sender.clone(), Counter::FailedSpam, Some("+13125550001".into())),
             (sender.clone(), Counter::Delivered, Some("+13125550003".into())),
+            (sender.clone(), Counter::Uncounted, Some("+13125550004".into())),
             (sender, Counter::FailedSpam, Some("+13125550005".into())),
         ],
-        "one target per recipient with an outcome, the duplicate recipient once"
+        "one target per recipient with an outcome (an unconfirmed one counts nothing), the duplicate once"
     );
-    // No outcome at all: acknowledged.
+    // The send queue learns the first recipient's status and Telnyx's code.
+    let d = facts.delivery.as_ref().expect("delivery");
+    assert_eq!((d.status, d.error_code.as_deref()), ("delivery_failed", Some("40003")));
+    // Unconfirmed only: dispatched with a key that counts nothing, for the queue's status.
     let body = edited("message_finalized", |p| p["to"][0]["status"] = "delivery_unconfirmed".into());
+    let Plan::Dispatch { facts, companies } = plan(&parse_envelope(&body).unwrap(), &index) else {
+        panic!("dispatched")
+    };
+    assert!(companies[0].1.iter().all(|t| t.counter == Counter::Uncounted));
+    assert_eq!(facts.delivery.as_ref().map(|d| d.status), Some("delivery_unconfirmed"));
+    // No status at all: acknowledged.
+    let body = edited("message_finalized", |p| p["to"][0]["status"] = "queued".into());
     assert!(matches!(plan(&parse_envelope(&body).unwrap(), &index), Plan::Acknowledge));
 }
 

@@ -8,7 +8,7 @@ use super::formats::{FeatureList, RuleName, TelnyxId, E164};
 use super::number_health::{with_health, NumberView};
 use super::{not_found, phone, rule_error};
 use crate::company::directory::Directory;
-use crate::domain::{Feature, Features, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::domain::{Feature, Features, NumberStatus, NumberType, PhoneNumber, PhoneNumberId};
 use crate::provisioning::{self, JobRunner, RegisterError, Registrant};
 use crate::routes::api_error::ApiError;
 use crate::routes::auth::Principal;
@@ -59,6 +59,16 @@ pub struct PatchNumber {
     #[schema(value_type = Option<RuleName>)]
     pub location: Option<Option<String>>,
     pub status: Option<NumberStatus>,
+    /// How carriers throttle the number (the send queue's limiters; docs/SENDING.md).
+    pub number_type: Option<NumberType>,
+    /// The 10DLC campaign the number sends under; `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<RuleName>)]
+    pub campaign_id: Option<Option<String>>,
+    /// The 10DLC brand of that campaign (its daily budget); `null` clears it.
+    #[serde(default, deserialize_with = "some")]
+    #[schema(value_type = Option<RuleName>)]
+    pub brand_id: Option<Option<String>>,
 }
 
 /// A present field (even `null`) becomes `Some`.
@@ -226,6 +236,9 @@ pub async fn patch_number(
         department: body.department.map(|d| tag("department", d)).transpose()?,
         location: body.location.map(|l| tag("location", l)).transpose()?,
         status: body.status,
+        number_type: body.number_type,
+        campaign_id: body.campaign_id.map(|c| tag("campaign_id", c)).transpose()?,
+        brand_id: body.brand_id.map(|b| tag("brand_id", b)).transpose()?,
         ..Default::default()
     };
     let id = PhoneNumberId::from_uuid(number_id);

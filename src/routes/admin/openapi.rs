@@ -5,7 +5,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::*;
 use crate::routes::pagination::PaginationDoc;
-use crate::routes::{provisioning, sending};
+use crate::routes::{messages, provisioning, sending};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,7 +33,7 @@ use crate::routes::{provisioning, sending};
         replays::replay_webhooks,
         provisioning::provision, provisioning::purchase, provisioning::jobs::list_jobs, provisioning::jobs::get_job,
         provisioning::telnyx_settings::get_telnyx_settings,
-        sending::send_message, sending::place_call,
+        sending::send_message, sending::place_call, messages::list_messages, messages::get_message,
         usage::company_usage, usage::number_usage,
     ),
     components(schemas(crate::routes::problem::Problem, crate::domain::Feature)),

@@ -67,6 +67,14 @@ impl TelnyxClient {
         self.request(Endpoint::SendMessage, Method::POST, url, Some(req), Retry::IfNotSent).await
     }
 
+    /// POST /messages for the send queue. Retry policy [`Retry::Queued`]: a 429 comes back at
+    /// once as [`TelnyxError::RateLimited`] (the queue slows that sender); a timeout after sending
+    /// gives [`TelnyxError::Ambiguous`].
+    pub async fn send_queued_message(&self, req: &SendMessageRequest) -> Result<SentMessage, TelnyxError> {
+        let url = self.url(&["messages"])?;
+        self.request(Endpoint::SendMessage, Method::POST, url, Some(req), Retry::Queued).await
+    }
+
     /// POST /messaging_profiles; returns the new profile's id. Retry policy [`Retry::IfNotSent`]:
     /// after [`TelnyxError::Ambiguous`], look it up with [`TelnyxClient::find_messaging_profiles`]
     /// before creating again.

@@ -20,6 +20,10 @@ pub enum Retry {
     /// clearly did not process the request — 429, 503 with `Retry-After`, connection never made.
     /// A timeout or another 5xx after the request was sent is reported as ambiguous.
     IfNotSent,
+    /// Like [`Retry::IfNotSent`], for a caller with its own queue (the send queue): a 429 is
+    /// returned at once ([`TelnyxError::RateLimited`](super::TelnyxError) with its Retry-After),
+    /// so the caller slows that sender rather than holding a worker in a backoff.
+    Queued,
 }
 
 /// How long Telnyx ignores a repeated `command_id` (DOCS voice "receiving webhooks"; spec
@@ -57,17 +61,20 @@ pub(crate) enum Decision {
 pub(crate) fn decide(policy: Retry, outcome: Outcome) -> Decision {
     match (policy, outcome) {
         (_, Outcome::ConnectFailed) => Decision::Retry,
+        (Retry::Queued, Outcome::Status { status, .. }) if status == StatusCode::TOO_MANY_REQUESTS => Decision::Fail,
         (_, Outcome::Status { status, .. }) if status == StatusCode::TOO_MANY_REQUESTS => Decision::Retry,
         (_, Outcome::Status { status, .. }) if status.is_client_error() => Decision::Fail,
         (Retry::Safe | Retry::Command, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Retry,
         (Retry::Safe | Retry::Command, Outcome::TimedOut | Outcome::Broken) => Decision::Retry,
-        (Retry::IfNotSent, Outcome::Status { status, retry_after: Some(_) })
+        (Retry::IfNotSent | Retry::Queued, Outcome::Status { status, retry_after: Some(_) })
             if status == StatusCode::SERVICE_UNAVAILABLE =>
         {
             Decision::Retry
         }
-        (Retry::IfNotSent, Outcome::Status { status, .. }) if status.is_server_error() => Decision::Ambiguous,
-        (Retry::IfNotSent, Outcome::TimedOut | Outcome::Broken) => Decision::Ambiguous,
+        (Retry::IfNotSent | Retry::Queued, Outcome::Status { status, .. }) if status.is_server_error() => {
+            Decision::Ambiguous
+        }
+        (Retry::IfNotSent | Retry::Queued, Outcome::TimedOut | Outcome::Broken) => Decision::Ambiguous,
         // 1xx/3xx that reqwest did not follow: nothing sensible to retry.
         (_, Outcome::Status { .. }) => Decision::Fail,
     }
@@ -202,6 +209,9 @@ mod tests {
             (IfNotSent, Outcome::TimedOut, Ambiguous),
             (IfNotSent, Outcome::Broken, Ambiguous),
             (IfNotSent, Outcome::ConnectFailed, Again),
+            (Retry::Queued, status(429, Some(1)), Fail),
+            (Retry::Queued, status(500, None), Ambiguous),
+            (Retry::Queued, Outcome::ConnectFailed, Again),
         ];
         for (policy, outcome, want) in cases {
             assert_eq!(decide(policy, outcome), want, "{policy:?} {outcome:?}");

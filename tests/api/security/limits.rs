@@ -91,18 +91,24 @@ async fn a_company_over_its_limits_gets_429_and_nothing_is_sent(db: Db) {
         (Some(2), Some(1))
     );
 
-    // Messages: two go out, the third is refused before Telnyx sees it.
+    // Messages: two are queued and go out, the third is refused before it is queued.
     away_from_window_edge(60).await;
     let message = json!({"to": "+12065550100", "text": "hello"});
     let messages = format!("/v1/companies/{co}/messages");
     for _ in 0..2 {
         let (status, sent, _) = call(&app, Method::POST, &messages, &token, Some(message.clone())).await;
-        assert_eq!(status, StatusCode::OK, "{sent}");
+        assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
     }
     let (status, problem, retry) = call(&app, Method::POST, &messages, &token, Some(message.clone())).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{problem}");
     assert!(problem["detail"].as_str().unwrap_or_default().contains("2 messages per minute"), "{problem}");
     assert!(retry.is_some_and(|s| (1..=60).contains(&s)), "Retry-After {retry:?}");
+    crate::admin_support::eventually("both queued messages sent", || async {
+        (sim.requests_to("POST /messages").len() >= 2).then_some(())
+    })
+    .await;
+    let (_, queued, _) = call(&app, Method::GET, &messages, &token, None).await;
+    assert_eq!(queued["data"].as_array().map(Vec::len), Some(2), "the refused message was never queued: {queued}");
     assert_eq!(sim.requests_to("POST /messages").len(), 2, "the refused message never reached Telnyx");
 
     // Calls: one, then 429.
@@ -136,7 +142,7 @@ async fn a_company_over_its_limits_gets_429_and_nothing_is_sent(db: Db) {
     let (status, reset, _) = call(&app, Method::PUT, &limits, crate::provisioning::OPERATOR, Some(json!({}))).await;
     assert_eq!((status, reset["messages_per_minute"].as_i64()), (StatusCode::OK, Some(600)), "{reset}");
     let (status, sent, _) = call(&app, Method::POST, &messages, &token, Some(message)).await;
-    assert_eq!(status, StatusCode::OK, "{sent}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
 }
 
 async fn concurrent_takes_never_overrun_a_limit(db: Db) {

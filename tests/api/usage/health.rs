@@ -37,6 +37,30 @@ async fn send(app: &TestApp, co: CompanyId, body: Value) -> (StatusCode, Value) 
     call(app, Method::POST, &format!("/v1/companies/{co}/messages"), Some(body)).await
 }
 
+/// Telnyx's id of the queued message `id`, once the send queue sent it.
+async fn telnyx_id(app: &TestApp, co: CompanyId, id: &Value) -> String {
+    let path = format!("/v1/companies/{co}/messages/{}", id.as_str().expect("message id"));
+    eventually("the message sent", || async {
+        let (_, m) = call(app, Method::GET, &path, None).await;
+        m["telnyx_message_id"].as_str().map(str::to_owned)
+    })
+    .await
+}
+
+/// Waits until the send queue holds nothing for the company (every message sent or ended).
+async fn queue_drained(app: &TestApp, co: CompanyId) {
+    eventually("the send queue drained", || async {
+        let mut pending = 0;
+        for status in ["queued", "sending"] {
+            let path = format!("/v1/companies/{co}/messages?status={status}");
+            let (_, page) = call(app, Method::GET, &path, None).await;
+            pending += page["data"].as_array().map_or(1, Vec::len);
+        }
+        (pending == 0).then_some(())
+    })
+    .await
+}
+
 async fn number(app: &TestApp, co: CompanyId, e164: &str) -> Value {
     let (s, page) = call(app, Method::GET, &format!("/v1/companies/{co}/numbers"), None).await;
     assert_eq!(s, StatusCode::OK, "{page}");
@@ -93,18 +117,22 @@ async fn a_number_blocked_as_spam_turns_unhealthy_and_leaves_automatic_choice(db
 
     // The first contact with an explicit `from` makes the customer sticky to it.
     let (s, first) = send(&app, co, json!({"to": STICKY, "text": "hello", "from": SICK})).await;
-    assert_eq!(s, StatusCode::OK, "{first}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{first}");
     assert!(first.get("warning").is_none(), "healthy so far: {first}");
     let (s, sticky) = call(&app, Method::GET, &format!("/v1/companies/{co}/assignments/{STICKY}"), None).await;
     assert_eq!((s, &sticky["phone_number"]), (StatusCode::OK, &json!(SICK)), "{sticky}");
 
     // 19 more from SICK; the simulator finalizes 12 of the 20 as 40003 (60%) and delivers 8.
-    let mut ids = vec![first["message_id"].as_str().unwrap().to_owned()];
+    let mut queued = vec![first["id"].clone()];
     for i in 0..19 {
         let (s, sent) =
             send(&app, co, json!({"to": format!("+1206555{:04}", 200 + i), "text": "offer", "from": SICK})).await;
-        assert_eq!(s, StatusCode::OK, "{sent}");
-        ids.push(sent["message_id"].as_str().unwrap().to_owned());
+        assert_eq!(s, StatusCode::ACCEPTED, "{sent}");
+        queued.push(sent["id"].clone());
+    }
+    let mut ids = Vec::new();
+    for q in &queued {
+        ids.push(telnyx_id(&app, co, q).await);
     }
     let mut deliveries = Vec::new();
     for (i, id) in ids.iter().enumerate() {
@@ -136,7 +164,7 @@ async fn a_number_blocked_as_spam_turns_unhealthy_and_leaves_automatic_choice(db
 
     // The sticky customer moves to the healthy number of the same department, with a note.
     let (s, moved) = send(&app, co, json!({"to": STICKY, "text": "still there?"})).await;
-    assert_eq!(s, StatusCode::OK, "{moved}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{moved}");
     assert_eq!(
         (&moved["from"], &moved["reason"], &moved["previous"]),
         (&json!(SIBLING), &json!("reassigned"), &json!(SICK))
@@ -168,6 +196,7 @@ async fn a_number_blocked_as_spam_turns_unhealthy_and_leaves_automatic_choice(db
     let (_, local) = send(&app, co, json!({"to": "+14155559999", "text": "hi"})).await;
     assert_eq!((&local["from"], &local["reason"]), (&json!(SIBLING), &json!("local_area_code")), "{local}");
     // The default (SICK) is skipped too: nothing healthy serves 303, so nothing is sent.
+    queue_drained(&app, co).await;
     let before = sim.requests_to("POST /messages").len();
     let (s, none) = send(&app, co, json!({"to": "+13035550100", "text": "hi"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{none}");
@@ -177,10 +206,11 @@ async fn a_number_blocked_as_spam_turns_unhealthy_and_leaves_automatic_choice(db
     let (s, explicit) = send(&app, co, json!({"to": STICKY, "text": "from the old one", "from": SICK})).await;
     assert_eq!(
         (s, &explicit["from"], &explicit["reason"]),
-        (StatusCode::OK, &json!(SICK), &json!("explicit")),
+        (StatusCode::ACCEPTED, &json!(SICK), &json!("explicit")),
         "{explicit}"
     );
     assert!(explicit["warning"].as_str().unwrap().contains("unhealthy"), "{explicit}");
+    telnyx_id(&app, co, &explicit["id"]).await;
     assert_eq!(sim.messages().last().unwrap().from, SICK);
 
     // The gauge counts it (no labels); it is recomputed every refresh_secs (1 s here).

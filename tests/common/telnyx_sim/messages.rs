@@ -2,8 +2,14 @@
 //! per-recipient statuses and error codes when the test triggers them (or automatically, see
 //! [`super::TelnyxSim::set_message_outcome`]); inbound `message.received` injection.
 //!
+//! An account rate limit ([`RateLimit`]) answers 429 with error 40011 past its rate; every
+//! accepted message keeps the time it arrived (`Message::arrived`), the send log a test checks
+//! rates against.
+//!
 //! Event URL: the message's `webhook_url`, else its messaging profile's (`use_profile_webhooks`
 //! true by default), else the simulator's default URL (real Telnyx would send nothing then).
+use std::time::Instant;
+
 use serde_json::{json, Value};
 
 use super::reply::{self, Reply, TelnyxError};
@@ -75,20 +81,53 @@ pub struct Message {
     pub received_at: String,
     /// The request body as sent.
     pub request: Value,
+    /// When the simulator accepted it (the send log's clock).
+    pub arrived: Instant,
 }
+
+/// A message rate limit of the simulated account: Telnyx's 429 with error 40011.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Accepted messages per sliding second, over the account (or per sender).
+    pub per_second: usize,
+    /// Count per sending number instead of over the account.
+    pub per_sender: bool,
+    /// The `Retry-After` answered, in seconds.
+    pub retry_after_secs: u32,
+}
+
+const RATE_LIMITED: TelnyxError = TelnyxError {
+    code: "40011",
+    title: "Too many requests",
+    detail: "Message rate limit exceeded: slow down and retry after the Retry-After delay.",
+    pointer: None,
+};
 
 const MISSING_FROM: TelnyxError = TelnyxError { pointer: Some("/from"), ..reply::MISSING_PARAMETER };
 const MISSING_CONTENT: TelnyxError = TelnyxError { pointer: Some("/text"), ..reply::MISSING_PARAMETER };
 
 impl World {
-    /// POST /messages.
-    pub fn send_message(&mut self, body: &Value) -> Reply {
+    /// POST /messages at `now`.
+    pub fn send_message(&mut self, body: &Value, now: Instant) -> Reply {
         let text = |k: &str| body[k].as_str().map(str::to_owned);
         let media_urls: Vec<String> =
             body["media_urls"].as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect();
         let Some(from) = text("from") else { return Reply::error(400, &MISSING_FROM) };
         if text("text").is_none() && media_urls.is_empty() {
             return Reply::error(400, &MISSING_CONTENT);
+        }
+        if let Some(limit) = self.config.message_rate_limit {
+            let second_ago = now.checked_sub(std::time::Duration::from_secs(1));
+            let in_window = self
+                .messages
+                .iter()
+                .filter(|m| second_ago.is_none_or(|t| m.arrived > t))
+                .filter(|m| !limit.per_sender || m.from == from)
+                .count();
+            if in_window >= limit.per_second {
+                return Reply::error(429, &RATE_LIMITED)
+                    .with_header("Retry-After", &limit.retry_after_secs.to_string());
+            }
         }
         let owned_profile =
             self.numbers.owned.iter().find(|n| n.phone_number == from).and_then(|n| n.messaging_profile_id.clone());
@@ -110,6 +149,7 @@ impl World {
             status: "queued".into(),
             received_at: now_rfc3339(),
             request: body.clone(),
+            arrived: now,
         };
         let reply = Reply::data(outbound_payload(&message, "queued", None));
         let id = message.id.clone();

@@ -64,7 +64,7 @@ pub use log::{RequestRecord, Violation, ViolationKind};
 #[allow(unused_imports)]
 pub use media::RECORDING_BASE;
 #[allow(unused_imports)]
-pub use messages::{Message, MessageOutcome};
+pub use messages::{Message, MessageOutcome, RateLimit};
 #[allow(unused_imports)]
 pub use numbers::{AvailableNumber, OwnedNumber};
 #[allow(unused_imports)]
@@ -95,6 +95,8 @@ pub struct Config {
     pub message_outcome: Option<MessageOutcome>,
     /// Added to the clock (the `command_id` window) by [`TelnyxSim::advance_clock`].
     pub clock_offset: Duration,
+    /// The account's message rate limit, when the test set one ([`TelnyxSim::set_message_rate_limit`]).
+    pub message_rate_limit: Option<messages::RateLimit>,
 }
 
 /// The simulated account.
@@ -204,6 +206,13 @@ impl TelnyxSim {
     /// machine, or end with a cause), without the test acting on each.
     pub fn script_target(&self, target: &str, script: TargetScript) {
         self.inner.world().scripts.set(target, script);
+    }
+
+    /// Limits the account's POST /messages: past `limit.per_second` accepted in the last second
+    /// (per sender too when `limit.per_sender`), Telnyx answers 429 with error 40011 and
+    /// `Retry-After`. `None` lifts it.
+    pub fn set_message_rate_limit(&self, limit: Option<RateLimit>) {
+        self.inner.world().config.message_rate_limit = limit;
     }
 
     /// Moves the simulator's clock forward (e.g. past the 60 s `command_id` window).

@@ -122,7 +122,7 @@ pub fn handle(world: &mut World, m: &Matched, query: &Query, body: &Value, now: 
         ("PATCH", "/phone_numbers/{id}", _) => world.numbers.update(m.param("id"), body),
         ("PATCH", "/phone_numbers/{id}/messaging", _) => world.numbers.update_messaging(m.param("id"), body),
         ("PATCH", "/phone_numbers/{id}/voice", _) => world.numbers.update_voice(m.param("id"), body),
-        ("POST", "/messages", _) => world.send_message(body),
+        ("POST", "/messages", _) => world.send_message(body, now),
         ("POST", "/calls", _) => world.dial(body),
         ("POST", "/calls/{call_control_id}/actions/{action}", _) => {
             world.command(m.param("call_control_id"), m.param("action"), body, now)

@@ -1,0 +1,185 @@
+//! The limiters a message passes and the admission of a claim, as pure logic over the limiter
+//! rows the store locked. Each rate limiter is GCRA without burst: its row holds the theoretical
+//! arrival time (TAT); a message may go at `max(now, TAT of each of its limiters)` when that is
+//! within the claim's horizon, and each limiter's TAT becomes that time plus its emission interval
+//! (1 / rate, rounded up to the microsecond). Consecutive sends through one limiter are therefore
+//! at least one interval apart, so no window of one second holds more than the rate per second
+//! (per minute: no minute more than the rate per minute). A brand's daily budget counts the
+//! messages whose send time falls in its Pacific day.
+use std::collections::{BTreeMap, HashSet};
+
+use chrono_tz::America::Los_Angeles;
+
+use crate::config::SendingSettings;
+use crate::domain::NumberType;
+use crate::store::send_claim::{Admission, ClaimSize, Limiter};
+use crate::store::send_queue::{MessageKind, OutboundRecord};
+
+const MICROS_PER_SECOND: f64 = 1_000_000.0;
+
+/// The microseconds between two sends at `per_second`, rounded up (never faster than the rate).
+pub fn interval_us(per_second: f64) -> i64 {
+    (MICROS_PER_SECOND / per_second).ceil().max(1.0) as i64
+}
+
+/// The limiters of the configured rates, and the claim's horizon.
+#[derive(Debug, Clone)]
+pub struct Planner {
+    settings: SendingSettings,
+    horizon_us: i64,
+}
+
+/// A limiter a message passes: its key and emission interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateKey {
+    pub key: String,
+    pub interval_us: i64,
+}
+
+impl Planner {
+    pub fn new(settings: &SendingSettings) -> Self {
+        Planner { settings: settings.clone(), horizon_us: settings.claim_horizon_ms as i64 * 1000 }
+    }
+
+    /// The sender's limiter: per number by type, or per 10DLC campaign.
+    pub fn sender_limiter(&self, m: &OutboundRecord) -> RateKey {
+        let s = &self.settings;
+        let number =
+            |per_second: f64| RateKey { key: format!("sender:{}", m.from), interval_us: interval_us(per_second) };
+        match m.sender.number_type {
+            NumberType::LongCode => number(s.long_code_per_minute / 60.0),
+            NumberType::TollFree => number(s.toll_free_per_second),
+            NumberType::ShortCode => number(s.short_code_per_second),
+            NumberType::TenDlc => match &m.sender.campaign_id {
+                Some(c) => {
+                    let per_minute = s.campaign_per_minute.get(c).copied().unwrap_or(s.ten_dlc_per_minute);
+                    RateKey { key: format!("campaign:{c}"), interval_us: interval_us(per_minute / 60.0) }
+                }
+                None => number(s.ten_dlc_per_minute / 60.0),
+            },
+        }
+    }
+
+    /// The account's limiter of the message's kind.
+    pub fn account_limiter(&self, kind: MessageKind) -> RateKey {
+        let per_second = match kind {
+            MessageKind::Sms => self.settings.account_sms_per_second,
+            MessageKind::Mms => self.settings.account_mms_per_second,
+        };
+        RateKey { key: format!("account:{}", kind.as_str()), interval_us: interval_us(per_second) }
+    }
+
+    /// The account's calls limiter.
+    pub fn calls_limiter(&self) -> RateKey {
+        RateKey { key: "account:calls".into(), interval_us: interval_us(self.settings.account_calls_per_second) }
+    }
+
+    /// The daily budget key of a 10DLC message's brand.
+    pub fn brand_key(m: &OutboundRecord) -> Option<String> {
+        match (m.sender.number_type, &m.sender.brand_id) {
+            (NumberType::TenDlc, Some(b)) => Some(format!("brand:{b}")),
+            _ => None,
+        }
+    }
+
+    /// How many candidates a claim reads (per sender: what could pass within one horizon).
+    pub fn claim_size(&self) -> ClaimSize {
+        let s = &self.settings;
+        let per =
+            |per_second: f64| ((per_second * self.horizon_us as f64 / MICROS_PER_SECOND).ceil() as i64 + 1).max(1);
+        ClaimSize {
+            candidates: i64::from(s.claim_batch),
+            per_short_code: per(s.short_code_per_second),
+            per_toll_free: per(s.toll_free_per_second),
+            per_other: per(s.ten_dlc_per_minute.max(s.long_code_per_minute) / 60.0),
+        }
+    }
+}
+
+/// The Pacific day (as `YYYY-MM-DD`) of a Unix-µs instant: when T-Mobile's brand budgets reset.
+pub fn pacific_day(at_us: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(at_us)
+        .map(|t| t.with_timezone(&Los_Angeles).date_naive().to_string())
+        .unwrap_or_default()
+}
+
+impl Admission for Planner {
+    fn keys(&self, m: &OutboundRecord) -> Vec<String> {
+        let mut keys = vec![self.sender_limiter(m).key, self.account_limiter(m.kind).key];
+        keys.extend(Planner::brand_key(m));
+        keys
+    }
+
+    /// Earliest slot first, fair order on ties: each round looks at the first waiting message of
+    /// every sender (so a sender's messages keep their order), takes the one that can go soonest
+    /// (the first in fair order among equals) and advances its limiters. A sender whose own limiter
+    /// is further ahead than the account's thus leaves the account's slot to another sender rather
+    /// than a hole.
+    fn admit(
+        &self,
+        now_us: i64,
+        candidates: &[OutboundRecord],
+        limiters: &mut BTreeMap<String, Limiter>,
+    ) -> Vec<(usize, i64)> {
+        let latest = now_us + self.horizon_us;
+        let budget = self.settings.brand_daily_messages as i64;
+        // Keys with no slot left in this claim.
+        let mut full: HashSet<String> = HashSet::new();
+        let mut done = vec![false; candidates.len()];
+        let mut admitted = Vec::new();
+        loop {
+            let mut best: Option<(i64, usize)> = None;
+            let mut heads: HashSet<String> = HashSet::new();
+            for (i, m) in candidates.iter().enumerate() {
+                let sender = self.sender_limiter(m);
+                if done[i] || !heads.insert(sender.key.clone()) {
+                    continue;
+                }
+                let rates = [sender, self.account_limiter(m.kind)];
+                let brand = Planner::brand_key(m);
+                if rates.iter().map(|r| &r.key).chain(brand.as_ref()).any(|k| full.contains(k)) {
+                    continue;
+                }
+                let tat = |k: &str| limiters.get(k).map_or(0, |l| l.tat_us);
+                let at = rates.iter().map(|r| tat(&r.key)).fold(now_us, i64::max);
+                if at > latest {
+                    full.extend(rates.iter().filter(|r| tat(&r.key) > latest).map(|r| r.key.clone()));
+                    continue;
+                }
+                if let Some(b) = &brand {
+                    let day = pacific_day(at);
+                    let used = limiters.get(b).filter(|l| l.day.as_deref() == Some(day.as_str())).map_or(0, |l| l.used);
+                    if used >= budget {
+                        full.insert(b.clone());
+                        continue;
+                    }
+                }
+                if best.is_none_or(|(best_at, _)| at < best_at) {
+                    best = Some((at, i));
+                }
+            }
+            let Some((at, i)) = best else { break };
+            let m = &candidates[i];
+            if let Some(b) = Planner::brand_key(m) {
+                let day = pacific_day(at);
+                let l = limiters.entry(b.clone()).or_insert_with(|| Limiter { key: b, tat_us: 0, day: None, used: 0 });
+                if l.day.as_deref() != Some(day.as_str()) {
+                    (l.day, l.used) = (Some(day), 0);
+                }
+                l.used += 1;
+            }
+            for r in [self.sender_limiter(m), self.account_limiter(m.kind)] {
+                let l = limiters.entry(r.key.clone()).or_insert_with(|| Limiter {
+                    key: r.key.clone(),
+                    tat_us: 0,
+                    day: None,
+                    used: 0,
+                });
+                l.tat_us = at + r.interval_us;
+            }
+            done[i] = true;
+            admitted.push((i, at));
+        }
+        admitted
+    }
+}

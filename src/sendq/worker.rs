@@ -1,0 +1,187 @@
+//! The send worker: expires what outlived its validity, marks what a dead worker left `sending`
+//! as `unknown`, claims what the limiters admit (the attempt is recorded before any call), sends
+//! each at its slot and records Telnyx's answer. Several nodes can run one each: claims are
+//! leased and the limiters live in the database.
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+use super::clock::Clock;
+use super::limits::Planner;
+use super::outcome::{classify, Outcome};
+use super::{SEND_EXPIRED, SEND_ORPHANS_UNKNOWN, SEND_OUTCOMES, SEND_QUEUE_DEPTH, SEND_THROTTLED, SEND_WAIT};
+use crate::config::SendingSettings;
+use crate::domain::NumberType;
+use crate::store::send_claim::Claimed;
+use crate::store::send_queue::MessageKind;
+use crate::store::{DynStore, StoreResult};
+use crate::telnyx::api::TelnyxApi;
+use crate::telnyx::client::SendMessageRequest;
+
+/// The queue depth gauge is read at most this often.
+const GAUGE_EVERY: Duration = Duration::from_secs(5);
+/// Expiry and orphan recovery run at most this often (Unix µs of the injected clock).
+const UPKEEP_EVERY_US: i64 = 1_000_000;
+
+#[derive(Clone)]
+pub struct SendWorker {
+    store: DynStore,
+    telnyx: TelnyxApi,
+    planner: Arc<Planner>,
+    settings: Arc<SendingSettings>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    in_flight: Arc<Semaphore>,
+    /// When expiry and orphan recovery last ran (clock µs).
+    upkept_at: Arc<AtomicI64>,
+}
+
+impl SendWorker {
+    pub fn new(
+        store: DynStore,
+        telnyx: TelnyxApi,
+        settings: &SendingSettings,
+        clock: Arc<dyn Clock>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        SendWorker {
+            store,
+            telnyx,
+            planner: Arc::new(Planner::new(settings)),
+            settings: Arc::new(settings.clone()),
+            clock,
+            wake,
+            in_flight: Arc::new(Semaphore::new(settings.max_in_flight as usize)),
+            upkept_at: Arc::new(AtomicI64::new(i64::MIN)),
+        }
+    }
+
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut gauge_read: Option<tokio::time::Instant> = None;
+            let poll = Duration::from_millis(self.settings.poll_interval_ms);
+            // After a claim that took messages, look again before its horizon runs out.
+            let busy = Duration::from_millis((self.settings.claim_horizon_ms / 2).max(1));
+            loop {
+                let pause = match self.run_once().await {
+                    Ok(0) => poll,
+                    Ok(_) => busy,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "send queue: claiming failed; will retry");
+                        poll
+                    }
+                };
+                if gauge_read.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+                    gauge_read = Some(tokio::time::Instant::now());
+                    self.update_depth_gauge().await;
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = self.wake.notified() => {}
+                }
+            }
+        })
+    }
+
+    /// Expires, recovers orphans, claims and starts the sends of one claim; returns how many
+    /// messages it claimed. The sends go on in the background, each at its slot.
+    pub async fn run_once(&self) -> StoreResult<usize> {
+        let now_us = self.clock.now_us();
+        let now_ms = now_us.div_euclid(1000);
+        let last = self.upkept_at.load(Ordering::Relaxed);
+        if last == i64::MIN || now_us - last >= UPKEEP_EVERY_US {
+            self.upkept_at.store(now_us, Ordering::Relaxed);
+            self.upkeep(now_ms).await?;
+        }
+        if self.telnyx.client().is_err() {
+            return Ok(0);
+        }
+        let lease_until_ms = now_ms + self.settings.lease_secs as i64 * 1000;
+        let claimed =
+            self.store.claim_sends(now_us, lease_until_ms, self.planner.claim_size(), self.planner.as_ref()).await?;
+        let n = claimed.len();
+        for c in claimed {
+            let permit = self.in_flight.clone().acquire_owned().await;
+            let worker = self.clone();
+            tokio::spawn(async move {
+                worker.send(c).await;
+                drop(permit);
+            });
+        }
+        Ok(n)
+    }
+
+    /// Expires what outlived its validity; marks what a stopped worker left `sending` unknown.
+    async fn upkeep(&self, now_ms: i64) -> StoreResult<()> {
+        for t in self.store.expire_outbound(now_ms).await? {
+            metrics::counter!(SEND_EXPIRED, "sender_type" => t.as_str()).increment(1);
+        }
+        let orphans = self.store.orphans_to_unknown(now_ms).await?;
+        if orphans > 0 {
+            metrics::counter!(SEND_ORPHANS_UNKNOWN).increment(orphans);
+            tracing::warn!(orphans, "send queue: messages left sending by a stopped worker are now unknown");
+        }
+        Ok(())
+    }
+
+    /// Sends one claimed message at its slot and records the outcome.
+    pub async fn send(&self, c: Claimed) {
+        let wait_us = c.send_at_us - self.clock.now_us();
+        if wait_us > 0 {
+            tokio::time::sleep(Duration::from_micros(wait_us as u64)).await;
+        }
+        let m = &c.message;
+        let Ok(client) = self.telnyx.client() else { return };
+        let req = SendMessageRequest {
+            from: m.from.clone(),
+            to: m.to.clone(),
+            text: m.content.text.clone(),
+            media_urls: m.content.media_urls.iter().filter_map(|u| url::Url::parse(u).ok()).collect(),
+            messaging_profile_id: m.content.messaging_profile_id.clone(),
+            webhook_url: None,
+        };
+        let result = client.send_queued_message(&req).await;
+        let now_ms = self.clock.now_us().div_euclid(1000);
+        let outcome = classify(result, now_ms);
+        self.observe(m.sender.number_type, m.kind, &outcome, now_ms - m.send_at_ms.max(m.created_at_ms));
+        if let Some(pause) = outcome.pause_sender {
+            let key = self.planner.sender_limiter(m).key;
+            let until = self.clock.now_us() + i64::try_from(pause.as_micros()).unwrap_or(i64::MAX / 2);
+            if let Err(e) = self.store.push_limiter(&key, until).await {
+                tracing::warn!(error = %e, "send queue: cannot slow the sender down");
+            }
+        }
+        match self.store.end_attempt(m.company_id, m.id, &outcome.end, now_ms).await {
+            Ok(_) => {}
+            // The lease runs out and the message becomes `unknown`: never sent twice unseen.
+            Err(e) => tracing::warn!(error = %e, message_id = %m.id, "send queue: cannot record a send's outcome"),
+        }
+    }
+
+    fn observe(&self, sender: NumberType, kind: MessageKind, outcome: &Outcome, waited_ms: i64) {
+        let t = sender.as_str();
+        metrics::counter!(SEND_OUTCOMES, "sender_type" => t, "kind" => kind.as_str(), "outcome" => outcome.label)
+            .increment(1);
+        if outcome.pause_sender.is_some() {
+            metrics::counter!(SEND_THROTTLED, "sender_type" => t).increment(1);
+        } else {
+            metrics::histogram!(SEND_WAIT, "sender_type" => t).record(waited_ms.max(0) as f64 / 1000.0);
+        }
+    }
+
+    /// Sets the queue depth gauge per sender type from the database (every node's queue).
+    pub async fn update_depth_gauge(&self) {
+        match self.store.queued_by_sender_type().await {
+            Ok(rows) => {
+                for t in NumberType::ALL {
+                    let n = rows.iter().find(|(x, _)| *x == t).map_or(0, |(_, n)| *n);
+                    metrics::gauge!(SEND_QUEUE_DEPTH, "sender_type" => t.as_str()).set(n as f64);
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "send queue: cannot read its depth"),
+        }
+    }
+}

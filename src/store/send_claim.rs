@@ -1,0 +1,242 @@
+//! The send queue's claim: one transaction that reads the due messages in fair order, locks the
+//! limiters they pass (one row per limiter key, in key order), lets the caller's [`Admission`]
+//! decide which go and when, writes the limiters back and marks those messages `sending` under a
+//! lease. On PostgreSQL the limiter rows stay locked until the commit, so the limits hold for the
+//! sum of every node's claims; candidates another node holds are skipped (SKIP LOCKED). SQLite
+//! takes its write lock at the start (one node).
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use serde::Serialize;
+
+use super::send_queue::OutboundRecord;
+use super::StoreResult;
+
+/// One limiter's state: GCRA's theoretical arrival time, and a daily budget's count in its day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Limiter {
+    pub key: String,
+    /// Unix microseconds: the earliest time the next message may pass.
+    pub tat_us: i64,
+    /// The day `used` counts in (a daily budget), e.g. `2026-12-04`.
+    pub day: Option<String>,
+    pub used: i64,
+}
+
+/// How many candidates one claim reads, at most, and per sender type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimSize {
+    pub candidates: i64,
+    /// Per sending number: at most this many of its messages are candidates (no more could pass
+    /// within one claim), for short codes, toll-free numbers and the rest.
+    pub per_short_code: i64,
+    pub per_toll_free: i64,
+    pub per_other: i64,
+}
+
+/// Decides which candidates go and when; the store holds the limiters' locks meanwhile.
+pub trait Admission: Send + Sync {
+    /// The limiter keys `m` passes.
+    fn keys(&self, m: &OutboundRecord) -> Vec<String>;
+    /// Walks `candidates` in order (fair order) and returns the index of each admitted one with
+    /// its send time (Unix µs), advancing `limiters` (every key of every candidate is there).
+    fn admit(
+        &self,
+        now_us: i64,
+        candidates: &[OutboundRecord],
+        limiters: &mut BTreeMap<String, Limiter>,
+    ) -> Vec<(usize, i64)>;
+}
+
+/// A claimed message and when it may be sent (Unix µs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed {
+    pub message: OutboundRecord,
+    pub send_at_us: i64,
+}
+
+#[async_trait]
+pub trait SendClaimStore: Send + Sync {
+    /// Claims what `admission` admits among the due queued messages, leasing them until
+    /// `lease_until_ms` (status `sending`, one more attempt recorded) before anything is sent.
+    async fn claim_sends(
+        &self,
+        now_us: i64,
+        lease_until_ms: i64,
+        size: ClaimSize,
+        admission: &dyn Admission,
+    ) -> StoreResult<Vec<Claimed>>;
+    /// Pushes a limiter's next free time to at least `until_us` (Telnyx said to slow down).
+    async fn push_limiter(&self, key: &str, until_us: i64) -> StoreResult<()>;
+    /// GCRA in one statement: takes the next slot of `key` (spaced `interval_us`) when it is at
+    /// most `max_wait_us` away; returns its time (Unix µs), or `None` (nothing taken).
+    async fn take_slot(&self, key: &str, now_us: i64, interval_us: i64, max_wait_us: i64) -> StoreResult<Option<i64>>;
+    /// The limiters of `keys` as stored (tests and diagnostics).
+    async fn limiters(&self, keys: &[String]) -> StoreResult<Vec<Limiter>>;
+}
+
+/// The claim's candidate query: due queued messages in fair-tag order, at most a few per sender.
+pub(crate) fn candidates_sql(lock: &str) -> String {
+    format!(
+        "SELECT {cols} FROM outbound_messages m JOIN ( \
+           SELECT company_id, id, sender_type, \
+                  ROW_NUMBER() OVER (PARTITION BY from_number ORDER BY fair_tag, id) AS rank \
+           FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 AND expires_at_ms > $1 \
+         ) r ON m.company_id = r.company_id AND m.id = r.id \
+         WHERE r.rank <= CASE r.sender_type WHEN 'short_code' THEN $3 WHEN 'toll_free' THEN $4 ELSE $5 END \
+         ORDER BY m.fair_tag, m.id LIMIT $2 {lock}",
+        cols = super::send_queue::OUTBOUND_COLUMNS
+    )
+}
+
+macro_rules! impl_send_claim_store {
+    ($store:ty, $dialect:path) => {
+        #[async_trait::async_trait]
+        impl $crate::store::send_claim::SendClaimStore for $store {
+            async fn claim_sends(
+                &self,
+                now_us: i64,
+                lease_until_ms: i64,
+                size: $crate::store::send_claim::ClaimSize,
+                admission: &dyn $crate::store::send_claim::Admission,
+            ) -> $crate::store::StoreResult<Vec<$crate::store::send_claim::Claimed>> {
+                use std::collections::BTreeMap;
+                use $crate::store::send_claim::{Claimed, Limiter};
+                use $crate::store::send_queue::{OutboundRecord, OutboundRow, FAIR_CLOCK};
+                let d = &$dialect;
+                let now_ms = now_us.div_euclid(1000);
+                // Nothing due: no transaction (on SQLite, no write lock taken from the ledger).
+                let due: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 LIMIT 1",
+                )
+                .bind(now_ms)
+                .fetch_optional(&self.pool)
+                .await?;
+                if due.is_none() {
+                    return Ok(Vec::new());
+                }
+                let mut tx = self.pool.begin_with(d.begin).await?;
+                let rows: Vec<OutboundRow> =
+                    sqlx::query_as(&$crate::store::send_claim::candidates_sql(d.lock_candidates))
+                        .bind(now_ms)
+                        .bind(size.candidates)
+                        .bind(size.per_short_code)
+                        .bind(size.per_toll_free)
+                        .bind(size.per_other)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                if rows.is_empty() {
+                    tx.commit().await?;
+                    return Ok(Vec::new());
+                }
+                let candidates = rows.into_iter().map(TryInto::try_into).collect::<Result<Vec<OutboundRecord>, _>>()?;
+                let mut keys: Vec<String> = candidates.iter().flat_map(|m| admission.keys(m)).collect();
+                keys.push(FAIR_CLOCK.to_owned());
+                keys.sort();
+                keys.dedup();
+                let keys_json = serde_json::Value::from(keys.clone()).to_string();
+                sqlx::query(&format!(
+                    "INSERT INTO send_limiters (key, tat_us, used) SELECT k.key, 0, 0 FROM ({}) AS k \
+                     WHERE true ON CONFLICT (key) DO NOTHING",
+                    d.json_keys
+                ))
+                .bind(&keys_json)
+                .execute(&mut *tx)
+                .await?;
+                let stored: Vec<Limiter> = sqlx::query_as(&format!(
+                    "SELECT key, tat_us, day, used FROM send_limiters WHERE key IN ({}) ORDER BY key {}",
+                    d.json_keys, d.lock_limiters
+                ))
+                .bind(&keys_json)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut limiters: BTreeMap<String, Limiter> = stored.into_iter().map(|l| (l.key.clone(), l)).collect();
+                let before = limiters.clone();
+                let admitted = admission.admit(now_us, &candidates, &mut limiters);
+                if let Some(top) = admitted.iter().map(|(i, _)| candidates[*i].fair_tag).max() {
+                    if let Some(clock) = limiters.get_mut(FAIR_CLOCK) {
+                        clock.tat_us = clock.tat_us.max(top);
+                    }
+                }
+                let changed: Vec<&Limiter> = limiters.values().filter(|l| before.get(&l.key) != Some(*l)).collect();
+                if !changed.is_empty() {
+                    let json = serde_json::to_string(&changed)
+                        .map_err(|e| $crate::store::StoreError::Corrupt(format!("limiters: {e}")))?;
+                    sqlx::query(d.write_limiters).bind(json).execute(&mut *tx).await?;
+                }
+                let mut claimed = Vec::with_capacity(admitted.len());
+                for (i, send_at_us) in admitted {
+                    let m = &candidates[i];
+                    sqlx::query(
+                        "UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, \
+                         lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2",
+                    )
+                    .bind(m.company_id.as_uuid())
+                    .bind(m.id)
+                    .bind(lease_until_ms)
+                    .bind(now_ms)
+                    .execute(&mut *tx)
+                    .await?;
+                    let mut message = m.clone();
+                    message.status = $crate::store::send_queue::SendStatus::Sending;
+                    message.attempts += 1;
+                    claimed.push(Claimed { message, send_at_us });
+                }
+                tx.commit().await?;
+                Ok(claimed)
+            }
+
+            async fn push_limiter(&self, key: &str, until_us: i64) -> $crate::store::StoreResult<()> {
+                let d = &$dialect;
+                sqlx::query(&format!(
+                    "INSERT INTO send_limiters (key, tat_us, used) VALUES ($1, $2, 0) ON CONFLICT (key) \
+                     DO UPDATE SET tat_us = {}(send_limiters.tat_us, excluded.tat_us)",
+                    d.greatest
+                ))
+                .bind(key)
+                .bind(until_us)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn take_slot(
+                &self,
+                key: &str,
+                now_us: i64,
+                interval_us: i64,
+                max_wait_us: i64,
+            ) -> $crate::store::StoreResult<Option<i64>> {
+                let g = $dialect.greatest;
+                let next: Option<i64> = sqlx::query_scalar(&format!(
+                    "INSERT INTO send_limiters (key, tat_us, used) VALUES ($1, $2 + $3, 0) ON CONFLICT (key) \
+                     DO UPDATE SET tat_us = {g}(send_limiters.tat_us, $2) + $3 \
+                     WHERE {g}(send_limiters.tat_us, $2) - $2 <= $4 RETURNING tat_us"
+                ))
+                .bind(key)
+                .bind(now_us)
+                .bind(interval_us)
+                .bind(max_wait_us)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(next.map(|tat| tat - interval_us))
+            }
+
+            async fn limiters(
+                &self,
+                keys: &[String],
+            ) -> $crate::store::StoreResult<Vec<$crate::store::send_claim::Limiter>> {
+                let json = serde_json::Value::from(keys.to_vec()).to_string();
+                let rows = sqlx::query_as(&format!(
+                    "SELECT key, tat_us, day, used FROM send_limiters WHERE key IN ({}) ORDER BY key",
+                    $dialect.json_keys
+                ))
+                .bind(json)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows)
+            }
+        }
+    };
+}
+pub(crate) use impl_send_claim_store;

@@ -1,0 +1,205 @@
+//! A message's life in the queue: expiry when its limiters leave no time, Telnyx's 429 slowing its
+//! sender, and a worker that died mid-send leaving an `unknown` message that is never sent again.
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use switchboard::config::SendingSettings;
+use switchboard::domain::NumberType;
+use switchboard::sendq::{ManualClock, Planner, SendWorker};
+use switchboard::store::send_queue::{OutboundFilter, SendStatus};
+use switchboard::store::{NewNumber, Window};
+use switchboard::telnyx::api::TelnyxApi;
+
+use super::{accept_all, claim, company, e164, enqueue, fresh_store, Sender, T0_US};
+use crate::admin_support::eventually;
+use crate::backend_tests;
+use crate::helpers::{start, test_settings, Db, TestApp};
+use crate::provisioning::OPERATOR;
+use crate::telnyx_sim::{RateLimit, TelnyxSim};
+
+backend_tests!(
+    a_message_its_limiter_cannot_send_in_time_expires,
+    a_429_from_telnyx_slows_that_sender,
+    a_message_left_sending_by_a_dead_worker_ends_unknown,
+    status_webhooks_settle_the_message_once
+);
+
+async fn a_message_its_limiter_cannot_send_in_time_expires(db: Db) {
+    let (_db, store) = fresh_store(db).await;
+    let settings = SendingSettings::default();
+    let planner = Planner::new(&settings);
+    let co = company(&store).await;
+    // A plain long code: one message per 10 s. Two messages valid for 5 s each.
+    enqueue(&store, co, &Sender::new("+14155550100", NumberType::LongCode), 2, T0_US, 5_000).await;
+    let first = claim(&store, &planner, T0_US).await;
+    assert_eq!(first.len(), 1, "one slot in the first 10 s");
+    accept_all(&store, &first, T0_US).await;
+    assert!(claim(&store, &planner, T0_US + 4_000_000).await.is_empty(), "no slot before T0 + 10 s");
+
+    let clock = ManualClock::at_us(T0_US + 5_000_000);
+    let worker =
+        SendWorker::new(store.clone(), TelnyxApi(None), &settings, Arc::new(clock), Arc::new(Default::default()));
+    worker.run_once().await.expect("worker");
+    let all = store.page_outbound(co, &OutboundFilter::default(), &Window::first(10)).await.expect("list");
+    let mut statuses: Vec<SendStatus> = all.iter().map(|m| m.status).collect();
+    statuses.sort_by_key(|s| s.as_str());
+    assert_eq!(statuses, vec![SendStatus::Expired, SendStatus::Sent]);
+    let expired = all.iter().find(|m| m.status == SendStatus::Expired).expect("expired");
+    assert_eq!((expired.attempts, expired.telnyx_message_id.as_deref()), (0, None), "never sent");
+}
+
+/// The daemon on `db` sending through `sim`, with a provisioned company and one number; `tweak`
+/// adjusts the settings.
+async fn app_on_sim(db: crate::helpers::TestDb, sim: &TelnyxSim) -> TestApp {
+    let mut settings = test_settings(&db.url);
+    settings.telnyx.public_key = Some(sim.public_key_bytes());
+    settings.telnyx.api_key = Some(secrecy::SecretString::from("KEYsendq_test"));
+    settings.telnyx.base_url = sim.base_url();
+    settings.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR));
+    start(settings, db).await
+}
+
+const FROM: &str = "+14155550100";
+
+async fn provisioned(app: &TestApp) -> switchboard::domain::CompanyId {
+    let co = company(&app.store).await;
+    app.directory.register_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let settings =
+        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
+    app.directory.put_settings(co, &settings).await.expect("settings");
+    co
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let res = app.client.get(format!("{}{path}", app.address)).bearer_auth(OPERATOR).send().await.expect("get");
+    res.json().await.expect("json")
+}
+
+async fn a_429_from_telnyx_slows_that_sender(db: Db) {
+    let sim = TelnyxSim::start().await;
+    // The account takes one message per second and answers 429 / 40011 past it, Retry-After 30 s.
+    sim.set_message_rate_limit(Some(RateLimit { per_second: 1, per_sender: false, retry_after_secs: 30 }));
+    let app = app_on_sim(crate::helpers::TestDb::new(db).await, &sim).await;
+    let co = provisioned(&app).await;
+    let mut ids = Vec::new();
+    for text in ["one", "two"] {
+        let res = crate::provisioning::post(
+            &app,
+            &format!("/v1/companies/{co}/messages"),
+            json!({"to": "+13035550100", "text": text, "from": FROM}),
+        )
+        .await;
+        assert_eq!(res.status(), 202);
+        let body: Value = res.json().await.expect("json");
+        ids.push(body["id"].as_str().expect("id").to_owned());
+    }
+    // One goes out; the other is refused (429) and queued again, its sender paused for 30 s.
+    let requeued = eventually("a message rate-limited and queued again", || async {
+        for id in &ids {
+            let m = get(&app, &format!("/v1/companies/{co}/messages/{id}")).await;
+            if m["status"] == "queued" && m["attempts"] == 1 {
+                return Some(m);
+            }
+        }
+        None
+    })
+    .await;
+    assert!(requeued["error_detail"].as_str().unwrap_or_default().contains("429"), "{requeued}");
+    let limiter = app.store.limiters(&[format!("sender:{FROM}")]).await.expect("limiters");
+    let paused_for_us = limiter[0].tat_us - chrono::Utc::now().timestamp_micros();
+    assert!(paused_for_us > 25_000_000, "the sender is paused for {paused_for_us} µs, not ~30 s");
+    let sent: Vec<_> = sim.requests_to("POST /messages");
+    assert_eq!(sent.iter().map(|r| r.status).collect::<Vec<_>>(), vec![200, 429], "one accepted, one refused");
+    let send_at = chrono::DateTime::parse_from_rfc3339(requeued["send_at"].as_str().expect("send_at")).expect("time");
+    assert!(send_at > chrono::Utc::now() + chrono::Duration::seconds(25), "due again after Retry-After: {requeued}");
+}
+
+async fn a_message_left_sending_by_a_dead_worker_ends_unknown(db: Db) {
+    // A worker claimed the message (the attempt is recorded) and died before Telnyx answered:
+    // its lease has run out when the daemon starts.
+    let (test_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let settings =
+        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
+    store.put_settings(co, &settings).await.expect("settings");
+    let now_us = chrono::Utc::now().timestamp_micros();
+    enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
+    // The daemon's own pace (the test settings'), so the next message has a slot at once.
+    let planner = Planner::new(&SendingSettings { long_code_per_minute: 600_000.0, ..SendingSettings::default() });
+    let leased = store.claim_sends(now_us, now_us / 1000 - 1, planner.claim_size(), &planner).await.expect("claim");
+    assert_eq!(leased.len(), 1);
+    let id = leased[0].message.id;
+    store.close().await;
+
+    let sim = TelnyxSim::start().await;
+    let app = app_on_sim(test_db, &sim).await;
+    let m = eventually("the orphan marked unknown", || async {
+        let m = get(&app, &format!("/v1/companies/{co}/messages/{id}")).await;
+        (m["status"] == "unknown").then_some(m)
+    })
+    .await;
+    assert_eq!(m["attempts"], 1, "{m}");
+    assert!(m["error_detail"].as_str().unwrap_or_default().contains("not sent again"), "{m}");
+    // The queue goes on (a new message is sent) and the orphan was never sent again.
+    let res = crate::provisioning::post(
+        &app,
+        &format!("/v1/companies/{co}/messages"),
+        json!({"to": "+13035550100", "text": "next", "from": FROM}),
+    )
+    .await;
+    assert_eq!(res.status(), 202, "{}", res.text().await.unwrap_or_default());
+    let sent = eventually("the next message sent", || async {
+        let sent = sim.requests_to("POST /messages");
+        (!sent.is_empty()).then_some(sent)
+    })
+    .await;
+    let texts: Vec<_> = sent.iter().map(|r| r.body.as_ref().map(|b| b["text"].clone())).collect();
+    assert_eq!(texts, vec![Some(json!("next"))], "the orphan was sent again");
+}
+
+async fn status_webhooks_settle_the_message_once(db: Db) {
+    use switchboard::telnyx::client::{CountryCode, NewMessagingProfile};
+    let sim = TelnyxSim::start().await;
+    // Telnyx sends message.sent, then message.finalized: the carrier blocked it as spam.
+    sim.set_message_outcome(Some(crate::telnyx_sim::MessageOutcome::DeliveryFailed(40003)));
+    let app = app_on_sim(crate::helpers::TestDb::new(db).await, &sim).await;
+    let co = provisioned(&app).await;
+    let profile = NewMessagingProfile {
+        name: "acme".into(),
+        whitelisted_destinations: vec![CountryCode::US],
+        webhook_url: url::Url::parse(&format!("{}/webhooks/telnyx", app.address)).expect("url"),
+        webhook_failover_url: None,
+    };
+    let profile = crate::simulator::client(&sim).create_messaging_profile(&profile).await.expect("profile");
+    let mut settings = app.store.get_settings(co).await.expect("settings");
+    settings.messaging_profile_id = Some(profile);
+    app.directory.put_settings(co, &settings).await.expect("settings");
+
+    let res = crate::provisioning::post(
+        &app,
+        &format!("/v1/companies/{co}/messages"),
+        json!({"to": "+13035550100", "text": "offer", "from": FROM}),
+    )
+    .await;
+    assert_eq!(res.status(), 202);
+    let id = res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    let m = eventually("the message finalized", || async {
+        let m = get(&app, &format!("/v1/companies/{co}/messages/{id}")).await;
+        (m["status"] == "delivery_failed").then_some(m)
+    })
+    .await;
+    assert_eq!(m["error_code"], "40003", "{m}");
+    let telnyx_id = m["telnyx_message_id"].as_str().expect("telnyx id").to_owned();
+    assert_eq!(sim.messages()[0].id, telnyx_id);
+    // A late (redelivered) message.sent takes nothing back.
+    let late = sim.message_sent(&telnyx_id).await;
+    assert_eq!(late.status, Some(200));
+    let m = get(&app, &format!("/v1/companies/{co}/messages/{id}")).await;
+    assert_eq!((m["status"].as_str(), m["error_code"].as_str()), (Some("delivery_failed"), Some("40003")), "{m}");
+    // The list filters by status.
+    let failed = get(&app, &format!("/v1/companies/{co}/messages?status=delivery_failed")).await;
+    assert_eq!(failed["data"].as_array().map(Vec::len), Some(1), "{failed}");
+    let queued = get(&app, &format!("/v1/companies/{co}/messages?status=queued")).await;
+    assert_eq!(queued["data"], json!([]), "{queued}");
+}
