@@ -52,6 +52,7 @@ struct Shared {
     telnyx: TelnyxApi,
     jobs: crate::provisioning::JobRunner,
     replayer: web::Data<Replayer>,
+    sessions: web::Data<crate::console::session::Sessions>,
 }
 
 impl Application {
@@ -124,8 +125,15 @@ impl Application {
             .and_then(chrono::Duration::try_hours)
             .unwrap_or(chrono::Duration::MAX);
         let replayer = Arc::new(Replayer::new(telnyx.clone(), ingress.clone().into_inner(), retention));
+        let sessions = web::Data::new(crate::console::session::Sessions::new(
+            store.clone(),
+            OperatorToken(settings.admin.operator_token.clone()),
+            settings.console,
+            settings.public_base_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+            Arc::new(chrono::Utc::now),
+        ));
         let mut background = vec![
-            spawn_purge(store.clone(), &settings),
+            spawn_purge(store.clone(), &settings, sessions.clone()),
             crate::company::health::spawn_health_gauge(health),
             tokio::spawn(crate::company::live_changes::follow_other_nodes(live.clone())),
             crate::outbox::spawn_outbox_worker(
@@ -152,6 +160,7 @@ impl Application {
             telnyx,
             jobs,
             replayer: web::Data::from(replayer),
+            sessions,
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
@@ -216,7 +225,11 @@ fn warn_about_settings(settings: &Settings) {
 
 /// Deletes dedupe keys, dead letters, settled outbox items and finished jobs older than their
 /// retention, periodically.
-fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
+fn spawn_purge(
+    store: DynStore,
+    settings: &Settings,
+    sessions: web::Data<crate::console::session::Sessions>,
+) -> JoinHandle<()> {
     let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
     let every = Duration::from_secs(settings.ledger.purge_interval_secs.max(1));
     let kept = settings.retention;
@@ -229,6 +242,9 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
             }
             crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
+            if let Err(e) = sessions.purge().await {
+                tracing::warn!(error = %e, "console session purge failed; will retry");
+            }
         }
     })
 }
@@ -244,6 +260,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let (ingress, directory, forward_policy) = (shared.ingress, shared.directory, shared.forward_policy);
     let jobs = web::Data::new(shared.jobs);
     let replayer = shared.replayer;
+    let sessions = shared.sessions;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
@@ -262,9 +279,11 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(ingress.clone())
             .app_data(jobs.clone())
             .app_data(replayer.clone())
+            .app_data(sessions.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
             .configure(routes::configure)
+            .configure(crate::console::configure)
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))

@@ -28,6 +28,7 @@ pub mod retention;
 pub mod routing_log;
 pub mod rules;
 pub(crate) mod rules_sql;
+pub mod sessions;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
@@ -44,6 +45,7 @@ pub use page::Window;
 pub use reservations::ReservationStore;
 pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
+pub use sessions::{SessionRecord, SessionStore};
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 pub use usage::{UsageCounts, UsageStore};
 
@@ -155,6 +157,7 @@ pub trait Store:
     + DeadLetterStore
     + OutboxAdminStore
     + UsageStore
+    + SessionStore
     + reassign::ReassignStore
     + 'static
 {
@@ -174,6 +177,7 @@ impl<T> Store for T where
         + DeadLetterStore
         + OutboxAdminStore
         + UsageStore
+        + SessionStore
         + reassign::ReassignStore
         + 'static
 {

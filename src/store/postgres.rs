@@ -144,3 +144,4 @@ crate::store::reassign::impl_reassign_store!(PgStore);
 crate::store::reservations::impl_reservation_store!(PgStore);
 crate::store::dead_letters::impl_dead_letter_store!(PgStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(PgStore);
+crate::store::sessions::impl_session_store!(PgStore);

@@ -72,3 +72,4 @@ crate::store::reassign::impl_reassign_store!(SqliteStore);
 crate::store::reservations::impl_reservation_store!(SqliteStore);
 crate::store::dead_letters::impl_dead_letter_store!(SqliteStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(SqliteStore);
+crate::store::sessions::impl_session_store!(SqliteStore);

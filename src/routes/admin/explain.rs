@@ -45,8 +45,17 @@ pub async fn explain(
     store: web::Data<DynStore>,
     body: JsonBody<ExplainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
-    let body = body.into_inner();
+    let decision = explain_decision(&store, scope.company, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(decision))
+}
+
+/// The decision `request` would get now (or at its `at`), from the same rules and the same
+/// [`decide`] as the company's actor: the API and the console's simulator share it.
+pub(crate) async fn explain_decision(
+    store: &DynStore,
+    company: crate::domain::CompanyId,
+    body: ExplainRequest,
+) -> Result<RoutingDecision, ApiError> {
     let from = body.from.trim();
     if from.is_empty() || from.chars().count() > FROM_MAX || from.chars().any(char::is_control) {
         return Err(ApiError::invalid("from", "must be 1 to 256 printable characters"));
@@ -57,6 +66,5 @@ pub async fn explain(
         Ok(customer) => store.load_customer_routing(company, &customer).await?,
         Err(_) => store.load_routing_rules(company).await?,
     };
-    let decision = decide(&event, &routing, body.at.unwrap_or_else(Utc::now));
-    Ok(HttpResponse::Ok().json(decision))
+    Ok(decide(&event, &routing, body.at.unwrap_or_else(Utc::now)))
 }
