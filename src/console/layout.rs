@@ -53,7 +53,7 @@ fn html_response(markup: Markup) -> HttpResponse {
         .insert_header(("x-frame-options", "DENY"))
         .insert_header((
             "content-security-policy",
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ))
         .body(markup.into_string())
 }

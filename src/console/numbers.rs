@@ -113,7 +113,7 @@ fn row(signed: &Signed, here: &str, n: &NumberView, edit: bool, is_default: bool
                         form.inline method="post" action={ (here) "/default" } {
                             (csrf_field(signed))
                             input type="hidden" name="phone_number" value=(r.phone_number);
-                            button type="submit" aria-label={ "Make " (r.phone_number) " the default number" } { "Make default" }
+                            button type="submit" aria-label={ "Make default: " (r.phone_number) } { "Make default" }
                         }
                     }
                     @match r.status {

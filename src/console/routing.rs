@@ -130,7 +130,7 @@ fn add(signed: &Signed, company: CompanyId, kind: RuleKind) -> Markup {
     html! {
         details {
             summary { "Add a " (kind.label()) }
-            (render(signed, &action, kind, &fields, true))
+            (render(signed, &action, kind, &fields, true, &format!("{}-", kind.path())))
         }
     }
 }
@@ -164,7 +164,7 @@ pub async fn edit(
         p { a href={ "/console/companies/" (company) "/routing" } { "← All routing rules" } }
         h1 { (kind.label()) " " (fields.name) }
         @if may(&signed, Scope::Admin) {
-            (render(&signed, &action, kind, &fields, false))
+            (render(&signed, &action, kind, &fields, false, ""))
             h2 { "Delete" }
             (button_form(&signed, &delete_action, &format!("Delete {} {}", kind.label(), fields.name)))
         } @else {

@@ -192,50 +192,52 @@ fn day_range(s: &str) -> Option<Vec<Weekday>> {
     }
 }
 
-/// The edit form. `new`: the name is asked for; otherwise it is fixed by the page.
-pub fn render(signed: &Signed, action: &str, kind: RuleKind, fields: &RuleFields, new: bool) -> Markup {
+/// The edit form. `new`: the name is asked for; otherwise it is fixed by the page. `prefix`
+/// keeps field ids unique when a page has several forms (`departments-`), else empty.
+pub fn render(signed: &Signed, action: &str, kind: RuleKind, fields: &RuleFields, new: bool, prefix: &str) -> Markup {
     let hours_on = fields.hours.is_some();
+    let id = |name: &str| format!("{prefix}{name}");
     html! {
         form.stack method="post" action=(action) {
             (csrf_field(signed))
             @if new {
-                label for="name" { "Name" }
-                input #name name="name" required maxlength="100" value=(fields.name);
+                label for=(id("name")) { "Name" }
+                input id=(id("name")) name="name" required maxlength="100" value=(fields.name);
             } @else {
                 input type="hidden" name="name" value=(fields.name);
             }
             fieldset {
                 legend { "Destinations" }
-                label for="call" { "Calls go to" }
-                input #call name="call" value=(fields.call) aria-describedby="call_hint";
-                p.hint #call_hint { "A number (+14155550100), a SIP URI, or a call chain in JSON. Empty: none." }
-                label for="message" { "Messages are forwarded to" }
-                input #message name="message" type="url" value=(fields.message) placeholder="https://";
+                label for=(id("call")) { "Calls go to" }
+                input id=(id("call")) name="call" value=(fields.call) aria-describedby=(id("call_hint"));
+                p.hint id=(id("call_hint")) { "A number (+14155550100), a SIP URI, or a call chain in JSON. Empty: none." }
+                label for=(id("message")) { "Messages are forwarded to" }
+                input id=(id("message")) name="message" type="url" value=(fields.message) placeholder="https://";
             }
             fieldset {
                 legend { "Business hours" }
-                label.check for="hours" {
-                    input #hours type="checkbox" name="hours" value="on" checked[hours_on];
+                label.check for=(id("hours")) {
+                    input id=(id("hours")) type="checkbox" name="hours" value="on" checked[hours_on];
                     " Business hours apply (otherwise always open)"
                 }
-                label for="time_zone" { "Time zone" }
-                select #time_zone name="time_zone" {
+                label for=(id("time_zone")) { "Time zone" }
+                select id=(id("time_zone")) name="time_zone" {
                     @for tz in chrono_tz::TZ_VARIANTS.iter() {
                         option value=(tz.name()) selected[tz.name() == fields.time_zone] { (tz.name()) }
                     }
                 }
-                label for="open" { "Open hours" }
-                textarea #open name="open" rows="4" aria-describedby="open_hint" { (fields.open) }
-                p.hint #open_hint { "One interval per line in local time: monday 09:00-17:00, or monday-friday 09:00-17:00." }
-                label for="after_call" { "After hours, calls go to" }
-                input #after_call name="after_call" value=(fields.after_call);
-                label for="after_message" { "After hours, messages are forwarded to" }
-                input #after_message name="after_message" type="url" value=(fields.after_message) placeholder="https://";
+                label for=(id("open")) { "Open hours" }
+                textarea id=(id("open")) name="open" rows="4" aria-describedby=(id("open_hint")) { (fields.open) }
+                p.hint id=(id("open_hint")) { "One interval per line in local time: monday 09:00-17:00, or monday-friday 09:00-17:00." }
+                label for=(id("after_call")) { "After hours, calls go to" }
+                input id=(id("after_call")) name="after_call" value=(fields.after_call);
+                label for=(id("after_message")) { "After hours, messages are forwarded to" }
+                input id=(id("after_message")) name="after_message" type="url" value=(fields.after_message) placeholder="https://";
             }
             @if kind == RuleKind::Location {
-                label for="area_codes" { "Area codes served" }
-                input #area_codes name="area_codes" value=(fields.area_codes) aria-describedby="area_codes_hint";
-                p.hint #area_codes_hint { "NANP area codes, separated by commas, for local presence." }
+                label for=(id("area_codes")) { "Area codes served" }
+                input id=(id("area_codes")) name="area_codes" value=(fields.area_codes) aria-describedby=(id("area_codes_hint"));
+                p.hint id=(id("area_codes_hint")) { "NANP area codes, separated by commas, for local presence." }
             }
             button type="submit" { "Save " (kind.label()) }
         }

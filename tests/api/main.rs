@@ -14,6 +14,7 @@ mod admin_tenancy;
 mod chains;
 mod company_changes;
 mod config_cli;
+mod console;
 mod group_commit;
 mod health;
 mod hostile;
