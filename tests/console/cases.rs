@@ -71,6 +71,7 @@ async fn a_company_admin_signs_in_edits_support_hours_and_simulates_a_call_at_3a
     b.click("form.stack button[type=submit]").await;
     b.wait_text("#destination", SUPPORT_NIGHT).await;
     assert!(b.text("#matched").await.contains("department Support (after hours)"));
+    b.js("document.querySelector('#decision').scrollIntoView(); return true;").await;
     b.screenshot("simulate").await;
     // ...and at 10:00 the same day, the day destination: the form really asks at the chosen time.
     b.js("document.querySelector('#time').value = '10:00'; return true;").await;
