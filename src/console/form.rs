@@ -57,7 +57,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Posted<T> {
 
 /// No `Origin` header (older browsers, same-origin navigations some send without it), or one
 /// whose host and port are the `Host` the request was sent to.
-fn origin_is_own(headers: &HeaderMap) -> bool {
+pub(super) fn origin_is_own(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(ORIGIN) else { return true };
     let (Ok(origin), Some(host)) = (origin.to_str(), headers.get(HOST).and_then(|h| h.to_str().ok())) else {
         return false;

@@ -49,6 +49,10 @@ pub async fn sign_in(
     limits: web::Data<AuthFailures>,
     form: web::Form<SignIn>,
 ) -> Result<HttpResponse, ConsoleError> {
+    // A sign-in posted from another site (login CSRF) is refused as any foreign form is.
+    if !super::form::origin_is_own(req.headers()) {
+        return Err(ConsoleError::Csrf);
+    }
     let peer = req.peer_addr().map(|a| a.ip());
     if let Some(wait) = peer.and_then(|ip| limits.locked(ip)) {
         return Err(ApiError::TooManyRequests(wait.as_secs().max(1)).into());

@@ -73,6 +73,17 @@ async fn a_token_becomes_a_session_that_ends_with_the_token(db: Db) {
     assert_eq!(status, StatusCode::OK, "{html}");
     assert!(html.contains("<h1>Numbers</h1>"));
 
+    // A sign-in form posted from another site opens nothing.
+    let res = no_redirects()
+        .post(format!("{}/console/sign-in", admin.app.address))
+        .header(ORIGIN, "http://evil.example")
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get(SET_COOKIE).is_none());
+
     // A wrong token opens nothing.
     let res = no_redirects()
         .post(format!("{}/console/sign-in", admin.app.address))
