@@ -8,12 +8,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+mod console;
 mod forwards;
 mod health;
 mod limits;
 mod sending;
 mod telnyx;
 
+pub use console::ConsoleSettings;
 pub use forwards::ForwardSettings;
 pub use health::NumberHealthSettings;
 pub use limits::LimitSettings;
@@ -42,6 +44,7 @@ struct RawSettings {
     replay: ReplaySettings,
     actors: ActorSettings,
     admin: RawAdmin,
+    console: ConsoleSettings,
     log: RawLog,
 }
 
@@ -96,6 +99,7 @@ pub struct Settings {
     pub replay: ReplaySettings,
     pub actors: ActorSettings,
     pub admin: AdminSettings,
+    pub console: ConsoleSettings,
     pub log: LogSettings,
 }
 
@@ -391,6 +395,7 @@ impl RawSettings {
         let forwards = self.forwards.validate(&mut bad);
         self.number_health.validate(&mut bad);
         self.sending.validate(&mut bad);
+        self.console.validate(&mut bad);
         let transfer_caller_id = match self.routing.transfer_caller_id.as_str() {
             "caller" => TransferCallerId::Caller,
             "company_number" => TransferCallerId::CompanyNumber,
@@ -479,6 +484,7 @@ impl RawSettings {
             replay: self.replay,
             actors: self.actors,
             admin: AdminSettings { operator_token, auth_failures_per_minute },
+            console: self.console,
             log: LogSettings { format, level: self.log.level },
         })
     }

@@ -1,5 +1,6 @@
 pub mod company;
 pub mod config;
+pub mod console;
 pub mod demo;
 pub mod domain;
 pub mod ingress;

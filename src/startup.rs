@@ -58,6 +58,7 @@ struct Shared {
     jobs: crate::provisioning::JobRunner,
     replayer: web::Data<Replayer>,
     send_queue: web::Data<SendQueue>,
+    sessions: web::Data<crate::console::session::Sessions>,
 }
 
 impl Application {
@@ -136,9 +137,16 @@ impl Application {
         let send_wake = Arc::new(Notify::new());
         let clock: Arc<dyn crate::sendq::Clock> = Arc::new(SystemClock);
         let send_queue = SendQueue::new(store.clone(), &settings.sending, clock.clone(), send_wake.clone());
+        let sessions = web::Data::new(crate::console::session::Sessions::new(
+            store.clone(),
+            OperatorToken(settings.admin.operator_token.clone()),
+            settings.console,
+            settings.public_base_url.as_ref().is_some_and(|u| u.scheme() == "https"),
+            Arc::new(chrono::Utc::now),
+        ));
         let mut background = vec![
             SendWorker::new(store.clone(), telnyx.clone(), &settings.sending, clock, send_wake).spawn(),
-            spawn_purge(store.clone(), &settings),
+            spawn_purge(store.clone(), &settings, sessions.clone()),
             crate::company::health::spawn_health_gauge(health),
             following,
             crate::outbox::spawn_outbox_worker(
@@ -168,6 +176,7 @@ impl Application {
             jobs,
             replayer: web::Data::from(replayer),
             send_queue: web::Data::new(send_queue),
+            sessions,
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
@@ -232,7 +241,11 @@ fn warn_about_settings(settings: &Settings) {
 
 /// Deletes dedupe keys, dead letters, settled outbox items and finished jobs older than their
 /// retention, periodically.
-fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
+fn spawn_purge(
+    store: DynStore,
+    settings: &Settings,
+    sessions: web::Data<crate::console::session::Sessions>,
+) -> JoinHandle<()> {
     let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
     let every = Duration::from_secs(settings.ledger.purge_interval_secs.max(1));
     let kept = settings.retention;
@@ -245,6 +258,9 @@ fn spawn_purge(store: DynStore, settings: &Settings) -> JoinHandle<()> {
                 Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
             }
             crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
+            if let Err(e) = sessions.purge().await {
+                tracing::warn!(error = %e, "console session purge failed; will retry");
+            }
         }
     })
 }
@@ -263,6 +279,7 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     let jobs = web::Data::new(shared.jobs);
     let replayer = shared.replayer;
     let send_queue = shared.send_queue;
+    let sessions = shared.sessions;
     let json_config = web::JsonConfig::default().limit(64 * 1024).error_handler(routes::json_error::handler);
     let payload_config = web::PayloadConfig::new(settings.webhooks.body_limit_bytes);
     let mut server = HttpServer::new(move || {
@@ -284,9 +301,11 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
             .app_data(jobs.clone())
             .app_data(replayer.clone())
             .app_data(send_queue.clone())
+            .app_data(sessions.clone())
             .app_data(json_config.clone())
             .app_data(payload_config.clone())
             .configure(routes::configure)
+            .configure(crate::console::configure)
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))

@@ -133,13 +133,41 @@ async fn authenticate(
     store: Option<web::Data<DynStore>>,
 ) -> Result<Caller, ApiError> {
     let token = token.ok_or(ApiError::Unauthorized)?;
-    if let Some(op) = operator.as_ref().and_then(|o| o.0.as_ref()) {
+    let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
+    let operator = operator.map(|o| o.get_ref().clone()).unwrap_or(OperatorToken(None));
+    verify_token(&token, &operator, &store).await
+}
+
+/// The caller `token` names: the operator, a live company token, or 401. The console's sign-in
+/// checks a token with this, as the API checks a bearer token.
+pub async fn verify_token(token: &str, operator: &OperatorToken, store: &DynStore) -> Result<Caller, ApiError> {
+    if let Some(op) = operator.0.as_ref() {
         if same_secret(op.expose_secret().as_bytes(), token.as_bytes()) {
             return Ok(Caller(Principal::Operator));
         }
     }
-    let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
-    let Some(grant) = store.token_grant(&hash_token(&token)).await? else { return Err(ApiError::Unauthorized) };
+    company_caller(store, &hash_token(token)).await
+}
+
+/// The caller the token with SHA-256 `token_hash` names, checked as [`verify_token`] checks the
+/// token itself: a console session keeps only the hash and asks again on every request, so a
+/// revoked or expired token (or a changed operator token) ends the session.
+pub async fn verify_token_hash(
+    token_hash: &str,
+    operator: &OperatorToken,
+    store: &DynStore,
+) -> Result<Caller, ApiError> {
+    if let Some(op) = operator.0.as_ref() {
+        if same_secret(hash_token(op.expose_secret()).as_bytes(), token_hash.as_bytes()) {
+            return Ok(Caller(Principal::Operator));
+        }
+    }
+    company_caller(store, token_hash).await
+}
+
+/// A live (not revoked, not expired) company token by its hash, else 401; records its use.
+async fn company_caller(store: &DynStore, token_hash: &str) -> Result<Caller, ApiError> {
+    let Some(grant) = store.token_grant(token_hash).await? else { return Err(ApiError::Unauthorized) };
     let now = chrono::Utc::now();
     if grant.expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::Unauthorized);

@@ -125,18 +125,22 @@ impl FromRequest for Page {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
-        let raw = req.query_string();
+        ready(Ok(Page::from_query(req.query_string(), req.path())))
+    }
+}
+
+impl Page {
+    /// The page the query string `raw` of a request to `path` asks for (also the console's pages).
+    pub fn from_query(raw: &str, path: &str) -> Page {
         let query =
             actix_web::web::Query::<PageQuery>::from_query(raw).map(|q| q.into_inner()).map_err(|e| e.to_string());
         let kept = url::form_urlencoded::parse(raw.as_bytes())
             .filter(|(k, _)| k != "cursor")
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
             .collect();
-        ready(Ok(Page { query, path: req.path().to_owned(), kept }))
+        Page { query, path: path.to_owned(), kept }
     }
-}
 
-impl Page {
     /// The window of `list` this request asks for (one row more than the page: that row tells
     /// whether another page follows); a 400 naming `limit` or `cursor` when they are bad.
     pub fn of<K: DeserializeOwned>(self, list: List) -> Result<Listing<K>, ApiError> {
@@ -172,7 +176,19 @@ impl<K: Serialize> Listing<K> {
 
     /// Answers `rows` (what the store returned for [`Listing::window`]) as one page: at most
     /// `limit` of them, and the cursor after the last one when the store found more.
-    pub fn respond<T: Serialize>(self, mut rows: Vec<T>, key: impl FnOnce(&T) -> K) -> Result<HttpResponse, ApiError> {
+    pub fn respond<T: Serialize>(self, rows: Vec<T>, key: impl FnOnce(&T) -> K) -> Result<HttpResponse, ApiError> {
+        let (rows, next_cursor) = self.split(rows, key)?;
+        let mut res = HttpResponse::Ok();
+        if let Some(cursor) = &next_cursor {
+            res.insert_header((header::LINK, self.next_link(cursor)));
+        }
+        Ok(res.json(Paginated { data: rows, next_cursor }))
+    }
+
+    /// At most `limit` of `rows` (what the store returned for [`Listing::window`]) and the cursor
+    /// after the last one when the store found more: the page [`Listing::respond`] answers, for
+    /// callers that render it themselves (the console).
+    pub fn split<T>(&self, mut rows: Vec<T>, key: impl FnOnce(&T) -> K) -> Result<(Vec<T>, Option<String>), ApiError> {
         let limit = usize::try_from(self.limit).unwrap_or(usize::MAX);
         let next_cursor = if rows.len() > limit {
             rows.truncate(limit);
@@ -180,11 +196,7 @@ impl<K: Serialize> Listing<K> {
         } else {
             None
         };
-        let mut res = HttpResponse::Ok();
-        if let Some(cursor) = &next_cursor {
-            res.insert_header((header::LINK, self.next_link(cursor)));
-        }
-        Ok(res.json(Paginated { data: rows, next_cursor }))
+        Ok((rows, next_cursor))
     }
 
     /// `<path?query>; rel="next"`: this request's path and parameters with the next cursor, as a

@@ -162,15 +162,35 @@ pub async fn purchase(
     runner: web::Data<JobRunner>,
 ) -> Result<HttpResponse, ApiError> {
     let request = JobRequest::try_from(body.into_inner())?;
-    let settings = runner.store().get_settings(scope.company).await?;
-    if settings.messaging_profile_id.is_none() || settings.call_control_application_id.is_none() {
-        return refused(StartError::NotProvisioned);
-    }
-    preflight(&runner)?;
-    match start::purchase(&runner, scope.company, request).await {
-        Ok(Started::Job { job, handle }) => answer(&runner, job, handle).await,
-        Ok(Started::Provisioned(_)) => Err(ApiError::Internal("a purchase answered as a provision".into())),
+    match start_purchase(&runner, scope.company, request).await? {
+        Ok((job, handle)) => answer(&runner, job, handle).await,
         Err(e) => refused(e),
+    }
+}
+
+/// Starts a purchase of `request` for `company` (or follows the same one running): the job and
+/// its task; `Ok(Err(..))` when no job started and why (the API and the console share it).
+pub(crate) async fn start_purchase(
+    runner: &JobRunner,
+    company: crate::domain::CompanyId,
+    request: JobRequest,
+) -> Result<Result<(Job, Option<tokio::task::JoinHandle<()>>), StartError>, ApiError> {
+    let settings = runner.store().get_settings(company).await?;
+    if settings.messaging_profile_id.is_none() || settings.call_control_application_id.is_none() {
+        return Ok(Err(StartError::NotProvisioned));
+    }
+    preflight(runner)?;
+    match start::purchase(runner, company, request).await {
+        Ok(Started::Job { job, handle }) => Ok(Ok((job, handle))),
+        Ok(Started::Provisioned(_)) => Err(ApiError::Internal("a purchase answered as a provision".into())),
+        Err(e) => Ok(Err(e)),
+    }
+}
+
+impl PurchaseBody {
+    /// A purchase as a form gives it (checked as the API's body is).
+    pub(crate) fn new(quantity: Option<u32>, area_code: Option<String>) -> Self {
+        PurchaseBody { quantity: quantity.map(serde_json::Number::from), area_code }
     }
 }
 

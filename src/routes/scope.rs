@@ -34,15 +34,23 @@ impl FromRequest for CompanyScope {
         Box::pin(async move {
             let caller = caller.await?;
             let company = CompanyId::from_uuid(id.ok_or(ApiError::NotFound("company"))?);
-            caller.require_company(company)?;
-            caller.require_scope(needed)?;
             let store = store.ok_or_else(|| ApiError::Internal("store not configured".into()))?;
-            match store.get_company(company).await {
-                Ok(_) => Ok(CompanyScope { company, caller }),
-                Err(StoreError::NotFound) => Err(ApiError::NotFound("company")),
-                Err(e) => Err(e.into()),
-            }
+            CompanyScope::check(caller, company, needed, &store).await
         })
+    }
+}
+
+impl CompanyScope {
+    /// `caller` may reach `company`, which exists (404 otherwise), with `needed` (403): the
+    /// checks of every company route, also used by the console.
+    pub async fn check(caller: Caller, company: CompanyId, needed: Scope, store: &DynStore) -> Result<Self, ApiError> {
+        caller.require_company(company)?;
+        caller.require_scope(needed)?;
+        match store.get_company(company).await {
+            Ok(_) => Ok(CompanyScope { company, caller }),
+            Err(StoreError::NotFound) => Err(ApiError::NotFound("company")),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

@@ -64,6 +64,18 @@ impl MessageRoute {
     }
 }
 
+/// The primary URL, then the alternates in order (`url (then a, b)`), for people to read.
+impl std::fmt::Display for MessageRoute {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.url.as_str())?;
+        if !self.alternates.is_empty() {
+            let rest: Vec<&str> = self.alternates.iter().map(MessageDestination::as_str).collect();
+            write!(f, " (then {})", rest.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
 impl From<MessageDestination> for MessageRoute {
     fn from(url: MessageDestination) -> Self {
         MessageRoute::single(url)

@@ -32,6 +32,7 @@ pub(crate) mod rules_sql;
 pub mod send_claim;
 pub mod send_queue;
 mod send_sql;
+pub mod sessions;
 pub mod sqlite;
 mod sqlite_ledger;
 pub mod tokens;
@@ -51,6 +52,7 @@ pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
 pub use send_claim::SendClaimStore;
 pub use send_queue::SendQueueStore;
+pub use sessions::{SessionRecord, SessionStore};
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 pub use usage::{UsageCounts, UsageStore};
 
@@ -163,6 +165,7 @@ pub trait Store:
     + DeadLetterStore
     + OutboxAdminStore
     + UsageStore
+    + SessionStore
     + reassign::ReassignStore
     + SendQueueStore
     + SendClaimStore
@@ -185,6 +188,7 @@ impl<T> Store for T where
         + DeadLetterStore
         + OutboxAdminStore
         + UsageStore
+        + SessionStore
         + reassign::ReassignStore
         + SendQueueStore
         + SendClaimStore

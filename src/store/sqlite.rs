@@ -75,3 +75,4 @@ crate::store::outbox_admin::impl_outbox_admin_store!(SqliteStore);
 crate::store::forward_endpoints::impl_forward_endpoint_store!(SqliteStore);
 crate::store::send_queue::impl_send_queue_store!(SqliteStore, crate::store::send_queue::SQLITE);
 crate::store::send_claim::impl_send_claim_store!(SqliteStore, crate::store::send_queue::SQLITE);
+crate::store::sessions::impl_session_store!(SqliteStore);

@@ -17,6 +17,7 @@ mod chains_nodes;
 mod commits_in_flight;
 mod company_changes;
 mod config_cli;
+mod console;
 mod forwards;
 mod group_commit;
 mod health;

@@ -19,6 +19,9 @@ const DISTRIBUTED: &[&str] = &[
     "company_limits",
     "company_rate_windows",
     "usage_daily",
+    "outbound_messages",
+    "send_fairness",
+    "forward_endpoints",
 ];
 
 /// Tables the plan keeps global (reference tables, or keyed by something else), each with its
@@ -33,6 +36,9 @@ const NOT_DISTRIBUTED_BY_KEY: &[&str] = &[
     // Reference or lookup tables: read by a global key (a token's hash, a number being bought).
     "api_tokens",
     "number_reservations",
+    "console_sessions",
+    // Limits shared by every company (the Telnyx account, a sender, a brand): one row per limit.
+    "send_limiters",
     // Events no company owns (that is why they are dead letters).
     "dead_letters",
 ];

@@ -42,17 +42,28 @@ pub async fn create_company(
     store: web::Data<DynStore>,
     body: JsonBody<CreateCompany>,
 ) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let company = new_company(&caller, &store, &body.name, body.id).await?;
+    Ok(HttpResponse::Created().json(company))
+}
+
+/// Creates a company (the operator only): the API and the console share it.
+pub(crate) async fn new_company(
+    caller: &Caller,
+    store: &DynStore,
+    name: &str,
+    id: Option<Uuid>,
+) -> Result<Company, ApiError> {
     caller.require_operator()?;
-    let name = body.name.trim();
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "must be 1 to 200 characters without control characters"));
     }
-    let id = body.id.map(CompanyId::from_uuid).unwrap_or_default();
-    let company = store.create_company(id, name).await.map_err(|e| match e {
+    let id = id.map(CompanyId::from_uuid).unwrap_or_default();
+    store.create_company(id, name).await.map_err(|e| match e {
         crate::store::StoreError::Conflict(_) => ApiError::Conflict(format!("company {id} exists already")),
         other => other.into(),
-    })?;
-    Ok(HttpResponse::Created().json(company))
+    })
 }
 
 #[utoipa::path(

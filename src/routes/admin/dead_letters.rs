@@ -50,7 +50,7 @@ impl DeadLetterQuery {
 }
 
 /// The operator, with `scope` (the operator token has every scope).
-fn operator(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
+pub(crate) fn operator(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
     caller.require_operator()?;
     caller.require_scope(scope)
 }
@@ -127,11 +127,17 @@ pub async fn redrive_dead_letter(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     operator(&caller, Scope::Admin)?;
-    let id = path.into_inner();
-    match replayer.redrive(&store, id).await {
+    let done = redrive(&replayer, &store, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// Re-drives one dead letter through the normal ingest path (the API and the console share it;
+/// the caller checked that it is the operator).
+pub(crate) async fn redrive(replayer: &Replayer, store: &DynStore, id: i64) -> Result<Redriven, ApiError> {
+    match replayer.redrive(store, id).await {
         Ok(done) => {
             tracing::info!(id, event_id = %done.event_id, outcome = %done.outcome, "dead letter re-driven");
-            Ok(HttpResponse::Ok().json(done))
+            Ok(done)
         }
         Err(RedriveError::NotFound) => Err(ApiError::NotFound("dead letter")),
         Err(e @ RedriveError::KeysExpired(_)) => Err(ApiError::Conflict(e.to_string())),

@@ -85,8 +85,27 @@ pub async fn explain(
     calls: web::Data<RoutingSettings>,
     body: JsonBody<ExplainRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
     let body = body.into_inner();
+    let call_control_id = body.call_control_id.clone();
+    let decision = explain_decision(&store, scope.company, body).await?;
+    let chain = match &decision.destination {
+        Some(Destination::Call(chain)) => Some(ChainView::of(chain, calls.transfer_timeout_secs)),
+        _ => None,
+    };
+    let call = match call_control_id.as_deref() {
+        Some(ccid) => Some(live_call(store.as_ref(), scope.company, ccid).await?),
+        None => None,
+    };
+    Ok(HttpResponse::Ok().json(Explanation { decision, chain, call }))
+}
+
+/// The decision `request` would get now (or at its `at`), from the same rules and the same
+/// [`decide`] as the company's actor: the API and the console's simulator share it.
+pub(crate) async fn explain_decision(
+    store: &DynStore,
+    company: crate::domain::CompanyId,
+    body: ExplainRequest,
+) -> Result<RoutingDecision, ApiError> {
     let from = body.from.trim();
     if from.is_empty() || from.chars().count() > FROM_MAX || from.chars().any(char::is_control) {
         return Err(ApiError::invalid("from", "must be 1 to 256 printable characters"));
@@ -97,16 +116,7 @@ pub async fn explain(
         Ok(customer) => store.load_customer_routing(company, &customer).await?,
         Err(_) => store.load_routing_rules(company).await?,
     };
-    let decision = decide(&event, &routing, body.at.unwrap_or_else(Utc::now));
-    let chain = match &decision.destination {
-        Some(Destination::Call(chain)) => Some(ChainView::of(chain, calls.transfer_timeout_secs)),
-        _ => None,
-    };
-    let call = match body.call_control_id.as_deref() {
-        Some(ccid) => Some(live_call(store.as_ref(), company, ccid).await?),
-        None => None,
-    };
-    Ok(HttpResponse::Ok().json(Explanation { decision, chain, call }))
+    Ok(decide(&event, &routing, body.at.unwrap_or_else(Utc::now)))
 }
 
 /// Where the company's call `ccid` stands in its chain: the newest chain item of its leg.

@@ -310,14 +310,26 @@ pub async fn put_default_number(
     directory: web::Data<Directory>,
     body: JsonBody<SetDefaultNumber>,
 ) -> Result<HttpResponse, ApiError> {
-    let company = scope.company;
-    let number = active_number(&store, company, "phone_number", &phone("phone_number", &body.phone_number)?).await?;
+    let number = phone("phone_number", &body.phone_number)?;
+    let settings = set_default_number(&store, &directory, scope.company, &number).await?;
+    Ok(HttpResponse::Ok().json(DefaultNumber::of(settings)))
+}
+
+/// Makes `number` (an active number of `company`, else a 422 naming `phone_number`) the default
+/// outbound number; the settings as stored. The API and the console share it.
+pub(crate) async fn set_default_number(
+    store: &DynStore,
+    directory: &Directory,
+    company: crate::domain::CompanyId,
+    number: &PhoneNumber,
+) -> Result<crate::store::CompanySettings, ApiError> {
+    let number = active_number(store, company, "phone_number", number).await?;
     let mut settings = store.get_settings(company).await?;
     settings.default_outbound_number = Some(number.phone_number.clone());
     settings.default_outbound_number_id = Some(number.id);
     settings.default_outbound_phone_number_id = number.telnyx_phone_number_id.clone();
     directory.put_settings(company, &settings).await?;
-    Ok(HttpResponse::Ok().json(DefaultNumber::of(settings)))
+    Ok(settings)
 }
 
 /// The company's active record of `number`, else a 422 naming `field`.

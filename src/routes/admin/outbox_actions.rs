@@ -49,9 +49,20 @@ pub async fn retry_outbox_item(
     path: web::Path<(Uuid, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
     let (_, item) = path.into_inner();
+    let entry = retry_item(&store, scope, item).await?;
+    Ok(HttpResponse::Ok().json(OutboxView::from(entry)))
+}
+
+/// Makes one failed or cancelled item pending again (404 for none of the company's, 409 for an
+/// item pending or delivered): the API and the console share it.
+pub(crate) async fn retry_item(
+    store: &DynStore,
+    scope: CompanyScope,
+    item: Uuid,
+) -> Result<crate::store::outbox::OutboxEntry, ApiError> {
     match store.retry_outbox_item(scope.company, item, Utc::now()).await? {
-        Some(entry) => Ok(HttpResponse::Ok().json(OutboxView::from(entry))),
-        None => Err(state_conflict(&store, scope, item, "retried: it is").await),
+        Some(entry) => Ok(entry),
+        None => Err(state_conflict(store, scope, item, "retried: it is").await),
     }
 }
 

@@ -154,12 +154,50 @@ async fn put<K: RuleKind>(
     raw: String,
     body: K::Body,
 ) -> Result<HttpResponse, ApiError> {
+    let rule = save::<K>(scope.company, store, directory, policy, raw, body).await?;
+    Ok(HttpResponse::Ok().json(rule))
+}
+
+/// Checks and stores a rule (validation, the forward policy, no other company's numbers).
+async fn save<K: RuleKind>(
+    company: CompanyId,
+    store: &DynStore,
+    directory: &Directory,
+    policy: &ForwardPolicy,
+    raw: String,
+    body: K::Body,
+) -> Result<K::Rule, ApiError> {
     let rule = K::build(name(raw)?, body).map_err(|e| rule_error("", e))?;
     let (destinations, hours) = K::targets(&rule);
     check_rule_forwards(policy, destinations, hours)?;
-    check_rule_calls(store, scope.company, destinations, hours).await?;
-    K::put(directory, scope.company, &rule).await?;
-    Ok(HttpResponse::Ok().json(rule))
+    check_rule_calls(store, company, destinations, hours).await?;
+    K::put(directory, company, &rule).await?;
+    Ok(rule)
+}
+
+/// Creates or replaces the department `name` as PUT .../departments/{name} does (the console
+/// shares it).
+pub(crate) async fn save_department(
+    company: CompanyId,
+    store: &DynStore,
+    directory: &Directory,
+    policy: &ForwardPolicy,
+    name: String,
+    body: DepartmentBody,
+) -> Result<Department, ApiError> {
+    save::<Departments>(company, store, directory, policy, name, body).await
+}
+
+/// Creates or replaces the location `name` as PUT .../locations/{name} does.
+pub(crate) async fn save_location(
+    company: CompanyId,
+    store: &DynStore,
+    directory: &Directory,
+    policy: &ForwardPolicy,
+    name: String,
+    body: LocationBody,
+) -> Result<Location, ApiError> {
+    save::<Locations>(company, store, directory, policy, name, body).await
 }
 
 async fn delete<K: RuleKind>(

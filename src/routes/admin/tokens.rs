@@ -72,8 +72,13 @@ pub async fn create_token(
     store: web::Data<DynStore>,
     body: JsonBody<CreateToken>,
 ) -> Result<HttpResponse, ApiError> {
+    let created = mint(&store, &scope, body.into_inner()).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// Mints a token as asked (never stronger than the caller's: the API and the console share it).
+pub(crate) async fn mint(store: &DynStore, scope: &CompanyScope, body: CreateToken) -> Result<CreatedToken, ApiError> {
     let company = scope.company;
-    let body = body.into_inner();
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ApiError::invalid("name", "must be 1 to 100 characters without control characters"));
@@ -89,7 +94,7 @@ pub async fn create_token(
     if body.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::invalid("expires_at", "must be in the future"));
     }
-    let expires_at = match (body.expires_at, caller_expiry(&scope)) {
+    let expires_at = match (body.expires_at, caller_expiry(scope)) {
         (Some(asked), Some(own)) if asked > own => {
             return Err(ApiError::invalid("expires_at", "must not be later than the expiry of the token asking"))
         }
@@ -100,14 +105,14 @@ pub async fn create_token(
     let hash = hash_token(&token);
     let new = NewToken { company, name, token_hash: &hash, scopes, expires_at };
     let stored = store.insert_token(&new).await?;
-    Ok(HttpResponse::Created().json(CreatedToken {
+    Ok(CreatedToken {
         id: stored.id,
         name: stored.name,
         token,
         scopes: stored.scopes,
         created_at: stored.created_at,
         expires_at: stored.expires_at,
-    }))
+    })
 }
 
 #[utoipa::path(
