@@ -14,6 +14,9 @@
 //! `--drain 10000` (drain.rs): puts that many due forwards in the outbox, starts the daemon with
 //! no traffic, and times the outbox delivering them to a local receiver.
 //!
+//! `--startup --companies 100000 --numbers 10 --events 2000` (startup.rs): bulk-loads that many
+//! numbers, times the daemon to ready, then sends the webhooks at once (all must be 200).
+//!
 //! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
 //! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
 //! its maximum rate; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
@@ -33,6 +36,7 @@ mod modes;
 mod seed;
 mod shape;
 mod sink;
+mod startup;
 
 pub struct Args {
     events: usize,
@@ -44,6 +48,8 @@ pub struct Args {
     production: bool,
     /// `--drain N`: time the outbox draining N due forwards instead (drain.rs).
     drain: Option<usize>,
+    /// `--startup`: time start-up at scale and the first webhooks after ready (startup.rs).
+    startup: bool,
 }
 
 fn args() -> Args {
@@ -55,6 +61,7 @@ fn args() -> Args {
         modes: vec![],
         production: false,
         drain: None,
+        startup: false,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -68,6 +75,11 @@ fn args() -> Args {
             "--mode" => a.modes.push(v),
             "--shape" => a.production = v == "production",
             "--drain" => a.drain = Some(v.parse().expect("--drain N")),
+            "--startup" => {
+                a.startup = true;
+                i += 1;
+                continue;
+            }
             _ => {
                 i += 1;
                 continue;
@@ -150,6 +162,7 @@ async fn main() {
     );
     match a.drain {
         Some(n) => drain::run(&a, &admin, n).await,
+        None if a.startup => startup::run_startup(&a, &admin).await,
         None => modes::run_all(&a, &admin).await,
     }
 }
