@@ -109,6 +109,11 @@ pub async fn run_all(a: &Args, admin: &str) {
             }
         }
         figures.push((mode.clone(), Figures { rate: max.rate, daemon_us, pg_us, machine_us }));
+        if let Some(sink) = sink.as_ref().filter(|_| mode != "stateless") {
+            // The half-rate run starts on an empty outbox, so its latencies are its own.
+            let waited = drained(sink, &full, &commands0).await;
+            println!("{:>16}  outbox drained {waited:.2} s after the run ended", "");
+        }
         if mode != "stateless" {
             // Half the maximum rate, paced, for latency (new events: their own ids).
             let half = batch(a, &key, port, hot);
@@ -175,6 +180,21 @@ fn counted_prefix(batch: &Batch, count: usize) -> i64 {
 fn forwards_prefix(batch: &Batch, count: usize) -> impl Iterator<Item = &String> {
     let hot = count / 2;
     batch.forwards.iter().take(hot.div_ceil(6))
+}
+
+/// Awaits every forward and command of `batch` at the sink (bounded); the seconds it took.
+async fn drained(sink: &Sink, batch: &Batch, commands0: &std::collections::HashMap<String, u64>) -> f64 {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(120) {
+        let (_, _, commands) = sink.snapshot();
+        let sent = |kind: &str| commands.get(kind).copied().unwrap_or(0) - commands0.get(kind).copied().unwrap_or(0);
+        let forwarded = batch.forwards.iter().all(|id| sink.has_forward(id));
+        if forwarded && sent("answer") >= batch.answers && sent("transfer") >= batch.transfers {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    started.elapsed().as_secs_f64()
 }
 
 /// Awaits every forward at the receiver (bounded) and reports duplicates and call commands.

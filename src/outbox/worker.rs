@@ -18,6 +18,8 @@ use crate::store::DynStore;
 /// Attempts before a call command is marked failed (forwards: their schedule's length per URL).
 pub const MAX_ATTEMPTS: i32 = 12;
 const BATCH: i64 = 32;
+/// Claim loops of the production worker (each claims `BATCH` at a time).
+const CLAIM_LOOPS: usize = 4;
 /// How long a claimed row stays invisible to other workers (longer than any delivery takes).
 const LEASE: Duration = Duration::from_secs(60);
 /// The pending gauge is read at most this often (a count per batch cost a scan per 32 items).
@@ -42,7 +44,13 @@ pub fn spawn_outbox_worker(
     wake: Arc<Notify>,
     schedule: RetrySchedule,
 ) -> JoinHandle<()> {
-    OutboxWorker::new(store, deliverer, wake).with_schedule(schedule).spawn()
+    let worker = OutboxWorker::new(store, deliverer, wake).with_schedule(schedule);
+    // Several claim loops in one task: while one waits for its batch's slowest receiver, the
+    // others claim and deliver (leases keep them from taking the same rows); aborting the task
+    // stops them all.
+    tokio::spawn(async move {
+        futures::future::join_all((0..CLAIM_LOOPS).map(|i| worker.run_loop(i == 0))).await;
+    })
 }
 
 impl OutboxWorker {
@@ -71,27 +79,30 @@ impl OutboxWorker {
     }
 
     pub fn spawn(self) -> JoinHandle<()> {
-        tokio::spawn(async move {
-            let mut gauge_read: Option<tokio::time::Instant> = None;
-            loop {
-                let claimed = self.run_once().await;
-                // After the claim, so that a woken worker claims first.
-                if gauge_read.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
-                    gauge_read = Some(tokio::time::Instant::now());
-                    self.update_pending_gauge().await;
-                }
-                match claimed {
-                    // A full batch: there may be more due right away.
-                    Ok(n) if n as i64 == BATCH => continue,
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "outbox: claiming due items failed; will retry"),
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(self.poll) => {}
-                    _ = self.wake.notified() => {}
-                }
+        tokio::spawn(async move { self.run_loop(true).await })
+    }
+
+    /// Claims and delivers until the task is dropped; `gauges`: this loop also keeps the gauges.
+    async fn run_loop(&self, gauges: bool) {
+        let mut gauge_read: Option<tokio::time::Instant> = None;
+        loop {
+            let claimed = self.run_once().await;
+            // After the claim, so that a woken worker claims first.
+            if gauges && gauge_read.is_none_or(|at| at.elapsed() >= GAUGE_EVERY) {
+                gauge_read = Some(tokio::time::Instant::now());
+                self.update_pending_gauge().await;
             }
-        })
+            match claimed {
+                // A full batch: there may be more due right away.
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox: claiming due items failed; will retry"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
     }
 
     /// Claims and delivers one batch; returns how many items were attempted.
