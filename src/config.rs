@@ -11,6 +11,7 @@ use url::Url;
 mod console;
 mod forwards;
 mod health;
+mod ledger;
 mod limits;
 mod sending;
 mod telnyx;
@@ -18,6 +19,7 @@ mod telnyx;
 pub use console::ConsoleSettings;
 pub use forwards::ForwardSettings;
 pub use health::NumberHealthSettings;
+pub use ledger::{LedgerSettings, RetentionSettings};
 pub use limits::LimitSettings;
 pub use sending::SendingSettings;
 use telnyx::RawTelnyx;
@@ -205,30 +207,6 @@ pub enum IngestMode {
     Ledger,
     PerEventUpdate,
     Stateless,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct LedgerSettings {
-    pub flush_interval_ms: u64,
-    pub batch_size: usize,
-    /// Commits in flight at once (PostgreSQL); a company's entries always use the same lane.
-    pub commit_lanes: usize,
-    /// Commits in flight at once per lane (PostgreSQL): counter deltas are additive and dedupe
-    /// is the unique key, so concurrent batches of one company commit in any order.
-    pub commits_in_flight: usize,
-    pub commit_deadline_ms: u64,
-    pub dedupe_retention_hours: u64,
-    pub purge_interval_secs: u64,
-}
-
-/// How long what is kept for operators stays before the background purge deletes it (days; 0:
-/// forever). Purged every `ledger.purge_interval_secs`, with the dedupe keys.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct RetentionSettings {
-    pub dead_letters_days: u32,
-    pub outbox_delivered_days: u32,
-    pub outbox_failed_days: u32,
-    pub jobs_done_days: u32,
 }
 
 /// Who may register which number.

@@ -2,7 +2,6 @@
 //! an earlier batch of the same company is still in flight, and concurrent batches over the same
 //! rows (the same numbers, the same events redelivered) neither deadlock nor count anything twice.
 use std::sync::Arc;
-use std::time::Duration;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -13,7 +12,7 @@ use switchboard::ledger::{CommitMode, CountKey, Counter, Ledger, LedgerEntry};
 use switchboard::store::{NewNumber, NumberFilter, NumberRecord};
 use tokio::sync::{oneshot, Notify};
 
-use crate::helpers::{spawn_app, within, Db, TestApp};
+use crate::helpers::{lock_waiters, spawn_app, within, Db, TestApp};
 
 fn settings(batch_size: usize) -> LedgerSettings {
     LedgerSettings {
@@ -91,21 +90,7 @@ async fn a_second_batch_of_the_same_company_commits_while_the_first_is_held() {
     // Act: the first batch waits for A's lock; the second (number B) is submitted meanwhile.
     let first = submit(&ledger, entry(company, "ev-a", &[&numbers[0]]));
     let mut watch = PgConnection::connect(&app.db.url).await.unwrap();
-    within("the first commit to wait for the row lock", async {
-        loop {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&mut watch)
-            .await
-            .unwrap();
-            if waiting == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+    within("the first commit to wait for the row lock", lock_waiters(&mut watch, 1)).await;
     let second = submit(&ledger, entry(company, "ev-b", &[&numbers[1]]));
 
     // Assert: the second is durable while the first still waits; then both are counted once.

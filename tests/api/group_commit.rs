@@ -9,7 +9,7 @@ use switchboard::config::LedgerSettings;
 use switchboard::ledger::{CommitMode, Ledger, LedgerEntry};
 use tokio::sync::{oneshot, Notify};
 
-use crate::helpers::{sms_received_entries, spawn_app, within, Db, TestApp};
+use crate::helpers::{lock_waiters, sms_received_entries, spawn_app, within, Db, TestApp};
 
 fn settings(flush_interval_ms: u64, batch_size: usize) -> LedgerSettings {
     LedgerSettings {
@@ -58,21 +58,7 @@ async fn batches_hold_what_arrived_during_the_previous_commit_up_to_the_batch_si
     sqlx::query("LOCK TABLE webhook_events IN SHARE ROW EXCLUSIVE MODE").execute(&mut lock).await.unwrap();
     let first = submit(&ledger, all.next().unwrap());
     let mut watch = PgConnection::connect(&app.db.url).await.unwrap();
-    within("the first commit to wait for the lock", async {
-        loop {
-            let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-            )
-            .fetch_one(&mut watch)
-            .await
-            .unwrap();
-            if waiting == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
+    within("the first commit to wait for the lock", lock_waiters(&mut watch, 1)).await;
     let rest: Vec<_> = all.map(|e| submit(&ledger, e)).collect();
     sqlx::query("COMMIT").execute(&mut lock).await.unwrap();
 

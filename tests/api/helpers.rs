@@ -251,3 +251,20 @@ pub fn ms_schedule(steps: &[u64]) -> switchboard::outbox::RetrySchedule {
     switchboard::outbox::RetrySchedule::new(steps, 0.0, std::time::Duration::from_secs(3600))
         .with_jitter_source(std::sync::Arc::new(|| 0.0))
 }
+
+/// Returns once `n` sessions of the connection's database wait for a lock (PostgreSQL): a commit
+/// held by a test's lock is then surely waiting.
+pub async fn lock_waiters(conn: &mut sqlx::PgConnection, n: i64) {
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        if waiting == n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
