@@ -46,9 +46,11 @@ else
   echo "PostgreSQL: started a throwaway cluster on port $port"
 fi
 
-# Leftovers of interrupted runs.
-for db in $(psql "$DATABASE_URL" -Atqc "select datname from pg_database where datname like 'sb_test_%'"); do
-  psql "$DATABASE_URL" -qc "drop database if exists $db with (force)" >/dev/null 2>&1 || true
+# Leftovers of interrupted runs: test databases nobody is connected to. Databases in use belong to
+# another run on the same server (a second suite, a developer's filter run) and are left alone.
+for db in $(psql "$DATABASE_URL" -Atqc "select d.datname from pg_database d where d.datname like 'sb_test_%' \
+    and not exists (select 1 from pg_stat_activity a where a.datname = d.datname)"); do
+  psql "$DATABASE_URL" -qc "drop database if exists $db" >/dev/null 2>&1 || true
 done
 
 echo "Backends under test: postgres ($DATABASE_URL) and sqlite (temporary files)"
