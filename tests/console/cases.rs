@@ -49,6 +49,7 @@ async fn a_company_admin_signs_in_edits_support_hours_and_simulates_a_call_at_3a
     b.goto(&format!("/console/companies/{}/routing", w.acme)).await;
     b.screenshot("routing").await;
     b.click("a[href$='/routing/departments/Support']").await;
+    b.wait_until("Support's form", || async { b.path().await.ends_with("/routing/departments/Support") }).await;
     b.select("#time_zone", "America/Chicago").await;
     b.fill("#open", "monday-friday 08:00-12:00").await;
     b.click("form.stack button[type=submit]").await;
@@ -107,8 +108,9 @@ async fn numbers_are_bought_through_the_simulator_and_the_job_page_follows_it_to
     b.fill("#area_code", "415").await;
     b.fill("#quantity", "2").await;
     b.click("form[action$='/numbers/purchase'] button[type=submit]").await;
-    let job_page = b.path().await;
-    assert!(job_page.starts_with(&format!("/console/companies/{}/jobs/", w.acme)), "{job_page}");
+    // The click returns before the browser has followed the form's redirect: await the job page.
+    let jobs = format!("/console/companies/{}/jobs/", w.acme);
+    b.wait_until("the purchase to open its job page", || async { b.path().await.starts_with(&jobs) }).await;
     // The page reloads itself while the job runs (no JavaScript): wait for it to say done.
     b.wait_until("the job page shows done", || async { b.text("#job-state").await == "done" }).await;
     let page = b.body_text().await;
