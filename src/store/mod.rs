@@ -32,6 +32,7 @@ pub(crate) mod rules_sql;
 pub mod send_claim;
 pub mod send_queue;
 mod send_sql;
+mod send_status;
 pub mod sessions;
 pub mod sqlite;
 mod sqlite_ledger;
