@@ -14,6 +14,9 @@ pub const SIGNATURE_FAILURES: &str = "switchboard_webhook_signature_failures_tot
 pub const SIGNATURE_CHECKS_DISABLED: &str = "switchboard_webhook_signature_checks_disabled";
 pub const COMPANY_HINT_MISMATCHES: &str = "switchboard_webhook_company_hint_mismatches_total";
 pub const DUPLICATES: &str = "switchboard_ledger_duplicates_total";
+/// Status webhooks of queued messages that found their message by reconciliation (a Telnyx id a
+/// stopped worker never recorded, attached to the one `unknown` message it can belong to).
+pub const SEND_RECONCILED: &str = "switchboard_send_reconciled_total";
 pub const DEAD_LETTERS: &str = "switchboard_dead_letters_total";
 pub const DEAD_LETTER_REDRIVES: &str = "switchboard_dead_letter_redrives_total";
 pub const LEDGER_BATCH_SIZE: &str = "switchboard_ledger_batch_size_entries";
@@ -43,7 +46,7 @@ pub const OUTBOX_PENDING: &str = "switchboard_outbox_pending";
 pub const OUTBOX_DELIVERED: &str = "switchboard_outbox_delivered_total";
 /// Labels: kind, reason (exhausted, permanent, disabled).
 pub const OUTBOX_FAILED: &str = "switchboard_outbox_failed_total";
-/// Labels: kind (forward_message, call_answer, call_transfer, call_hangup), outcome (delivered, retry,
+/// Labels: kind (forward_message, message_status, call_answer, call_transfer, call_hangup), outcome (delivered, retry,
 /// alternate, failed).
 pub const OUTBOX_ATTEMPTS: &str = "switchboard_outbox_attempts_total";
 /// Forwards moved on to their next alternate URL. Label: reason (exhausted, gone, disabled).
@@ -99,6 +102,10 @@ fn describe() {
     describe_gauge!(SIGNATURE_CHECKS_DISABLED, "1 when webhook signature checks are turned off by config.");
     describe_counter!(COMPANY_HINT_MISMATCHES, "Webhooks whose ?company= hint differs from the number's owner.");
     describe_counter!(DUPLICATES, "Ledger entries whose (event id, number) key was already counted.");
+    describe_counter!(
+        SEND_RECONCILED,
+        "Status webhooks whose Telnyx id no queued message had, attached to the one unknown message they fit."
+    );
     describe_counter!(DEAD_LETTERS, "Events that could not be routed and were stored as dead letters, by reason.");
     describe_counter!(DEAD_LETTER_REDRIVES, "Dead letters re-driven by an operator, by outcome.");
     describe_histogram!(LEDGER_BATCH_SIZE, Unit::Count, "Entries per ledger commit.");

@@ -145,7 +145,9 @@ impl Application {
             Arc::new(chrono::Utc::now),
         ));
         let mut background = vec![
-            SendWorker::new(store.clone(), telnyx.clone(), &settings.sending, clock, send_wake).spawn(),
+            SendWorker::new(store.clone(), telnyx.clone(), &settings.sending, clock, send_wake)
+                .with_outbox_wake(outbox_wake.clone())
+                .spawn(),
             spawn_purge(store.clone(), &settings, sessions.clone()),
             crate::company::health::spawn_health_gauge(health),
             following,

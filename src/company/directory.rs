@@ -1,5 +1,6 @@
 //! The one front door for changes to company data: numbers, the default number and the other
-//! Telnyx settings, departments, locations, routing defaults, customer assignments and opt-outs.
+//! Telnyx settings, departments, locations, routing defaults, customer assignments, opt-outs and
+//! the status URL.
 //! Each method writes through the store and announces the change together:
 //! - to other nodes: on PostgreSQL the database itself sends the NOTIFY, from a trigger in the
 //!   write's own transaction (migration 0009), so no writer can forget it;
@@ -18,6 +19,7 @@ use crate::store::changes::Change;
 use crate::store::forward_secrets::RotatedSecret;
 use crate::store::reassign::AssignmentMove;
 use crate::store::rules::{Assignment, AssignmentSource, OptOut, RoutingDefaults};
+use crate::store::status_urls::StatusUrl;
 use crate::store::{CompanySettings, DynStore, LimitOverrides, NewNumber, NumberPatch, NumberRecord, StoreResult};
 
 #[derive(Clone)]
@@ -172,6 +174,18 @@ impl Directory {
     /// (the counting statement does), so there is nothing to refresh.
     pub async fn put_limit_overrides(&self, company: CompanyId, overrides: &LimitOverrides) -> StoreResult<()> {
         self.store.put_limit_overrides(company, overrides).await
+    }
+
+    /// Sets the company's status URL (docs/SENDING.md). The status changes read it in their own
+    /// transaction (no node holds it), so there is nothing to refresh.
+    pub async fn put_status_url(&self, company: CompanyId, url: &str) -> StoreResult<StatusUrl> {
+        self.store.put_status_url(company, url, chrono::Utc::now()).await
+    }
+
+    /// Removes the company's status URL: no status change is forwarded from then on (forwards
+    /// already queued are still delivered). `true` when there was one.
+    pub async fn delete_status_url(&self, company: CompanyId) -> StoreResult<bool> {
+        self.store.delete_status_url(company).await
     }
 
     /// Opt-outs are read from the database by every send (no node holds them in memory), so

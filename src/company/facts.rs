@@ -65,6 +65,8 @@ pub struct Delivery {
     pub telnyx_id: String,
     pub status: &'static str,
     pub error_code: Option<String>,
+    /// Telnyx's words for that error (`detail`, else `title`).
+    pub error_detail: Option<String>,
 }
 
 /// One of a company's numbers an event touches, and the counter it adds to.

@@ -113,6 +113,13 @@ impl CompanyState {
                 telnyx_id: d.telnyx_id.clone(),
                 status: d.status,
                 error_code: d.error_code.clone(),
+                error_detail: d.error_detail.clone(),
+                from: e164(&facts.from),
+                to: match facts.to.as_slice() {
+                    [one] => Some(e164(one)),
+                    _ => None,
+                },
+                occurred_at_ms: facts.occurred_at.unwrap_or(now).timestamp_millis(),
                 key: key.event_key.clone().unwrap_or_else(|| facts.event_id.clone()),
             });
         }
@@ -173,6 +180,11 @@ impl CompanyState {
         };
         line(facts, &decision, outcome)
     }
+}
+
+/// A number as the queue stores it (E.164), or as Telnyx wrote it when it is not one.
+fn e164(raw: &str) -> String {
+    PhoneNumber::parse(raw).map_or_else(|_| raw.to_owned(), |p| p.as_str().to_owned())
 }
 
 /// The routing log line of a decision.

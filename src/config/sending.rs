@@ -42,6 +42,9 @@ pub struct SendingSettings {
     pub poll_interval_ms: u64,
     /// Sends in flight at once on this node.
     pub max_in_flight: u32,
+    /// How long a status webhook whose Telnyx id matches no queued message is kept, to be applied
+    /// when a worker records that id (or never: Telnyx ids of messages sent outside the queue).
+    pub unmatched_status_secs: u64,
 }
 
 impl Default for SendingSettings {
@@ -66,6 +69,7 @@ impl Default for SendingSettings {
             lease_secs: 120,
             poll_interval_ms: 100,
             max_in_flight: 256,
+            unmatched_status_secs: 3600,
         }
     }
 }
@@ -119,6 +123,9 @@ impl SendingSettings {
         }
         if self.max_in_flight == 0 {
             bad("sending.max_in_flight", "must be at least 1".into());
+        }
+        if self.unmatched_status_secs < self.lease_secs {
+            bad("sending.unmatched_status_secs", "must be at least sending.lease_secs".into());
         }
     }
 }

@@ -131,6 +131,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             telnyx_id: id.to_owned(),
             status: "sent",
             error_code: None,
+            error_detail: None,
         }),
         _ => None,
     };
@@ -341,9 +342,16 @@ fn plan_finalized(env: &Envelope<'_>, m: &MessageFinalized<'_>, index: &NumberIn
         hangup_cause: None,
         connection_id: None,
         delivery: match (m.message_id.as_deref().filter(|id| commandable(id)), queue_status) {
-            (Some(id), Some(status)) => {
-                Some(Delivery { telnyx_id: id.to_owned(), status, error_code: codes().next().map(str::to_owned) })
-            }
+            (Some(id), Some(status)) => Some(Delivery {
+                telnyx_id: id.to_owned(),
+                status,
+                error_code: codes().next().map(str::to_owned),
+                error_detail: m
+                    .errors
+                    .iter()
+                    .find_map(|e| e.detail.as_deref().or(e.title.as_deref()))
+                    .map(str::to_owned),
+            }),
             _ => None,
         },
     };

@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 use super::entry::{Committed, LedgerEntry};
 use super::store::{LedgerStore, LedgerWriter};
 use crate::config::LedgerSettings;
-use crate::metrics::{DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING};
+use crate::metrics::{
+    DUPLICATES, LEDGER_BATCH_SIZE, LEDGER_COMMITS, LEDGER_COMMIT_DURATION, LEDGER_PENDING, SEND_RECONCILED,
+};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum LedgerError {
@@ -270,7 +272,8 @@ impl Batcher {
 async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Arc<Notify>) -> Box<dyn LedgerWriter> {
     let started = Instant::now();
     let entries: Vec<&LedgerEntry> = batch.iter().map(|p| &p.entry).collect();
-    let has_effects = entries.iter().any(|e| !e.outbox.is_empty());
+    // A status change may queue a forward to the company's status URL.
+    let has_effects = entries.iter().any(|e| !e.outbox.is_empty() || !e.message_statuses.is_empty());
     let result = writer.commit(&entries).await;
     metrics::histogram!(LEDGER_COMMIT_DURATION).record(started.elapsed().as_secs_f64());
     metrics::histogram!(LEDGER_BATCH_SIZE).record(batch.len() as f64);
@@ -278,6 +281,7 @@ async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Ar
         Ok(stats) => {
             metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
             metrics::counter!(DUPLICATES).increment(stats.duplicates);
+            metrics::counter!(SEND_RECONCILED).increment(stats.reconciled);
             if has_effects {
                 wake.notify_one();
             }

@@ -127,7 +127,10 @@ pub struct OptChange {
 
 /// What a status webhook (`message.sent`, `message.finalized`) says of a message the send queue
 /// sent: written to its row in the event's commit when `key` (the count key carrying it) was new,
-/// so a redelivery changes nothing. A final status is never taken back by a late `sent`.
+/// so a redelivery changes nothing. A final status is never taken back by a late `sent`. With no
+/// message of that Telnyx id, the commit attaches it to the one message a stopped worker left
+/// `unknown` from `from` to `to` (reconciliation), else keeps it for the worker that will record
+/// the id (docs/SENDING.md). Each change is forwarded to the company's status URL, if it has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageStatusChange {
     pub company_id: CompanyId,
@@ -136,6 +139,14 @@ pub struct MessageStatusChange {
     /// sent, delivered, sending_failed, delivery_failed, delivery_unconfirmed or expired.
     pub status: &'static str,
     pub error_code: Option<String>,
+    /// Telnyx's words for the error (`detail`, else `title`).
+    pub error_detail: Option<String>,
+    /// The sending number, E.164.
+    pub from: String,
+    /// The recipient, when the message has exactly one (reconciliation needs it).
+    pub to: Option<String>,
+    /// When Telnyx says the event happened (Unix ms): only messages queued before it reconcile.
+    pub occurred_at_ms: i64,
     /// The dedupe id of the count key that carries the event.
     pub key: Arc<str>,
 }
@@ -178,6 +189,9 @@ pub struct CommitStats {
     pub duplicates: u64,
     /// Per entry of the batch, in order: whether it was applied (see [`Committed`]).
     pub applied: Vec<bool>,
+    /// Status webhooks that found their message by reconciliation (a Telnyx id a stopped worker
+    /// never recorded, attached to the one `unknown` message it can belong to).
+    pub reconciled: u64,
 }
 
 impl CommitStats {

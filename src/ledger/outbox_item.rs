@@ -21,6 +21,9 @@ pub enum OutboxKind {
     CallSpeak,
     /// Telnyx Call Control record_start (a chain's voicemail).
     CallRecordStart,
+    /// POST a queued message's status change to the company's status URL (signed like a message
+    /// forward; queued by the status change itself, in SQL: `store::status_sql`).
+    MessageStatus,
 }
 
 impl OutboxKind {
@@ -33,6 +36,7 @@ impl OutboxKind {
             OutboxKind::CallDial => "call_dial",
             OutboxKind::CallSpeak => "call_speak",
             OutboxKind::CallRecordStart => "call_record_start",
+            OutboxKind::MessageStatus => "message_status",
         }
     }
 
@@ -45,6 +49,7 @@ impl OutboxKind {
             "call_dial" => Some(OutboxKind::CallDial),
             "call_speak" => Some(OutboxKind::CallSpeak),
             "call_record_start" => Some(OutboxKind::CallRecordStart),
+            "message_status" => Some(OutboxKind::MessageStatus),
             _ => None,
         }
     }
@@ -58,7 +63,7 @@ pub struct OutboxItem {
     pub company_id: CompanyId,
     pub event_id: String,
     pub kind: OutboxKind,
-    /// A URL (forward) or a call_control_id (call commands).
+    /// A URL (forwards) or a call_control_id (call commands).
     pub destination: String,
     /// JSON: the forward body, or the command's parameters.
     pub payload: String,

@@ -5,13 +5,14 @@ use std::sync::Arc;
 use super::batcher::{CommitReply, LedgerError};
 use super::entry::LedgerEntry;
 use super::store::LedgerStore;
-use crate::metrics::{DUPLICATES, LEDGER_COMMITS};
+use crate::metrics::{DUPLICATES, LEDGER_COMMITS, SEND_RECONCILED};
 
 pub(super) fn commit(store: Arc<dyn LedgerStore>, entry: LedgerEntry, done: Box<dyn CommitReply>) {
     tokio::spawn(async move {
         let answer = match store.commit_batch(&[&entry]).await {
             Ok(stats) => {
                 metrics::counter!(DUPLICATES).increment(stats.duplicates);
+                metrics::counter!(SEND_RECONCILED).increment(stats.reconciled);
                 metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
                 Ok(stats.entry(0))
             }

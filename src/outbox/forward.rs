@@ -1,5 +1,5 @@
-//! Delivering one outbox item: a signed message forward (Standard Webhooks) or a Telnyx call
-//! command. Each returns an [`Attempt`]; the worker turns it into delivered / retry / failed.
+//! Delivering one outbox item: a signed forward (Standard Webhooks: an inbound message, or a
+//! queued message's status change) or a Telnyx call command. Each returns an [`Attempt`]; the worker turns it into delivered / retry / failed.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -80,11 +80,12 @@ impl Deliverer {
         Deliverer { http, telnyx, policy }
     }
 
-    /// `secrets` are the company's forward secrets to sign with (forwards only): the current
+    /// `secrets` are the company's forward secrets to sign with (forwards only: messages and status
+    /// changes): the current
     /// one, and the previous one during its grace period after a rotation.
     pub async fn deliver(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         match item.kind {
-            OutboxKind::ForwardMessage => self.forward(item, secrets).await,
+            OutboxKind::ForwardMessage | OutboxKind::MessageStatus => self.forward(item, secrets).await,
             _ => self.call_command(item).await,
         }
     }

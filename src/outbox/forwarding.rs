@@ -1,4 +1,5 @@
-//! The worker's side of a message forward: attempt it on the URL it is on (unless that endpoint
+//! The worker's side of a forward (an inbound message, or a queued message's status change to the
+//! company's status URL): attempt it on the URL it is on (unless that endpoint
 //! is disabled), disable an endpoint that answers 410 Gone, and apply the verdict of
 //! [`failover::judge`](super::failover::judge) to the row: delivered, retried on its schedule,
 //! moved on to the next alternate (one update of the row, from its hop: durable and made once),
@@ -14,11 +15,10 @@ use crate::domain::CompanyId;
 use crate::metrics as m;
 use crate::store::outbox::{Failure, OutboxEntry};
 
-const KIND: &str = "forward_message";
-
 impl OutboxWorker {
     pub(super) async fn attempt_forward(&self, entry: OutboxEntry) {
         let item = &entry.item;
+        let kind = item.kind.as_str();
         let disabled: HashSet<String> = match self.store.disabled_forward_endpoints(item.company_id).await {
             Ok(urls) => urls.into_iter().collect(),
             // Not attempted: the lease expires and the item is taken again.
@@ -48,18 +48,18 @@ impl OutboxWorker {
         let result = match verdict {
             Verdict::Delivered => {
                 metrics::counter!(m::OUTBOX_DELIVERED).increment(1);
-                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => KIND, "outcome" => "delivered").increment(1);
+                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "delivered").increment(1);
                 self.store.mark_outbox_delivered(item.id, attempts).await
             }
             Verdict::RetryIn(wait) => {
-                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => KIND, "outcome" => "retry").increment(1);
+                metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "retry").increment(1);
                 tracing::debug!(%error, attempts, "outbox: forward failed; will retry");
                 self.store.mark_outbox_retry(item.id, attempts, due_at(now, wait), &error).await
             }
             Verdict::MoveTo { hop, url } => {
                 if move_reason != "disabled" {
                     // An attempt was made (a disabled endpoint is skipped without one).
-                    metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => KIND, "outcome" => "alternate").increment(1);
+                    metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "alternate").increment(1);
                 }
                 metrics::counter!(m::FORWARD_ALTERNATE_MOVES, "reason" => move_reason).increment(1);
                 tracing::debug!(%error, attempts, hop, "outbox: forward moves on to its next alternate");

@@ -11,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
 use super::schedule::RetrySchedule;
+use crate::ledger::outbox_item::OutboxKind;
 use crate::metrics as m;
 use crate::store::outbox::{Failure, OutboxEntry};
 use crate::store::DynStore;
@@ -129,7 +130,7 @@ impl OutboxWorker {
 
     async fn attempt(&self, entry: OutboxEntry) {
         match entry.item.kind {
-            crate::ledger::outbox_item::OutboxKind::ForwardMessage => self.attempt_forward(entry).await,
+            OutboxKind::ForwardMessage | OutboxKind::MessageStatus => self.attempt_forward(entry).await,
             _ => self.attempt_command(entry).await,
         }
     }

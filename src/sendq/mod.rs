@@ -35,6 +35,9 @@ pub const SEND_EXPIRED: &str = "switchboard_send_expired_total";
 pub const SEND_ORPHANS_UNKNOWN: &str = "switchboard_send_orphans_unknown_total";
 /// Labels: sender_type, kind (sms, mms), outcome (sent, failed, unknown, throttled, retry).
 pub const SEND_OUTCOMES: &str = "switchboard_send_outcomes_total";
+/// Status webhooks of a Telnyx id no queued message ever had (within
+/// `sending.unmatched_status_secs`): dropped. Messages sent outside the queue, or a status lost.
+pub const SEND_STATUS_UNMATCHED: &str = "switchboard_send_status_unmatched_total";
 /// Calls refused because the account's calls per second had no slot soon enough.
 pub const CALLS_THROTTLED: &str = "switchboard_calls_throttled_total";
 
@@ -47,6 +50,10 @@ pub fn describe_metrics() {
     describe_counter!(SEND_EXPIRED, "Messages not sent within their validity (ended expired), by sender_type.");
     describe_counter!(SEND_ORPHANS_UNKNOWN, "Messages a stopped worker left sending, marked unknown (never re-sent).");
     describe_counter!(SEND_OUTCOMES, "Send attempts by sender_type, kind and outcome.");
+    describe_counter!(
+        SEND_STATUS_UNMATCHED,
+        "Status webhooks whose Telnyx id no queued message had within sending.unmatched_status_secs (dropped)."
+    );
     describe_counter!(CALLS_THROTTLED, "Calls refused (429) for want of a slot under the account's calls per second.");
 }
 

@@ -12,7 +12,10 @@ use tokio::task::JoinHandle;
 use super::clock::Clock;
 use super::limits::Planner;
 use super::outcome::{classify, Outcome};
-use super::{SEND_EXPIRED, SEND_ORPHANS_UNKNOWN, SEND_OUTCOMES, SEND_QUEUE_DEPTH, SEND_THROTTLED, SEND_WAIT};
+use super::{
+    SEND_EXPIRED, SEND_ORPHANS_UNKNOWN, SEND_OUTCOMES, SEND_QUEUE_DEPTH, SEND_STATUS_UNMATCHED, SEND_THROTTLED,
+    SEND_WAIT,
+};
 use crate::config::SendingSettings;
 use crate::domain::NumberType;
 use crate::store::send_claim::Claimed;
@@ -25,6 +28,13 @@ use crate::telnyx::client::SendMessageRequest;
 const GAUGE_EVERY: Duration = Duration::from_secs(5);
 /// Expiry and orphan recovery run at most this often (Unix µs of the injected clock).
 const UPKEEP_EVERY_US: i64 = 1_000_000;
+/// Old links between Telnyx ids and messages are retired at most this often.
+const RETIRE_EVERY_US: i64 = 60_000_000;
+/// How long the link the worker writes with a Telnyx id is kept: it only has to outlive any
+/// status commit that started before the id was recorded (see `store::status_sql::LINK`).
+pub const LINK_KEEP_MS: i64 = 300_000;
+/// Links deleted per statement.
+const RETIRE_CHUNK: i64 = 5_000;
 
 #[derive(Clone)]
 pub struct SendWorker {
@@ -37,6 +47,10 @@ pub struct SendWorker {
     in_flight: Arc<Semaphore>,
     /// When expiry and orphan recovery last ran (clock µs).
     upkept_at: Arc<AtomicI64>,
+    /// When links between Telnyx ids and messages were last retired (clock µs).
+    retired_at: Arc<AtomicI64>,
+    /// The outbox worker's, woken when a status change queued a forward.
+    outbox_wake: Option<Arc<Notify>>,
 }
 
 impl SendWorker {
@@ -56,6 +70,21 @@ impl SendWorker {
             wake,
             in_flight: Arc::new(Semaphore::new(settings.max_in_flight as usize)),
             upkept_at: Arc::new(AtomicI64::new(i64::MIN)),
+            retired_at: Arc::new(AtomicI64::new(i64::MIN)),
+            outbox_wake: None,
+        }
+    }
+
+    /// Wakes the outbox worker when a status change may have queued a forward (without it, the
+    /// outbox finds the forward at its next poll).
+    pub fn with_outbox_wake(mut self, wake: Arc<Notify>) -> Self {
+        self.outbox_wake = Some(wake);
+        self
+    }
+
+    fn status_changed(&self) {
+        if let Some(wake) = &self.outbox_wake {
+            wake.notify_one();
         }
     }
 
@@ -114,9 +143,11 @@ impl SendWorker {
         Ok(n)
     }
 
-    /// Expires what outlived its validity; marks what a stopped worker left `sending` unknown.
+    /// Expires what outlived its validity; marks what a stopped worker left `sending` unknown;
+    /// retires old links between Telnyx ids and messages (at most once a minute).
     async fn upkeep(&self, now_ms: i64) -> StoreResult<()> {
-        for t in self.store.expire_outbound(now_ms).await? {
+        let expired = self.store.expire_outbound(now_ms).await?;
+        for t in &expired {
             metrics::counter!(SEND_EXPIRED, "sender_type" => t.as_str()).increment(1);
         }
         let orphans = self.store.orphans_to_unknown(now_ms).await?;
@@ -124,7 +155,31 @@ impl SendWorker {
             metrics::counter!(SEND_ORPHANS_UNKNOWN).increment(orphans);
             tracing::warn!(orphans, "send queue: messages left sending by a stopped worker are now unknown");
         }
+        if !expired.is_empty() || orphans > 0 {
+            self.status_changed();
+        }
+        let last = self.retired_at.load(Ordering::Relaxed);
+        if last == i64::MIN || now_ms * 1000 - last >= RETIRE_EVERY_US {
+            self.retired_at.store(now_ms * 1000, Ordering::Relaxed);
+            self.retire_links(now_ms).await?;
+        }
         Ok(())
+    }
+
+    /// Deletes the links older than [`LINK_KEEP_MS`] and the status webhooks that found no message
+    /// within `sending.unmatched_status_secs`, a chunk at a time.
+    pub async fn retire_links(&self, now_ms: i64) -> StoreResult<()> {
+        let unmatched_before = now_ms - self.settings.unmatched_status_secs as i64 * 1000;
+        loop {
+            let done = self.store.retire_status_links(now_ms - LINK_KEEP_MS, unmatched_before, RETIRE_CHUNK).await?;
+            if done.unmatched > 0 {
+                metrics::counter!(SEND_STATUS_UNMATCHED).increment(done.unmatched);
+            }
+            if (done.rows as i64) < RETIRE_CHUNK {
+                return Ok(());
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Sends one claimed message at its slot and records the outcome.
@@ -155,7 +210,8 @@ impl SendWorker {
             }
         }
         match self.store.end_attempt(m.company_id, m.id, &outcome.end, now_ms).await {
-            Ok(_) => {}
+            Ok(true) => self.status_changed(),
+            Ok(false) => {}
             // The lease runs out and the message becomes `unknown`: never sent twice unseen.
             Err(e) => tracing::warn!(error = %e, message_id = %m.id, "send queue: cannot record a send's outcome"),
         }

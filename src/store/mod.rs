@@ -33,9 +33,13 @@ pub mod send_claim;
 pub mod send_queue;
 mod send_sql;
 mod send_status;
+pub mod send_transitions;
 pub mod sessions;
 pub mod sqlite;
 mod sqlite_ledger;
+mod sqlite_statuses;
+pub(crate) mod status_sql;
+pub mod status_urls;
 pub mod tokens;
 pub mod usage;
 
@@ -53,7 +57,9 @@ pub use retention::{Retained, RetentionStore};
 pub use rules::RulesStore;
 pub use send_claim::SendClaimStore;
 pub use send_queue::SendQueueStore;
+pub use send_transitions::SendTransitionStore;
 pub use sessions::{SessionRecord, SessionStore};
+pub use status_urls::StatusUrlStore;
 pub use tokens::{ApiToken, NewToken, TokenGrant, TokenStore};
 pub use usage::{UsageCounts, UsageStore};
 
@@ -170,6 +176,8 @@ pub trait Store:
     + reassign::ReassignStore
     + SendQueueStore
     + SendClaimStore
+    + SendTransitionStore
+    + StatusUrlStore
     + 'static
 {
 }
@@ -193,6 +201,8 @@ impl<T> Store for T where
         + reassign::ReassignStore
         + SendQueueStore
         + SendClaimStore
+        + SendTransitionStore
+        + StatusUrlStore
         + 'static
 {
 }

@@ -42,7 +42,7 @@ pub struct OutboxFilter {
     pub status: Option<OutboxStatus>,
     /// Why it gave up (with `Failed` and `Exhausted`: the items whose attempts ran out).
     pub failure: Option<Failure>,
-    /// forward_message, call_answer, call_transfer or call_hangup.
+    /// forward_message, message_status, call_answer, call_transfer or call_hangup.
     pub kind: Option<String>,
     /// The forward URL or call_control_id, exactly.
     pub destination: Option<String>,

@@ -148,3 +148,5 @@ crate::store::forward_endpoints::impl_forward_endpoint_store!(PgStore);
 crate::store::send_queue::impl_send_queue_store!(PgStore, crate::store::send_queue::POSTGRES);
 crate::store::send_claim::impl_send_claim_store!(PgStore, crate::store::send_queue::POSTGRES);
 crate::store::sessions::impl_session_store!(PgStore);
+crate::store::send_transitions::impl_send_transition_store!(PgStore, crate::store::status_sql::POSTGRES);
+crate::store::status_urls::impl_status_url_store!(PgStore);

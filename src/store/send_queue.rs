@@ -218,29 +218,11 @@ pub trait SendQueueStore: Send + Sync {
         filter: &OutboundFilter,
         window: &super::Window<OutboundKey>,
     ) -> StoreResult<Vec<OutboundRecord>>;
-    /// Queued messages past their validity become `expired`; returns the sender type of each.
-    async fn expire_outbound(&self, now_ms: i64) -> StoreResult<Vec<NumberType>>;
-    /// Messages left `sending` past their lease (their worker died) become `unknown`: never sent
-    /// again. Returns how many.
-    async fn orphans_to_unknown(&self, now_ms: i64) -> StoreResult<u64>;
-    /// Records how an attempt ended; a message no longer `sending` (or `unknown`) is left alone.
-    /// Returns whether the row changed.
-    async fn end_attempt(&self, company: CompanyId, id: Uuid, end: &AttemptEnd, now_ms: i64) -> StoreResult<bool>;
     /// Queued messages per sender type (the queue depth gauge).
     async fn queued_by_sender_type(&self) -> StoreResult<Vec<(NumberType, i64)>>;
-    /// A status webhook settles the company's message Telnyx knows as `telnyx_id`: its status,
-    /// error code and detail. Returns whether a message changed.
-    async fn settle_outbound(
-        &self,
-        company: CompanyId,
-        telnyx_id: &str,
-        status: SendStatus,
-        code: Option<&str>,
-        now_ms: i64,
-    ) -> StoreResult<bool>;
 }
 
-pub(crate) use super::send_sql::{FAIR_CLOCK, POSTGRES, SETTLE_SQL, SQLITE};
+pub(crate) use super::send_sql::{FAIR_CLOCK, POSTGRES, SQLITE};
 
 macro_rules! impl_send_queue_store {
     ($store:ty, $dialect:path) => {
@@ -328,78 +310,6 @@ macro_rules! impl_send_queue_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn expire_outbound(
-                &self,
-                now_ms: i64,
-            ) -> $crate::store::StoreResult<Vec<$crate::domain::NumberType>> {
-                let types: Vec<String> = sqlx::query_scalar(
-                    "UPDATE outbound_messages SET status = 'expired', updated_at_ms = $1, lease_until_ms = NULL, \
-                     error_detail = 'not sent within its validity' \
-                     WHERE status = 'queued' AND expires_at_ms <= $1 RETURNING sender_type",
-                )
-                .bind(now_ms)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok(types.iter().map(|t| t.parse().unwrap_or_default()).collect())
-            }
-
-            async fn orphans_to_unknown(&self, now_ms: i64) -> $crate::store::StoreResult<u64> {
-                let done = sqlx::query(
-                    "UPDATE outbound_messages SET status = 'unknown', updated_at_ms = $1, lease_until_ms = NULL, \
-                     error_detail = 'the worker stopped after recording the attempt: it may or may not have \
-                     reached Telnyx, and it is not sent again' \
-                     WHERE status = 'sending' AND lease_until_ms <= $1",
-                )
-                .bind(now_ms)
-                .execute(&self.pool)
-                .await?;
-                Ok(done.rows_affected())
-            }
-
-            async fn end_attempt(
-                &self,
-                company: $crate::domain::CompanyId,
-                id: uuid::Uuid,
-                end: &$crate::store::send_queue::AttemptEnd,
-                now_ms: i64,
-            ) -> $crate::store::StoreResult<bool> {
-                use $crate::store::send_queue::AttemptEnd;
-                // A late answer still wins over `unknown`: it is better knowledge.
-                let q = match end {
-                    AttemptEnd::Sent { telnyx_message_id } => sqlx::query(
-                        "UPDATE outbound_messages SET status = 'sent', telnyx_message_id = $3, sent_at_ms = $4, \
-                         updated_at_ms = $4, lease_until_ms = NULL, error_code = NULL, error_detail = NULL \
-                         WHERE company_id = $1 AND id = $2 AND status IN ('sending', 'unknown')",
-                    )
-                    .bind(company.as_uuid())
-                    .bind(id)
-                    .bind(telnyx_message_id.clone())
-                    .bind(now_ms),
-                    AttemptEnd::Failed { status, code, detail } => sqlx::query(
-                        "UPDATE outbound_messages SET status = $3, error_code = $4, error_detail = $5, \
-                         updated_at_ms = $6, lease_until_ms = NULL \
-                         WHERE company_id = $1 AND id = $2 AND status IN ('sending', 'unknown')",
-                    )
-                    .bind(company.as_uuid())
-                    .bind(id)
-                    .bind(status.as_str())
-                    .bind(code.clone())
-                    .bind(detail.clone())
-                    .bind(now_ms),
-                    AttemptEnd::Requeued { send_at_ms, detail } => sqlx::query(
-                        "UPDATE outbound_messages SET status = 'queued', send_at_ms = $3, error_detail = $4, \
-                         updated_at_ms = $5, lease_until_ms = NULL \
-                         WHERE company_id = $1 AND id = $2 AND status = 'sending'",
-                    )
-                    .bind(company.as_uuid())
-                    .bind(id)
-                    .bind(*send_at_ms)
-                    .bind(detail.clone())
-                    .bind(now_ms),
-                };
-                Ok(q.execute(&self.pool).await?.rows_affected() > 0)
-            }
-
             async fn queued_by_sender_type(
                 &self,
             ) -> $crate::store::StoreResult<Vec<($crate::domain::NumberType, i64)>> {
@@ -409,25 +319,6 @@ macro_rules! impl_send_queue_store {
                 .fetch_all(&self.pool)
                 .await?;
                 Ok(rows.into_iter().map(|(t, n)| (t.parse().unwrap_or_default(), n)).collect())
-            }
-
-            async fn settle_outbound(
-                &self,
-                company: $crate::domain::CompanyId,
-                telnyx_id: &str,
-                status: $crate::store::send_queue::SendStatus,
-                code: Option<&str>,
-                now_ms: i64,
-            ) -> $crate::store::StoreResult<bool> {
-                let done = sqlx::query($crate::store::send_queue::SETTLE_SQL)
-                    .bind(company.as_uuid())
-                    .bind(telnyx_id)
-                    .bind(status.as_str())
-                    .bind(code)
-                    .bind(now_ms)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() > 0)
             }
         }
     };

@@ -1,5 +1,5 @@
-//! The send queue's SQL that differs between the backends, and the statements shared with the
-//! ledger (a status webhook's change to a queued message).
+//! The send queue's SQL that differs between the backends (the status changes' SQL, shared with
+//! the ledger, is in `status_sql.rs`).
 
 /// The SQL that differs between the backends.
 pub(crate) struct Dialect {
@@ -37,13 +37,6 @@ pub(crate) const SQLITE: Dialect = Dialect {
          day = json_extract(e.value, '$.day'), used = json_extract(e.value, '$.used') \
          FROM json_each($1) AS e WHERE send_limiters.key = json_extract(e.value, '$.key')",
 };
-
-/// A status webhook's change to the company's message Telnyx knows by `$2`: status `$3`, error
-/// code `$4` (kept when absent), at `$5` (Unix ms). A final status is never taken back by a late
-/// `sent`.
-pub(crate) const SETTLE_SQL: &str = "UPDATE outbound_messages SET status = $3, error_code = COALESCE($4, error_code), \
-     updated_at_ms = $5 WHERE company_id = $1 AND telnyx_message_id = $2 \
-     AND ($3 <> 'sent' OR status IN ('sending', 'sent', 'unknown'))";
 
 /// The virtual clock of the fair queue: the highest start tag claimed so far.
 pub(crate) const FAIR_CLOCK: &str = "fair:clock";

@@ -76,3 +76,5 @@ crate::store::forward_endpoints::impl_forward_endpoint_store!(SqliteStore);
 crate::store::send_queue::impl_send_queue_store!(SqliteStore, crate::store::send_queue::SQLITE);
 crate::store::send_claim::impl_send_claim_store!(SqliteStore, crate::store::send_queue::SQLITE);
 crate::store::sessions::impl_session_store!(SqliteStore);
+crate::store::send_transitions::impl_send_transition_store!(SqliteStore, crate::store::status_sql::SQLITE);
+crate::store::status_urls::impl_status_url_store!(SqliteStore);

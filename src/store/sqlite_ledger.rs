@@ -146,16 +146,6 @@ impl LedgerStore for SqliteStore {
                 .execute(&mut *tx)
                 .await?;
             }
-            for m in e.message_statuses.iter().filter(|m| fresh.contains(&(m.company_id, &*m.key))) {
-                sqlx::query(crate::store::send_queue::SETTLE_SQL)
-                    .bind(m.company_id.as_uuid())
-                    .bind(&m.telnyx_id)
-                    .bind(m.status)
-                    .bind(m.error_code.as_deref())
-                    .bind(now.timestamp_millis())
-                    .execute(&mut *tx)
-                    .await?;
-            }
             for o in e.opt_changes.iter().filter(|o| fresh.contains(&(o.company_id, &*e.event_id))) {
                 // Per customer the latest occurred_at wins whatever the order of arrival (on a tie,
                 // the later arrival); see the PostgreSQL ledger.
@@ -180,6 +170,9 @@ impl LedgerStore for SqliteStore {
                 .await?;
             }
         }
+        let statuses = entries.iter().flat_map(|e| &e.message_statuses);
+        let fresh_statuses = statuses.filter(|m| fresh.contains(&(m.company_id, &*m.key)));
+        stats.reconciled = super::sqlite_statuses::apply(&mut tx, fresh_statuses, now.timestamp_millis()).await?;
         tx.commit().await?;
         stats.applied = applied_entries(entries, &new_entries);
         Ok(stats)

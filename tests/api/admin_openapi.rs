@@ -69,6 +69,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/companies/{id}/messages"),
     ("get", "/v1/companies/{id}/messages/{message_id}"),
     ("post", "/v1/companies/{id}/calls"),
+    ("get", "/v1/companies/{id}/message-status-url"),
+    ("put", "/v1/companies/{id}/message-status-url"),
+    ("delete", "/v1/companies/{id}/message-status-url"),
 ];
 
 /// Every `$ref` in `v` (recursively).

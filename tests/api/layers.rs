@@ -117,7 +117,7 @@ fn the_cycle_check_sees_a_cycle() {
 #[test]
 fn company_data_is_written_only_through_the_directory() {
     let write = regex_lite::Regex::new(
-        r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*(insert_number|update_number|put_settings|put_routing_defaults|upsert_department|delete_department|upsert_location|delete_location|set_assignment|claim_assignment|delete_assignment|add_opt_out|remove_opt_out|put_limit_overrides)\(",
+        r"([A-Za-z_][A-Za-z0-9_]*)\s*\.\s*(insert_number|update_number|put_settings|put_routing_defaults|upsert_department|delete_department|upsert_location|delete_location|set_assignment|claim_assignment|delete_assignment|add_opt_out|remove_opt_out|put_limit_overrides|put_status_url|delete_status_url)\(",
     )
     .expect("regex");
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

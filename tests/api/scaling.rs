@@ -22,6 +22,8 @@ const DISTRIBUTED: &[&str] = &[
     "outbound_messages",
     "send_fairness",
     "forward_endpoints",
+    "message_status_urls",
+    "telnyx_message_links",
 ];
 
 /// Tables the plan keeps global (reference tables, or keyed by something else), each with its

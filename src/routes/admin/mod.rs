@@ -30,6 +30,7 @@ pub mod outbox_actions;
 pub mod replays;
 pub mod routing_log;
 pub mod rules;
+pub mod status_url;
 pub mod tokens;
 pub mod usage;
 
@@ -88,6 +89,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(outbox::get_outbox_item)
         .service(forward_endpoints::list_forward_endpoints)
         .service(forward_endpoints::enable_forward_endpoint)
+        .service(status_url::get_status_url)
+        .service(status_url::put_status_url)
+        .service(status_url::delete_status_url)
         .service(dead_letters::list_dead_letters)
         .service(dead_letters::get_dead_letter)
         .service(dead_letters::redrive_dead_letter)

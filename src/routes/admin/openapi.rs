@@ -27,6 +27,7 @@ use crate::routes::{messages, provisioning, sending};
         outbox::get_outbox_item, outbox_actions::retry_outbox_item, outbox_actions::cancel_outbox_item,
         outbox_actions::retry_outbox,
         forward_endpoints::list_forward_endpoints, forward_endpoints::enable_forward_endpoint,
+        status_url::get_status_url, status_url::put_status_url, status_url::delete_status_url,
         dead_letters::list_dead_letters, dead_letters::get_dead_letter, dead_letters::redrive_dead_letter,
         dead_letters::delete_dead_letter,
         tokens::create_token, tokens::list_tokens, tokens::revoke_token,

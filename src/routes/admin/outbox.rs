@@ -21,7 +21,7 @@ use crate::store::DynStore;
 pub struct OutboxView {
     pub id: Uuid,
     pub event_id: String,
-    /// forward_message, call_answer, call_transfer or call_hangup
+    /// forward_message, message_status, call_answer, call_transfer or call_hangup
     pub kind: String,
     /// The forward URL it is on (the primary, or the alternate it moved to), or the
     /// call_control_id of a call command.
@@ -70,8 +70,8 @@ pub struct OutboxQuery {
     /// disabled (a forward whose last URL answered 410 Gone or is disabled).
     #[param(value_type = Option<String>, pattern = "^(pending|delivered|failed|exhausted|cancelled|disabled)$")]
     pub status: Option<String>,
-    /// forward_message, call_answer, call_transfer or call_hangup.
-    #[param(value_type = Option<String>, pattern = "^(forward_message|call_answer|call_transfer|call_hangup)$")]
+    /// forward_message, message_status, call_answer, call_transfer or call_hangup.
+    #[param(value_type = Option<String>, pattern = "^(forward_message|message_status|call_answer|call_transfer|call_hangup)$")]
     pub kind: Option<String>,
     /// The forward URL or call_control_id, exactly.
     #[param(max_length = 2048, min_length = 1)]
@@ -104,7 +104,10 @@ impl OutboxQuery {
         let kind = match self.kind.as_deref() {
             None => None,
             Some(k) => Some(OutboxKind::parse(k).map(|k| k.as_str().to_owned()).ok_or_else(|| {
-                ApiError::invalid("kind", "must be forward_message, call_answer, call_transfer or call_hangup")
+                ApiError::invalid(
+                    "kind",
+                    "must be forward_message, message_status, call_answer, call_transfer or call_hangup",
+                )
             })?),
         };
         let (since, until) = time_range(self.since.as_deref(), self.until.as_deref())?;
