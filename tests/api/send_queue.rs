@@ -1,19 +1,25 @@
 //! The outbound send queue (issue 21): limiters with an injected clock (one node and two on one
-//! PostgreSQL), fairness between companies, expiry, Telnyx's 429, crash recovery. Shared set-up
-//! here; one concern per file.
+//! PostgreSQL), fairness between companies, expiry, Telnyx's 429, crash recovery, status forwards
+//! to the company's status URL, status webhooks that come before the id or after a crash. Shared
+//! set-up here; one concern per file.
+mod early_status;
 mod fairness;
 mod lifecycle;
 mod limiter;
+mod status_url;
 
+use serde_json::Value;
 use switchboard::config::SendingSettings;
 use switchboard::domain::{CompanyId, NumberType, PhoneNumber};
 use switchboard::sendq::Planner;
 use switchboard::store::send_claim::Claimed;
 use switchboard::store::send_queue::{MessageContent, MessageKind, NewOutbound, SenderClass};
-use switchboard::store::{self, DynStore};
+use switchboard::store::{self, DynStore, NewNumber};
 use uuid::Uuid;
 
-use crate::helpers::{test_settings, Db, TestDb};
+use crate::helpers::{start, test_settings, Db, TestApp, TestDb};
+use crate::provisioning::OPERATOR;
+use crate::telnyx_sim::TelnyxSim;
 
 /// 2026-12-04T20:00:00Z in Unix µs: the manual clock's start (12:00 in Los Angeles).
 pub const T0_US: i64 = 1_796_414_400_000_000;
@@ -123,4 +129,44 @@ pub fn busiest_window(times: &[i64], window_us: i64) -> usize {
         best = best.max(end - start + 1);
     }
     best
+}
+
+/// The daemon on `db` sending through `sim` (whose events go to the daemon unless a profile says
+/// otherwise).
+pub async fn app_on_sim(db: TestDb, sim: &TelnyxSim) -> TestApp {
+    let mut settings = test_settings(&db.url);
+    settings.telnyx.public_key = Some(sim.public_key_bytes());
+    settings.telnyx.api_key = Some(secrecy::SecretString::from("KEYsendq_test"));
+    settings.telnyx.base_url = sim.base_url();
+    settings.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR));
+    let app = start(settings, db).await;
+    sim.set_webhook_url(format!("{}/webhooks/telnyx", app.address));
+    app
+}
+
+/// The sending number of the tests that run the daemon.
+pub const FROM: &str = "+14155550100";
+
+/// A company with the number [`FROM`] and a messaging profile.
+pub async fn provisioned(app: &TestApp) -> CompanyId {
+    let co = company(&app.store).await;
+    app.directory.register_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let settings =
+        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
+    app.directory.put_settings(co, &settings).await.expect("settings");
+    co
+}
+
+/// GET `path` with the operator's token, as JSON.
+pub async fn get(app: &TestApp, path: &str) -> Value {
+    let res = app.client.get(format!("{}{path}", app.address)).bearer_auth(OPERATOR).send().await.expect("get");
+    res.json().await.expect("json")
+}
+
+/// POSTs a message of `co` from [`FROM`] to `to`; answers its id.
+pub async fn send(app: &TestApp, co: CompanyId, to: &str, text: &str) -> String {
+    let body = serde_json::json!({"to": to, "text": text, "from": FROM});
+    let res = crate::provisioning::post(app, &format!("/v1/companies/{co}/messages"), body).await;
+    assert_eq!(res.status(), 202);
+    res.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned()
 }

@@ -1,5 +1,5 @@
-//! The reliability suite: kill -9 under continuous load, a PostgreSQL server restart under load,
-//! two nodes on one database. `scripts/reliability.sh` runs it at full size
+//! The reliability suite: kill -9 under continuous load and during a send burst, a PostgreSQL
+//! server restart under load, two nodes on one database. `scripts/reliability.sh` runs it at full size
 //! (`SWITCHBOARD_RELIABILITY=full`); by default (`cargo test`, CI) it runs a bounded part.
 //!
 //! Every test prints one `reliability: <case> key=value ...` line with its figures; the script
@@ -10,6 +10,7 @@ mod db_restart;
 mod load;
 mod pg_cluster;
 mod ready;
+mod send_burst;
 pub mod sender;
 mod shutdown;
 mod sizes;

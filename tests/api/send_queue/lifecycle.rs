@@ -10,11 +10,12 @@ use switchboard::store::send_queue::{OutboundFilter, SendStatus};
 use switchboard::store::{NewNumber, Window};
 use switchboard::telnyx::api::TelnyxApi;
 
-use super::{accept_all, claim, company, e164, enqueue, fresh_store, Sender, T0_US};
+use super::{
+    accept_all, app_on_sim, claim, company, e164, enqueue, fresh_store, get, provisioned, Sender, FROM, T0_US,
+};
 use crate::admin_support::eventually;
 use crate::backend_tests;
-use crate::helpers::{start, test_settings, Db, TestApp};
-use crate::provisioning::OPERATOR;
+use crate::helpers::Db;
 use crate::telnyx_sim::{RateLimit, TelnyxSim};
 
 backend_tests!(
@@ -46,33 +47,6 @@ async fn a_message_its_limiter_cannot_send_in_time_expires(db: Db) {
     assert_eq!(statuses, vec![SendStatus::Expired, SendStatus::Sent]);
     let expired = all.iter().find(|m| m.status == SendStatus::Expired).expect("expired");
     assert_eq!((expired.attempts, expired.telnyx_message_id.as_deref()), (0, None), "never sent");
-}
-
-/// The daemon on `db` sending through `sim`, with a provisioned company and one number; `tweak`
-/// adjusts the settings.
-async fn app_on_sim(db: crate::helpers::TestDb, sim: &TelnyxSim) -> TestApp {
-    let mut settings = test_settings(&db.url);
-    settings.telnyx.public_key = Some(sim.public_key_bytes());
-    settings.telnyx.api_key = Some(secrecy::SecretString::from("KEYsendq_test"));
-    settings.telnyx.base_url = sim.base_url();
-    settings.admin.operator_token = Some(secrecy::SecretString::from(OPERATOR));
-    start(settings, db).await
-}
-
-const FROM: &str = "+14155550100";
-
-async fn provisioned(app: &TestApp) -> switchboard::domain::CompanyId {
-    let co = company(&app.store).await;
-    app.directory.register_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
-    let settings =
-        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
-    app.directory.put_settings(co, &settings).await.expect("settings");
-    co
-}
-
-async fn get(app: &TestApp, path: &str) -> Value {
-    let res = app.client.get(format!("{}{path}", app.address)).bearer_auth(OPERATOR).send().await.expect("get");
-    res.json().await.expect("json")
 }
 
 async fn a_429_from_telnyx_slows_that_sender(db: Db) {

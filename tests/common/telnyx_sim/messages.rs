@@ -6,6 +6,9 @@
 //! accepted message keeps the time it arrived (`Message::arrived`), the send log a test checks
 //! rates against.
 //!
+//! A slow Telnyx: the answer to POST /messages can be delayed or held while the message is taken
+//! at once ([`super::TelnyxSim::set_message_answer_delay`], [`super::TelnyxSim::hold_message_answers`]).
+//!
 //! Event URL: the message's `webhook_url`, else its messaging profile's (`use_profile_webhooks`
 //! true by default), else the simulator's default URL (real Telnyx would send nothing then).
 use std::time::Instant;
@@ -105,6 +108,16 @@ const RATE_LIMITED: TelnyxError = TelnyxError {
 
 const MISSING_FROM: TelnyxError = TelnyxError { pointer: Some("/from"), ..reply::MISSING_PARAMETER };
 const MISSING_CONTENT: TelnyxError = TelnyxError { pointer: Some("/text"), ..reply::MISSING_PARAMETER };
+
+/// Waits for what the test set before POST /messages answers: the answer delay, then the hold.
+pub(super) async fn answer_when_let(sim: &super::Inner) {
+    let delay = sim.world().config.message_answer_delay;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    let mut held = sim.answers_held.subscribe();
+    let _ = held.wait_for(|held| !*held).await;
+}
 
 impl World {
     /// POST /messages at `now`.

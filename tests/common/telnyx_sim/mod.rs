@@ -97,6 +97,8 @@ pub struct Config {
     pub clock_offset: Duration,
     /// The account's message rate limit, when the test set one ([`TelnyxSim::set_message_rate_limit`]).
     pub message_rate_limit: Option<messages::RateLimit>,
+    /// POST /messages answers this long after it took the message ([`TelnyxSim::set_message_answer_delay`]).
+    pub message_answer_delay: Option<Duration>,
 }
 
 /// The simulated account.
@@ -120,6 +122,8 @@ pub struct Inner {
     key: SigningKey,
     spec: Option<&'static Spec>,
     http: reqwest::Client,
+    /// While true, POST /messages takes messages and answers none ([`TelnyxSim::hold_message_answers`]).
+    answers_held: tokio::sync::watch::Sender<bool>,
 }
 
 impl Inner {
@@ -160,6 +164,7 @@ impl TelnyxSim {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .expect("webhook client"),
+            answers_held: tokio::sync::watch::channel(false).0,
         });
         let server = server::start(Arc::clone(&inner));
         TelnyxSim { inner, server }
@@ -213,6 +218,19 @@ impl TelnyxSim {
     /// `Retry-After`. `None` lifts it.
     pub fn set_message_rate_limit(&self, limit: Option<RateLimit>) {
         self.inner.world().config.message_rate_limit = limit;
+    }
+
+    /// POST /messages takes each message at once (it is in [`TelnyxSim::messages`], its webhooks
+    /// can be sent) and answers `delay` later, like a slow Telnyx: a client that gives up or dies
+    /// meanwhile never hears of a message that was taken. `None` (the default): answers at once.
+    pub fn set_message_answer_delay(&self, delay: Option<Duration>) {
+        self.inner.world().config.message_answer_delay = delay;
+    }
+
+    /// `true`: POST /messages takes messages but answers none until called with `false` (the
+    /// answers then go out; clients that hung up get none).
+    pub fn hold_message_answers(&self, held: bool) {
+        self.inner.answers_held.send_replace(held);
     }
 
     /// Moves the simulator's clock forward (e.g. past the 60 s `command_id` window).

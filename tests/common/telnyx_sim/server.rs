@@ -1,6 +1,7 @@
 //! The HTTP side: an actix-web server on 127.0.0.1:0 in its own thread and actix System (so it
 //! works under any test runtime), one handler for every request: authorization, spec check,
-//! queued fault, the simulated operation, response check, log, then the webhooks it caused.
+//! queued fault, the simulated operation, response check, log, then (POST /messages: after the
+//! test's answer delay or hold) the answer and the webhooks it caused.
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -123,7 +124,12 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, sim: web::Data<Inner>) -> 
         }
     }
     record.status = reply.status;
+    let taken_message = record.is("POST /messages") && (200..300).contains(&reply.status);
     sim.log.request(record);
+    if taken_message {
+        // Taken (and logged) now; answered when the test's delay or hold lets it.
+        super::messages::answer_when_let(&sim).await;
+    }
     if !reply.webhooks.is_empty() {
         let hooks = reply.webhooks.clone();
         let inner = Arc::clone(&sim);
