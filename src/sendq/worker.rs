@@ -128,9 +128,17 @@ impl SendWorker {
         if self.telnyx.client().is_err() {
             return Ok(0);
         }
+        // No more than can be in flight: a claimed message is `sending`, and a worker that dies
+        // leaves it `unknown`, sent or not. Claiming only what has a free slot keeps the messages a
+        // crash strands unsent to at most `sending.max_in_flight`.
+        let free = self.in_flight.available_permits() as i64;
+        if free == 0 {
+            return Ok(0);
+        }
+        let mut size = self.planner.claim_size();
+        size.candidates = size.candidates.min(free);
         let lease_until_ms = now_ms + self.settings.lease_secs as i64 * 1000;
-        let claimed =
-            self.store.claim_sends(now_us, lease_until_ms, self.planner.claim_size(), self.planner.as_ref()).await?;
+        let claimed = self.store.claim_sends(now_us, lease_until_ms, size, self.planner.as_ref()).await?;
         let n = claimed.len();
         for c in claimed {
             let permit = self.in_flight.clone().acquire_owned().await;

@@ -134,7 +134,8 @@ async fn kill_9_during_a_send_burst_sends_nothing_twice_and_leaves_nothing_unsee
         }
     }
     assert!(unknown > 0, "the kill left nothing in flight: it did not happen mid-burst");
-    assert!(unknown < n, "nothing was sent after the restart");
+    // The worker claims no more than it has in flight (sending.max_in_flight = 32).
+    assert!(unknown <= 32, "{unknown} messages stranded unknown by one kill, more than were in flight");
     assert_eq!(posted.len(), taken.len(), "every request Telnyx got took a message");
 
     // Telnyx's status webhooks for everything it took: each message it took ends delivered with
