@@ -1,7 +1,8 @@
 //! Status webhooks the queue cannot place at once: one that comes before the worker recorded
 //! Telnyx's id is kept and applied when the worker records it (also when the commit that kept it
 //! did not see an id recorded meanwhile); one for a message a dead worker left `unknown` is
-//! attached to it when exactly one message fits (reconciliation), never when two could.
+//! attached to it when exactly one message fits (reconciliation), never when two could. What is
+//! kept is retired after a while.
 use serde_json::{json, Value};
 use switchboard::domain::NumberType;
 use switchboard::ledger::entry::{CountKey, Counter, LedgerEntry, MessageStatusChange};
@@ -20,7 +21,8 @@ use crate::telnyx_sim::{MessageOutcome, TelnyxSim};
 backend_tests!(
     a_status_that_comes_before_the_id_is_applied_when_the_worker_records_it,
     a_status_commit_that_missed_a_recorded_id_meets_its_link,
-    a_message_left_unknown_is_reconciled_only_when_it_alone_fits
+    a_message_left_unknown_is_reconciled_only_when_it_alone_fits,
+    kept_statuses_and_links_are_retired
 );
 
 async fn status(app: &TestApp, co: switchboard::domain::CompanyId, id: &str) -> Value {
@@ -251,4 +253,50 @@ fn new_like(
         expires_at_ms: now_ms + 3_600_000,
         now_ms,
     }
+}
+
+async fn kept_statuses_and_links_are_retired(db: Db) {
+    // A status for an id no message has (kept), and a link the worker wrote with a sent message.
+    let (_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    let number = store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let kept = finalized(co, &number, "ev-nobody", "tx-nobody", "+13035550999");
+    assert_eq!(store.commit_batch(&[&kept]).await.expect("commit").reconciled, 0);
+    // After the commit (which stamps the kept status with its own clock).
+    let now_us = chrono::Utc::now().timestamp_micros() + 1_000;
+    let now_ms = now_us / 1000;
+    enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 2, now_us, 3_600_000).await;
+    let planner = Planner::new(&switchboard::config::SendingSettings {
+        long_code_per_minute: 600_000.0,
+        ..switchboard::config::SendingSettings::default()
+    });
+    let claimed = store.claim_sends(now_us, now_ms + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    assert_eq!(claimed.len(), 2);
+    let (linked, late) = (&claimed[0].message, &claimed[1].message);
+    let sent = AttemptEnd::Sent { telnyx_message_id: "tx-linked".into() };
+    assert!(store.end_attempt(co, linked.id, &sent, now_ms).await.expect("end"));
+
+    // The worker's retirement: links after LINK_KEEP_MS, kept statuses after
+    // sending.unmatched_status_secs (the default, an hour); nothing younger.
+    let settings = switchboard::config::SendingSettings::default();
+    let clock = std::sync::Arc::new(switchboard::sendq::ManualClock::at_us(now_us));
+    let worker = switchboard::sendq::SendWorker::new(
+        store.clone(),
+        switchboard::telnyx::api::TelnyxApi(None),
+        &settings,
+        clock,
+        std::sync::Arc::new(Default::default()),
+    );
+    let none = store.retire_status_links(now_ms - 10_000, now_ms - 10_000, 100).await.expect("retire");
+    assert_eq!((none.rows, none.unmatched), (0, 0), "nothing is that old yet");
+    worker.retire_links(now_ms + switchboard::sendq::worker::LINK_KEEP_MS + 1).await.expect("retire");
+    let left = store.retire_status_links(now_ms + 1, now_ms - 3_600_000, 100).await.expect("retire");
+    assert_eq!((left.rows, left.unmatched), (0, 0), "the link went, the kept status stays within its hour");
+    worker.retire_links(now_ms + 3_600_000 + 1).await.expect("retire");
+    let after = store.retire_status_links(now_ms + 1, now_ms + 1, 100).await.expect("retire");
+    assert_eq!((after.rows, after.unmatched), (0, 0), "both retired by the worker");
+    // The kept status is gone: the id recorded now finds nothing to apply.
+    let sent = AttemptEnd::Sent { telnyx_message_id: "tx-nobody".into() };
+    assert!(store.end_attempt(co, late.id, &sent, now_ms).await.expect("end"));
+    assert_eq!(store.get_outbound(co, late.id).await.expect("message").status, SendStatus::Sent);
 }
