@@ -1,7 +1,7 @@
 //! What one event asks the ledger to commit.
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::ledger::outbox_item::OutboxItem;
@@ -156,6 +156,9 @@ pub fn queue_status(telnyx_status: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct LedgerEntry {
     pub event_id: Arc<str>,
+    /// The UTC day the event occurred (Telnyx's `data.occurred_at`; `None` when it has none). Its
+    /// dedupe keys are stored in that day's partition on PostgreSQL: the same on every redelivery.
+    pub occurred_day: Option<NaiveDate>,
     pub counts: Vec<CountKey>,
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,

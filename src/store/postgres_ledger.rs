@@ -4,15 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::dedupe_partitions::{self, UndatedKeys};
 use super::postgres::PgStore;
 use super::{StoreError, StoreResult};
 use crate::ledger::entry::{applied_entries, CommitStats, LedgerEntry};
-use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
+use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWork, StorageResult};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
@@ -22,13 +23,23 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResu
 /// keys were new and which entries (by their index in the batch) had one.
 const COMMIT_SQL: &str = "\
 WITH keys AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                         $9::int4[], $26::text[])
-        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer)
+    SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
+           coalesce(day, '-infinity') AS occurred_day
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                $9::int4[], $26::text[], $34::date[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer, day)
 ), ins AS (
+    -- Into the partition of the event's day (the same on every redelivery, so the key conflicts
+    -- there). A key counted before the table was partitioned sits in the default partition with
+    -- day -infinity: while such keys remain ($35), it still makes its event a duplicate.
     INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome,
-                                customer)
-    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer FROM keys
+                                customer, occurred_day)
+    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer, occurred_day
+    FROM keys
+    WHERE NOT ($35::bool AND EXISTS (
+        SELECT 1 FROM webhook_events_undated u
+        WHERE u.company_id = keys.company_id AND u.event_id = keys.event_id AND u.phone_number = keys.phone_number
+          AND u.occurred_day = '-infinity'))
     -- One order for every node: two batches holding the same keys then wait, never deadlock.
     ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
@@ -168,6 +179,8 @@ struct Columns<'a> {
     status_status: Vec<&'a str>,
     status_code: Vec<Option<&'a str>>,
     status_key: Vec<&'a str>,
+    // each key's partition day ($34; NULL: the event has no occurred_at)
+    key_day: Vec<Option<NaiveDate>>,
 }
 
 impl<'a> Columns<'a> {
@@ -186,6 +199,7 @@ impl<'a> Columns<'a> {
             c.key_outcome.push(route.map(|r| r.outcome));
             c.key_customer.push(route.map(|r| r.customer.as_str()));
             c.key_entry.push(*entry as i32);
+            c.key_day.push(entries[*entry].occurred_day);
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {
@@ -225,7 +239,7 @@ impl<'a> Columns<'a> {
 }
 
 /// Runs [`COMMIT_SQL`] for `entries` on `executor` (the pool, or a lane's own connection).
-async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>
+async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry], undated: &UndatedKeys) -> StoreResult<CommitStats>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -264,6 +278,8 @@ where
         .bind(&c.status_status)
         .bind(&c.status_code)
         .bind(&c.status_key)
+        .bind(&c.key_day)
+        .bind(undated.may_remain())
         .fetch_one(executor)
         .await?;
     let counted = inserted as u64;
@@ -283,23 +299,20 @@ fn is_retryable(e: &StoreError) -> bool {
 #[async_trait]
 impl LedgerStore for PgStore {
     async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
-        let stats = match commit_once(&self.pool, entries).await {
-            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries).await,
+        let stats = match commit_once(&self.pool, entries, &self.undated).await {
+            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries, &self.undated).await,
             other => other,
         }?;
         Ok(stats)
     }
 
+    /// The default partition only: day partitions go whole ([`LedgerStore::maintain_partitions`]).
     async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM webhook_events WHERE ctid = ANY(ARRAY(\
-             SELECT ctid FROM webhook_events WHERE received_at < $1 LIMIT $2))",
-        )
-        .bind(before)
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        Ok(dedupe_partitions::purge_undated(&self.pool, before, limit).await.map_err(StoreError::from)?)
+    }
+
+    async fn maintain_partitions(&self, today: NaiveDate, cutoff: DateTime<Utc>) -> StorageResult<PartitionWork> {
+        Ok(dedupe_partitions::maintain(&self.pool, &self.undated, today, cutoff).await?)
     }
 
     async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>> {
@@ -316,6 +329,7 @@ impl LedgerStore for PgStore {
         // of a small batch; the generic plan is the same join order for any batch size.
         let options = (*self.pool.connect_options()).clone().options([("plan_cache_mode", "force_generic_plan")]);
         Box::new(PgWriter {
+            undated: self.undated.clone(),
             options: Arc::new(options),
             connect_timeout: self.pool.options().get_acquire_timeout(),
             conn: None,
@@ -325,6 +339,7 @@ impl LedgerStore for PgStore {
 
 /// A ledger lane's own connection, opened on first use and again after any failure.
 struct PgWriter {
+    undated: UndatedKeys,
     options: Arc<PgConnectOptions>,
     connect_timeout: Duration,
     conn: Option<PgConnection>,
@@ -343,7 +358,8 @@ impl PgWriter {
     }
 
     async fn try_commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        let result = commit_once(self.connection().await?, entries).await;
+        let undated = self.undated.clone();
+        let result = commit_once(self.connection().await?, entries, &undated).await;
         if result.is_err() {
             // Whatever went wrong, the next batch starts on a fresh connection.
             self.conn = None;
