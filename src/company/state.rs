@@ -97,7 +97,9 @@ impl CompanyState {
                     self.chain_recording_saved(facts, &mut entry, &mut events);
                     None
                 }
-                FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized => None,
+                FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized | FactKind::CallEnded => {
+                    None
+                }
             };
             entry.counts.push(CountKey {
                 company_id: self.company_id,

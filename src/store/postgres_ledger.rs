@@ -61,7 +61,8 @@ WITH keys AS (
     -- The daily rollup (UTC day of this commit), from the same new keys: a redelivery adds
     -- nothing here either. Rows in key order, like every other write of the batch.
     INSERT INTO usage_daily AS u (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent,
-                                  sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination)
+                                  sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination,
+                                  calls_ended, calls_answered, calls_short)
     SELECT company_id, number_id, (now() AT TIME ZONE 'UTC')::date,
            count(*) FILTER (WHERE counter = 'incoming_calls'),
            count(*) FILTER (WHERE counter = 'outgoing_calls'),
@@ -71,7 +72,11 @@ WITH keys AS (
            count(*) FILTER (WHERE counter IN ('failed', 'failed_spam', 'failed_throughput', 'failed_destination')),
            count(*) FILTER (WHERE counter = 'failed_spam'),
            count(*) FILTER (WHERE counter = 'failed_throughput'),
-           count(*) FILTER (WHERE counter = 'failed_destination')
+           count(*) FILTER (WHERE counter = 'failed_destination'),
+           -- Call outcomes (call.hangup): every ended call, the answered ones, the short ones.
+           count(*) FILTER (WHERE counter IN ('call_unanswered', 'call_answered', 'call_short')),
+           count(*) FILTER (WHERE counter IN ('call_answered', 'call_short')),
+           count(*) FILTER (WHERE counter = 'call_short')
     FROM fresh WHERE counter <> 'none'
     GROUP BY company_id, number_id
     ORDER BY company_id, number_id
@@ -84,7 +89,10 @@ WITH keys AS (
         failed = u.failed + excluded.failed,
         failed_spam = u.failed_spam + excluded.failed_spam,
         failed_throughput = u.failed_throughput + excluded.failed_throughput,
-        failed_destination = u.failed_destination + excluded.failed_destination
+        failed_destination = u.failed_destination + excluded.failed_destination,
+        calls_ended = u.calls_ended + excluded.calls_ended,
+        calls_answered = u.calls_answered + excluded.calls_answered,
+        calls_short = u.calls_short + excluded.calls_short
 ), upd AS (
     UPDATE phone_numbers p SET
         incoming_calls_count = p.incoming_calls_count + d.ic,
