@@ -73,7 +73,7 @@ impl Application {
         // Today's dedupe partition and the next days' before the first webhook (without them keys
         // would still be kept, in the default partition, until the next pass moved them).
         let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
-        crate::ledger::store::keep_dedupe(store.as_ref(), retention, chrono::Utc::now()).await;
+        crate::ledger::store::keep_partitions(store.as_ref(), retention, chrono::Utc::now()).await;
         warn_about_settings(&settings);
 
         let index = Arc::new(NumberIndex::new());

@@ -87,14 +87,22 @@ pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(usize, &'a 
     out
 }
 
-/// One retention pass over the dedupe keys as of `now`: the day partitions first (where the table
-/// has them: create the days ahead, drop the days wholly older than `retention`), then the keys
-/// older than `retention` that are not in a day partition. Failures are logged; the next pass
-/// tries again.
+/// One retention pass over the dedupe keys as of `now`: the day partitions first
+/// ([`keep_partitions`]), then the keys older than `retention` that are not in a day partition.
+/// Failures are logged; the next pass tries again.
 pub async fn keep_dedupe(store: &dyn LedgerStore, retention: chrono::Duration, now: DateTime<Utc>) {
-    use crate::metrics::{DEDUPE_PARTITIONS, DEDUPE_PURGED};
-    let cutoff = now - retention;
-    match store.maintain_partitions(now.date_naive(), cutoff).await {
+    keep_partitions(store, retention, now).await;
+    match purge_dedupe_all(store, now - retention, 10_000).await {
+        Ok(n) => metrics::counter!(crate::metrics::DEDUPE_PURGED).increment(n),
+        Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
+    }
+}
+
+/// Where the dedupe table has day partitions (PostgreSQL): creates the days ahead of `now` and
+/// drops the days wholly older than `retention`. Failures are logged; the next pass tries again.
+pub async fn keep_partitions(store: &dyn LedgerStore, retention: chrono::Duration, now: DateTime<Utc>) {
+    use crate::metrics::DEDUPE_PARTITIONS;
+    match store.maintain_partitions(now.date_naive(), now - retention).await {
         Ok(work) => {
             metrics::counter!(DEDUPE_PARTITIONS, "action" => "created").increment(u64::from(work.created));
             metrics::counter!(DEDUPE_PARTITIONS, "action" => "dropped").increment(u64::from(work.dropped));
@@ -108,9 +116,5 @@ pub async fn keep_dedupe(store: &dyn LedgerStore, retention: chrono::Duration, n
             }
         }
         Err(e) => tracing::warn!(error = %e, "dedupe partition upkeep failed; will retry"),
-    }
-    match purge_dedupe_all(store, cutoff, 10_000).await {
-        Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
-        Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
     }
 }

@@ -28,7 +28,7 @@ use crate::ledger::store::PartitionWork;
 /// Day partitions are created this many days ahead of today (UTC).
 pub const DAYS_AHEAD: i64 = 3;
 /// How long one DDL statement waits for its lock before giving up until the next pass.
-const LOCK_TIMEOUT: &str = "2s";
+const LOCK_TIMEOUT: &str = "1s";
 const PREFIX: &str = "webhook_events_d";
 /// The default partition: keys without a day partition.
 const UNDATED: &str = "webhook_events_undated";
@@ -185,10 +185,11 @@ pub async fn purge_undated(pool: &PgPool, before: DateTime<Utc>, limit: u32) -> 
 /// this pass skips it, the next one sees how things are.
 fn lost_a_race(e: &sqlx::Error) -> bool {
     let code = e.as_database_error().and_then(|d| d.code().map(|c| c.into_owned()));
-    // duplicate_table, unique_violation (pg_type), undefined_table, lock_not_available,
+    // duplicate_table, duplicate_object (its row type), unique_violation (pg_type),
+    // undefined_table, lock_not_available,
     // object_not_in_prerequisite_state (a concurrent detach), check_violation (a row for the day
     // reached the default partition between the move and the attach)
-    matches!(code.as_deref(), Some("42P07" | "23505" | "42P01" | "55P03" | "55000" | "23514"))
+    matches!(code.as_deref(), Some("42P07" | "42710" | "23505" | "42P01" | "55P03" | "55000" | "23514"))
 }
 
 #[cfg(test)]
