@@ -401,6 +401,10 @@ impl RawSettings {
         if self.ledger.commit_deadline_ms == 0 {
             bad("ledger.commit_deadline_ms", "must be at least 1".into());
         }
+        // Ten years: more is no retention at all, and the purge's cutoff must stay a date.
+        if !(1..=87_600).contains(&self.ledger.dedupe_retention_hours) {
+            bad("ledger.dedupe_retention_hours", "must be between 1 and 87600 (ten years)".into());
+        }
         if self.replay.margin_secs > 86_400 {
             bad("replay.margin_secs", "must be at most 86400 (one day)".into());
         }

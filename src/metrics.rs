@@ -30,6 +30,8 @@ pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
 /// Labels: kind (dead_letters, outbox_delivered, outbox_failed, jobs_done).
 pub const RETENTION_PURGED: &str = "switchboard_retention_purged_total";
 pub const DEDUPE_PURGED: &str = "switchboard_ledger_dedupe_purged_total";
+/// Labels: action (created, dropped).
+pub const DEDUPE_PARTITIONS: &str = "switchboard_ledger_dedupe_partitions_total";
 /// Labels: outcome (refused: 401, locked: the address ran out of failures, 429).
 pub const ADMIN_AUTH_FAILURES: &str = "switchboard_admin_auth_failures_total";
 /// Labels: kind (messages, calls, purchases).
@@ -117,7 +119,11 @@ fn describe() {
         NUMBERS_UNHEALTHY,
         "Numbers whose delivery health is under the unhealthy thresholds, over every company (each node reports the same total)."
     );
-    describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention.");
+    describe_counter!(DEDUPE_PURGED, "Dedupe keys purged after their retention (outside day partitions).");
+    describe_counter!(
+        DEDUPE_PARTITIONS,
+        "Day partitions of the dedupe keys created ahead and dropped after their retention."
+    );
     describe_counter!(RETENTION_PURGED, "Records purged after their retention, by kind.");
     describe_gauge!(NUMBER_INDEX_SIZE, "Phone numbers in the in-memory owner index.");
     describe_counter!(ADMIN_AUTH_FAILURES, "Admin API requests refused for a missing or bad token, by outcome.");

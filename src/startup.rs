@@ -20,7 +20,7 @@ use crate::config::{IngestMode, Settings};
 use crate::ingress::verify::Verification;
 use crate::ingress::{Ingress, IngressParts};
 use crate::ledger::{CommitMode, Ledger};
-use crate::metrics::{self as m, DEDUPE_PURGED, SIGNATURE_CHECKS_DISABLED};
+use crate::metrics::{self as m, SIGNATURE_CHECKS_DISABLED};
 use crate::outbox::guard::{ForwardPolicy, SystemLookup};
 use crate::replay::{OutageTracker, Replayer};
 use crate::routes;
@@ -70,6 +70,10 @@ impl Application {
             .await
             .with_context(|| format!("database.url: cannot open the {:?} database", settings.database.backend))?;
         store.migrate().await.context("database migrations")?;
+        // Today's dedupe partition and the next days' before the first webhook (without them keys
+        // would still be kept, in the default partition, until the next pass moved them).
+        let retention = chrono::Duration::hours(settings.ledger.dedupe_retention_hours as i64);
+        crate::ledger::store::keep_partitions(store.as_ref(), retention, chrono::Utc::now()).await;
         warn_about_settings(&settings);
 
         let index = Arc::new(NumberIndex::new());
@@ -255,10 +259,7 @@ fn spawn_purge(
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match crate::ledger::store::purge_dedupe_all(store.as_ref(), chrono::Utc::now() - retention, 10_000).await {
-                Ok(n) => metrics::counter!(DEDUPE_PURGED).increment(n),
-                Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
-            }
+            crate::ledger::store::keep_dedupe(store.as_ref(), retention, chrono::Utc::now()).await;
             crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
             if let Err(e) = sessions.purge().await {
                 tracing::warn!(error = %e, "console session purge failed; will retry");

@@ -22,6 +22,10 @@ pub enum FactKind {
     ChainLegEnded,
     /// A `message.finalized`: the delivery outcome per recipient, counted at the sending number.
     MessageFinalized,
+    /// The `call.hangup` of one of the company's own calls (the caller's leg of an inbound call, or
+    /// a call placed from its number): counts the call's outcome (ended, answered, short) at the
+    /// number, nothing else.
+    CallEnded,
     /// A `call.machine.detection.ended` `machine` of a chain step's leg: counted nothing, it
     /// hangs that leg up and rings the next step.
     ChainMachine,
@@ -50,7 +54,7 @@ pub struct EventFacts {
     pub call_control_id: Option<String>,
     /// What switchboard wrote in the leg's `client_state`, when the event carries it.
     pub leg_state: Option<LegState>,
-    /// `call.hangup`: why the leg ended (timeout, user_busy, ...).
+    /// `call.hangup`: why the leg ended (timeout, user_busy, normal_clearing, ...).
     pub hangup_cause: Option<String>,
     /// Call events: the Call Control application of the call.
     pub connection_id: Option<String>,

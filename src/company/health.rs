@@ -5,8 +5,8 @@
 //! - A company's health is read from the daily rollups (one grouped query over the window) on its
 //!   first use and again when it is older than `number_health.refresh_secs` (changes committed by
 //!   other nodes show within that).
-//! - When this node commits a delivery outcome (`message.finalized`) for a company, the ingress
-//!   marks it changed before answering Telnyx; the next use reads it again (at most once per
+//! - When this node commits a delivery outcome (`message.finalized`) or a call outcome
+//!   (`call.hangup`) for a company, the ingress marks it changed before answering Telnyx; the next use reads it again (at most once per
 //!   `number_health.refresh_min_ms`, which bounds the reads of a busy company). A mark that
 //!   arrives while a read is in flight is kept, so that read cannot hide it.
 //! - The gauge of unhealthy numbers is recomputed for every company from the database every
@@ -20,16 +20,16 @@ use chrono::{NaiveDate, Utc};
 use crate::config::NumberHealthSettings;
 use crate::domain::{CompanyId, PhoneNumberId};
 use crate::metrics::NUMBERS_UNHEALTHY;
-use crate::routing::{judge_health, CompanyRouting, DeliveryTotals, NumberHealth};
+use crate::routing::{judge_health, CallTotals, CompanyRouting, DeliveryTotals, NumberHealth};
 use crate::store::{DynStore, StoreResult, UsageCounts};
 
-/// One company's numbers that have delivery outcomes in the window (others have none to judge).
+/// One company's numbers that have usage in the window (others have nothing to judge).
 pub type CompanyHealth = Arc<HashMap<PhoneNumberId, NumberHealth>>;
 
 struct Entry {
     /// When the health held was read (`None`: never).
     read_at: Option<Instant>,
-    /// When this node last committed a delivery outcome for the company.
+    /// When this node last committed a delivery or call outcome for the company.
     changed_at: Option<Instant>,
     numbers: CompanyHealth,
 }
@@ -57,15 +57,17 @@ impl HealthBook {
     fn judge(&self, u: &UsageCounts) -> NumberHealth {
         let totals =
             DeliveryTotals { sent: u.sms_sent, delivered: u.delivered, failed: u.failed, failed_spam: u.failed_spam };
-        judge_health(totals, &self.settings)
+        let calls = CallTotals { ended: u.calls_ended, answered: u.calls_answered, short: u.calls_short };
+        judge_health(totals, calls, &self.settings)
     }
 
     /// A number without outcomes in the window.
     pub fn unjudged(&self) -> NumberHealth {
-        judge_health(DeliveryTotals::default(), &self.settings)
+        judge_health(DeliveryTotals::default(), CallTotals::default(), &self.settings)
     }
 
-    /// This node committed a delivery outcome for `company`: read its health again at next use.
+    /// This node committed a delivery or call outcome for `company`: read its health again at next
+    /// use.
     pub fn changed(&self, company: CompanyId) {
         let mut companies = self.companies.lock().unwrap_or_else(|e| e.into_inner());
         let entry = companies.entry(company).or_insert_with(|| Entry {
@@ -87,7 +89,7 @@ impl HealthBook {
         !changed_since || age < Duration::from_millis(self.settings.refresh_min_ms)
     }
 
-    /// The company's numbers with outcomes in the window, judged.
+    /// The company's numbers with usage in the window, judged.
     pub async fn company(&self, company: CompanyId) -> StoreResult<CompanyHealth> {
         let now = Instant::now();
         {

@@ -71,6 +71,7 @@ impl CompanyState {
     ) -> (LedgerEntry, Vec<ChainEvent>) {
         let mut events = Vec::new();
         let mut entry = LedgerEntry::new(facts.event_id.clone());
+        entry.occurred_day = facts.occurred_at.map(|t| t.date_naive());
         for t in targets {
             let Some(phone_number_id) = self.routing.number(&t.number).map(|n| n.id) else { continue };
             let route = match facts.kind {
@@ -96,7 +97,9 @@ impl CompanyState {
                     self.chain_recording_saved(facts, &mut entry, &mut events);
                     None
                 }
-                FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized => None,
+                FactKind::MessageSent | FactKind::CallOutgoing | FactKind::MessageFinalized | FactKind::CallEnded => {
+                    None
+                }
             };
             entry.counts.push(CountKey {
                 company_id: self.company_id,

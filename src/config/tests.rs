@@ -269,3 +269,38 @@ fn forward_retry_schedule_defaults_to_svix_and_reads_milliseconds() {
     assert!(e.problems[1].contains("longer than a week"), "{e}");
     assert!(e.problems[2].starts_with("forwards.retry_jitter_percent:"), "{e}");
 }
+
+#[test]
+fn number_health_call_keys_have_defaults_and_each_bad_one_is_named() {
+    let s = Settings::load_with_env(None, env(&[])).unwrap();
+    assert_eq!(s.number_health, NumberHealthSettings::default(), "config/default.toml and Default agree");
+    assert_eq!((s.number_health.short_call_secs, s.number_health.min_calls), (10, 20));
+    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__NUMBER_HEALTH__SHORT_CALL_SECS", "5")])).unwrap();
+    assert_eq!(s.number_health.short_call_secs, 5);
+
+    let e = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__NUMBER_HEALTH__SHORT_CALL_SECS", "0"),
+            ("SWITCHBOARD__NUMBER_HEALTH__MIN_CALLS", "0"),
+            ("SWITCHBOARD__NUMBER_HEALTH__UNHEALTHY_SHORT_CALL_PCT", "100.5"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(e.problems.len(), 3, "{e}");
+    assert!(e.problems[0].starts_with("number_health.unhealthy_short_call_pct: must be a percentage"), "{e}");
+    assert!(e.problems[1].starts_with("number_health.short_call_secs:"), "{e}");
+    assert!(e.problems[2].starts_with("number_health.min_calls:"), "{e}");
+
+    let e = Settings::load_with_env(
+        None,
+        env(&[
+            ("SWITCHBOARD__NUMBER_HEALTH__UNHEALTHY_ANSWERED_PCT", "40"),
+            ("SWITCHBOARD__NUMBER_HEALTH__UNHEALTHY_SHORT_CALL_PCT", "40"),
+        ]),
+    )
+    .unwrap_err();
+    assert_eq!(e.problems.len(), 2, "{e}");
+    assert!(e.problems[0].starts_with("number_health.unhealthy_answered_pct: must not be above"), "{e}");
+    assert!(e.problems[1].starts_with("number_health.unhealthy_short_call_pct: must not be below"), "{e}");
+}

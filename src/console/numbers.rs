@@ -105,6 +105,7 @@ fn row(signed: &Signed, here: &str, n: &NumberView, edit: bool, is_default: bool
             td {
                 span class=(health_class) { (health) }
                 @if let Some(pct) = n.health.deliverability_pct { " · " (format!("{pct:.0}")) "% delivered" }
+                @if let Some(pct) = n.health.answered_pct { " · " (format!("{pct:.0}")) "% of calls answered" }
                 @if let Some(reason) = &n.health.reason { br; span.hint { (reason) } }
             }
             @if edit {

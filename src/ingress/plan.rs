@@ -6,7 +6,8 @@
 //! outgoing at its number. The legs switchboard creates itself by transferring an inbound call
 //! (recognised by the `target_leg_client_state` it set) are not the company's calls: their
 //! events are only acknowledged. The `call.answered` of an inbound call switchboard answered
-//! counts nothing but goes to the company's actor, which queues the transfer.
+//! counts nothing but goes to the company's actor, which queues the transfer. The `call.hangup`
+//! of a company's own call counts its outcome (see [`hangup`]).
 use std::sync::Arc;
 
 use crate::company::facts::{Delivery, EventFacts, FactKind, Target};
@@ -14,12 +15,14 @@ use crate::company::index::NumberIndex;
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::Counter;
 use crate::telnyx::client_state::{ChainAt, FinalPhase, LegState};
-use crate::telnyx::events::{CallDirection, CallHangup, CallLeg, Envelope, EventPayload, MessageFinalized};
+use crate::telnyx::events::{CallDirection, CallLeg, Envelope, EventPayload, MessageFinalized};
+
+mod hangup;
 
 #[derive(Debug)]
 pub enum Plan {
-    /// Nothing to count or route (call.hangup, a message.finalized without an outcome, other
-    /// types, switchboard's own transfer legs).
+    /// Nothing to count or route (a message.finalized without an outcome, the hangup of a leg
+    /// that is no company's call, other types, switchboard's own transfer legs).
     Acknowledge,
     /// A number order finished (provisioning picks it up).
     NumberOrder,
@@ -30,7 +33,9 @@ pub enum Plan {
     DeadLetter { reason: &'static str, numbers: Vec<PhoneNumber> },
 }
 
-pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
+/// What an event plans; `short_call_secs` (`number_health.short_call_secs`) tells a short call
+/// from another when a call ends.
+pub fn plan(env: &Envelope<'_>, index: &NumberIndex, short_call_secs: u32) -> Plan {
     let (kind, from, to, text, media_count, call_control_id): (
         FactKind,
         &str,
@@ -73,7 +78,7 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
             )
         }
         EventPayload::CallAnswered(c) => return plan_answered(env, c, index),
-        EventPayload::CallHangup(c) => return plan_chain_leg_ended(env, c, index),
+        EventPayload::CallHangup(c) => return hangup::plan_hangup(env, c, index, short_call_secs),
         EventPayload::CallMachineDetectionEnded(c) if c.result.as_deref() == Some("machine") => {
             let (ccid, connection) = (c.call_control_id.as_deref(), c.connection_id.as_deref());
             return plan_chain_media(env, ChainMedia::Machine, c.leg_state(), ccid, connection, None, index);
@@ -96,9 +101,10 @@ pub fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
         FactKind::MessageSent => vec![(from, Counter::SmsSent)],
         FactKind::CallIncoming => vec![(to[0], Counter::IncomingCalls)],
         FactKind::CallOutgoing => vec![(from, Counter::OutgoingCalls)],
-        // Not built here (see plan_answered, plan_chain_leg_ended, plan_finalized).
+        // Not built here (see plan_answered, the hangup module, plan_finalized).
         FactKind::CallAnswered
         | FactKind::ChainLegEnded
+        | FactKind::CallEnded
         | FactKind::MessageFinalized
         | FactKind::ChainMachine
         | FactKind::ChainSpoken
@@ -168,33 +174,13 @@ fn plan_answered(env: &Envelope<'_>, leg: &CallLeg<'_>, index: &NumberIndex) -> 
     };
     let facts = CallFacts {
         kind: FactKind::CallAnswered,
-        call_control_id,
+        counter: Counter::Uncounted,
+        call_control_id: Some(call_control_id),
         caller,
         hangup_cause: None,
         connection_id: leg.connection_id.as_deref(),
     };
     dispatch_call(env, company, number, facts, leg.leg_state(), index)
-}
-
-/// A `call.hangup` of a leg a chain step rang (not the caller's own leg) goes to its company,
-/// which decides whether the chain moves on (a key that counts nothing: a redelivery moves
-/// nothing twice); any other hangup is acknowledged.
-fn plan_chain_leg_ended(env: &Envelope<'_>, leg: &CallHangup<'_>, index: &NumberIndex) -> Plan {
-    let Some(LegState::Chain(chain)) = leg.leg_state() else { return Plan::Acknowledge };
-    let ChainAt::Step { caller_leg, .. } = &chain.at else { return Plan::Acknowledge };
-    let Some(call_control_id) = leg.call_control_id.as_deref() else { return Plan::Acknowledge };
-    if call_control_id == caller_leg || !commandable(caller_leg) {
-        return Plan::Acknowledge;
-    }
-    let facts = CallFacts {
-        kind: FactKind::ChainLegEnded,
-        call_control_id,
-        caller: Some(chain.from.clone()),
-        hangup_cause: Some(leg.hangup_cause.as_deref().unwrap_or("unspecified")),
-        connection_id: leg.connection_id.as_deref(),
-    };
-    let (company, number) = (chain.company, chain.number.clone());
-    dispatch_call(env, company, number, facts, Some(LegState::Chain(chain)), index)
 }
 
 /// The chain events of media and detection (see [`plan_chain_media`]).
@@ -241,8 +227,14 @@ fn plan_chain_media(
         }
         _ => return Plan::Acknowledge,
     };
-    let facts =
-        CallFacts { kind, call_control_id: leg, caller: Some(chain.from.clone()), hangup_cause: None, connection_id };
+    let facts = CallFacts {
+        kind,
+        counter: Counter::Uncounted,
+        call_control_id: Some(leg),
+        caller: Some(chain.from.clone()),
+        hangup_cause: None,
+        connection_id,
+    };
     let (company, number) = (chain.company, chain.number.clone());
     let plan = dispatch_call(env, company, number, facts, Some(LegState::Chain(chain.clone())), index);
     match (plan, recording_url) {
@@ -257,7 +249,9 @@ fn plan_chain_media(
 /// What differs between the call events a company's actor acts on.
 struct CallFacts<'a> {
     kind: FactKind,
-    call_control_id: &'a str,
+    /// What the event counts at the number (most count nothing: their key only dedupes them).
+    counter: Counter,
+    call_control_id: Option<&'a str>,
     caller: Option<PhoneNumber>,
     hangup_cause: Option<&'a str>,
     connection_id: Option<&'a str>,
@@ -286,13 +280,13 @@ fn dispatch_call(
         text: None,
         media_count: 0,
         media_urls: Vec::new(),
-        call_control_id: Some(call.call_control_id.to_owned()),
+        call_control_id: call.call_control_id.map(str::to_owned),
         leg_state,
         hangup_cause: call.hangup_cause.map(str::to_owned),
         connection_id: call.connection_id.filter(|c| commandable(c)).map(str::to_owned),
         delivery: None,
     };
-    let target = Target::new(number, Counter::Uncounted);
+    let target = Target::new(number, call.counter);
     Plan::Dispatch { facts: Arc::new(facts), companies: vec![(company, vec![target])] }
 }
 

@@ -130,10 +130,11 @@ impl Ingress {
     ) -> Outcome {
         let mut refreshed = false;
         loop {
-            let mut planned = plan(env, &self.index);
+            let short_call_secs = self.directory.health().settings().short_call_secs;
+            let mut planned = plan(env, &self.index, short_call_secs);
             if let Plan::DeadLetter { numbers, .. } = &planned {
                 match self.learn_owners(numbers).await {
-                    Ok(true) => planned = plan(env, &self.index),
+                    Ok(true) => planned = plan(env, &self.index, short_call_secs),
                     Ok(false) => {}
                     Err(e) => return Outcome::unavailable(e.to_string(), Unavailability::Unavailable),
                 }
@@ -152,10 +153,11 @@ impl Ingress {
                     tracing::debug!(%hint, event_id = %facts.event_id, "company hint differs from the number's owner");
                 }
             }
-            // A delivery outcome changes its number's health: this node reads it again before
-            // its next sender choice (company::health), marked before Telnyx gets its answer.
+            // A delivery or call outcome changes its number's health: this node reads it again
+            // before its next sender choice (company::health), marked before Telnyx gets its
+            // answer.
             let outcome_of: Vec<CompanyId> = match facts.kind {
-                FactKind::MessageFinalized => companies.iter().map(|(c, _)| *c).collect(),
+                FactKind::MessageFinalized | FactKind::CallEnded => companies.iter().map(|(c, _)| *c).collect(),
                 _ => Vec::new(),
             };
             match tokio::time::timeout(self.deadline, self.dispatch(facts, companies)).await {

@@ -1,13 +1,14 @@
 //! What one event asks the ledger to commit.
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{CompanyId, PhoneNumber, PhoneNumberId};
 use crate::ledger::outbox_item::OutboxItem;
 
-/// The usage counters of a number: the four of phone_numbers (and of its daily rollup), and the
-/// delivery outcomes of its messages per recipient (`message.finalized`, daily rollup only).
+/// The usage counters of a number: the four of phone_numbers (and of its daily rollup), the
+/// delivery outcomes of its messages per recipient (`message.finalized`) and the outcomes of its
+/// calls (`call.hangup`), these two in the daily rollup only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Counter {
     IncomingCalls,
@@ -24,6 +25,14 @@ pub enum Counter {
     FailedThroughput,
     /// ...because the destination is invalid or unreachable (40001, 40012).
     FailedDestination,
+    /// A call of the company's ended without having been answered.
+    CallUnanswered,
+    /// A call ended after it had been answered, lasting at least `number_health.short_call_secs`
+    /// (or of unknown length).
+    CallAnswered,
+    /// A call ended after it had been answered, less than `number_health.short_call_secs` after it
+    /// started.
+    CallShort,
     /// No counter: the key only dedupes the event, so that its side effects are queued once
     /// (the `call.answered` of a call switchboard answered, already counted as incoming).
     Uncounted,
@@ -42,6 +51,9 @@ impl Counter {
             Counter::FailedSpam => "failed_spam",
             Counter::FailedThroughput => "failed_throughput",
             Counter::FailedDestination => "failed_destination",
+            Counter::CallUnanswered => "call_unanswered",
+            Counter::CallAnswered => "call_answered",
+            Counter::CallShort => "call_short",
             Counter::Uncounted => "none",
         }
     }
@@ -49,6 +61,15 @@ impl Counter {
     /// A failed delivery, whatever its cause.
     pub fn is_failure(self) -> bool {
         matches!(self, Counter::Failed | Counter::FailedSpam | Counter::FailedThroughput | Counter::FailedDestination)
+    }
+
+    /// The counter of an ended call: whether it had been answered, and whether it was short.
+    pub fn of_call_end(answered: bool, short: bool) -> Counter {
+        match (answered, short) {
+            (false, _) => Counter::CallUnanswered,
+            (true, false) => Counter::CallAnswered,
+            (true, true) => Counter::CallShort,
+        }
     }
 
     /// The counter of a `message.finalized` recipient: its status (and the message's Telnyx error
@@ -167,6 +188,9 @@ pub fn queue_status(telnyx_status: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct LedgerEntry {
     pub event_id: Arc<str>,
+    /// The UTC day the event occurred (Telnyx's `data.occurred_at`; `None` when it has none). Its
+    /// dedupe keys are stored in that day's partition on PostgreSQL: the same on every redelivery.
+    pub occurred_day: Option<NaiveDate>,
     pub counts: Vec<CountKey>,
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,

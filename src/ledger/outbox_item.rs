@@ -40,6 +40,12 @@ impl OutboxKind {
         }
     }
 
+    /// A signed POST to a company's URL (a message forward or a status forward), as opposed to a
+    /// Telnyx call command.
+    pub fn is_forward(self) -> bool {
+        matches!(self, OutboxKind::ForwardMessage | OutboxKind::MessageStatus)
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "forward_message" => Some(OutboxKind::ForwardMessage),

@@ -1,7 +1,7 @@
 //! What the ledger needs from storage: one transaction per batch. The ledger declares it; the
 //! PostgreSQL and SQLite backends (`store::postgres_ledger`, `store::sqlite_ledger`) implement it.
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::entry::{CommitStats, LedgerEntry};
 
@@ -18,6 +18,15 @@ impl StorageError {
 
 pub type StorageResult<T> = Result<T, StorageError>;
 
+/// What one pass over the dedupe table's day partitions did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PartitionWork {
+    pub created: u32,
+    pub dropped: u32,
+    /// Keys moved out of the default partition into a new day's partition.
+    pub moved: u64,
+}
+
 #[async_trait]
 pub trait LedgerStore: Send + Sync {
     /// In one transaction: insert the dedupe keys, add +1 for each key that was new, store dead
@@ -27,6 +36,12 @@ pub trait LedgerStore: Send + Sync {
     /// repeat until fewer than `limit` went ([`purge_dedupe_all`]): one short statement at a
     /// time, so a purge never holds a long transaction or a burst of WAL on a busy table.
     async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64>;
+    /// Keeps the dedupe table's day partitions where it has them (PostgreSQL): creates the days
+    /// up to a few ahead of `today`, drops those whose events all occurred before `cutoff`.
+    /// Nothing where the table is not partitioned.
+    async fn maintain_partitions(&self, _today: NaiveDate, _cutoff: DateTime<Utc>) -> StorageResult<PartitionWork> {
+        Ok(PartitionWork::default())
+    }
     /// Dead letters stored, newest first (operators, tests).
     async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>>;
     /// A committer for one ledger lane. On PostgreSQL it keeps a connection of its own: a pooled
@@ -70,4 +85,36 @@ pub(crate) fn distinct_keys<'a>(entries: &[&'a LedgerEntry]) -> Vec<(usize, &'a 
         }
     }
     out
+}
+
+/// One retention pass over the dedupe keys as of `now`: the day partitions first
+/// ([`keep_partitions`]), then the keys older than `retention` that are not in a day partition.
+/// Failures are logged; the next pass tries again.
+pub async fn keep_dedupe(store: &dyn LedgerStore, retention: chrono::Duration, now: DateTime<Utc>) {
+    keep_partitions(store, retention, now).await;
+    match purge_dedupe_all(store, now - retention, 10_000).await {
+        Ok(n) => metrics::counter!(crate::metrics::DEDUPE_PURGED).increment(n),
+        Err(e) => tracing::warn!(error = %e, "dedupe purge failed; will retry"),
+    }
+}
+
+/// Where the dedupe table has day partitions (PostgreSQL): creates the days ahead of `now` and
+/// drops the days wholly older than `retention`. Failures are logged; the next pass tries again.
+pub async fn keep_partitions(store: &dyn LedgerStore, retention: chrono::Duration, now: DateTime<Utc>) {
+    use crate::metrics::DEDUPE_PARTITIONS;
+    match store.maintain_partitions(now.date_naive(), now - retention).await {
+        Ok(work) => {
+            metrics::counter!(DEDUPE_PARTITIONS, "action" => "created").increment(u64::from(work.created));
+            metrics::counter!(DEDUPE_PARTITIONS, "action" => "dropped").increment(u64::from(work.dropped));
+            if work.created + work.dropped > 0 {
+                tracing::info!(
+                    created = work.created,
+                    dropped = work.dropped,
+                    moved = work.moved,
+                    "dedupe day partitions"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "dedupe partition upkeep failed; will retry"),
+    }
 }

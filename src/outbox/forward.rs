@@ -85,7 +85,7 @@ impl Deliverer {
     /// one, and the previous one during its grace period after a rotation.
     pub async fn deliver(&self, item: &OutboxItem, secrets: &[&str]) -> Attempt {
         match item.kind {
-            OutboxKind::ForwardMessage | OutboxKind::MessageStatus => self.forward(item, secrets).await,
+            k if k.is_forward() => self.forward(item, secrets).await,
             _ => self.call_command(item).await,
         }
     }

@@ -4,38 +4,77 @@
 //! [`failover::judge`](super::failover::judge) to the row: delivered, retried on its schedule,
 //! moved on to the next alternate (one update of the row, from its hop: durable and made once),
 //! or given up (failed: exhausted / permanent; disabled).
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 
 use super::failover::{due_at, judge, Position, Verdict};
 use super::forward::Attempt;
 use super::worker::OutboxWorker;
+use uuid::Uuid;
+
 use crate::domain::CompanyId;
 use crate::metrics as m;
+use crate::store::forward_secrets::ForwardSecrets;
 use crate::store::outbox::{Failure, OutboxEntry};
 
+/// An item delivered, to be recorded with the rest of its batch.
+pub(super) struct Delivered {
+    pub id: Uuid,
+    pub attempts: i32,
+}
+
+/// What a company's forwards need, read once per batch: its endpoints that answered 410 Gone, and
+/// the secrets that sign its forwards.
+pub(super) struct CompanyForwarding {
+    disabled: HashSet<String>,
+    secrets: ForwardSecrets,
+}
+
+/// Per company of a batch; a company whose reads failed is absent (its items wait for their lease
+/// to run out and are taken again).
+pub(super) type BatchCompanies = HashMap<CompanyId, CompanyForwarding>;
+
 impl OutboxWorker {
-    pub(super) async fn attempt_forward(&self, entry: OutboxEntry) {
+    /// Reads what the forwards of `due` need, once per company.
+    pub(super) async fn forwarding_of(&self, due: &[OutboxEntry]) -> BatchCompanies {
+        let companies: HashSet<CompanyId> =
+            due.iter().filter(|e| e.item.kind.is_forward()).map(|e| e.item.company_id).collect();
+        let mut out = BatchCompanies::new();
+        for company in companies {
+            let disabled = match self.store.disabled_forward_endpoints(company).await {
+                Ok(urls) => urls.into_iter().collect(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: cannot read the disabled forward endpoints");
+                    continue;
+                }
+            };
+            let secrets = match self.store.forward_secrets(company).await {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox: cannot read the forward secret");
+                    continue;
+                }
+            };
+            out.insert(company, CompanyForwarding { disabled, secrets });
+        }
+        out
+    }
+
+    /// Attempts a forward; `Some` when it was delivered (recorded with the batch's others).
+    pub(super) async fn attempt_forward(&self, entry: OutboxEntry, companies: &BatchCompanies) -> Option<Delivered> {
         let item = &entry.item;
         let kind = item.kind.as_str();
-        let disabled: HashSet<String> = match self.store.disabled_forward_endpoints(item.company_id).await {
-            Ok(urls) => urls.into_iter().collect(),
-            // Not attempted: the lease expires and the item is taken again.
-            Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the disabled forward endpoints"),
-        };
-        let is_disabled = |url: &str| disabled.contains(url);
+        // Not attempted: the lease expires and the item is taken again.
+        let company = companies.get(&item.company_id)?;
+        let is_disabled = |url: &str| company.disabled.contains(url);
         let at = Position { hop: entry.hop, alternates: &item.alternates };
         let (verdict, attempts, error, move_reason) = if is_disabled(&item.destination) {
             // Skipped without an attempt: the receiver asked for no more.
             let verdict = at.give_out(Failure::Disabled, &is_disabled);
             (verdict, entry.attempts, "the endpoint is disabled (it answered 410 Gone)".to_owned(), "disabled")
         } else {
-            let secrets = match self.store.forward_secrets(item.company_id).await {
-                Ok(s) => s,
-                Err(e) => return tracing::warn!(error = %e, "outbox: cannot read the forward secret"),
-            };
-            let outcome = self.deliverer.deliver(item, &secrets.signing_at(Utc::now())).await;
+            let outcome = self.deliverer.deliver(item, &company.secrets.signing_at(Utc::now())).await;
             if let Attempt::Gone(why) = &outcome {
                 self.disable_endpoint(item.company_id, &item.destination, why).await;
             }
@@ -49,7 +88,7 @@ impl OutboxWorker {
             Verdict::Delivered => {
                 metrics::counter!(m::OUTBOX_DELIVERED).increment(1);
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "delivered").increment(1);
-                self.store.mark_outbox_delivered(item.id, attempts).await
+                return Some(Delivered { id: item.id, attempts });
             }
             Verdict::RetryIn(wait) => {
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "retry").increment(1);
@@ -74,6 +113,7 @@ impl OutboxWorker {
             // The lease expires and the item is attempted again: at least once, never lost.
             tracing::warn!(error = %e, "outbox: cannot record a forward's outcome");
         }
+        None
     }
 
     /// Records the company's endpoint `url` as disabled and counts it when it was active. The URL

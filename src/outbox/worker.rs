@@ -10,8 +10,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
+use super::forwarding::{BatchCompanies, Delivered};
 use super::schedule::RetrySchedule;
-use crate::ledger::outbox_item::OutboxKind;
 use crate::metrics as m;
 use crate::store::outbox::{Failure, OutboxEntry};
 use crate::store::DynStore;
@@ -106,14 +106,30 @@ impl OutboxWorker {
         }
     }
 
-    /// Claims and delivers one batch; returns how many items were attempted.
+    /// Claims and delivers one batch; returns how many items were attempted. What the batch's
+    /// forwards need of their company is read once per company, and the items delivered are
+    /// recorded together: a batch costs a few statements, not several per item.
     pub async fn run_once(&self) -> crate::store::StoreResult<usize> {
         let now = Utc::now();
         let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
         let due = self.store.claim_due_outbox(now, lease_until, BATCH).await?;
         let n = due.len();
-        futures::future::join_all(due.into_iter().map(|e| self.attempt(e))).await;
+        let companies = self.forwarding_of(&due).await;
+        let delivered = futures::future::join_all(due.into_iter().map(|e| self.attempt(e, &companies))).await;
+        self.record_delivered(delivered.into_iter().flatten().collect()).await;
         Ok(n)
+    }
+
+    /// Records the items delivered in one batch, one statement per attempt count (almost always
+    /// one). If that fails, their leases run out and they are delivered again: at least once.
+    async fn record_delivered(&self, mut delivered: Vec<Delivered>) {
+        delivered.sort_by_key(|d| d.attempts);
+        for same in delivered.chunk_by(|a, b| a.attempts == b.attempts) {
+            let ids: Vec<uuid::Uuid> = same.iter().map(|d| d.id).collect();
+            if let Err(e) = self.store.mark_outbox_delivered_many(&ids, same[0].attempts).await {
+                tracing::warn!(error = %e, items = ids.len(), "outbox: cannot record deliveries; they will be made again");
+            }
+        }
     }
 
     /// Sets the pending gauge and the disabled endpoints gauge from the database (every node's).
@@ -128,15 +144,16 @@ impl OutboxWorker {
         }
     }
 
-    async fn attempt(&self, entry: OutboxEntry) {
+    /// Attempts one item; `Some` when it was delivered (recorded with the batch's others).
+    async fn attempt(&self, entry: OutboxEntry, companies: &BatchCompanies) -> Option<Delivered> {
         match entry.item.kind {
-            OutboxKind::ForwardMessage | OutboxKind::MessageStatus => self.attempt_forward(entry).await,
+            k if k.is_forward() => self.attempt_forward(entry, companies).await,
             _ => self.attempt_command(entry).await,
         }
     }
 
     /// A call command: retried with exponential backoff until `MAX_ATTEMPTS`.
-    async fn attempt_command(&self, entry: OutboxEntry) {
+    async fn attempt_command(&self, entry: OutboxEntry) -> Option<Delivered> {
         let item = &entry.item;
         let attempts = entry.attempts + 1;
         let outcome = self.deliverer.deliver(item, &[]).await;
@@ -145,7 +162,7 @@ impl OutboxWorker {
             Attempt::Delivered => {
                 metrics::counter!(m::OUTBOX_DELIVERED).increment(1);
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "delivered").increment(1);
-                self.store.mark_outbox_delivered(item.id, attempts).await
+                return Some(Delivered { id: item.id, attempts });
             }
             Attempt::Retry(error) | Attempt::SlowDown { error, .. } if attempts < MAX_ATTEMPTS => {
                 metrics::counter!(m::OUTBOX_ATTEMPTS, "kind" => kind, "outcome" => "retry").increment(1);
@@ -164,6 +181,7 @@ impl OutboxWorker {
             // The lease expires and the item is attempted again: at least once, never lost.
             tracing::warn!(error = %e, "outbox: cannot record a delivery outcome");
         }
+        None
     }
 
     /// Records that `entry` gave up after `attempts` attempts, and counts it.

@@ -25,7 +25,7 @@ pub use decide::decide;
 pub use decision::{EventKind, InboundEvent, MatchedRule, Outcome, RoutingDecision, RuleAttempt, RuleStep};
 pub use destinations::{CallDestination, Destination, Destinations, DestinationsSpec, MessageDestination};
 pub use error::{RuleError, RuleErrorKind};
-pub use health::{judge as judge_health, DeliveryTotals, HealthStatus, NumberHealth};
+pub use health::{judge as judge_health, CallTotals, DeliveryTotals, HealthStatus, NumberHealth};
 pub use hours::{BusinessHours, BusinessHoursSpec, ClockTime, Weekday, WeeklyInterval, WeeklyIntervalSpec};
 pub use message_route::{MessageRoute, MessageRouteSpec};
 pub use opt_out::{classify as classify_opt_out, keyword as opt_out_keyword, OptOutAction};

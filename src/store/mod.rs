@@ -13,6 +13,7 @@ pub mod changes;
 pub mod companies;
 pub mod conditions;
 pub mod dead_letters;
+pub mod dedupe_partitions;
 pub mod forward_endpoints;
 pub mod forward_secrets;
 pub mod jobs;

@@ -86,7 +86,11 @@ pub trait OutboxStore: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
     ) -> StoreResult<Vec<OutboxEntry>>;
-    async fn mark_outbox_delivered(&self, id: Uuid, attempts: i32) -> StoreResult<()>;
+    async fn mark_outbox_delivered(&self, id: Uuid, attempts: i32) -> StoreResult<()> {
+        self.mark_outbox_delivered_many(&[id], attempts).await
+    }
+    /// Marks `ids` delivered after `attempts` attempts each, in one statement.
+    async fn mark_outbox_delivered_many(&self, ids: &[Uuid], attempts: i32) -> StoreResult<()>;
     async fn mark_outbox_retry(
         &self,
         id: Uuid,
@@ -243,16 +247,23 @@ macro_rules! impl_outbox_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
-            async fn mark_outbox_delivered(&self, id: uuid::Uuid, attempts: i32) -> $crate::store::StoreResult<()> {
-                sqlx::query(
-                    "UPDATE outbox SET status = 'delivered', attempts = $2, delivered_at = $3, last_error = NULL \
-                     WHERE id = $1",
-                )
-                .bind(id)
-                .bind(attempts)
-                .bind(chrono::Utc::now())
-                .execute(&self.pool)
-                .await?;
+            async fn mark_outbox_delivered_many(
+                &self,
+                ids: &[uuid::Uuid],
+                attempts: i32,
+            ) -> $crate::store::StoreResult<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET status = 'delivered', attempts = ");
+                q.push_bind(attempts).push(", delivered_at = ").push_bind(chrono::Utc::now());
+                q.push(", last_error = NULL WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                q.build().execute(&self.pool).await?;
                 Ok(())
             }
 

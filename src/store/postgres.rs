@@ -15,6 +15,9 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/post
 #[derive(Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// Whether the ledger must still look new dedupe keys up among those written before the
+    /// table was partitioned (store/dedupe_partitions.rs).
+    pub(crate) undated: super::dedupe_partitions::UndatedKeys,
 }
 
 impl PgStore {
@@ -27,7 +30,7 @@ impl PgStore {
             .acquire_timeout(settings.acquire_timeout)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self { pool, undated: Default::default() })
     }
 }
 

@@ -4,15 +4,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
+use super::dedupe_partitions::{self, UndatedKeys};
 use super::postgres::PgStore;
 use super::{StoreError, StoreResult};
 use crate::ledger::entry::{applied_entries, CommitStats, LedgerEntry};
-use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
+use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWork, StorageResult};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
@@ -26,13 +27,23 @@ macro_rules! batch_ctes {
     () => {
         "\
 WITH keys AS (
-    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                         $9::int4[], $26::text[])
-        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer)
+    SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
+           coalesce(day, '-infinity') AS occurred_day
+    FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
+                $9::int4[], $26::text[], $34::date[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer, day)
 ), ins AS (
+    -- Into the partition of the event's day (the same on every redelivery, so the key conflicts
+    -- there). A key counted before the table was partitioned sits in the default partition with
+    -- day -infinity: while such keys remain ($35), it still makes its event a duplicate.
     INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome,
-                                customer)
-    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer FROM keys
+                                customer, occurred_day)
+    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer, occurred_day
+    FROM keys
+    WHERE NOT ($35::bool AND EXISTS (
+        SELECT 1 FROM webhook_events_undated u
+        WHERE u.company_id = keys.company_id AND u.event_id = keys.event_id AND u.phone_number = keys.phone_number
+          AND u.occurred_day = '-infinity'))
     -- One order for every node: two batches holding the same keys then wait, never deadlock.
     ORDER BY company_id, event_id, phone_number
     ON CONFLICT DO NOTHING
@@ -54,7 +65,8 @@ WITH keys AS (
     -- The daily rollup (UTC day of this commit), from the same new keys: a redelivery adds
     -- nothing here either. Rows in key order, like every other write of the batch.
     INSERT INTO usage_daily AS u (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent,
-                                  sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination)
+                                  sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination,
+                                  calls_ended, calls_answered, calls_short)
     SELECT company_id, number_id, (now() AT TIME ZONE 'UTC')::date,
            count(*) FILTER (WHERE counter = 'incoming_calls'),
            count(*) FILTER (WHERE counter = 'outgoing_calls'),
@@ -64,7 +76,11 @@ WITH keys AS (
            count(*) FILTER (WHERE counter IN ('failed', 'failed_spam', 'failed_throughput', 'failed_destination')),
            count(*) FILTER (WHERE counter = 'failed_spam'),
            count(*) FILTER (WHERE counter = 'failed_throughput'),
-           count(*) FILTER (WHERE counter = 'failed_destination')
+           count(*) FILTER (WHERE counter = 'failed_destination'),
+           -- Call outcomes (call.hangup): every ended call, the answered ones, the short ones.
+           count(*) FILTER (WHERE counter IN ('call_unanswered', 'call_answered', 'call_short')),
+           count(*) FILTER (WHERE counter IN ('call_answered', 'call_short')),
+           count(*) FILTER (WHERE counter = 'call_short')
     FROM fresh WHERE counter <> 'none'
     GROUP BY company_id, number_id
     ORDER BY company_id, number_id
@@ -77,7 +93,10 @@ WITH keys AS (
         failed = u.failed + excluded.failed,
         failed_spam = u.failed_spam + excluded.failed_spam,
         failed_throughput = u.failed_throughput + excluded.failed_throughput,
-        failed_destination = u.failed_destination + excluded.failed_destination
+        failed_destination = u.failed_destination + excluded.failed_destination,
+        calls_ended = u.calls_ended + excluded.calls_ended,
+        calls_answered = u.calls_answered + excluded.calls_answered,
+        calls_short = u.calls_short + excluded.calls_short
 ), upd AS (
     UPDATE phone_numbers p SET
         incoming_calls_count = p.incoming_calls_count + d.ic,
@@ -126,8 +145,8 @@ macro_rules! status_ctes {
     -- Status webhooks of queued messages with new keys (a redelivery changes nothing): one change
     -- per message and batch, a final status before `sent`.
     SELECT DISTINCT ON (c, t) c, t, s, code, detail, f, r, at_ms
-    FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[],
-                $36::text[], $37::int8[]) AS y(c, t, s, code, e, detail, f, r, at_ms)
+    FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[], $36::text[], $37::text[],
+                $38::text[], $39::int8[]) AS y(c, t, s, code, e, detail, f, r, at_ms)
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = y.c AND ins.event_id = y.e)
     ORDER BY c, t, (s <> 'sent') DESC
 ), statuses AS (
@@ -224,7 +243,7 @@ const COMMIT_STATUSES_SQL: &str = concat!(
     "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), (SELECT count(*) FROM reconciled) FROM fresh"
 );
 
-/// One array per column of [`COMMIT_STATUSES_SQL`]'s parameters ([`COMMIT_SQL`]'s: up to $28), in bind
+/// One array per column of [`COMMIT_STATUSES_SQL`]'s parameters ([`COMMIT_SQL`]'s: up to $35), in bind
 /// order.
 #[derive(Default)]
 struct Columns<'a> {
@@ -268,7 +287,9 @@ struct Columns<'a> {
     status_status: Vec<&'a str>,
     status_code: Vec<Option<&'a str>>,
     status_key: Vec<&'a str>,
-    // ...and what reconciliation and the status forwards need: $34..$37
+    // each key's partition day ($34; NULL: the event has no occurred_at)
+    key_day: Vec<Option<NaiveDate>>,
+    // ...and what reconciliation and the status forwards need: $36..$39
     status_detail: Vec<Option<&'a str>>,
     status_from: Vec<&'a str>,
     status_to: Vec<Option<&'a str>>,
@@ -291,6 +312,7 @@ impl<'a> Columns<'a> {
             c.key_outcome.push(route.map(|r| r.outcome));
             c.key_customer.push(route.map(|r| r.customer.as_str()));
             c.key_entry.push(*entry as i32);
+            c.key_day.push(entries[*entry].occurred_day);
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {
@@ -335,7 +357,7 @@ impl<'a> Columns<'a> {
 
 /// Runs [`COMMIT_SQL`] (or [`COMMIT_STATUSES_SQL`]) for `entries` on `executor` (the pool, or a
 /// lane's own connection).
-async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry]) -> StoreResult<CommitStats>
+async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry], undated: &UndatedKeys) -> StoreResult<CommitStats>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -369,17 +391,16 @@ where
         .bind(&c.opt_event)
         .bind(&c.key_customer)
         .bind(&c.dead_number)
-        .bind(&c.out_alternates);
+        .bind(&c.out_alternates)
+        .bind(&c.status_company)
+        .bind(&c.status_telnyx_id)
+        .bind(&c.status_status)
+        .bind(&c.status_code)
+        .bind(&c.status_key)
+        .bind(&c.key_day)
+        .bind(undated.may_remain());
     let q = if statuses {
-        q.bind(&c.status_company)
-            .bind(&c.status_telnyx_id)
-            .bind(&c.status_status)
-            .bind(&c.status_code)
-            .bind(&c.status_key)
-            .bind(&c.status_detail)
-            .bind(&c.status_from)
-            .bind(&c.status_to)
-            .bind(&c.status_at_ms)
+        q.bind(&c.status_detail).bind(&c.status_from).bind(&c.status_to).bind(&c.status_at_ms)
     } else {
         q
     };
@@ -402,23 +423,20 @@ fn is_retryable(e: &StoreError) -> bool {
 #[async_trait]
 impl LedgerStore for PgStore {
     async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
-        let stats = match commit_once(&self.pool, entries).await {
-            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries).await,
+        let stats = match commit_once(&self.pool, entries, &self.undated).await {
+            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries, &self.undated).await,
             other => other,
         }?;
         Ok(stats)
     }
 
+    /// The default partition only: day partitions go whole ([`LedgerStore::maintain_partitions`]).
     async fn purge_dedupe(&self, before: DateTime<Utc>, limit: u32) -> StorageResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM webhook_events WHERE ctid = ANY(ARRAY(\
-             SELECT ctid FROM webhook_events WHERE received_at < $1 LIMIT $2))",
-        )
-        .bind(before)
-        .bind(i64::from(limit))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected())
+        Ok(dedupe_partitions::purge_undated(&self.pool, before, limit).await.map_err(StoreError::from)?)
+    }
+
+    async fn maintain_partitions(&self, today: NaiveDate, cutoff: DateTime<Utc>) -> StorageResult<PartitionWork> {
+        Ok(dedupe_partitions::maintain(&self.pool, &self.undated, today, cutoff).await?)
     }
 
     async fn dead_letters(&self, limit: i64) -> StorageResult<Vec<(String, String, String)>> {
@@ -435,6 +453,7 @@ impl LedgerStore for PgStore {
         // of a small batch; the generic plan is the same join order for any batch size.
         let options = (*self.pool.connect_options()).clone().options([("plan_cache_mode", "force_generic_plan")]);
         Box::new(PgWriter {
+            undated: self.undated.clone(),
             options: Arc::new(options),
             connect_timeout: self.pool.options().get_acquire_timeout(),
             conn: None,
@@ -444,6 +463,7 @@ impl LedgerStore for PgStore {
 
 /// A ledger lane's own connection, opened on first use and again after any failure.
 struct PgWriter {
+    undated: UndatedKeys,
     options: Arc<PgConnectOptions>,
     connect_timeout: Duration,
     conn: Option<PgConnection>,
@@ -462,7 +482,8 @@ impl PgWriter {
     }
 
     async fn try_commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
-        let result = commit_once(self.connection().await?, entries).await;
+        let undated = self.undated.clone();
+        let result = commit_once(self.connection().await?, entries, &undated).await;
         if result.is_err() {
             // Whatever went wrong, the next batch starts on a fresh connection.
             self.conn = None;

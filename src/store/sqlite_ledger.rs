@@ -22,12 +22,15 @@ fn update_sql(counter: Counter) -> Option<&'static str> {
         | Counter::Failed
         | Counter::FailedSpam
         | Counter::FailedThroughput
-        | Counter::FailedDestination => return None,
+        | Counter::FailedDestination
+        | Counter::CallUnanswered
+        | Counter::CallAnswered
+        | Counter::CallShort => return None,
     })
 }
 
 /// The columns of a `usage_daily` row after its key, in order.
-const USAGE_COLUMNS: usize = 9;
+const USAGE_COLUMNS: usize = 12;
 
 /// Where a new key adds to its number's row of the day: (column index, ...) of [`USAGE_SQL`].
 fn usage_columns(counter: Counter) -> &'static [usize] {
@@ -41,6 +44,10 @@ fn usage_columns(counter: Counter) -> &'static [usize] {
         Counter::FailedSpam => &[5, 6],
         Counter::FailedThroughput => &[5, 7],
         Counter::FailedDestination => &[5, 8],
+        // calls_ended, calls_answered, calls_short
+        Counter::CallUnanswered => &[9],
+        Counter::CallAnswered => &[9, 10],
+        Counter::CallShort => &[9, 10, 11],
         Counter::Uncounted => &[],
     }
 }
@@ -48,8 +55,9 @@ fn usage_columns(counter: Counter) -> &'static [usize] {
 /// Adds a batch's new keys to a number's row of the (UTC) day, once per number and batch.
 const USAGE_SQL: &str = "\
 INSERT INTO usage_daily (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent, sms_received,
-                         delivered, failed, failed_spam, failed_throughput, failed_destination)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         delivered, failed, failed_spam, failed_throughput, failed_destination, calls_ended,
+                         calls_answered, calls_short)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (company_id, phone_number_id, day) DO UPDATE SET
     incoming_calls = incoming_calls + excluded.incoming_calls,
     outgoing_calls = outgoing_calls + excluded.outgoing_calls,
@@ -59,7 +67,10 @@ ON CONFLICT (company_id, phone_number_id, day) DO UPDATE SET
     failed = failed + excluded.failed,
     failed_spam = failed_spam + excluded.failed_spam,
     failed_throughput = failed_throughput + excluded.failed_throughput,
-    failed_destination = failed_destination + excluded.failed_destination";
+    failed_destination = failed_destination + excluded.failed_destination,
+    calls_ended = calls_ended + excluded.calls_ended,
+    calls_answered = calls_answered + excluded.calls_answered,
+    calls_short = calls_short + excluded.calls_short";
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
@@ -77,7 +88,8 @@ impl LedgerStore for SqliteStore {
             let route = k.route.as_ref();
             let new = sqlx::query(
                 "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, \
-                 decision, outcome, customer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                 decision, outcome, customer, occurred_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(k.company_id.as_uuid())
             .bind(event)
@@ -88,6 +100,7 @@ impl LedgerStore for SqliteStore {
             .bind(route.map(|r| r.decision.as_str()))
             .bind(route.map(|r| r.outcome))
             .bind(route.map(|r| r.customer.as_str()))
+            .bind(entries[entry].occurred_day)
             .execute(&mut *tx)
             .await?
             .rows_affected();

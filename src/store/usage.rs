@@ -9,8 +9,9 @@ use serde::Serialize;
 use super::StoreResult;
 use crate::domain::{CompanyId, PhoneNumberId};
 
-/// What a number (or a company) did over some days: the four counters, and the outcomes of its
-/// messages per recipient (`failed` includes the three causes after it).
+/// What a number (or a company) did over some days: the four counters, the outcomes of its
+/// messages per recipient (`failed` includes the three causes after it), and the outcomes of its
+/// calls (`calls_ended` includes the answered ones, `calls_answered` the short ones).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct UsageCounts {
     pub incoming_calls: i64,
@@ -25,10 +26,17 @@ pub struct UsageCounts {
     pub failed_throughput: i64,
     /// Failed for a bad or unreachable destination (40001, 40012).
     pub failed_destination: i64,
+    /// Calls of the company's that ended (`call.hangup` of the caller's leg of an inbound call, or
+    /// of a call placed from the number).
+    pub calls_ended: i64,
+    /// ...of which had been answered.
+    pub calls_answered: i64,
+    /// ...of which lasted less than `number_health.short_call_secs`.
+    pub calls_short: i64,
 }
 
 /// The columns of [`UsageCounts`], in order, as the rollup names them.
-pub const USAGE_COLUMNS: [&str; 9] = [
+pub const USAGE_COLUMNS: [&str; 12] = [
     "incoming_calls",
     "outgoing_calls",
     "sms_sent",
@@ -38,11 +46,14 @@ pub const USAGE_COLUMNS: [&str; 9] = [
     "failed_spam",
     "failed_throughput",
     "failed_destination",
+    "calls_ended",
+    "calls_answered",
+    "calls_short",
 ];
 
 impl UsageCounts {
     /// The values in [`USAGE_COLUMNS`] order.
-    pub fn values(&self) -> [i64; 9] {
+    pub fn values(&self) -> [i64; 12] {
         [
             self.incoming_calls,
             self.outgoing_calls,
@@ -53,11 +64,15 @@ impl UsageCounts {
             self.failed_spam,
             self.failed_throughput,
             self.failed_destination,
+            self.calls_ended,
+            self.calls_answered,
+            self.calls_short,
         ]
     }
 
-    fn from_values(v: [i64; 9]) -> Self {
-        let [incoming_calls, outgoing_calls, sms_sent, sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination] =
+    /// The counts of values in [`USAGE_COLUMNS`] order.
+    pub fn from_values(v: [i64; 12]) -> Self {
+        let [incoming_calls, outgoing_calls, sms_sent, sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination, calls_ended, calls_answered, calls_short] =
             v;
         Self {
             incoming_calls,
@@ -69,22 +84,25 @@ impl UsageCounts {
             failed_spam,
             failed_throughput,
             failed_destination,
+            calls_ended,
+            calls_answered,
+            calls_short,
         }
     }
 }
 
-/// One row of a query: a key (day or number) and the nine sums.
-pub(crate) type SumRow<K> = (K, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// One row of a query: a key (day or number) and the twelve sums.
+pub(crate) type SumRow<K> = (K, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 pub(crate) fn counts_of<K>(r: SumRow<K>) -> (K, UsageCounts) {
-    (r.0, UsageCounts::from_values([r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9]))
+    (r.0, UsageCounts::from_values([r.1, r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12]))
 }
 
-/// One row of the per-number query: company, number and the nine sums.
-pub(crate) type ByNumberRow = (uuid::Uuid, uuid::Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+/// One row of the per-number query: company, number and the twelve sums.
+pub(crate) type ByNumberRow = (uuid::Uuid, uuid::Uuid, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
 
 pub(crate) fn by_number(r: ByNumberRow) -> (CompanyId, PhoneNumberId, UsageCounts) {
-    let counts = UsageCounts::from_values([r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10]);
+    let counts = UsageCounts::from_values([r.2, r.3, r.4, r.5, r.6, r.7, r.8, r.9, r.10, r.11, r.12, r.13]);
     (CompanyId::from_uuid(r.0), PhoneNumberId::from_uuid(r.1), counts)
 }
 

@@ -143,6 +143,14 @@ async fn openapi_document_is_valid_and_complete() {
         let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("unexpected $ref {r}"));
         assert!(doc["components"]["schemas"][name].is_object(), "unresolved $ref {r}");
     }
+    // Number health and usage carry the call outcomes.
+    let schemas = &doc["components"]["schemas"];
+    for field in ["answered_pct", "short_call_pct", "calls_ended", "calls_answered", "calls_short"] {
+        assert!(schemas["NumberHealth"]["properties"][field].is_object(), "NumberHealth.{field}");
+    }
+    for field in ["calls_ended", "calls_answered", "calls_short"] {
+        assert!(schemas["UsageCounts"]["properties"][field].is_object(), "UsageCounts.{field}");
+    }
     // Every documented operation is served: without a token it answers 401, not a routing 404/405.
     let paths = doc["paths"].as_object().unwrap();
     let mut documented = 0;

@@ -18,6 +18,7 @@ mod commits_in_flight;
 mod company_changes;
 mod config_cli;
 mod console;
+mod dedupe_partitions;
 mod forwards;
 mod group_commit;
 mod health;

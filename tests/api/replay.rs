@@ -129,7 +129,8 @@ async fn failed_deliveries_count_exactly_once_even_when_replayed_again(db: Db) {
             ],
             vec![
                 failed_delivery("d5", &call_initiated("rp-5", CUSTOMER, "+19995550000", "incoming")),
-                failed_delivery("d6", &call_event("rp-6", "call.hangup", CUSTOMER, ACME_SALES, "incoming")),
+                // Acknowledged: a call.bridged counts nothing.
+                failed_delivery("d6", &call_event("rp-6", "call.bridged", CUSTOMER, ACME_SALES, "incoming")),
                 // A webhook without its event id, and a record that is not a webhook_delivery.
                 json!({"id": "d7", "status": "failed", "webhook": {"event_type": "message.received", "payload": {}}}),
                 json!({"status": 12, "webhook": "nope"}),

@@ -59,7 +59,7 @@ async fn per_company_tables_are_keyed_by_company_first() {
          JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() \
          CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum \
-         WHERE i.indisprimary AND c.relname <> '_sqlx_migrations' AND c.relkind IN ('r', 'p') \
+         WHERE i.indisprimary AND c.relname <> '_sqlx_migrations' AND c.relkind IN ('r', 'p') AND NOT c.relispartition \
          GROUP BY c.relname",
     )
     .fetch_all(&mut conn)

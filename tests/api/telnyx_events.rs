@@ -114,3 +114,26 @@ pub fn call_event_with_state(
     }
     envelope(id, event_type, payload)
 }
+
+/// A `call.hangup` of leg `v3:<id>` from `from` to `to` with `cause`, carrying `client_state`
+/// when given, whose call started `lasted_secs` before the event (`occurred_at`).
+pub fn call_hangup(
+    id: &str,
+    (from, to): (&str, &str),
+    cause: &str,
+    client_state: Option<&str>,
+    lasted_secs: i64,
+) -> Vec<u8> {
+    let ended: chrono::DateTime<chrono::Utc> = "2026-11-25T10:00:00Z".parse().unwrap();
+    let started = ended - chrono::Duration::seconds(lasted_secs);
+    let mut payload = json!({
+        "call_control_id": format!("v3:{id}"), "call_leg_id": format!("leg-{id}"), "call_session_id": "sess-1",
+        "connection_id": "1234", "from": from, "to": to, "state": "hangup", "hangup_cause": cause,
+        "hangup_source": "caller", "sip_hangup_cause": "unspecified",
+        "start_time": started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    });
+    if let Some(state) = client_state {
+        payload["client_state"] = state.into();
+    }
+    envelope(id, "call.hangup", payload)
+}

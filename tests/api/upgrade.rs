@@ -134,6 +134,9 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
     let mut entries = Vec::new();
     for event in ["ev-routed", "ev-plain", "ev-old", "ev-new"] {
         let mut e = switchboard::ledger::LedgerEntry::new(event.into());
+        // Redelivered with its occurred_at: on PostgreSQL the key now goes to that day's
+        // partition, and the key written before partitioning (day unknown) must still decide.
+        e.occurred_day = Some(now.date_naive());
         e.counts.push(key());
         e.outbox.push(switchboard::ledger::outbox_item::OutboxItem::call_hangup(
             company,

@@ -5,6 +5,13 @@ use crate::store::LiveNumber;
 use crate::telnyx::client_state::AnsweredCall;
 use crate::telnyx::events::parse_envelope;
 
+mod hangups;
+
+/// The plan with the default short-call threshold (`number_health.short_call_secs`, 10 s).
+fn plan(env: &Envelope<'_>, index: &NumberIndex) -> Plan {
+    super::plan(env, index, 10)
+}
+
 fn record(company: CompanyId, n: &str) -> LiveNumber {
     LiveNumber {
         id: PhoneNumberId::new(),
@@ -195,9 +202,14 @@ fn the_hangup_of_a_chain_steps_leg_goes_to_its_company_not_the_callers_own() {
         }
         other => panic!("expected dispatch, got {other:?}"),
     }
-    // The caller's own leg (the transfer marks it too) ends the call, not a step.
+    // The caller's own leg (the transfer marks it too) ends the call, not a step: its outcome
+    // counts at the number called (answered: switchboard answered it; 215 s long).
     let own = hangup(&leg("v3:MdI91X4lWFEs7IgbBEOT9M4AigoY08M0WWZFISt1Yw2axZ_IiE4pqg"));
-    assert!(matches!(plan(&parse_envelope(&own).unwrap(), &index_with(&[(a, NUMBER)])), Plan::Acknowledge));
+    let Plan::Dispatch { facts, companies } = plan(&parse_envelope(&own).unwrap(), &index_with(&[(a, NUMBER)])) else {
+        panic!("dispatched")
+    };
+    assert_eq!(facts.kind, FactKind::CallEnded);
+    assert_eq!(companies, vec![(a, vec![Target::new(PhoneNumber::parse(NUMBER).unwrap(), Counter::CallAnswered)])]);
 }
 
 #[test]

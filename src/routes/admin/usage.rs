@@ -121,7 +121,7 @@ async fn report(
     let rows = store.daily_usage(company, number, range.from, range.to).await?;
     let mut rows = rows.into_iter().peekable();
     let mut days = Vec::new();
-    let mut total = [0i64; 9];
+    let mut total = [0i64; USAGE_COLUMNS.len()];
     let mut day = range.from;
     while day <= range.to {
         let usage = match rows.peek() {
@@ -132,7 +132,7 @@ async fn report(
         days.push(UsageDay { day, usage });
         day += Duration::days(1);
     }
-    let total = totals(total);
+    let total = UsageCounts::from_values(total);
     if range.csv {
         return Ok(HttpResponse::Ok().content_type("text/csv; charset=utf-8").body(csv(&days)));
     }
@@ -146,23 +146,6 @@ async fn report(
         total,
     };
     Ok(HttpResponse::Ok().json(report))
-}
-
-fn totals(v: [i64; 9]) -> UsageCounts {
-    let mut u = UsageCounts::default();
-    let fields = [
-        &mut u.incoming_calls,
-        &mut u.outgoing_calls,
-        &mut u.sms_sent,
-        &mut u.sms_received,
-        &mut u.delivered,
-        &mut u.failed,
-        &mut u.failed_spam,
-        &mut u.failed_throughput,
-        &mut u.failed_destination,
-    ];
-    fields.into_iter().zip(v).for_each(|(f, v)| *f = v);
-    u
 }
 
 /// `day,incoming_calls,...` then one line per day (numbers and dates only: nothing to quote).

@@ -1,12 +1,14 @@
 //! Call Control payloads: `call.initiated`, `call.answered`, `call.bridged`, `call.hangup`.
 //!
 //! Used (an error when missing or of the wrong type): `call.initiated`'s `call_control_id`, `from`,
-//! `to` and `direction`. Of the other events switchboard reads only `call_control_id` and
-//! `client_state` (its own state tells its legs apart), leniently: no field can fail them.
+//! `to` and `direction`. Of the other events switchboard reads `call_control_id` and
+//! `client_state` (its own state tells its legs apart), and of `call.hangup` also `from`, `to`,
+//! `hangup_cause` and `start_time` (the call's outcome), all leniently: no field can fail them.
 //! `from` / `to` are plain strings (E.164 or SIP URI).
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::fields::lenient_text;
@@ -77,6 +79,16 @@ pub struct CallHangup<'a> {
     pub hangup_cause: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_text")]
     pub connection_id: Option<Cow<'a, str>>,
+    /// The leg's parties as on its `call.initiated` (E.164 or SIP URI); `call.hangup` carries no
+    /// direction.
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub from: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub to: Option<Cow<'a, str>>,
+    /// When the call started (RFC 3339); the event's `occurred_at` is when it ended (the payload
+    /// has no end or answer time).
+    #[serde(borrow, default, deserialize_with = "lenient_text")]
+    pub start_time: Option<Cow<'a, str>>,
 }
 
 /// Decodes the `client_state` of a call event as switchboard's own, when it is.
@@ -103,5 +115,11 @@ impl CallHangup<'_> {
     /// See [`CallInitiated::leg_state`].
     pub fn leg_state(&self) -> Option<LegState> {
         leg_state(self.client_state.as_ref())
+    }
+
+    /// `start_time` as a time, when it is a valid RFC 3339 date-time.
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        let text = self.start_time.as_deref()?;
+        DateTime::parse_from_rfc3339(text.trim()).ok().map(|t| t.with_timezone(&Utc))
     }
 }

@@ -17,13 +17,13 @@ use crate::telnyx_sim::{MessageOutcome, TelnyxSim};
 backend_tests!(a_number_blocked_as_spam_turns_unhealthy_and_leaves_automatic_choice);
 
 /// Sales has two numbers; OTHER has none of the tags.
-const SICK: &str = "+14155550001";
-const SIBLING: &str = "+14155550002";
+pub(super) const SICK: &str = "+14155550001";
+pub(super) const SIBLING: &str = "+14155550002";
 const OTHER: &str = "+14155550003";
 /// Sticky to SICK from its first contact (area code 206: no local number).
 const STICKY: &str = "+12065550123";
 
-async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+pub(super) async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
     let mut req = app.client.request(method, format!("{}{path}", app.address)).bearer_auth(OPERATOR);
     if let Some(b) = body {
         req = req.json(&b);
@@ -33,7 +33,7 @@ async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn send(app: &TestApp, co: CompanyId, body: Value) -> (StatusCode, Value) {
+pub(super) async fn send(app: &TestApp, co: CompanyId, body: Value) -> (StatusCode, Value) {
     call(app, Method::POST, &format!("/v1/companies/{co}/messages"), Some(body)).await
 }
 
@@ -48,7 +48,7 @@ async fn telnyx_id(app: &TestApp, co: CompanyId, id: &Value) -> String {
 }
 
 /// Waits until the send queue holds nothing for the company (every message sent or ended).
-async fn queue_drained(app: &TestApp, co: CompanyId) {
+pub(super) async fn queue_drained(app: &TestApp, co: CompanyId) {
     eventually("the send queue drained", || async {
         let mut pending = 0;
         for status in ["queued", "sending"] {
@@ -61,15 +61,24 @@ async fn queue_drained(app: &TestApp, co: CompanyId) {
     .await
 }
 
-async fn number(app: &TestApp, co: CompanyId, e164: &str) -> Value {
+pub(super) async fn number(app: &TestApp, co: CompanyId, e164: &str) -> Value {
     let (s, page) = call(app, Method::GET, &format!("/v1/companies/{co}/numbers"), None).await;
     assert_eq!(s, StatusCode::OK, "{page}");
     page["data"].as_array().unwrap().iter().find(|n| n["phone_number"] == e164).expect("number").clone()
 }
 
-/// The daemon on `db` talking to `sim`, a company with three 415 numbers (two in Sales) and a
-/// messaging profile whose events reach the daemon.
+/// The daemon on `db` talking to `sim`, a company with three 415 numbers (two in Sales, SICK the
+/// default) and a messaging profile whose events reach the daemon.
 async fn setup(db: Db, sim: &TelnyxSim) -> (TestApp, CompanyId) {
+    setup_with(db, sim, |_| {}).await
+}
+
+/// [`setup`] with settings changed by `tweak` (after the test's own).
+pub(super) async fn setup_with(
+    db: Db,
+    sim: &TelnyxSim,
+    tweak: impl FnOnce(&mut switchboard::config::Settings),
+) -> (TestApp, CompanyId) {
     let (key, base_url) = (sim.public_key_bytes(), sim.base_url());
     let app = spawn_app_with(db, move |s| {
         s.telnyx.public_key = Some(key);
@@ -80,6 +89,7 @@ async fn setup(db: Db, sim: &TelnyxSim) -> (TestApp, CompanyId) {
         // a second between reads), and count the gauge every second.
         s.number_health.refresh_min_ms = 0;
         s.number_health.refresh_secs = 1;
+        tweak(s);
     })
     .await;
     let co = CompanyId::new();

@@ -1,4 +1,5 @@
 //! Usage over time and number health (issue 22): the daily rollup written in the ledger's commit,
-//! its API and CSV export.
+//! its API and CSV export, and number health from messages and from calls.
+mod call_health;
 mod health;
 mod rollups;

@@ -1,13 +1,15 @@
 //! The daily rollup equals the numbers' counters for the same period (everything here happens
-//! today), counts `message.finalized` outcomes per recipient and per cause, and a redelivery
-//! changes nothing. The API answers every day of a bounded range, as JSON or CSV.
+//! today), counts `message.finalized` outcomes per recipient and per cause and `call.hangup`
+//! outcomes of the company's own calls (ended, answered, short), and a redelivery changes nothing.
+//! The API answers every day of a bounded range, as JSON or CSV.
 use reqwest::Method;
 use serde_json::Value;
 use switchboard::domain::CompanyId;
+use switchboard::telnyx::client::LegState;
 
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};
-use crate::telnyx_events::{call_initiated, message_finalized, message_received, message_sent};
+use crate::telnyx_events::{call_hangup, call_initiated, message_finalized, message_received, message_sent};
 use crate::webhooks::{post_signed, seed, usage, ACME_SALES, ACME_SUPPORT, CUSTOMER, OTHER_MAIN};
 
 backend_tests!(rollups_equal_counters_and_redeliveries_count_nothing, usage_ranges_csv_and_tenancy);
@@ -43,9 +45,22 @@ fn today() -> String {
     chrono::Utc::now().date_naive().to_string()
 }
 
-/// Every event kind that counts, finalized outcomes of every cause, one message to two recipients.
-fn events() -> Vec<Vec<u8>> {
+/// Every event kind that counts, finalized outcomes of every cause, one message to two recipients,
+/// call outcomes of every kind (`acme` places the dialled calls).
+fn events(acme: CompanyId) -> Vec<Vec<u8>> {
+    let dial = LegState::Dial { company: acme }.client_state();
+    let dial = Some(dial.as_str());
+    let transfer = LegState::Transfer { company: acme, event_id: "u-c1".into(), step: 0 }.client_state();
     vec![
+        // An inbound call switchboard never answered (abandoned while ringing).
+        call_hangup("u-h1", (CUSTOMER, ACME_SUPPORT), "originator_cancel", None, 30),
+        // Calls Sales placed: answered for a minute, answered for 3 s (short), not answered.
+        call_hangup("u-h2", (ACME_SALES, CUSTOMER), "normal_clearing", dial, 60),
+        call_hangup("u-h3", (ACME_SALES, CUSTOMER), "normal_clearing", dial, 3),
+        call_hangup("u-h4", (ACME_SALES, "+12065550101"), "no_answer", dial, 30),
+        // A transfer's new leg is switchboard's, not a call of the company's.
+        call_hangup("u-h5", (CUSTOMER, "+16505550100"), "normal_clearing", Some(transfer.as_str()), 2),
+        call_hangup("u-o2", (CUSTOMER, OTHER_MAIN), "originator_cancel", None, 5),
         message_received("u-r1", CUSTOMER, &[ACME_SALES], &[], "hi"),
         message_received("u-r2", CUSTOMER, &[ACME_SALES, ACME_SUPPORT], &[], "to both"),
         message_sent("u-s1", ACME_SALES, CUSTOMER),
@@ -70,7 +85,7 @@ async fn rollups_equal_counters_and_redeliveries_count_nothing(db: Db) {
     let (acme, other) = seed(&app).await;
     for round in 0..2 {
         // The second round is Telnyx redelivering every event: nothing may change.
-        for body in events() {
+        for body in events(acme) {
             let res = post_signed(&app, &body).await;
             assert_eq!(res.status(), 200, "round {round}: {:?}", res.text().await);
         }
@@ -99,12 +114,15 @@ async fn rollups_equal_counters_and_redeliveries_count_nothing(db: Db) {
             ];
             assert_eq!(got, want, "round {round}, {number}: {r}");
             sums.iter_mut().zip(got).for_each(|(s, g)| *s += g);
+            let calls = ["calls_ended", "calls_answered", "calls_short"].map(|k| day[k].as_i64().unwrap());
             if number == ACME_SALES {
                 let outcomes = ["delivered", "failed", "failed_spam", "failed_throughput", "failed_destination"]
                     .map(|k| day[k].as_i64().unwrap());
                 assert_eq!(outcomes, [2, 4, 1, 1, 1], "per recipient and per cause: {r}");
+                assert_eq!(calls, [3, 2, 1], "ended, answered, short: {r}");
             } else {
                 assert_eq!((day["delivered"].as_i64(), day["failed"].as_i64()), (Some(1), Some(0)), "{r}");
+                assert_eq!(calls, [1, 0, 0], "{r}");
             }
         }
         assert_eq!(sums, [1, 1, 2, 3], "the events sent, each once");
@@ -112,9 +130,12 @@ async fn rollups_equal_counters_and_redeliveries_count_nothing(db: Db) {
             ["incoming_calls", "outgoing_calls", "sms_sent", "sms_received"].map(|k| total[k].as_i64().unwrap());
         assert_eq!(whole, sums, "the company is the sum of its numbers: {company}");
         assert_eq!(total["delivered"], 3);
+        let calls = ["calls_ended", "calls_answered", "calls_short"].map(|k| total[k].as_i64().unwrap());
+        assert_eq!(calls, [4, 2, 1], "{company}");
         let other_usage = get_json(&app, &format!("/v1/companies/{other}/usage?{range}")).await;
         assert_eq!(other_usage["total"]["sms_received"], 1, "{other_usage}");
         assert_eq!(other_usage["total"]["delivered"], 0, "{other_usage}");
+        assert_eq!(other_usage["total"]["calls_ended"], 1, "{other_usage}");
     }
 }
 
@@ -122,6 +143,9 @@ async fn usage_ranges_csv_and_tenancy(db: Db) {
     let app = app(db).await;
     let (acme, other) = seed(&app).await;
     assert_eq!(post_signed(&app, &message_sent("csv-1", ACME_SALES, CUSTOMER)).await.status(), 200);
+    let dial = LegState::Dial { company: acme }.client_state();
+    let short = call_hangup("csv-2", (ACME_SALES, CUSTOMER), "normal_clearing", Some(dial.as_str()), 1);
+    assert_eq!(post_signed(&app, &short).await.status(), 200);
     let day = chrono::Utc::now().date_naive();
     let from = day - chrono::Duration::days(2);
     let path = format!("/v1/companies/{acme}/usage?from={from}&to={day}");
@@ -134,14 +158,14 @@ async fn usage_ranges_csv_and_tenancy(db: Db) {
     assert_eq!((r["granularity"].as_str(), r["phone_number_id"].is_null()), (Some("day"), true));
 
     // CSV by Accept or by ?format=csv: a header and one line per day.
-    let header = "day,incoming_calls,outgoing_calls,sms_sent,sms_received,delivered,failed,failed_spam,failed_throughput,failed_destination";
+    let header = "day,incoming_calls,outgoing_calls,sms_sent,sms_received,delivered,failed,failed_spam,failed_throughput,failed_destination,calls_ended,calls_answered,calls_short";
     for (path, accept) in [(path.clone(), Some("text/csv")), (format!("{path}&format=csv"), None)] {
         let (status, body) = get(&app, &path, accept).await;
         assert_eq!(status, 200, "{body}");
         let lines: Vec<&str> = body.lines().collect();
         assert_eq!(lines.len(), 4, "{body}");
         assert_eq!(lines[0], header);
-        assert_eq!(lines[3], format!("{day},0,0,1,0,0,0,0,0,0"));
+        assert_eq!(lines[3], format!("{day},0,0,1,0,0,0,0,0,0,1,1,1"));
     }
 
     // Bad input: 400 naming the parameter.

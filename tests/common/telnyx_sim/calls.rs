@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use super::reply::{self, Reply};
-use super::webhooks::{now_rfc3339, Outgoing};
+use super::webhooks::Outgoing;
 use super::World;
 
 /// Telnyx ignores a repeated `command_id` on the same call for this long.
@@ -167,7 +167,7 @@ impl World {
             webhook_url: spec.webhook_url.or(app_url),
             webhook_failover_url: app_failover,
             commands: Vec::new(),
-            start_time: now_rfc3339(),
+            start_time: self.clock_rfc3339(),
         };
         self.calls.legs.push(leg.clone());
         leg

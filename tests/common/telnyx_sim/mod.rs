@@ -93,7 +93,8 @@ pub struct Config {
     pub auto_complete_orders: bool,
     /// When set, every sent message gets `message.sent` and `message.finalized` with this outcome.
     pub message_outcome: Option<MessageOutcome>,
-    /// Added to the clock (the `command_id` window) by [`TelnyxSim::advance_clock`].
+    /// Added to the clock (the `command_id` window, call legs' `start_time`, events'
+    /// `occurred_at`) by [`TelnyxSim::advance_clock`].
     pub clock_offset: Duration,
     /// The account's message rate limit, when the test set one ([`TelnyxSim::set_message_rate_limit`]).
     pub message_rate_limit: Option<messages::RateLimit>,
@@ -233,7 +234,9 @@ impl TelnyxSim {
         self.inner.answers_held.send_replace(held);
     }
 
-    /// Moves the simulator's clock forward (e.g. past the 60 s `command_id` window).
+    /// Moves the simulator's clock forward: past the 60 s `command_id` window, or to let a call
+    /// last (legs' `start_time` and events' `occurred_at` follow the clock; the signature's
+    /// timestamp does not).
     pub fn advance_clock(&self, by: Duration) {
         self.inner.world().config.clock_offset += by;
     }

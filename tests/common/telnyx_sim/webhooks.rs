@@ -89,10 +89,20 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
+impl super::World {
+    /// [`now_rfc3339`] on the simulator's clock ([`super::TelnyxSim::advance_clock`] moves it):
+    /// the `start_time` of call legs and the `occurred_at` of events follow it, so that a test can
+    /// let a call last without waiting.
+    pub fn clock_rfc3339(&self) -> String {
+        let offset = chrono::Duration::from_std(self.config.clock_offset).unwrap_or_default();
+        (chrono::Utc::now() + offset).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    }
+}
+
 /// Delivers `out` with retries and failover; returns every attempt made (the last one last).
 pub async fn deliver(inner: &Inner, out: Outgoing) -> Vec<Delivery> {
     let event_id = uuid::Uuid::new_v4().to_string();
-    let occurred_at = now_rfc3339();
+    let occurred_at = inner.world().clock_rfc3339();
     let policy = inner.world().config.retry;
     let primary = out.url.clone().or_else(|| inner.world().config.webhook_url.clone());
     let mut attempts = Vec::new();

@@ -64,6 +64,9 @@ fn call_hangup_from_the_spec_example() {
     assert_eq!(c.hangup_cause.as_deref(), Some("call_rejected"));
     assert_eq!(c.call_leg_id.as_deref(), Some("428c31b6-7af4-4bcb-b7f5-5013ef9657c1"));
     assert_eq!(c.client_state.as_deref(), Some("aGF2ZSBhIG5pY2UgZGF5ID1d"));
+    assert_eq!((c.from.as_deref(), c.to.as_deref()), (Some("+35319605860"), Some("+35319605860")));
+    let started = "2018-02-02T22:20:27.521992Z".parse::<chrono::DateTime<chrono::Utc>>().ok();
+    assert_eq!(c.started_at(), started);
 }
 
 #[test]
