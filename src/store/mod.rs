@@ -24,6 +24,7 @@ pub mod outbox_admin;
 pub mod page;
 pub mod postgres;
 mod postgres_ledger;
+mod postgres_statuses;
 pub mod reassign;
 pub mod reservations;
 pub mod retention;
