@@ -48,6 +48,16 @@ pub async fn company(store: &DynStore) -> CompanyId {
     co
 }
 
+/// A company that can send from `from`: the number, and a messaging profile in its settings.
+pub async fn company_sending_from(store: &DynStore, from: &str) -> CompanyId {
+    let co = company(store).await;
+    store.insert_number(&switchboard::store::NewNumber::new(co, e164(from))).await.expect("number");
+    let settings =
+        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
+    store.put_settings(co, &settings).await.expect("settings");
+    co
+}
+
 /// A sender: its number and class.
 #[derive(Debug, Clone)]
 pub struct Sender {

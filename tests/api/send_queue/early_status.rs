@@ -12,7 +12,9 @@ use switchboard::store::{NewNumber, Window};
 use switchboard::telnyx::client::SendMessageRequest;
 
 use super::status_url::{set_status_url, StatusHook};
-use super::{app_on_sim, company, e164, enqueue, fresh_store, get, provisioned, send, Sender, FROM};
+use super::{
+    app_on_sim, company, company_sending_from, e164, enqueue, fresh_store, get, provisioned, send, Sender, FROM,
+};
 use crate::admin_support::eventually;
 use crate::backend_tests;
 use crate::helpers::{Db, TestApp};
@@ -164,11 +166,7 @@ async fn a_message_left_unknown_is_reconciled_only_when_it_alone_fits(db: Db) {
     // each to Telnyx and died before recording any answer: their leases have run out.
     let sim = TelnyxSim::start().await;
     let (test_db, store) = fresh_store(db).await;
-    let co = company(&store).await;
-    store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
-    let settings =
-        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
-    store.put_settings(co, &settings).await.expect("settings");
+    let co = company_sending_from(&store, FROM).await;
     let now_us = chrono::Utc::now().timestamp_micros();
     let sender = Sender::new(FROM, NumberType::LongCode);
     enqueue(&store, co, &sender, 1, now_us, 3_600_000).await;

@@ -7,11 +7,12 @@ use switchboard::config::SendingSettings;
 use switchboard::domain::NumberType;
 use switchboard::sendq::{ManualClock, Planner, SendWorker};
 use switchboard::store::send_queue::{OutboundFilter, SendStatus};
-use switchboard::store::{NewNumber, Window};
+use switchboard::store::Window;
 use switchboard::telnyx::api::TelnyxApi;
 
 use super::{
-    accept_all, app_on_sim, claim, company, e164, enqueue, fresh_store, get, provisioned, Sender, FROM, T0_US,
+    accept_all, app_on_sim, claim, company, company_sending_from, enqueue, fresh_store, get, provisioned, Sender, FROM,
+    T0_US,
 };
 use crate::admin_support::eventually;
 use crate::backend_tests;
@@ -92,11 +93,7 @@ async fn a_message_left_sending_by_a_dead_worker_ends_unknown(db: Db) {
     // A worker claimed the message (the attempt is recorded) and died before Telnyx answered:
     // its lease has run out when the daemon starts.
     let (test_db, store) = fresh_store(db).await;
-    let co = company(&store).await;
-    store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
-    let settings =
-        switchboard::store::CompanySettings { messaging_profile_id: Some("prof-1".into()), ..Default::default() };
-    store.put_settings(co, &settings).await.expect("settings");
+    let co = company_sending_from(&store, FROM).await;
     let now_us = chrono::Utc::now().timestamp_micros();
     enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
     // The daemon's own pace (the test settings'), so the next message has a slot at once.
