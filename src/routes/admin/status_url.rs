@@ -4,7 +4,8 @@
 //! no user info, and the operator's forward policy (no loopback or private address, https unless
 //! `forwards.insecure_hosts` allows).
 use actix_web::{delete, get, put, web, HttpResponse};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::rule_error;
 use crate::company::directory::Directory;
@@ -25,19 +26,40 @@ pub struct PutStatusUrl {
     pub url: String,
 }
 
+/// The company's status URL setting: `url` is null while none is set (every company has the
+/// setting, so reading it never answers 404 for a company that exists).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct StatusUrlSetting {
+    /// Receives a signed POST for every status change of the company's queued messages; null when
+    /// status changes are not forwarded.
+    #[schema(example = "https://backend.example.com/sms/status")]
+    pub url: Option<String>,
+    /// When it was last set; null when none is set.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<Option<StatusUrl>> for StatusUrlSetting {
+    fn from(stored: Option<StatusUrl>) -> Self {
+        match stored {
+            Some(s) => Self { url: Some(s.url), updated_at: Some(s.updated_at) },
+            None => Self { url: None, updated_at: None },
+        }
+    }
+}
+
 #[utoipa::path(
     tag = "outbound",
     params(("id" = Uuid, Path, description = "Company id")),
     responses(
-        (status = 200, description = "The company's status URL", body = StatusUrl),
+        (status = 200, description = "The company's status URL (`url` null when none is set)", body = StatusUrlSetting),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such company, or no status URL set", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/v1/companies/{id}/message-status-url")]
 pub async fn get_status_url(scope: CompanyScope, store: web::Data<DynStore>) -> Result<HttpResponse, ApiError> {
-    let url = store.status_url(scope.company).await?.ok_or(ApiError::NotFound("status URL"))?;
-    Ok(HttpResponse::Ok().json(url))
+    let setting = StatusUrlSetting::from(store.status_url(scope.company).await?);
+    Ok(HttpResponse::Ok().json(setting))
 }
 
 #[utoipa::path(
@@ -69,16 +91,15 @@ pub async fn put_status_url(
     tag = "outbound",
     params(("id" = Uuid, Path, description = "Company id")),
     responses(
-        (status = 204, description = "Removed: status changes are no longer forwarded (those queued still are)"),
+        (status = 204, description = "Removed, or none was set (idempotent): status changes are no longer forwarded (those queued still are)"),
         (status = 401, description = "Missing or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks the `admin` scope", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such company, or no status URL set", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[delete("/v1/companies/{id}/message-status-url")]
 pub async fn delete_status_url(scope: CompanyScope, directory: web::Data<Directory>) -> Result<HttpResponse, ApiError> {
-    if !directory.delete_status_url(scope.company).await? {
-        return Err(ApiError::NotFound("status URL"));
-    }
+    // Idempotent: removing a URL that is not set leaves the same state as removing one that is.
+    directory.delete_status_url(scope.company).await?;
     Ok(HttpResponse::NoContent().finish())
 }

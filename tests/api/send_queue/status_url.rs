@@ -112,7 +112,8 @@ async fn the_status_url_is_checked_scoped_and_removable(db: Db) {
     let deleted = app.client.delete(&path).bearer_auth(&reader).send().await.expect("delete");
     assert_eq!(deleted.status(), StatusCode::FORBIDDEN);
     let none = app.client.get(&path).bearer_auth(&reader).send().await.expect("get");
-    assert_eq!(none.status(), StatusCode::NOT_FOUND, "no URL set yet");
+    assert_eq!(none.status(), StatusCode::OK, "every company has the setting");
+    assert_eq!(none.json::<Value>().await.expect("json")["url"], Value::Null, "no URL set yet");
     // Another company's token reaches nothing here.
     let other = provisioned_other(&app).await;
     let res = put_url(&app, other, OPERATOR, json!({"url": "https://example.com/other"})).await;
@@ -131,9 +132,10 @@ async fn the_status_url_is_checked_scoped_and_removable(db: Db) {
     let deleted = app.client.delete(&path).bearer_auth(OPERATOR).send().await.expect("delete");
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     let gone = app.client.get(&path).bearer_auth(OPERATOR).send().await.expect("get");
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(gone.status(), StatusCode::OK);
+    assert_eq!(gone.json::<Value>().await.expect("json")["url"], Value::Null, "removed");
     let again = app.client.delete(&path).bearer_auth(OPERATOR).send().await.expect("delete");
-    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    assert_eq!(again.status(), StatusCode::NO_CONTENT, "removing again is idempotent");
 }
 
 async fn provisioned_other(app: &TestApp) -> CompanyId {
