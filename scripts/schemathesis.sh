@@ -263,7 +263,7 @@ checks.positive_data_acceptance.enabled = false
 # The lists without a real cursor here: a company has one provisioning job at most in this run
 # (the failed provision is resumed, never repeated), and dead letters need signed webhooks for
 # unknown numbers. Their cursors are tested in tests/api/register_sim.rs and
-# tests/api/operator/dead_letters.rs; a made-up cursor gets the documented 400 naming `cursor`.
+# tests/api/operator/dead_letters.rs; a made-up cursor gets the documented 400 naming "cursor".
 [[operations]]
 include-name = "GET /v1/companies/{id}/jobs"
 checks.positive_data_acceptance.enabled = false
@@ -278,8 +278,8 @@ checks.positive_data_acceptance.enabled = false
 include-name = "GET /v1/companies/{id}/forward-endpoints"
 checks.positive_data_acceptance.enabled = false
 
-# Usage reports cover at most 366 days, and `to` defaults to today: a range judged against the
-# clock (a `from` of 2000-01-01 alone spans decades), answered with a documented 400 naming it.
+# Usage reports cover at most 366 days, and "to" defaults to today: a range judged against the
+# clock (a "from" of 2000-01-01 alone spans decades), answered with a documented 400 naming it.
 [[operations]]
 include-path-regex = "^/v1/companies/[^/]+/(numbers/[^/]+/)?usage$"
 checks.positive_data_acceptance.enabled = false

@@ -17,6 +17,9 @@
 //! `--startup --companies 100000 --numbers 10 --events 2000` (startup.rs): bulk-loads that many
 //! numbers, times the daemon to ready, then sends the webhooks at once (all must be 200).
 //!
+//! `--sendq postgres|sqlite --nodes 2 --messages 100000 --companies 1000 --account-rate 1000`
+//! (sendq.rs): the send queue on the Telnyx simulator: rates, limits per window, fairness.
+//!
 //! 512 connections by default: with fewer, the ledger mode is paced by the round trips of too few
 //! concurrent webhooks (each waits for its commit), not by the cores, so the run does not measure
 //! its maximum rate; docs/BENCHMARKS.md has figures at 64, 256, 512 and 1,024.
@@ -34,6 +37,9 @@ mod events;
 mod measure;
 mod modes;
 mod seed;
+mod sendq;
+mod sendq_fleet;
+mod sendq_report;
 mod shape;
 mod sink;
 mod startup;
@@ -50,6 +56,14 @@ pub struct Args {
     drain: Option<usize>,
     /// `--startup`: time start-up at scale and the first webhooks after ready (startup.rs).
     startup: bool,
+    /// `--sendq postgres|sqlite`: the send queue benchmark on that backend (sendq.rs).
+    sendq: Option<String>,
+    /// `--nodes N`: daemons sending from one database (sendq).
+    nodes: usize,
+    /// `--messages N`: messages queued (sendq).
+    messages: usize,
+    /// `--account-rate N`: the account's SMS per second, the simulator's and the daemons' (sendq).
+    account_rate: u32,
 }
 
 fn args() -> Args {
@@ -62,6 +76,10 @@ fn args() -> Args {
         production: false,
         drain: None,
         startup: false,
+        sendq: None,
+        nodes: 1,
+        messages: 100_000,
+        account_rate: 1000,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -75,6 +93,10 @@ fn args() -> Args {
             "--mode" => a.modes.push(v),
             "--shape" => a.production = v == "production",
             "--drain" => a.drain = Some(v.parse().expect("--drain N")),
+            "--sendq" => a.sendq = Some(v),
+            "--nodes" => a.nodes = v.parse().expect("--nodes N"),
+            "--messages" => a.messages = v.parse().expect("--messages N"),
+            "--account-rate" => a.account_rate = v.parse().expect("--account-rate N"),
             "--startup" => {
                 a.startup = true;
                 i += 1;
@@ -98,7 +120,7 @@ fn daemon_binary() -> String {
     std::env::var("SWITCHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").to_owned())
 }
 
-struct Daemon(Child);
+pub struct Daemon(Child);
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
@@ -110,21 +132,29 @@ impl Drop for Daemon {
 /// forwards may go to the sink (loopback, plain http).
 async fn start(mode: &str, url: &str, port: u16, key: &SigningKey, sink: Option<&sink::Sink>) -> Daemon {
     let pk = base64::engine::general_purpose::STANDARD.encode(key.verifying_key().to_bytes());
-    let mut command = Command::new(daemon_binary());
+    let mut env: Vec<(&str, String)> = vec![
+        ("SWITCHBOARD__DATABASE__URL", url.to_owned()),
+        ("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "8".into()),
+        ("SWITCHBOARD__HTTP__BIND", format!("127.0.0.1:{port}")),
+        ("SWITCHBOARD__TELNYX__PUBLIC_KEY", pk),
+        ("SWITCHBOARD__WEBHOOKS__INGEST_MODE", mode.to_owned()),
+        ("SWITCHBOARD__LOG__LEVEL", "error".into()),
+    ];
     if let Some(sink) = sink {
-        command
-            .env("SWITCHBOARD__TELNYX__BASE_URL", sink.base_url())
-            .env("SWITCHBOARD__TELNYX__API_KEY", "KEYloadgen")
-            .env("SWITCHBOARD__FORWARDS__INSECURE_HOSTS", "127.0.0.1")
-            .env("SWITCHBOARD__FORWARDS__ALLOWED_CIDRS", "127.0.0.0/8");
+        env.extend([
+            ("SWITCHBOARD__TELNYX__BASE_URL", sink.base_url()),
+            ("SWITCHBOARD__TELNYX__API_KEY", "KEYloadgen".into()),
+            ("SWITCHBOARD__FORWARDS__INSECURE_HOSTS", "127.0.0.1".into()),
+            ("SWITCHBOARD__FORWARDS__ALLOWED_CIDRS", "127.0.0.0/8".into()),
+        ]);
     }
-    let child = command
-        .env("SWITCHBOARD__DATABASE__URL", url)
-        .env("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "8")
-        .env("SWITCHBOARD__HTTP__BIND", format!("127.0.0.1:{port}"))
-        .env("SWITCHBOARD__TELNYX__PUBLIC_KEY", pk)
-        .env("SWITCHBOARD__WEBHOOKS__INGEST_MODE", mode)
-        .env("SWITCHBOARD__LOG__LEVEL", "error")
+    spawn_daemon(&env, port).await
+}
+
+/// Starts the daemon under test with `env` (it binds `port`) and waits for `/readyz` to answer 200.
+pub async fn spawn_daemon(env: &[(&str, String)], port: u16) -> Daemon {
+    let child = Command::new(daemon_binary())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -160,6 +190,9 @@ async fn main() {
         a.connections,
         if a.production { "production" } else { "spread" }
     );
+    if let Some(backend) = &a.sendq {
+        return sendq::run(&a, &admin, backend).await;
+    }
     match a.drain {
         Some(n) => drain::run(&a, &admin, n).await,
         None if a.startup => startup::run_startup(&a, &admin).await,

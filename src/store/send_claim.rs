@@ -75,16 +75,16 @@ pub trait SendClaimStore: Send + Sync {
     async fn limiters(&self, keys: &[String]) -> StoreResult<Vec<Limiter>>;
 }
 
-/// The claim's candidate query: due queued messages in fair-tag order, at most a few per sender.
-pub(crate) fn candidates_sql(lock: &str) -> String {
+/// The claim's candidate query: due queued messages in fair-tag order, at most a few per sender
+/// (no more could pass within one claim), from the dialect's heads of each sender's queue.
+pub(crate) fn candidates_sql(d: &super::send_sql::Dialect) -> String {
     format!(
-        "SELECT {cols} FROM outbound_messages m JOIN ( \
-           SELECT company_id, id, sender_type, \
-                  ROW_NUMBER() OVER (PARTITION BY from_number ORDER BY fair_tag, id) AS rank \
-           FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 AND expires_at_ms > $1 \
-         ) r ON m.company_id = r.company_id AND m.id = r.id \
+        "{with} SELECT {cols} FROM outbound_messages m JOIN ({heads}) r ON m.company_id = r.company_id AND m.id = r.id \
          WHERE r.rank <= CASE r.sender_type WHEN 'short_code' THEN $3 WHEN 'toll_free' THEN $4 ELSE $5 END \
          ORDER BY m.fair_tag, m.id LIMIT $2 {lock}",
+        with = d.sender_heads_with,
+        heads = d.sender_heads,
+        lock = d.lock_candidates,
         cols = super::send_queue::OUTBOUND_COLUMNS
     )
 }
@@ -116,15 +116,14 @@ macro_rules! impl_send_claim_store {
                     return Ok(Vec::new());
                 }
                 let mut tx = self.pool.begin_with(d.begin).await?;
-                let rows: Vec<OutboundRow> =
-                    sqlx::query_as(&$crate::store::send_claim::candidates_sql(d.lock_candidates))
-                        .bind(now_ms)
-                        .bind(size.candidates)
-                        .bind(size.per_short_code)
-                        .bind(size.per_toll_free)
-                        .bind(size.per_other)
-                        .fetch_all(&mut *tx)
-                        .await?;
+                let rows: Vec<OutboundRow> = sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
+                    .bind(now_ms)
+                    .bind(size.candidates)
+                    .bind(size.per_short_code)
+                    .bind(size.per_toll_free)
+                    .bind(size.per_other)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 if rows.is_empty() {
                     tx.commit().await?;
                     return Ok(Vec::new());

@@ -7,6 +7,12 @@ pub(crate) struct Dialect {
     pub begin: &'static str,
     /// Row locks of the claim's candidates (PostgreSQL: other nodes skip them).
     pub lock_candidates: &'static str,
+    /// The `WITH` clause [`Dialect::sender_heads`] reads (or nothing).
+    pub sender_heads_with: &'static str,
+    /// The first due queued messages of each sender in fair-tag order, with their rank in their
+    /// sender's queue: columns `company_id`, `id`, `sender_type`, `rank`. `$1` is now (ms); each
+    /// sender needs at most `GREATEST($3, $4, $5)` of them.
+    pub sender_heads: &'static str,
     /// Row locks of the limiters (PostgreSQL: held to the claim's commit, in key order).
     pub lock_limiters: &'static str,
     /// `GREATEST` / `MAX` of two values.
@@ -20,6 +26,23 @@ pub(crate) struct Dialect {
 pub(crate) const POSTGRES: Dialect = Dialect {
     begin: "BEGIN",
     lock_candidates: "FOR UPDATE OF m SKIP LOCKED",
+    // A loose index scan over `outbound_messages_queued_by_sender`: one descent per sender with
+    // queued messages, then its first few in fair order. A claim's cost follows the number of
+    // senders, not the depth of their queues (a bulk send of 50,000 messages, or a slow long code
+    // with a long backlog, costs one descent).
+    sender_heads_with: "WITH RECURSIVE senders(f) AS ( \
+           SELECT min(from_number) FROM outbound_messages WHERE status = 'queued' \
+           UNION ALL \
+           SELECT (SELECT min(o.from_number) FROM outbound_messages o \
+                   WHERE o.status = 'queued' AND o.from_number > s.f) \
+           FROM senders s WHERE s.f IS NOT NULL)",
+    sender_heads: "SELECT h.company_id, h.id, h.sender_type, \
+           ROW_NUMBER() OVER (PARTITION BY s.f ORDER BY h.fair_tag, h.id) AS rank \
+         FROM senders s CROSS JOIN LATERAL ( \
+           SELECT o.company_id, o.id, o.sender_type, o.fair_tag FROM outbound_messages o \
+           WHERE o.status = 'queued' AND o.from_number = s.f AND o.send_at_ms <= $1 AND o.expires_at_ms > $1 \
+           ORDER BY o.fair_tag, o.id LIMIT GREATEST($3, $4, $5)) h \
+         WHERE s.f IS NOT NULL",
     lock_limiters: "FOR UPDATE",
     greatest: "GREATEST",
     json_keys: "SELECT jsonb_array_elements_text($1::jsonb) AS key",
@@ -30,6 +53,11 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 pub(crate) const SQLITE: Dialect = Dialect {
     begin: "BEGIN IMMEDIATE",
     lock_candidates: "",
+    // One node, one file: a window over the due queued messages.
+    sender_heads_with: "",
+    sender_heads: "SELECT company_id, id, sender_type, \
+           ROW_NUMBER() OVER (PARTITION BY from_number ORDER BY fair_tag, id) AS rank \
+         FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 AND expires_at_ms > $1",
     lock_limiters: "",
     greatest: "MAX",
     json_keys: "SELECT value AS key FROM json_each($1)",
