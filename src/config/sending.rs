@@ -23,6 +23,11 @@ pub struct SendingSettings {
     pub account_calls_per_second: f64,
     /// How long a call request may wait for its slot before it is refused (429).
     pub call_max_wait_ms: u64,
+    /// Every rate limiter runs this many percent below its configured rate. A send that leaves
+    /// late (a busy node) followed by one that leaves on time would otherwise put more than the
+    /// rate into one window as Telnyx counts arrivals; the headroom absorbs that much jitter
+    /// (2% of a second's window: 20 ms).
+    pub limit_headroom_percent: f64,
     /// Messages one 10DLC brand may send per day (T-Mobile style; the day is Pacific time).
     pub brand_daily_messages: u64,
     /// A message's validity when the request gives none: not sent by then, it ends `expired`.
@@ -60,6 +65,7 @@ impl Default for SendingSettings {
             account_mms_per_second: 15.0,
             account_calls_per_second: 10.0,
             call_max_wait_ms: 2000,
+            limit_headroom_percent: 2.0,
             brand_daily_messages: 2000,
             default_validity_secs: 14_400,
             min_validity_secs: 60,
@@ -93,6 +99,9 @@ impl SendingSettings {
         }
         for (campaign, per_minute) in &self.campaign_per_minute {
             check_rate(bad, &format!("sending.campaign_per_minute.{campaign}"), per_minute / 60.0);
+        }
+        if !(0.0..=50.0).contains(&self.limit_headroom_percent) {
+            bad("sending.limit_headroom_percent", "must be between 0 and 50".into());
         }
         if self.brand_daily_messages == 0 {
             bad("sending.brand_daily_messages", "must be at least 1".into());

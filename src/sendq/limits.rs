@@ -27,6 +27,8 @@ pub fn interval_us(per_second: f64) -> i64 {
 pub struct Planner {
     settings: SendingSettings,
     horizon_us: i64,
+    /// The share of each configured rate the limiters use (`1 - limit_headroom_percent / 100`).
+    use_share: f64,
 }
 
 /// A limiter a message passes: its key and emission interval.
@@ -38,14 +40,23 @@ pub struct RateKey {
 
 impl Planner {
     pub fn new(settings: &SendingSettings) -> Self {
-        Planner { settings: settings.clone(), horizon_us: settings.claim_horizon_ms as i64 * 1000 }
+        Planner {
+            settings: settings.clone(),
+            horizon_us: settings.claim_horizon_ms as i64 * 1000,
+            use_share: 1.0 - settings.limit_headroom_percent / 100.0,
+        }
+    }
+
+    /// The interval between two sends through a limiter of `per_second`, its headroom kept.
+    fn interval(&self, per_second: f64) -> i64 {
+        interval_us(per_second * self.use_share)
     }
 
     /// The sender's limiter: per number by type, or per 10DLC campaign.
     pub fn sender_limiter(&self, m: &OutboundRecord) -> RateKey {
         let s = &self.settings;
         let number =
-            |per_second: f64| RateKey { key: format!("sender:{}", m.from), interval_us: interval_us(per_second) };
+            |per_second: f64| RateKey { key: format!("sender:{}", m.from), interval_us: self.interval(per_second) };
         match m.sender.number_type {
             NumberType::LongCode => number(s.long_code_per_minute / 60.0),
             NumberType::TollFree => number(s.toll_free_per_second),
@@ -53,7 +64,7 @@ impl Planner {
             NumberType::TenDlc => match &m.sender.campaign_id {
                 Some(c) => {
                     let per_minute = s.campaign_per_minute.get(c).copied().unwrap_or(s.ten_dlc_per_minute);
-                    RateKey { key: format!("campaign:{c}"), interval_us: interval_us(per_minute / 60.0) }
+                    RateKey { key: format!("campaign:{c}"), interval_us: self.interval(per_minute / 60.0) }
                 }
                 None => number(s.ten_dlc_per_minute / 60.0),
             },
@@ -66,12 +77,12 @@ impl Planner {
             MessageKind::Sms => self.settings.account_sms_per_second,
             MessageKind::Mms => self.settings.account_mms_per_second,
         };
-        RateKey { key: format!("account:{}", kind.as_str()), interval_us: interval_us(per_second) }
+        RateKey { key: format!("account:{}", kind.as_str()), interval_us: self.interval(per_second) }
     }
 
     /// The account's calls limiter.
     pub fn calls_limiter(&self) -> RateKey {
-        RateKey { key: "account:calls".into(), interval_us: interval_us(self.settings.account_calls_per_second) }
+        RateKey { key: "account:calls".into(), interval_us: self.interval(self.settings.account_calls_per_second) }
     }
 
     /// The daily budget key of a 10DLC message's brand.

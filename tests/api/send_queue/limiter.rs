@@ -3,6 +3,7 @@
 //! nodes claiming concurrently from one PostgreSQL database.
 use std::collections::BTreeMap;
 
+use switchboard::config::SendingSettings;
 use switchboard::domain::NumberType;
 use switchboard::sendq::Planner;
 use switchboard::store::send_claim::Claimed;
@@ -121,7 +122,10 @@ async fn calls_take_slots_of_the_account_rate(db: Db) {
         Db::Postgres => store_on(&test_db.url).await,
         Db::Sqlite => store.clone(),
     };
-    let limiter = Planner::new(&settings()).calls_limiter();
+    // The default headroom runs every limiter 2% under its rate: 10 per second become 9.8.
+    let spaced = Planner::new(&settings()).calls_limiter();
+    assert_eq!((spaced.key.as_str(), spaced.interval_us), ("account:calls", 102_041), "9.8 calls per second");
+    let limiter = Planner::new(&SendingSettings { limit_headroom_percent: 0.0, ..settings() }).calls_limiter();
     assert_eq!((limiter.key.as_str(), limiter.interval_us), ("account:calls", 100_000), "10 calls per second");
     let take = |s: &DynStore| {
         let s = s.clone();
