@@ -75,16 +75,52 @@ pub trait SendClaimStore: Send + Sync {
     async fn limiters(&self, keys: &[String]) -> StoreResult<Vec<Limiter>>;
 }
 
-/// The claim's candidate query: due queued messages in fair-tag order, at most a few per sender
-/// (no more could pass within one claim), from the dialect's heads of each sender's queue.
+/// The due queued messages a claim may consider: each sender's first few in fair-tag order (no
+/// more could pass within one claim), from the dialect's heads of each sender's queue. Columns
+/// `company_id`, `id`, `fair_tag`; `$1` now (ms), `$3..$5` the per-sender bounds.
+fn heads_sql(d: &super::send_sql::Dialect) -> String {
+    format!(
+        "SELECT r.company_id, r.id, r.fair_tag FROM ({heads}) r \
+         WHERE r.rank <= CASE r.sender_type WHEN 'short_code' THEN $3 WHEN 'toll_free' THEN $4 ELSE $5 END",
+        heads = d.sender_heads
+    )
+}
+
+/// The claim's candidates in one statement, in fair-tag order, at most `$2` (SQLite: one node,
+/// the write lock already held, so nothing can change under the statement).
 pub(crate) fn candidates_sql(d: &super::send_sql::Dialect) -> String {
     format!(
-        "{with} SELECT {cols} FROM outbound_messages m JOIN ({heads}) r ON m.company_id = r.company_id AND m.id = r.id \
-         WHERE r.rank <= CASE r.sender_type WHEN 'short_code' THEN $3 WHEN 'toll_free' THEN $4 ELSE $5 END \
-         ORDER BY m.fair_tag, m.id LIMIT $2 {lock}",
+        "{with} SELECT {cols} FROM outbound_messages m JOIN ({heads}) h ON m.company_id = h.company_id AND m.id = h.id \
+         ORDER BY m.fair_tag, m.id LIMIT $2",
         with = d.sender_heads_with,
-        heads = d.sender_heads,
-        lock = d.lock_candidates,
+        heads = heads_sql(d),
+        cols = super::send_queue::OUTBOUND_COLUMNS
+    )
+}
+
+/// The keys of the claim's candidates, in fair-tag order, at most `$2` (PostgreSQL's first step).
+pub(crate) fn candidate_keys_sql(d: &super::send_sql::Dialect) -> String {
+    format!(
+        "{with} SELECT h.company_id, h.id FROM ({heads}) h ORDER BY h.fair_tag, h.id LIMIT $2",
+        with = d.sender_heads_with,
+        heads = heads_sql(d)
+    )
+}
+
+/// PostgreSQL's second step: locks the candidates named in the JSON array `$1` (objects with
+/// `company_id` and `id`) that are still queued and due at `$2`, in fair-tag order, at most `$3`,
+/// skipping those another node holds. Reached through the primary key whatever the table's
+/// statistics say (one statement joining the ranked heads to the table was planned as a nested
+/// loop over the whole table when its statistics were stale: seconds per claim). The conditions
+/// are on the locked rows themselves: a row another node claimed and committed after this
+/// statement's snapshot is re-read in its new version, and only conditions on it are checked
+/// again (without them, two nodes claimed one message: tests/api/send_queue/limiter.rs).
+pub(crate) fn lock_candidates_sql() -> String {
+    format!(
+        "SELECT {cols} FROM jsonb_to_recordset($1::jsonb) AS k(company_id uuid, id uuid) \
+         JOIN outbound_messages m ON m.company_id = k.company_id AND m.id = k.id \
+         WHERE m.status = 'queued' AND m.send_at_ms <= $2 AND m.expires_at_ms > $2 \
+         ORDER BY m.fair_tag, m.id LIMIT $3 FOR UPDATE OF m SKIP LOCKED",
         cols = super::send_queue::OUTBOUND_COLUMNS
     )
 }
@@ -116,14 +152,35 @@ macro_rules! impl_send_claim_store {
                     return Ok(Vec::new());
                 }
                 let mut tx = self.pool.begin_with(d.begin).await?;
-                let rows: Vec<OutboundRow> = sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
-                    .bind(now_ms)
-                    .bind(size.candidates)
-                    .bind(size.per_short_code)
-                    .bind(size.per_toll_free)
-                    .bind(size.per_other)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let rows: Vec<OutboundRow> = if d.claim_in_two_steps {
+                    // Twice the candidates' keys: those another node's claim holds are skipped.
+                    let keys: Vec<(uuid::Uuid, uuid::Uuid)> =
+                        sqlx::query_as(&$crate::store::send_claim::candidate_keys_sql(d))
+                            .bind(now_ms)
+                            .bind(size.candidates.saturating_mul(2))
+                            .bind(size.per_short_code)
+                            .bind(size.per_toll_free)
+                            .bind(size.per_other)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                    let keys: Vec<serde_json::Value> =
+                        keys.iter().map(|(c, id)| serde_json::json!({"company_id": c, "id": id})).collect();
+                    sqlx::query_as(&$crate::store::send_claim::lock_candidates_sql())
+                        .bind(serde_json::Value::from(keys).to_string())
+                        .bind(now_ms)
+                        .bind(size.candidates)
+                        .fetch_all(&mut *tx)
+                        .await?
+                } else {
+                    sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
+                        .bind(now_ms)
+                        .bind(size.candidates)
+                        .bind(size.per_short_code)
+                        .bind(size.per_toll_free)
+                        .bind(size.per_other)
+                        .fetch_all(&mut *tx)
+                        .await?
+                };
                 if rows.is_empty() {
                     tx.commit().await?;
                     return Ok(Vec::new());
@@ -166,9 +223,12 @@ macro_rules! impl_send_claim_store {
                 let mut claimed = Vec::with_capacity(admitted.len());
                 for (i, send_at_us) in admitted {
                     let m = &candidates[i];
-                    sqlx::query(
+                    // The candidate is locked by this transaction and was re-checked as queued:
+                    // the status guard is a second lock on the door, never expected to refuse.
+                    let updated = sqlx::query(
                         "UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, \
-                         lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2",
+                         lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2 \
+                         AND status = 'queued'",
                     )
                     .bind(m.company_id.as_uuid())
                     .bind(m.id)
@@ -176,6 +236,9 @@ macro_rules! impl_send_claim_store {
                     .bind(now_ms)
                     .execute(&mut *tx)
                     .await?;
+                    if updated.rows_affected() == 0 {
+                        continue;
+                    }
                     let mut message = m.clone();
                     message.status = $crate::store::send_queue::SendStatus::Sending;
                     message.attempts += 1;

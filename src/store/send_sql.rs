@@ -5,13 +5,15 @@
 pub(crate) struct Dialect {
     /// Opens a claim's transaction (SQLite: take the write lock at once).
     pub begin: &'static str,
-    /// Row locks of the claim's candidates (PostgreSQL: other nodes skip them).
-    pub lock_candidates: &'static str,
+    /// Whether a claim reads its candidates' keys first and then locks them by primary key
+    /// (PostgreSQL: `send_claim::lock_candidates_sql`, other nodes' rows skipped), or reads them
+    /// in one statement under the write lock it already holds (SQLite).
+    pub claim_in_two_steps: bool,
     /// The `WITH` clause [`Dialect::sender_heads`] reads (or nothing).
     pub sender_heads_with: &'static str,
     /// The first due queued messages of each sender in fair-tag order, with their rank in their
     /// sender's queue: columns `company_id`, `id`, `sender_type`, `rank`. `$1` is now (ms); each
-    /// sender needs at most `GREATEST($3, $4, $5)` of them.
+    /// sender needs at most `GREATEST($3, $4, $5)` of them. Also `fair_tag`.
     pub sender_heads: &'static str,
     /// Row locks of the limiters (PostgreSQL: held to the claim's commit, in key order).
     pub lock_limiters: &'static str,
@@ -25,7 +27,7 @@ pub(crate) struct Dialect {
 
 pub(crate) const POSTGRES: Dialect = Dialect {
     begin: "BEGIN",
-    lock_candidates: "FOR UPDATE OF m SKIP LOCKED",
+    claim_in_two_steps: true,
     // A loose index scan over `outbound_messages_queued_by_sender`: one descent per sender with
     // queued messages, then its first few in fair order. A claim's cost follows the number of
     // senders, not the depth of their queues (a bulk send of 50,000 messages, or a slow long code
@@ -36,7 +38,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
            SELECT (SELECT min(o.from_number) FROM outbound_messages o \
                    WHERE o.status = 'queued' AND o.from_number > s.f) \
            FROM senders s WHERE s.f IS NOT NULL)",
-    sender_heads: "SELECT h.company_id, h.id, h.sender_type, \
+    sender_heads: "SELECT h.company_id, h.id, h.sender_type, h.fair_tag, \
            ROW_NUMBER() OVER (PARTITION BY s.f ORDER BY h.fair_tag, h.id) AS rank \
          FROM senders s CROSS JOIN LATERAL ( \
            SELECT o.company_id, o.id, o.sender_type, o.fair_tag FROM outbound_messages o \
@@ -52,10 +54,10 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 
 pub(crate) const SQLITE: Dialect = Dialect {
     begin: "BEGIN IMMEDIATE",
-    lock_candidates: "",
+    claim_in_two_steps: false,
     // One node, one file: a window over the due queued messages.
     sender_heads_with: "",
-    sender_heads: "SELECT company_id, id, sender_type, \
+    sender_heads: "SELECT company_id, id, sender_type, fair_tag, \
            ROW_NUMBER() OVER (PARTITION BY from_number ORDER BY fair_tag, id) AS rank \
          FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 AND expires_at_ms > $1",
     lock_limiters: "",

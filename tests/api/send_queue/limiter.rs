@@ -13,7 +13,11 @@ use super::{accept_all, busiest_window, claim, company, enqueue, fresh_store, se
 use crate::backend_tests;
 use crate::helpers::Db;
 
-backend_tests!(no_limiter_exceeds_its_rate_in_any_window, calls_take_slots_of_the_account_rate);
+backend_tests!(
+    no_limiter_exceeds_its_rate_in_any_window,
+    calls_take_slots_of_the_account_rate,
+    concurrent_claims_never_take_one_message_twice
+);
 
 const SECOND: i64 = 1_000_000;
 const MINUTE: i64 = 60 * SECOND;
@@ -137,4 +141,45 @@ async fn calls_take_slots_of_the_account_rate(db: Db) {
     assert_eq!(take(&store).await, None, "the next slot is 200 ms away, more than the 150 ms allowed");
     let later = store.take_slot(&limiter.key, T0_US + SECOND, limiter.interval_us, 150_000).await.expect("slot");
     assert_eq!(later, Some(T0_US + SECOND), "a refused call took nothing");
+}
+
+/// Several nodes claiming at once from a deep queue: a message one node claimed and committed
+/// while another's claim was reading is never claimed again by that other claim (PostgreSQL
+/// re-reads a row locked after the statement's snapshot; the claim must re-check it is queued).
+async fn concurrent_claims_never_take_one_message_twice(db: Db) {
+    let (test_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    const SENDERS: usize = 2000;
+    const EACH: usize = 2;
+    for i in 0..SENDERS {
+        let sender = Sender::new(&format!("+1555{:07}", 1_000_000 + i), NumberType::ShortCode);
+        enqueue(&store, co, &sender, EACH, T0_US, 3_600_000).await;
+    }
+    let planner = Planner::new(&SendingSettings {
+        account_sms_per_second: 1_000_000.0,
+        short_code_per_second: 1_000_000.0,
+        claim_batch: 50,
+        ..settings()
+    });
+    let nodes: Vec<DynStore> = match db {
+        Db::Postgres => futures::future::join_all((0..6).map(|_| store_on(&test_db.url))).await,
+        Db::Sqlite => vec![store.clone(), store.clone()],
+    };
+    let mut claimed = Vec::new();
+    let mut now = T0_US;
+    loop {
+        let round: Vec<Claimed> = futures::future::join_all(nodes.iter().map(|s| claim(s, &planner, now)))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        if round.is_empty() {
+            break;
+        }
+        claimed.extend(round);
+        now += STEP;
+    }
+    let ids: std::collections::HashSet<_> = claimed.iter().map(|c| c.message.id).collect();
+    assert_eq!(ids.len(), claimed.len(), "{} claims of {} distinct messages", claimed.len(), ids.len());
+    assert_eq!(ids.len(), SENDERS * EACH, "every message claimed");
 }
