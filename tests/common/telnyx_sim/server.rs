@@ -62,6 +62,8 @@ pub fn start(inner: Arc<Inner>) -> Running {
 
 /// Every request comes here.
 async fn dispatch(req: HttpRequest, body: web::Bytes, sim: web::Data<Inner>) -> HttpResponse {
+    // When the request arrived, before the spec checks: what a rate limit at Telnyx's edge counts.
+    let arrived = std::time::Instant::now();
     let sim = sim.into_inner();
     let method = req.method().as_str().to_owned();
     let path = req.path().to_owned();
@@ -105,14 +107,14 @@ async fn dispatch(req: HttpRequest, body: web::Bytes, sim: web::Data<Inner>) -> 
                 }
                 Some(Fault::Delay(d)) => {
                     tokio::time::sleep(d).await;
-                    run(&sim, m, &query, &json)
+                    run(&sim, m, &query, &json, std::time::Instant::now())
                 }
                 Some(Fault::FailAfterEffect(status)) => {
-                    let done = run(&sim, m, &query, &json);
+                    let done = run(&sim, m, &query, &json, arrived);
                     Reply::error(status, &reply::UNEXPECTED).with_webhooks(done.webhooks)
                 }
                 Some(other) => other.reply().expect("answering faults have a reply"),
-                None => run(&sim, m, &query, &json),
+                None => run(&sim, m, &query, &json, arrived),
             }
         }
     };
@@ -177,12 +179,13 @@ fn refuse(
     Some(Reply::error_detail(422, &reply::BAD_REQUEST, &problems.join("; ")))
 }
 
-/// Runs a simulated operation on the account state.
-fn run(sim: &Inner, m: &routes::Matched, query: &Query, body: &Value) -> Reply {
+/// Runs a simulated operation on the account state, as of `arrived` (requests are handled one at
+/// a time on the simulator's one thread, so arrivals reach the state in order).
+fn run(sim: &Inner, m: &routes::Matched, query: &Query, body: &Value, arrived: std::time::Instant) -> Reply {
     if m.operation == "GET /webhook_deliveries" {
         return super::webhook_deliveries::list(&sim.log.deliveries(), query);
     }
     let mut world = sim.world();
-    let now = std::time::Instant::now() + world.config.clock_offset;
+    let now = arrived + world.config.clock_offset;
     routes::handle(&mut world, m, query, body, now)
 }
