@@ -120,7 +120,7 @@ fn daemon_binary() -> String {
     std::env::var("SWITCHBOARD_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_switchboard").to_owned())
 }
 
-pub struct Daemon(Child);
+pub struct Daemon(pub Child);
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();

@@ -50,6 +50,13 @@ pub async fn run(a: &Args, admin: &str, backend: &str) {
         a.account_rate
     );
     let started = Instant::now();
+    let (machine_before, cores) = crate::measure::machine_cpu_secs();
+    let own_before = crate::measure::cpu_secs(std::process::id());
+    // PostgreSQL's background processes count from their start: only the run's share is read.
+    let pg_before = match backend {
+        "postgres" => crate::measure::postgres_cpu_secs(&url).await,
+        _ => 0.0,
+    };
     let daemons: Vec<Daemon> = futures::future::join_all((0..a.nodes).map(|_| start(&url, &sim, a))).await;
     let total = a.messages;
     let mut last_count = 0;
@@ -71,7 +78,24 @@ pub async fn run(a: &Args, admin: &str, backend: &str) {
     }
     // Let the last answers be recorded before the daemons stop.
     let settled = wait_settled(&url, total).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let daemon_cpu: f64 = daemons.iter().map(|d| crate::measure::cpu_secs(d.0.id())).sum();
+    let pg_cpu = match backend {
+        "postgres" => crate::measure::postgres_cpu_secs(&url).await - pg_before,
+        _ => 0.0,
+    };
+    let own_cpu = crate::measure::cpu_secs(std::process::id()) - own_before;
+    let machine = crate::measure::machine_cpu_secs().0 - machine_before;
     drop(daemons);
+    let per = |cpu: f64| cpu * 1e6 / total as f64;
+    println!(
+        "sendq: CPU per message: daemons {:.0} us, PostgreSQL {:.0} us, simulator + generator {:.0} us; machine busy {:.2} of {cores} cores over {elapsed:.1} s (everything else: {:.0} us per message)",
+        per(daemon_cpu),
+        per(pg_cpu),
+        per(own_cpu),
+        machine / elapsed,
+        per(machine - daemon_cpu - pg_cpu - own_cpu)
+    );
     let sent: Vec<Sent> = sim.with_world(|w| {
         w.messages.iter().map(|m| Sent { from: m.from.clone(), text: m.text.clone(), at: m.arrived }).collect()
     });
@@ -161,7 +185,6 @@ async fn start(url: &str, sim: &telnyx_sim::TelnyxSim, a: &Args) -> Daemon {
     let rate = a.account_rate.to_string();
     let env: Vec<(&str, String)> = vec![
         ("SWITCHBOARD__DATABASE__URL", url.to_owned()),
-        ("SWITCHBOARD__DATABASE__MAX_CONNECTIONS", "8".into()),
         ("SWITCHBOARD__HTTP__BIND", format!("127.0.0.1:{port}")),
         ("SWITCHBOARD__TELNYX__BASE_URL", sim.base_url().to_string()),
         ("SWITCHBOARD__TELNYX__API_KEY", "KEYloadgen".into()),

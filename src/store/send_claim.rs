@@ -125,6 +125,17 @@ pub(crate) fn lock_candidates_sql() -> String {
     )
 }
 
+/// Marks one claimed message `sending`: lease until `$3`, at `$4`.
+pub(crate) const MARK_SENDING: &str = "UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, \
+     lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2 AND status = 'queued'";
+
+/// PostgreSQL: marks the claimed messages named in the JSON array `$1` (objects with `company_id`
+/// and `id`) `sending`, lease until `$2`, at `$3`; answers the ids it marked.
+pub(crate) const MARK_SENDING_BY_KEYS: &str = "UPDATE outbound_messages m SET status = 'sending', \
+     attempts = m.attempts + 1, lease_until_ms = $2, updated_at_ms = $3 \
+     FROM jsonb_to_recordset($1::jsonb) AS k(company_id uuid, id uuid) \
+     WHERE m.company_id = k.company_id AND m.id = k.id AND m.status = 'queued' RETURNING m.id";
+
 macro_rules! impl_send_claim_store {
     ($store:ty, $dialect:path) => {
         #[async_trait::async_trait]
@@ -220,30 +231,49 @@ macro_rules! impl_send_claim_store {
                         .map_err(|e| $crate::store::StoreError::Corrupt(format!("limiters: {e}")))?;
                     sqlx::query(d.write_limiters).bind(json).execute(&mut *tx).await?;
                 }
-                let mut claimed = Vec::with_capacity(admitted.len());
-                for (i, send_at_us) in admitted {
-                    let m = &candidates[i];
-                    // The candidate is locked by this transaction and was re-checked as queued:
-                    // the status guard is a second lock on the door, never expected to refuse.
-                    let updated = sqlx::query(
-                        "UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, \
-                         lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2 \
-                         AND status = 'queued'",
-                    )
-                    .bind(m.company_id.as_uuid())
-                    .bind(m.id)
-                    .bind(lease_until_ms)
-                    .bind(now_ms)
-                    .execute(&mut *tx)
-                    .await?;
-                    if updated.rows_affected() == 0 {
-                        continue;
+                // Marks the admitted messages `sending` under the lease. They are locked by this
+                // transaction and were re-checked as queued: the status guard is a second lock on
+                // the door, never expected to refuse. PostgreSQL: one statement for the claim.
+                let marked: std::collections::HashSet<uuid::Uuid> = if d.claim_in_two_steps {
+                    let keys: Vec<serde_json::Value> = admitted
+                        .iter()
+                        .map(|(i, _)| serde_json::json!({"company_id": candidates[*i].company_id.as_uuid(), "id": candidates[*i].id}))
+                        .collect();
+                    sqlx::query_scalar($crate::store::send_claim::MARK_SENDING_BY_KEYS)
+                        .bind(serde_json::Value::from(keys).to_string())
+                        .bind(lease_until_ms)
+                        .bind(now_ms)
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .into_iter()
+                        .collect()
+                } else {
+                    let mut marked = std::collections::HashSet::new();
+                    for (i, _) in &admitted {
+                        let m = &candidates[*i];
+                        let updated = sqlx::query($crate::store::send_claim::MARK_SENDING)
+                            .bind(m.company_id.as_uuid())
+                            .bind(m.id)
+                            .bind(lease_until_ms)
+                            .bind(now_ms)
+                            .execute(&mut *tx)
+                            .await?;
+                        if updated.rows_affected() == 1 {
+                            marked.insert(m.id);
+                        }
                     }
-                    let mut message = m.clone();
-                    message.status = $crate::store::send_queue::SendStatus::Sending;
-                    message.attempts += 1;
-                    claimed.push(Claimed { message, send_at_us });
-                }
+                    marked
+                };
+                let claimed: Vec<Claimed> = admitted
+                    .into_iter()
+                    .filter(|(i, _)| marked.contains(&candidates[*i].id))
+                    .map(|(i, send_at_us)| {
+                        let mut message = candidates[i].clone();
+                        message.status = $crate::store::send_queue::SendStatus::Sending;
+                        message.attempts += 1;
+                        Claimed { message, send_at_us }
+                    })
+                    .collect();
                 tx.commit().await?;
                 Ok(claimed)
             }
