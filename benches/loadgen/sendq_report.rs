@@ -67,6 +67,11 @@ pub fn ideal_completion(demand: &[f64], caps: &[f64], total: f64) -> Vec<f64> {
     }
 }
 
+/// The daemons' `sending.limit_headroom_percent` (they inherit this environment).
+fn headroom_percent() -> f64 {
+    std::env::var("SWITCHBOARD__SENDING__LIMIT_HEADROOM_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(2.0)
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -150,7 +155,11 @@ pub fn report(fleet: &Fleet, sent: &[Sent], account_rate: f64, throttled: usize,
         })
         .collect();
     let ideal = ideal_completion(&demand, &caps, account_rate);
-    let (mut lateness, mut ratios, mut firsts) = (vec![], vec![], vec![]);
+    // The same ideal at the rates the limiters use (`sending.limit_headroom_percent` under each).
+    let share = 1.0 - headroom_percent() / 100.0;
+    let caps_used: Vec<f64> = caps.iter().map(|c| c * share).collect();
+    let ideal_used = ideal_completion(&demand, &caps_used, account_rate * share);
+    let (mut lateness, mut ratios, mut firsts, mut late_used) = (vec![], vec![], vec![], vec![]);
     let mut worst_co = (f64::MIN, 0usize, 0.0, 0.0);
     let mut hot = None;
     for (c, times) in &by_company {
@@ -162,6 +171,7 @@ pub fn report(fleet: &Fleet, sent: &[Sent], account_rate: f64, throttled: usize,
         }
         let late = last - ideal[*c];
         lateness.push(late);
+        late_used.push(last - ideal_used[*c]);
         ratios.push(last / ideal[*c]);
         firsts.push(first);
         if late > worst_co.0 {
@@ -179,6 +189,13 @@ pub fn report(fleet: &Fleet, sent: &[Sent], account_rate: f64, throttled: usize,
         worst_co.2 / worst_co.3,
         median(firsts.clone()),
         firsts.iter().copied().fold(0.0, f64::max),
+    );
+    println!(
+        "sendq: fairness against the ideal at the limiters' rates ({:.0}/s, {}% headroom): median {:+.2} s, worst {:+.2} s",
+        account_rate * share,
+        headroom_percent(),
+        median(late_used.clone()),
+        late_used.iter().copied().fold(f64::MIN, f64::max)
     );
     if let Some((last, ideal)) = hot {
         println!("sendq: the hot company's last send {last:.1} s vs ideal {ideal:.1} s");

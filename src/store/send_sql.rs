@@ -25,6 +25,15 @@ pub(crate) struct Dialect {
     pub write_limiters: &'static str,
 }
 
+/// Every sender with queued messages, one index descent each (a loose index scan over
+/// `outbound_messages_queued_by_sender`), as `senders(f)`; the same text on both backends.
+const SENDERS: &str = "WITH RECURSIVE senders(f) AS ( \
+           SELECT min(from_number) FROM outbound_messages WHERE status = 'queued' \
+           UNION ALL \
+           SELECT (SELECT min(o.from_number) FROM outbound_messages o \
+                   WHERE o.status = 'queued' AND o.from_number > s.f) \
+           FROM senders s WHERE s.f IS NOT NULL)";
+
 pub(crate) const POSTGRES: Dialect = Dialect {
     begin: "BEGIN",
     claim_in_two_steps: true,
@@ -32,12 +41,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
     // queued messages, then its first few in fair order. A claim's cost follows the number of
     // senders, not the depth of their queues (a bulk send of 50,000 messages, or a slow long code
     // with a long backlog, costs one descent).
-    sender_heads_with: "WITH RECURSIVE senders(f) AS ( \
-           SELECT min(from_number) FROM outbound_messages WHERE status = 'queued' \
-           UNION ALL \
-           SELECT (SELECT min(o.from_number) FROM outbound_messages o \
-                   WHERE o.status = 'queued' AND o.from_number > s.f) \
-           FROM senders s WHERE s.f IS NOT NULL)",
+    sender_heads_with: SENDERS,
     sender_heads: "SELECT h.company_id, h.id, h.sender_type, h.fair_tag, \
            ROW_NUMBER() OVER (PARTITION BY s.f ORDER BY h.fair_tag, h.id) AS rank \
          FROM senders s CROSS JOIN LATERAL ( \
@@ -55,11 +59,16 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 pub(crate) const SQLITE: Dialect = Dialect {
     begin: "BEGIN IMMEDIATE",
     claim_in_two_steps: false,
-    // One node, one file: a window over the due queued messages.
-    sender_heads_with: "",
-    sender_heads: "SELECT company_id, id, sender_type, fair_tag, \
-           ROW_NUMBER() OVER (PARTITION BY from_number ORDER BY fair_tag, id) AS rank \
-         FROM outbound_messages WHERE status = 'queued' AND send_at_ms <= $1 AND expires_at_ms > $1",
+    // The same loose index scan; SQLite has no LATERAL: each sender's head is the rows whose rowid
+    // a correlated subquery (its first few in fair order) names.
+    sender_heads_with: SENDERS,
+    sender_heads: "SELECT o.company_id, o.id, o.sender_type, o.fair_tag, \
+           ROW_NUMBER() OVER (PARTITION BY o.from_number ORDER BY o.fair_tag, o.id) AS rank \
+         FROM senders s JOIN outbound_messages o ON o.rowid IN ( \
+           SELECT x.rowid FROM outbound_messages x \
+           WHERE x.status = 'queued' AND x.from_number = s.f AND x.send_at_ms <= $1 AND x.expires_at_ms > $1 \
+           ORDER BY x.fair_tag, x.id LIMIT max($3, $4, $5)) \
+         WHERE s.f IS NOT NULL",
     lock_limiters: "",
     greatest: "MAX",
     json_keys: "SELECT value AS key FROM json_each($1)",
