@@ -1,7 +1,7 @@
 //! The routing log's decision as stored: compact text that decodes to the JSON it was made from,
 //! byte for byte. Every routed event writes one (a `RoutingDecision` as JSON, ~470-520 bytes,
 //! most of it the same key names, trace phrases, the company number and the customer over and
-//! over), in the hot table `webhook_events`: the compact form is ~30-110 bytes, so each routed key
+//! over), in the hot table `webhook_events`: the compact form is ~20-115 bytes, so each routed key
 //! costs PostgreSQL that much less heap and WAL (docs/BENCHMARKS.md, 2026-12-05 third session).
 //!
 //! Format: [`MARKER`], then the JSON with
