@@ -14,7 +14,9 @@
 //! undoing the steps in reverse order gives back exactly the original text. The number and the
 //! customer are the row's own `phone_number` and `customer` columns, which the reader has beside
 //! the decision. Lines written before this format (and by anything else that writes plain JSON)
-//! start with `{`: they are read as they are.
+//! start with `{`: they are read as they are. The other way round does not hold: during a rolling
+//! upgrade a node of an earlier release cannot parse a compact line, so its routing-log answers
+//! that include one fail (an error, nothing lost) until it is replaced.
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
