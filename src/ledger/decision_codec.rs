@@ -10,8 +10,9 @@
 //! 3. then every occurrence of the row's customer replaced by [`CUSTOMER`].
 //!
 //! Tokens are control characters, which no phrase holds; a decision, number or customer that holds
-//! one is left as it is (serde_json escapes U+0000..U+001F, so only U+007F..U+009F can occur). So no token is in the text before the step that puts it there, and
-//! undoing the steps in reverse order gives back exactly the original text. The number and the
+//! one is left as it is (serde_json escapes U+0000..U+001F, so only U+007F..U+009F can occur). So
+//! no token is in the text before the step that puts it there, and undoing the steps in reverse
+//! order gives back exactly the original text. The number and the
 //! customer are the row's own `phone_number` and `customer` columns, which the reader has beside
 //! the decision. Lines written before this format (and by anything else that writes plain JSON)
 //! start with `{`: they are read as they are. The other way round does not hold: during a rolling
@@ -24,9 +25,9 @@ use aho_corasick::{AhoCorasick, MatchKind};
 /// First character of a compact decision (JSON starts with `{`).
 const MARKER: char = '\u{1}';
 /// Stands for the row's company number.
-const NUMBER: char = '\u{1e}';
+const NUMBER: &str = "\u{1e}";
 /// Stands for the row's customer.
-const CUSTOMER: char = '\u{1f}';
+const CUSTOMER: &str = "\u{1f}";
 
 /// What routing decisions repeat: key names, fixed trace phrases, common values. The token of
 /// phrase `i` is [`token`]`(i)`. Appending is safe; changing or removing a phrase breaks reading
@@ -65,7 +66,7 @@ const PHRASES: [&str; 30] = [
 ];
 
 /// The token of phrase `i`: U+0002..U+001D without tab, line feed and carriage return (so a
-/// compact line stays readable in psql), then U+007F..U+0082 (control characters too).
+/// compact line stays readable in psql), then U+007F..U+0083 (control characters too).
 fn token(i: usize) -> char {
     const TOKENS: [char; 30] = [
         '\u{2}', '\u{3}', '\u{4}', '\u{5}', '\u{6}', '\u{7}', '\u{8}', '\u{b}', '\u{c}', '\u{e}', '\u{f}', '\u{10}',
@@ -78,6 +79,10 @@ fn token(i: usize) -> char {
 static PHRASE_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(PHRASES).expect("fixed phrases build")
 });
+
+/// The tokens as strings, in phrase order (what [`PHRASE_FINDER`] replaces each phrase with).
+static PHRASE_TOKENS: LazyLock<Vec<String>> =
+    LazyLock::new(|| (0..PHRASES.len()).map(|i| token(i).to_string()).collect());
 
 /// A value that can stand for itself in the text: not empty, no control character.
 fn substitutable(value: &str) -> bool {
@@ -92,13 +97,12 @@ pub fn encode(json: &str, number: &str, customer: &str) -> String {
         // text may hold them): such a line is kept as it is, and reads back unchanged.
         return json.to_owned();
     }
-    let tokens: Vec<String> = (0..PHRASES.len()).map(|i| token(i).to_string()).collect();
-    let mut text = PHRASE_FINDER.replace_all(json, &tokens);
+    let mut text = PHRASE_FINDER.replace_all(json, &PHRASE_TOKENS);
     if substitutable(number) {
-        text = text.replace(number, &NUMBER.to_string());
+        text = text.replace(number, NUMBER);
     }
     if substitutable(customer) {
-        text = text.replace(customer, &CUSTOMER.to_string());
+        text = text.replace(customer, CUSTOMER);
     }
     let mut out = String::with_capacity(text.len() + 1);
     out.push(MARKER);
@@ -110,14 +114,7 @@ pub fn encode(json: &str, number: &str, customer: &str) -> String {
 /// `customer` are the row's.
 pub fn decode(stored: &str, number: &str, customer: Option<&str>) -> String {
     let Some(text) = stored.strip_prefix(MARKER) else { return stored.to_owned() };
-    let mut out = String::with_capacity(text.len() * 6);
-    for c in text.chars() {
-        match c {
-            CUSTOMER => out.push_str(customer.unwrap_or_default()),
-            _ => out.push(c),
-        }
-    }
-    let text = out.replace(NUMBER, number);
+    let text = text.replace(CUSTOMER, customer.unwrap_or_default()).replace(NUMBER, number);
     let mut out = String::with_capacity(text.len() * 2);
     for c in text.chars() {
         match (0..PHRASES.len()).find(|&i| token(i) == c) {
