@@ -10,7 +10,7 @@ use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::entry::MessageStatusChange;
 use crate::ledger::outbox_item::OutboxItem;
 use crate::ledger::side_effects::ForwardedMessage;
-use crate::ledger::{CountKey, LedgerEntry, OptChange, RouteLine};
+use crate::ledger::{decision_codec, CountKey, LedgerEntry, OptChange, RouteLine};
 use crate::routing::{
     decide, opt_out_keyword, CompanyRouting, Destination, EventKind, InboundEvent, OptOutAction, RoutingDecision,
 };
@@ -181,7 +181,7 @@ impl CompanyState {
             }
             _ => "unrouted",
         };
-        line(facts, &decision, outcome)
+        line(facts, to, &decision, outcome)
     }
 }
 
@@ -190,11 +190,13 @@ fn e164(raw: &str) -> String {
     PhoneNumber::parse(raw).map_or_else(|_| raw.to_owned(), |p| p.as_str().to_owned())
 }
 
-/// The routing log line of a decision.
-fn line(facts: &EventFacts, decision: &RoutingDecision, outcome: &'static str) -> RouteLine {
+/// The routing log line of a decision at company number `to` (the line's key), its decision in
+/// the compact stored form (`ledger::decision_codec`).
+fn line(facts: &EventFacts, to: &PhoneNumber, decision: &RoutingDecision, outcome: &'static str) -> RouteLine {
+    let json = serde_json::to_string(decision).unwrap_or_else(|_| "{}".into());
     RouteLine {
         event_type: facts.event_type,
-        decision: serde_json::to_string(decision).unwrap_or_else(|_| "{}".into()),
+        decision: decision_codec::encode(&json, to.as_str(), &facts.from),
         outcome,
         customer: facts.from.clone(),
     }

@@ -5,6 +5,7 @@
 pub mod batcher;
 pub mod chain_items;
 pub mod chain_position;
+pub mod decision_codec;
 pub mod entry;
 pub mod outbox_item;
 #[cfg(feature = "bench-modes")]

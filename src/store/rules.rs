@@ -14,6 +14,7 @@ use super::page::{CustomerKey, RoutingLogKey, RuleKey, Window};
 use super::routing_log::RoutingLogFilter;
 use super::{CompanyStore, NumberFilter, StoreError, StoreResult};
 use crate::domain::{CompanyId, NumberStatus, PhoneNumber, PhoneNumberId};
+use crate::ledger::decision_codec;
 use crate::routing::{
     CallChain, CompanyRouting, Department, Destinations, Location, MessageRoute, NumberRecord, UnroutedPolicy,
 };
@@ -391,7 +392,13 @@ impl TryFrom<RoutingLogRow> for RoutingLogEntry {
     type Error = StoreError;
     fn try_from(r: RoutingLogRow) -> StoreResult<Self> {
         Ok(RoutingLogEntry {
-            decision: serde_json::from_str(&r.decision).map_err(|e| corrupt("routing_log.decision", e))?,
+            // Stored compact (`ledger::decision_codec`) or, for older lines, as plain JSON.
+            decision: serde_json::from_str(&decision_codec::decode(
+                &r.decision,
+                &r.phone_number,
+                r.customer.as_deref(),
+            ))
+            .map_err(|e| corrupt("routing_log.decision", e))?,
             event_id: r.event_id,
             event_type: r.event_type,
             phone_number: r.phone_number,

@@ -43,6 +43,7 @@ mod replay;
 mod replay_outage;
 mod routed;
 mod routed_live;
+mod routing_log_compact;
 mod scaling;
 mod security;
 mod send_queue;

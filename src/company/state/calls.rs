@@ -52,7 +52,7 @@ impl CompanyState {
         let call_control_id = facts.call_control_id.as_deref().unwrap_or_default();
         let outcome = match (&decision.destination, &decision.matched) {
             (Some(Destination::Call(_)), matched) if !call_control_id.is_empty() => {
-                let Some(rule) = rule_ref(matched) else { return line(facts, &decision, "unrouted") };
+                let Some(rule) = rule_ref(matched) else { return line(facts, to, &decision, "unrouted") };
                 let caller = PhoneNumber::parse(&facts.from).ok();
                 let from = match self.calls.transfer_caller_id {
                     // A caller without an E.164 number (anonymous, SIP) shows the number it called.
@@ -83,7 +83,7 @@ impl CompanyState {
             }
             _ => "unrouted",
         };
-        line(facts, &decision, outcome)
+        line(facts, to, &decision, outcome)
     }
 
     /// Step 2: the `call.answered` of a call step 1 answered: its chain's first step (or, for a
