@@ -49,19 +49,25 @@ pub struct WebhookSigner<'k> {
     key: &'k SigningKey,
     port: u16,
     ts: u64,
+    /// Now, as Telnyx's `occurred_at`: the keys go to today's dedupe partition, as in production.
+    occurred_at: String,
 }
 
 impl<'k> WebhookSigner<'k> {
     pub fn new(key: &'k SigningKey, port: u16) -> Self {
         let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        WebhookSigner { key, port, ts }
+        let occurred_at = chrono::DateTime::from_timestamp(ts as i64, 0)
+            .unwrap_or_default()
+            .format("%Y-%m-%dT%H:%M:%S%.3f+00:00")
+            .to_string();
+        WebhookSigner { key, port, ts, occurred_at }
     }
 
     /// The request delivering event `id` of `event_type` with `payload`.
     pub fn request(&self, id: &str, event_type: &str, payload: Value) -> Vec<u8> {
         let (ts, port) = (self.ts, self.port);
         let body = serde_json::to_vec(&json!({"data": {"event_type": event_type, "id": id,
-            "occurred_at": "2026-11-25T10:00:00.000+00:00", "payload": payload, "record_type": "event"},
+            "occurred_at": self.occurred_at, "payload": payload, "record_type": "event"},
             "meta": {"attempt": 1, "delivered_to": "https://example.com/webhooks/telnyx"}}))
         .unwrap();
         let mut msg = format!("{ts}|").into_bytes();
