@@ -69,7 +69,7 @@ pub fn ideal_completion(demand: &[f64], caps: &[f64], total: f64) -> Vec<f64> {
 
 /// The daemons' `sending.limit_headroom_percent` (they inherit this environment).
 fn headroom_percent() -> f64 {
-    std::env::var("SWITCHBOARD__SENDING__LIMIT_HEADROOM_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(2.0)
+    std::env::var("SWITCHBOARD__SENDING__LIMIT_HEADROOM_PERCENT").ok().and_then(|v| v.parse().ok()).unwrap_or(5.0)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -26,7 +26,7 @@ pub struct SendingSettings {
     /// Every rate limiter runs this many percent below its configured rate. A send that leaves
     /// late (a busy node) followed by one that leaves on time would otherwise put more than the
     /// rate into one window as Telnyx counts arrivals; the headroom absorbs that much jitter
-    /// (2% of a second's window: 20 ms).
+    /// (5% of a second's window: 50 ms).
     pub limit_headroom_percent: f64,
     /// Messages one 10DLC brand may send per day (T-Mobile style; the day is Pacific time).
     pub brand_daily_messages: u64,
@@ -65,7 +65,7 @@ impl Default for SendingSettings {
             account_mms_per_second: 15.0,
             account_calls_per_second: 10.0,
             call_max_wait_ms: 2000,
-            limit_headroom_percent: 2.0,
+            limit_headroom_percent: 5.0,
             brand_daily_messages: 2000,
             default_validity_secs: 14_400,
             min_validity_secs: 60,

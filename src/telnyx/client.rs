@@ -56,6 +56,10 @@ pub use crate::telnyx::client_state::{ClientState, LegState};
 
 use self::retry::{Attempts, Backoff, Decision, Outcome};
 
+/// How long an idle connection to Telnyx is kept for reuse (below the common 60 s of the load
+/// balancers in front of APIs; reqwest's default is 90 s).
+const POOL_IDLE: Duration = Duration::from_secs(50);
+
 /// Settings for [`TelnyxClient::new`]. `Debug` never shows the key.
 #[derive(Debug, Clone)]
 pub struct TelnyxClientConfig {
@@ -120,6 +124,10 @@ impl TelnyxClient {
             .map_err(|_| TelnyxError::Config("api_key contains invalid characters".into()))?;
         authorization.set_sensitive(true);
         let http = reqwest::Client::builder()
+            // Idle connections are dropped before the servers in front of Telnyx drop them (load
+            // balancers commonly at 60 s): a request sent on a connection the server is closing
+            // fails after it may have been read, so a message send ends `unknown`.
+            .pool_idle_timeout(POOL_IDLE)
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .user_agent(concat!("switchboard/", env!("CARGO_PKG_VERSION")))

@@ -44,6 +44,9 @@ pub fn start(inner: Arc<Inner>) -> Running {
                 let server =
                     HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(dispatch)))
                         .workers(1)
+                        // Idle connections stay open as a real API front end keeps them (nginx's
+                        // 75 s; actix's default is 5 s), longer than the daemon's pool keeps them.
+                        .keep_alive(std::time::Duration::from_secs(75))
                         .disable_signals()
                         .shutdown_timeout(0)
                         .listen(listener)
