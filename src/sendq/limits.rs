@@ -157,7 +157,7 @@ impl Admission for Planner {
         let day_now = pacific_day(now_us);
         let one_day = (day_now == pacific_day(latest)).then_some(day_now);
         let day_of = |at: i64| one_day.clone().unwrap_or_else(|| pacific_day(at));
-        let n = keys.names.len();
+        let n = keys.state.len();
         // Keys with no slot left in this claim; the round each sender's head was last seen in.
         let mut full = vec![false; n];
         let mut seen = vec![usize::MAX; n];
@@ -207,8 +207,8 @@ impl Admission for Planner {
             done[i] = true;
             admitted.push((i, at));
         }
-        for (name, state) in keys.names.into_iter().zip(keys.state) {
-            limiters.insert(name, state);
+        for state in keys.state {
+            limiters.insert(state.key.clone(), state);
         }
         admitted
     }
@@ -223,11 +223,11 @@ struct Plan {
     brand: Option<usize>,
 }
 
-/// The claim's limiter keys, each once, with their state (as stored, or fresh).
+/// The claim's limiter keys, each once, with their state (as stored, or fresh; `Limiter::key`
+/// names it).
 #[derive(Default)]
 struct KeyTable {
     ids: HashMap<String, usize>,
-    names: Vec<String>,
     state: Vec<Limiter>,
 }
 
@@ -237,9 +237,8 @@ impl KeyTable {
             return id;
         }
         let state = stored.get(&key).cloned().unwrap_or(Limiter { key: key.clone(), tat_us: 0, day: None, used: 0 });
-        self.ids.insert(key.clone(), self.names.len());
-        self.names.push(key);
+        self.ids.insert(key, self.state.len());
         self.state.push(state);
-        self.names.len() - 1
+        self.state.len() - 1
     }
 }

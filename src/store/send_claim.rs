@@ -125,6 +125,14 @@ pub(crate) fn lock_candidates_sql() -> String {
     )
 }
 
+/// Messages' primary keys as the JSON array the PostgreSQL statements read with
+/// `jsonb_to_recordset(...) AS k(company_id uuid, id uuid)`.
+pub(crate) fn keys_json(keys: impl IntoIterator<Item = (uuid::Uuid, uuid::Uuid)>) -> String {
+    let keys: Vec<serde_json::Value> =
+        keys.into_iter().map(|(company_id, id)| serde_json::json!({"company_id": company_id, "id": id})).collect();
+    serde_json::Value::from(keys).to_string()
+}
+
 /// Marks one claimed message `sending`: lease until `$3`, at `$4`.
 pub(crate) const MARK_SENDING: &str = "UPDATE outbound_messages SET status = 'sending', attempts = attempts + 1, \
      lease_until_ms = $3, updated_at_ms = $4 WHERE company_id = $1 AND id = $2 AND status = 'queued'";
@@ -174,10 +182,8 @@ macro_rules! impl_send_claim_store {
                             .bind(size.per_other)
                             .fetch_all(&mut *tx)
                             .await?;
-                    let keys: Vec<serde_json::Value> =
-                        keys.iter().map(|(c, id)| serde_json::json!({"company_id": c, "id": id})).collect();
                     sqlx::query_as(&$crate::store::send_claim::lock_candidates_sql())
-                        .bind(serde_json::Value::from(keys).to_string())
+                        .bind($crate::store::send_claim::keys_json(keys))
                         .bind(now_ms)
                         .bind(size.candidates)
                         .fetch_all(&mut *tx)
@@ -235,12 +241,9 @@ macro_rules! impl_send_claim_store {
                 // transaction and were re-checked as queued: the status guard is a second lock on
                 // the door, never expected to refuse. PostgreSQL: one statement for the claim.
                 let marked: std::collections::HashSet<uuid::Uuid> = if d.claim_in_two_steps {
-                    let keys: Vec<serde_json::Value> = admitted
-                        .iter()
-                        .map(|(i, _)| serde_json::json!({"company_id": candidates[*i].company_id.as_uuid(), "id": candidates[*i].id}))
-                        .collect();
+                    let keys = admitted.iter().map(|(i, _)| (candidates[*i].company_id.as_uuid(), candidates[*i].id));
                     sqlx::query_scalar($crate::store::send_claim::MARK_SENDING_BY_KEYS)
-                        .bind(serde_json::Value::from(keys).to_string())
+                        .bind($crate::store::send_claim::keys_json(keys))
                         .bind(lease_until_ms)
                         .bind(now_ms)
                         .fetch_all(&mut *tx)
