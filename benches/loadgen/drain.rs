@@ -51,7 +51,5 @@ pub async fn run(a: &Args, admin: &str, n: usize) {
         delivered as f64 / secs
     );
     drop(daemon);
-    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    crate::seed::drop_database(admin, &url).await;
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ed25519_dalek::SigningKey;
-use sqlx::Connection;
 
 use crate::drive::run;
 use crate::measure::{background_work, counted, cpu_secs, machine_cpu_secs, postgres_cpu_secs, refusals, scrape};
@@ -158,9 +157,7 @@ pub async fn run_all(a: &Args, admin: &str) {
             }
         }
         drop(daemon);
-        let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+        crate::seed::drop_database(admin, &url).await;
     }
     ratios(&figures);
 }

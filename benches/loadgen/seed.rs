@@ -3,7 +3,6 @@
 use std::process::{Command, Stdio};
 
 use sqlx::Connection;
-use switchboard::config::{Backend, Settings};
 use switchboard::domain::{CompanyId, PhoneNumber};
 
 use crate::daemon_binary;
@@ -12,23 +11,37 @@ pub fn number(c: usize, m: usize) -> String {
     format!("+1{}{:07}", 200 + (c % 700), (c / 700) * 100 + m)
 }
 
-pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> String {
+/// A new, empty PostgreSQL database next to `admin`'s, migrated by the daemon under test: its URL.
+pub async fn migrated_database(admin: &str) -> String {
     let name = format!("sb_bench_{}", uuid::Uuid::new_v4().simple());
     let mut conn = sqlx::PgConnection::connect(admin).await.expect("PostgreSQL (set DATABASE_URL)");
     sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
     let mut url = url::Url::parse(admin).unwrap();
     url.set_path(&name);
-    let mut settings = Settings::load_with_env(None, Vec::new()).unwrap();
-    settings.database.url = url.to_string();
-    settings.database.backend = Backend::Postgres;
-    // The daemon under test applies its own migrations (it may be another build: SWITCHBOARD_BIN).
+    migrate(url.as_str());
+    url.to_string()
+}
+
+/// Applies the daemon under test's migrations to `url` (it may be another build: SWITCHBOARD_BIN).
+pub fn migrate(url: &str) {
     let migrated = Command::new(daemon_binary())
         .arg("migrate")
-        .env("SWITCHBOARD__DATABASE__URL", &settings.database.url)
+        .env("SWITCHBOARD__DATABASE__URL", url)
         .stdout(Stdio::null())
         .status()
         .expect("switchboard migrate");
     assert!(migrated.success(), "switchboard migrate failed");
+}
+
+/// Drops the database of `url` (made by [`migrated_database`]).
+pub async fn drop_database(admin: &str, url: &str) {
+    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
+    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+}
+
+pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> String {
+    let url = migrated_database(admin).await;
     // Seeded in two statements: one insert per number would take longer than the measurement.
     let company_ids: Vec<uuid::Uuid> = (0..companies).map(|_| CompanyId::new().as_uuid()).collect();
     let names: Vec<String> = (0..companies).map(|c| format!("Company {c}")).collect();
@@ -42,7 +55,7 @@ pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> St
             phones.push(phone.as_str().to_owned());
         }
     }
-    let mut conn = sqlx::PgConnection::connect(&settings.database.url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
     sqlx::query("INSERT INTO companies (id, name) SELECT * FROM unnest($1::uuid[], $2::text[])")
         .bind(&company_ids)
         .bind(&names)
@@ -60,5 +73,5 @@ pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> St
     .execute(&mut conn)
     .await
     .unwrap();
-    url.to_string()
+    url
 }

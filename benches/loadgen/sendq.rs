@@ -11,7 +11,7 @@
 //! limiter's busiest one-second window against its limit (per sender or campaign, and the
 //! account over every node), and each company's last send against its fair share's ideal
 //! (sendq_report.rs); and the database: every message `sent`, none sent twice.
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use switchboard::config::Settings;
@@ -22,7 +22,7 @@ mod telnyx_sim;
 
 use crate::sendq_fleet::Fleet;
 use crate::sendq_report::{report, Sent};
-use crate::{daemon_binary, spawn_daemon, Args, Daemon};
+use crate::{spawn_daemon, Args, Daemon};
 
 /// How long the run may take before the generator gives up (a hang, not a goal).
 const RUN_LIMIT: Duration = Duration::from_secs(900);
@@ -143,40 +143,24 @@ async fn connect(url: &str) -> switchboard::store::DynStore {
 }
 
 /// A fresh database migrated by the daemon under test, and what removes it.
-async fn fresh_database(
-    admin: &str,
-    backend: &str,
-) -> (String, std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
-    let (url, cleanup): (String, std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) = match backend {
+async fn fresh_database(admin: &str, backend: &str) -> (String, Cleanup) {
+    match backend {
         "sqlite" => {
             let dir = tempfile::tempdir().expect("tempdir");
             let url = format!("sqlite://{}/sendq.db?mode=rwc", dir.path().display());
+            crate::seed::migrate(&url);
             (url, Box::pin(async move { drop(dir) }))
         }
         _ => {
-            use sqlx::Connection;
-            let name = format!("sb_sendq_{}", uuid::Uuid::new_v4().simple());
-            let mut conn = sqlx::PgConnection::connect(admin).await.expect("PostgreSQL (set DATABASE_URL)");
-            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-            let mut url = url::Url::parse(admin).unwrap();
-            url.set_path(&name);
-            let admin = admin.to_owned();
-            let cleanup = Box::pin(async move {
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-            });
-            (url.to_string(), cleanup as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>)
+            let url = crate::seed::migrated_database(admin).await;
+            let (admin, dropped) = (admin.to_owned(), url.clone());
+            (url, Box::pin(async move { crate::seed::drop_database(&admin, &dropped).await }))
         }
-    };
-    let migrated = Command::new(daemon_binary())
-        .arg("migrate")
-        .env("SWITCHBOARD__DATABASE__URL", &url)
-        .stdout(Stdio::null())
-        .status()
-        .expect("switchboard migrate");
-    assert!(migrated.success(), "switchboard migrate failed");
-    (url, cleanup)
+    }
 }
+
+/// Removes a benchmark's database.
+type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
 /// A daemon sending through the simulator, its account limit the simulator's.
 async fn start(url: &str, sim: &telnyx_sim::TelnyxSim, a: &Args) -> Daemon {

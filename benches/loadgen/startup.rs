@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ed25519_dalek::SigningKey;
-use sqlx::Connection;
 
 use crate::drive::run;
 use crate::seed::fresh_database;
@@ -52,7 +51,5 @@ pub async fn run_startup(a: &Args, admin: &str) {
         rss_mib(daemon.0.id())
     );
     drop(daemon);
-    let mut conn = sqlx::PgConnection::connect(admin).await.unwrap();
-    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    crate::seed::drop_database(admin, &url).await;
 }
