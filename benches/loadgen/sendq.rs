@@ -57,7 +57,7 @@ pub async fn run(a: &Args, admin: &str, backend: &str) {
         "postgres" => crate::measure::postgres_cpu_secs(&url).await,
         _ => 0.0,
     };
-    let daemons: Vec<Daemon> = futures::future::join_all((0..a.nodes).map(|_| start(&url, &sim, a))).await;
+    let daemons: Vec<(Daemon, u16)> = futures::future::join_all((0..a.nodes).map(|_| start(&url, &sim, a))).await;
     let total = a.messages;
     let mut last_count = 0;
     let mut last_change = Instant::now();
@@ -79,7 +79,10 @@ pub async fn run(a: &Args, admin: &str, backend: &str) {
     // Let the last answers be recorded before the daemons stop.
     let settled = wait_settled(&url, total).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let daemon_cpu: f64 = daemons.iter().map(|d| crate::measure::cpu_secs(d.0.id())).sum();
+    let daemon_cpu: f64 = daemons.iter().map(|(d, _)| crate::measure::cpu_secs(d.0.id())).sum();
+    for (i, (_, port)) in daemons.iter().enumerate() {
+        println!("sendq: node {i}: {}", lateness(*port).await);
+    }
     let pg_cpu = match backend {
         "postgres" => crate::measure::postgres_cpu_secs(&url).await - pg_before,
         _ => 0.0,
@@ -162,8 +165,38 @@ async fn fresh_database(admin: &str, backend: &str) -> (String, Cleanup) {
 /// Removes a benchmark's database.
 type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>;
 
-/// A daemon sending through the simulator, its account limit the simulator's.
-async fn start(url: &str, sim: &telnyx_sim::TelnyxSim, a: &Args) -> Daemon {
+/// The node's slot lateness (`switchboard_send_slot_lateness_seconds`, every sender type) as the
+/// share of sends at most each bucket's bound late.
+async fn lateness(port: u16) -> String {
+    let prefix = "switchboard_send_slot_lateness_seconds_bucket{";
+    let Ok(text) = reqwest::get(format!("http://127.0.0.1:{port}/metrics")).await.and_then(|r| r.error_for_status())
+    else {
+        return "no metrics".into();
+    };
+    let Ok(text) = text.text().await else { return "no metrics".into() };
+    let mut buckets: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for line in text.lines().filter(|l| l.starts_with(prefix)) {
+        let (Some(le), Some(n)) =
+            (line.split("le=\"").nth(1).and_then(|r| r.split('"').next()), line.rsplit(' ').next())
+        else {
+            continue;
+        };
+        let bound = le.parse::<f64>().unwrap_or(f64::INFINITY);
+        buckets.entry(le.to_owned()).or_insert((bound, 0.0)).1 += n.parse::<f64>().unwrap_or(0.0);
+    }
+    let mut sorted: Vec<(f64, f64)> = buckets.into_values().collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = sorted.last().map_or(0.0, |b| b.1).max(1.0);
+    let shares: Vec<String> = sorted
+        .iter()
+        .filter(|(bound, _)| bound.is_finite())
+        .map(|(bound, n)| format!("<={:.0}ms {:.2}%", bound * 1000.0, n * 100.0 / total))
+        .collect();
+    format!("{total:.0} sends, slot lateness {}", shares.join(", "))
+}
+
+/// A daemon sending through the simulator, its account limit the simulator's, and its port.
+async fn start(url: &str, sim: &telnyx_sim::TelnyxSim, a: &Args) -> (Daemon, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let rate = a.account_rate.to_string();
     let env: Vec<(&str, String)> = vec![
@@ -175,5 +208,5 @@ async fn start(url: &str, sim: &telnyx_sim::TelnyxSim, a: &Args) -> Daemon {
         ("SWITCHBOARD__SENDING__ACCOUNT_SMS_PER_SECOND", rate),
         ("SWITCHBOARD__LOG__LEVEL", "warn".into()),
     ];
-    spawn_daemon(&env, port).await
+    (spawn_daemon(&env, port).await, port)
 }

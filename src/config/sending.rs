@@ -28,6 +28,10 @@ pub struct SendingSettings {
     /// rate into one window as Telnyx counts arrivals; the headroom absorbs that much jitter
     /// (5% of a second's window: 50 ms).
     pub limit_headroom_percent: f64,
+    /// The latest a send may leave after its slot. A send later than that (a node too busy to keep
+    /// its slots) is queued again for a new slot instead: sent late, it and the sends on time after
+    /// it could exceed the rate in one window. Keep it under the headroom's slack (5% of 1 s).
+    pub max_slot_lateness_ms: u64,
     /// Messages one 10DLC brand may send per day (T-Mobile style; the day is Pacific time).
     pub brand_daily_messages: u64,
     /// A message's validity when the request gives none: not sent by then, it ends `expired`.
@@ -66,6 +70,7 @@ impl Default for SendingSettings {
             account_calls_per_second: 10.0,
             call_max_wait_ms: 2000,
             limit_headroom_percent: 5.0,
+            max_slot_lateness_ms: 25,
             brand_daily_messages: 2000,
             default_validity_secs: 14_400,
             min_validity_secs: 60,
@@ -102,6 +107,9 @@ impl SendingSettings {
         }
         if !(0.0..=50.0).contains(&self.limit_headroom_percent) {
             bad("sending.limit_headroom_percent", "must be between 0 and 50".into());
+        }
+        if self.max_slot_lateness_ms > 60_000 {
+            bad("sending.max_slot_lateness_ms", "must be at most 60000".into());
         }
         if self.brand_daily_messages == 0 {
             bad("sending.brand_daily_messages", "must be at least 1".into());

@@ -7,9 +7,11 @@
 //! (per minute: no minute more than the rate per minute). A brand's daily budget counts the
 //! messages whose send time falls in its Pacific day.
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono_tz::America::Los_Angeles;
 
+use super::clock::Clock;
 use crate::config::SendingSettings;
 use crate::domain::NumberType;
 use crate::store::send_claim::{Admission, ClaimSize, Limiter};
@@ -29,6 +31,9 @@ pub struct Planner {
     horizon_us: i64,
     /// The share of each configured rate the limiters use (`1 - limit_headroom_percent / 100`).
     use_share: f64,
+    /// Read when a claim holds the limiters' locks (the worker's); without it the admission
+    /// decides at the time the claim began.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 /// A limiter a message passes: its key and emission interval.
@@ -44,7 +49,14 @@ impl Planner {
             settings: settings.clone(),
             horizon_us: settings.claim_horizon_ms as i64 * 1000,
             use_share: 1.0 - settings.limit_headroom_percent / 100.0,
+            clock: None,
         }
+    }
+
+    /// Admissions decide at `clock`'s time once the claim holds its locks.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
     }
 
     /// The interval between two sends through a limiter of `per_second`, its headroom kept.
@@ -119,6 +131,10 @@ impl Admission for Planner {
         let mut keys = vec![self.sender_limiter(m).key, self.account_limiter(m.kind).key];
         keys.extend(Planner::brand_key(m));
         keys
+    }
+
+    fn decided_at_us(&self, claimed_at_us: i64) -> i64 {
+        self.clock.as_ref().map_or(claimed_at_us, |c| c.now_us())
     }
 
     /// Earliest slot first, fair order on ties: each round looks at the first waiting message of

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 pub mod clock;
 pub mod limits;
 pub mod outcome;
+pub mod recorder;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -27,13 +28,17 @@ use crate::store::{DynStore, StoreResult};
 pub const SEND_QUEUE_DEPTH: &str = "switchboard_send_queue_depth";
 /// Seconds from due (send_at, or queued) to Telnyx's answer. Labels: sender_type.
 pub const SEND_WAIT: &str = "switchboard_send_queue_wait_seconds";
+/// Seconds from a send's slot (the time its limiters gave it) to the call to Telnyx: how late a
+/// busy node fires. Labels: sender_type.
+pub const SEND_LATENESS: &str = "switchboard_send_slot_lateness_seconds";
 /// Sends Telnyx rate-limited (429 or 40011): that sender paused. Labels: sender_type.
 pub const SEND_THROTTLED: &str = "switchboard_send_throttled_total";
 /// Labels: sender_type.
 pub const SEND_EXPIRED: &str = "switchboard_send_expired_total";
 /// Messages a stopped worker left `sending`, now `unknown`.
 pub const SEND_ORPHANS_UNKNOWN: &str = "switchboard_send_orphans_unknown_total";
-/// Labels: sender_type, kind (sms, mms), outcome (sent, failed, unknown, throttled, retry).
+/// Labels: sender_type, kind (sms, mms), outcome (sent, failed, unknown, throttled, retry,
+/// late: its slot passed before the node could send it, queued again unsent).
 pub const SEND_OUTCOMES: &str = "switchboard_send_outcomes_total";
 /// Status webhooks of a Telnyx id no queued message ever had (within
 /// `sending.unmatched_status_secs`): dropped. Messages sent outside the queue, or a status lost.
@@ -46,6 +51,11 @@ pub fn describe_metrics() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_gauge!(SEND_QUEUE_DEPTH, "Messages queued to send, over every node, by sender_type.");
     describe_histogram!(SEND_WAIT, Unit::Seconds, "Time from a message being due to Telnyx's answer, by sender_type.");
+    describe_histogram!(
+        SEND_LATENESS,
+        Unit::Seconds,
+        "Time from a send's slot to the call to Telnyx (how late a busy node fires), by sender_type."
+    );
     describe_counter!(SEND_THROTTLED, "Sends Telnyx rate-limited (429 or 40011); the sender paused. By sender_type.");
     describe_counter!(SEND_EXPIRED, "Messages not sent within their validity (ended expired), by sender_type.");
     describe_counter!(SEND_ORPHANS_UNKNOWN, "Messages a stopped worker left sending, marked unknown (never re-sent).");

@@ -12,14 +12,16 @@ use tokio::task::JoinHandle;
 use super::clock::Clock;
 use super::limits::Planner;
 use super::outcome::{classify, Outcome};
+use super::recorder::Recorder;
 use super::{
-    SEND_EXPIRED, SEND_ORPHANS_UNKNOWN, SEND_OUTCOMES, SEND_QUEUE_DEPTH, SEND_STATUS_UNMATCHED, SEND_THROTTLED,
-    SEND_WAIT,
+    SEND_EXPIRED, SEND_LATENESS, SEND_ORPHANS_UNKNOWN, SEND_OUTCOMES, SEND_QUEUE_DEPTH, SEND_STATUS_UNMATCHED,
+    SEND_THROTTLED, SEND_WAIT,
 };
 use crate::config::SendingSettings;
 use crate::domain::NumberType;
 use crate::store::send_claim::Claimed;
-use crate::store::send_queue::MessageKind;
+use crate::store::send_queue::{AttemptEnd, MessageKind};
+use crate::store::send_transitions::EndedAttempt;
 use crate::store::{DynStore, StoreResult};
 use crate::telnyx::api::TelnyxApi;
 use crate::telnyx::client::SendMessageRequest;
@@ -45,6 +47,8 @@ pub struct SendWorker {
     clock: Arc<dyn Clock>,
     wake: Arc<Notify>,
     in_flight: Arc<Semaphore>,
+    /// Records the sends' outcomes in batches.
+    recorder: Recorder,
     /// When expiry and orphan recovery last ran (clock µs).
     upkept_at: Arc<AtomicI64>,
     /// When links between Telnyx ids and messages were last retired (clock µs).
@@ -62,9 +66,10 @@ impl SendWorker {
         wake: Arc<Notify>,
     ) -> Self {
         SendWorker {
+            recorder: Recorder::spawn(store.clone()),
             store,
             telnyx,
-            planner: Arc::new(Planner::new(settings)),
+            planner: Arc::new(Planner::new(settings).with_clock(clock.clone())),
             settings: Arc::new(settings.clone()),
             clock,
             wake,
@@ -95,9 +100,12 @@ impl SendWorker {
             // After a claim that took messages, look again before its horizon runs out.
             let busy = Duration::from_millis((self.settings.claim_horizon_ms / 2).max(1));
             loop {
+                let began = tokio::time::Instant::now();
                 let pause = match self.run_once().await {
                     Ok(0) => poll,
-                    Ok(_) => busy,
+                    // From when the claim began: a claim that waited for its locks leaves less of
+                    // its horizon, and slots the limiters could give would otherwise go unused.
+                    Ok(_) => busy.saturating_sub(began.elapsed()),
                     Err(e) => {
                         tracing::warn!(error = %e, "send queue: claiming failed; will retry");
                         poll
@@ -197,6 +205,12 @@ impl SendWorker {
             tokio::time::sleep(Duration::from_micros(wait_us as u64)).await;
         }
         let m = &c.message;
+        let late_us = (self.clock.now_us() - c.send_at_us).max(0);
+        metrics::histogram!(SEND_LATENESS, "sender_type" => m.sender.number_type.as_str()).record(late_us as f64 / 1e6);
+        if late_us > self.settings.max_slot_lateness_ms as i64 * 1000 {
+            self.requeue_late(&c, late_us).await;
+            return;
+        }
         let Ok(client) = self.telnyx.client() else { return };
         let req = SendMessageRequest {
             from: m.from.clone(),
@@ -217,12 +231,29 @@ impl SendWorker {
                 tracing::warn!(error = %e, "send queue: cannot slow the sender down");
             }
         }
-        match self.store.end_attempt(m.company_id, m.id, &outcome.end, now_ms).await {
-            Ok(true) => self.status_changed(),
-            Ok(false) => {}
-            // The lease runs out and the message becomes `unknown`: never sent twice unseen.
-            Err(e) => tracing::warn!(error = %e, message_id = %m.id, "send queue: cannot record a send's outcome"),
+        let end = EndedAttempt { company: m.company_id, id: m.id, end: outcome.end, now_ms };
+        if self.recorder.record(end).await == Some(true) {
+            self.status_changed();
         }
+    }
+
+    /// A send whose slot passed too long ago (this node was busy) is not made: it goes back to the
+    /// queue, due at once, for a new slot. Telnyx was not called, so it is no attempt that could
+    /// have sent anything.
+    async fn requeue_late(&self, c: &Claimed, late_us: i64) {
+        let m = &c.message;
+        let now_ms = self.clock.now_us().div_euclid(1000);
+        let end = AttemptEnd::Requeued {
+            send_at_ms: now_ms,
+            detail: format!(
+                "not sent: its slot passed {} ms before this node could send it; queued again for a new slot",
+                late_us / 1000
+            ),
+        };
+        metrics::counter!(SEND_OUTCOMES, "sender_type" => m.sender.number_type.as_str(), "kind" => m.kind.as_str(), "outcome" => "late")
+            .increment(1);
+        // Not recorded (logged), the lease runs out and it becomes `unknown`, though never sent.
+        self.recorder.record(EndedAttempt { company: m.company_id, id: m.id, end, now_ms }).await;
     }
 
     fn observe(&self, sender: NumberType, kind: MessageKind, outcome: &Outcome, waited_ms: i64) {

@@ -38,6 +38,13 @@ pub struct ClaimSize {
 pub trait Admission: Send + Sync {
     /// The limiter keys `m` passes.
     fn keys(&self, m: &OutboundRecord) -> Vec<String>;
+    /// The time the admission decides at (Unix µs), read once the claim holds the limiters' locks.
+    /// A claim may wait for them (another node's claim, SQLite's write lock): slots reckoned from
+    /// the time the claim began would already have passed when it could send them, and sends that
+    /// all leave late bunch up. By default the time the claim began.
+    fn decided_at_us(&self, claimed_at_us: i64) -> i64 {
+        claimed_at_us
+    }
     /// Walks `candidates` in order (fair order) and returns the index of each admitted one with
     /// its send time (Unix µs), advancing `limiters` (every key of every candidate is there).
     fn admit(
@@ -225,7 +232,8 @@ macro_rules! impl_send_claim_store {
                 .await?;
                 let mut limiters: BTreeMap<String, Limiter> = stored.into_iter().map(|l| (l.key.clone(), l)).collect();
                 let before = limiters.clone();
-                let admitted = admission.admit(now_us, &candidates, &mut limiters);
+                let decided_at_us = admission.decided_at_us(now_us).max(now_us);
+                let admitted = admission.admit(decided_at_us, &candidates, &mut limiters);
                 if let Some(top) = admitted.iter().map(|(i, _)| candidates[*i].fair_tag).max() {
                     if let Some(clock) = limiters.get_mut(FAIR_CLOCK) {
                         clock.tat_us = clock.tat_us.max(top);

@@ -30,10 +30,18 @@ pub trait SendTransitionStore: Send + Sync {
     /// Messages left `sending` past their lease (their worker died) become `unknown`: never sent
     /// again. Returns how many.
     async fn orphans_to_unknown(&self, now_ms: i64) -> StoreResult<u64>;
-    /// Records how an attempt ended; a message no longer `sending` (or `unknown`) is left alone.
-    /// `sent` also links Telnyx's id to the message and applies the status webhook kept for that
-    /// id, if one came first. Returns whether the message changed.
-    async fn end_attempt(&self, company: CompanyId, id: Uuid, end: &AttemptEnd, now_ms: i64) -> StoreResult<bool>;
+    /// Records how attempts ended, in one transaction; a message no longer `sending` (or
+    /// `unknown`) is left alone. `sent` also links Telnyx's id to the message and applies the
+    /// status webhook kept for that id, if one came first. Returns how many messages changed.
+    ///
+    /// The messages are taken in the order of the links a status webhook batch inserts (company,
+    /// then Telnyx id), so that the two wait for each other's rows in one order.
+    async fn end_attempts(&self, ends: &[EndedAttempt]) -> StoreResult<usize>;
+    /// [`Self::end_attempts`] of one attempt: whether the message changed.
+    async fn end_attempt(&self, company: CompanyId, id: Uuid, end: &AttemptEnd, now_ms: i64) -> StoreResult<bool> {
+        let one = [EndedAttempt { company, id, end: end.clone(), now_ms }];
+        Ok(self.end_attempts(&one).await? > 0)
+    }
     /// Deletes links older than `links_before_ms` and status webhooks that found no message older
     /// than `unmatched_before_ms`, at most `limit` rows.
     async fn retire_status_links(
@@ -44,7 +52,36 @@ pub trait SendTransitionStore: Send + Sync {
     ) -> StoreResult<Retired>;
 }
 
-/// What `end_attempt` writes: the status after the attempt and the statuses it may replace.
+/// One attempt's end, to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedAttempt {
+    pub company: CompanyId,
+    pub id: Uuid,
+    pub end: AttemptEnd,
+    /// When Telnyx answered (Unix ms).
+    pub now_ms: i64,
+}
+
+impl EndedAttempt {
+    /// The order a batch takes its messages in: company, then Telnyx id (as status webhook
+    /// batches insert their links), then message.
+    fn lock_order(&self) -> (Uuid, &str, Uuid) {
+        let telnyx_id = match &self.end {
+            AttemptEnd::Sent { telnyx_message_id } => telnyx_message_id.as_str(),
+            _ => "",
+        };
+        (self.company.as_uuid(), telnyx_id, self.id)
+    }
+}
+
+/// `ends` in [`EndedAttempt::lock_order`].
+pub(crate) fn in_lock_order(ends: &[EndedAttempt]) -> Vec<&EndedAttempt> {
+    let mut order: Vec<&EndedAttempt> = ends.iter().collect();
+    order.sort_by(|a, b| a.lock_order().cmp(&b.lock_order()));
+    order
+}
+
+/// What `end_attempts` writes: the status after the attempt and the statuses it may replace.
 pub(crate) fn attempt_update(end: &AttemptEnd) -> (&'static str, &'static [&'static str]) {
     const LIVE: &[&str] = &["sending", "unknown"];
     match end {
@@ -115,42 +152,48 @@ macro_rules! impl_send_transition_store {
                 Ok(rows.len() as u64)
             }
 
-            async fn end_attempt(
+            async fn end_attempts(
                 &self,
-                company: $crate::domain::CompanyId,
-                id: uuid::Uuid,
-                end: &$crate::store::send_queue::AttemptEnd,
-                now_ms: i64,
-            ) -> $crate::store::StoreResult<bool> {
+                ends: &[$crate::store::send_transitions::EndedAttempt],
+            ) -> $crate::store::StoreResult<usize> {
                 use $crate::store::send_queue::AttemptEnd;
                 use $crate::store::status_sql::{forward_change, LINK, READ_FOR_CHANGE, SETTLE_BY_ID};
                 let d = &$dialect;
-                let mut tx = self.pool.begin_with(d.begin).await?;
-                let read = format!("{READ_FOR_CHANGE} {}", d.lock_row);
-                let before: Option<(String, bool)> =
-                    sqlx::query_as(&read).bind(company.as_uuid()).bind(id).fetch_optional(&mut *tx).await?;
-                let (sql, replaces) = $crate::store::send_transitions::attempt_update(end);
-                // A late answer still wins over `unknown`: it is better knowledge.
-                let Some((previous, forwarded)) = before.filter(|(s, _)| replaces.contains(&s.as_str())) else {
-                    return Ok(false);
-                };
-                let q = sqlx::query(sql).bind(company.as_uuid()).bind(id);
-                let (q, status) = match end {
-                    AttemptEnd::Sent { telnyx_message_id } => (q.bind(telnyx_message_id.clone()).bind(now_ms), "sent"),
-                    AttemptEnd::Failed { status, code, detail } => (
-                        q.bind(status.as_str()).bind(code.clone()).bind(detail.clone()).bind(now_ms),
-                        status.as_str(),
-                    ),
-                    AttemptEnd::Requeued { send_at_ms, detail } => {
-                        (q.bind(*send_at_ms).bind(detail.clone()).bind(now_ms), "queued")
-                    }
-                };
-                q.execute(&mut *tx).await?;
-                // Queued again is no status change the product is told of.
-                if forwarded && status != "queued" && previous != status {
-                    forward_change!(&mut *tx, d, company, id, previous.as_str(), status).await?;
+                if ends.is_empty() {
+                    return Ok(0);
                 }
-                if let AttemptEnd::Sent { telnyx_message_id } = end {
+                let read = format!("{READ_FOR_CHANGE} {}", d.lock_row);
+                let mut tx = self.pool.begin_with(d.begin).await?;
+                let mut changed = 0;
+                for e in $crate::store::send_transitions::in_lock_order(ends) {
+                    let (company, id, end, now_ms) = (e.company, e.id, &e.end, e.now_ms);
+                    let before: Option<(String, bool)> =
+                        sqlx::query_as(&read).bind(company.as_uuid()).bind(id).fetch_optional(&mut *tx).await?;
+                    let (sql, replaces) = $crate::store::send_transitions::attempt_update(end);
+                    // A late answer still wins over `unknown`: it is better knowledge.
+                    let Some((previous, forwarded)) = before.filter(|(s, _)| replaces.contains(&s.as_str())) else {
+                        continue;
+                    };
+                    let q = sqlx::query(sql).bind(company.as_uuid()).bind(id);
+                    let (q, status) = match end {
+                        AttemptEnd::Sent { telnyx_message_id } => {
+                            (q.bind(telnyx_message_id.clone()).bind(now_ms), "sent")
+                        }
+                        AttemptEnd::Failed { status, code, detail } => (
+                            q.bind(status.as_str()).bind(code.clone()).bind(detail.clone()).bind(now_ms),
+                            status.as_str(),
+                        ),
+                        AttemptEnd::Requeued { send_at_ms, detail } => {
+                            (q.bind(*send_at_ms).bind(detail.clone()).bind(now_ms), "queued")
+                        }
+                    };
+                    q.execute(&mut *tx).await?;
+                    changed += 1;
+                    // Queued again is no status change the product is told of.
+                    if forwarded && status != "queued" && previous != status {
+                        forward_change!(&mut *tx, d, company, id, previous.as_str(), status).await?;
+                    }
+                    let AttemptEnd::Sent { telnyx_message_id } = end else { continue };
                     let early: (Option<String>, Option<String>, Option<String>) = sqlx::query_as(LINK)
                         .bind(company.as_uuid())
                         .bind(telnyx_message_id)
@@ -160,7 +203,7 @@ macro_rules! impl_send_transition_store {
                         .await?;
                     // A status webhook came before the id was recorded: it applies now.
                     if let (Some(early), code, detail) = early {
-                        let changed = sqlx::query(SETTLE_BY_ID)
+                        let settled = sqlx::query(SETTLE_BY_ID)
                             .bind(company.as_uuid())
                             .bind(id)
                             .bind(&early)
@@ -170,13 +213,13 @@ macro_rules! impl_send_transition_store {
                             .execute(&mut *tx)
                             .await?
                             .rows_affected();
-                        if forwarded && changed > 0 && early != "sent" {
+                        if forwarded && settled > 0 && early != "sent" {
                             forward_change!(&mut *tx, d, company, id, "sent", early.as_str()).await?;
                         }
                     }
                 }
                 tx.commit().await?;
-                Ok(true)
+                Ok(changed)
             }
 
             async fn retire_status_links(

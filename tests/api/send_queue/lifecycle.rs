@@ -1,5 +1,6 @@
 //! A message's life in the queue: expiry when its limiters leave no time, Telnyx's 429 slowing its
-//! sender, and a worker that died mid-send leaving an `unknown` message that is never sent again.
+//! sender, a worker that died mid-send leaving an `unknown` message that is never sent again, and
+//! a send its busy node could not make near its slot queued again, unsent.
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -23,7 +24,8 @@ backend_tests!(
     a_message_its_limiter_cannot_send_in_time_expires,
     a_429_from_telnyx_slows_that_sender,
     a_message_left_sending_by_a_dead_worker_ends_unknown,
-    status_webhooks_settle_the_message_once
+    status_webhooks_settle_the_message_once,
+    a_send_whose_slot_passed_is_queued_again_unsent
 );
 
 async fn a_message_its_limiter_cannot_send_in_time_expires(db: Db) {
@@ -173,4 +175,45 @@ async fn status_webhooks_settle_the_message_once(db: Db) {
     assert_eq!(failed["data"].as_array().map(Vec::len), Some(1), "{failed}");
     let queued = get(&app, &format!("/v1/companies/{co}/messages?status=queued")).await;
     assert_eq!(queued["data"], json!([]), "{queued}");
+}
+
+async fn a_send_whose_slot_passed_is_queued_again_unsent(db: Db) {
+    let sim = TelnyxSim::start().await;
+    let (test_db, store) = fresh_store(db).await;
+    let co = company_sending_from(&store, FROM).await;
+    // A toll-free number: 19/s with the 5% headroom, so two messages get slots ~53 ms apart.
+    enqueue(&store, co, &Sender::new(FROM, NumberType::TollFree), 2, T0_US, 3_600_000).await;
+    let settings = SendingSettings::default();
+    let claimed = claim(&store, &Planner::new(&settings), T0_US).await;
+    assert_eq!(claimed.len(), 2, "both have a slot within the claim's horizon");
+    let (on_time, late) = (&claimed[0], &claimed[1]);
+    assert!(late.send_at_us > on_time.send_at_us);
+
+    let mut daemon = crate::helpers::test_settings(&test_db.url);
+    daemon.telnyx.api_key = Some("KEYsim_late".to_string().into());
+    daemon.telnyx.base_url = sim.base_url();
+    let telnyx = TelnyxApi::from_settings(&daemon.telnyx).expect("telnyx");
+    let clock = ManualClock::at_us(0);
+    let worker =
+        SendWorker::new(store.clone(), telnyx, &settings, Arc::new(clock.clone()), Arc::new(Default::default()));
+    let allowed_us = settings.max_slot_lateness_ms as i64 * 1000;
+    // Within the allowed lateness it goes; past it, it does not reach Telnyx.
+    clock.set_us(on_time.send_at_us + allowed_us);
+    worker.send(on_time.clone()).await;
+    clock.set_us(late.send_at_us + allowed_us + 1_000);
+    worker.send(late.clone()).await;
+
+    let posted: Vec<_> = sim.requests_to("POST /messages");
+    assert_eq!(posted.len(), 1, "only the send within its lateness reached Telnyx");
+    let all = store.page_outbound(co, &OutboundFilter::default(), &Window::first(10)).await.expect("list");
+    let status = |id| all.iter().find(|m| m.id == id).expect("message");
+    assert_eq!(status(on_time.message.id).status, SendStatus::Sent);
+    let requeued = status(late.message.id);
+    assert_eq!((requeued.status, requeued.telnyx_message_id.as_deref()), (SendStatus::Queued, None));
+    let detail = requeued.error_detail.as_deref().unwrap_or_default();
+    assert!(detail.contains("slot passed 26 ms"), "{detail}");
+    assert_eq!(requeued.send_at_ms, late.send_at_us.div_euclid(1000) + 26, "due again at once, for a new slot");
+    // A later claim gives it a new slot and it goes.
+    let again = claim(&store, &Planner::new(&settings), late.send_at_us + 30_000).await;
+    assert_eq!(again.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![late.message.id]);
 }
