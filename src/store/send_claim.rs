@@ -1,9 +1,10 @@
-//! The send queue's claim: one transaction that reads the due messages in fair order, locks the
-//! limiters they pass (one row per limiter key, in key order), lets the caller's [`Admission`]
-//! decide which go and when, writes the limiters back and marks those messages `sending` under a
-//! lease. On PostgreSQL the limiter rows stay locked until the commit, so the limits hold for the
-//! sum of every node's claims; candidates another node holds are skipped (SKIP LOCKED). SQLite
-//! takes its write lock at the start (one node).
+//! The send queue's claim: one transaction that reads the due messages in fair order and the
+//! limiters they pass, lets the caller's [`Admission`] decide which go and when, writes the
+//! limiters it moved and marks those messages `sending` under a lease. Claims run one at a time
+//! over every node: on PostgreSQL each first locks one row (the fair clock's) and holds it to its
+//! commit, so the limits hold for the sum of every node's claims and no message is claimed twice;
+//! SQLite takes its write lock at the start (one node). Locking that one row instead of every
+//! candidate and limiter row (~2,000 per claim) is most of what a claim cost PostgreSQL.
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
@@ -105,33 +106,6 @@ pub(crate) fn candidates_sql(d: &super::send_sql::Dialect) -> String {
     )
 }
 
-/// The keys of the claim's candidates, in fair-tag order, at most `$2` (PostgreSQL's first step).
-pub(crate) fn candidate_keys_sql(d: &super::send_sql::Dialect) -> String {
-    format!(
-        "{with} SELECT h.company_id, h.id FROM ({heads}) h ORDER BY h.fair_tag, h.id LIMIT $2",
-        with = d.sender_heads_with,
-        heads = heads_sql(d)
-    )
-}
-
-/// PostgreSQL's second step: locks the candidates named in the JSON array `$1` (objects with
-/// `company_id` and `id`) that are still queued and due at `$2`, in fair-tag order, at most `$3`,
-/// skipping those another node holds. Reached through the primary key whatever the table's
-/// statistics say (one statement joining the ranked heads to the table was planned as a nested
-/// loop over the whole table when its statistics were stale: seconds per claim). The conditions
-/// are on the locked rows themselves: a row another node claimed and committed after this
-/// statement's snapshot is re-read in its new version, and only conditions on it are checked
-/// again (without them, two nodes claimed one message: tests/api/send_queue/limiter.rs).
-pub(crate) fn lock_candidates_sql() -> String {
-    format!(
-        "SELECT {cols} FROM jsonb_to_recordset($1::jsonb) AS k(company_id uuid, id uuid) \
-         JOIN outbound_messages m ON m.company_id = k.company_id AND m.id = k.id \
-         WHERE m.status = 'queued' AND m.send_at_ms <= $2 AND m.expires_at_ms > $2 \
-         ORDER BY m.fair_tag, m.id LIMIT $3 FOR UPDATE OF m SKIP LOCKED",
-        cols = super::send_queue::OUTBOUND_COLUMNS
-    )
-}
-
 /// Messages' primary keys as the JSON array the PostgreSQL statements read with
 /// `jsonb_to_recordset(...) AS k(company_id uuid, id uuid)`.
 pub(crate) fn keys_json(keys: impl IntoIterator<Item = (uuid::Uuid, uuid::Uuid)>) -> String {
@@ -178,33 +152,28 @@ macro_rules! impl_send_claim_store {
                     return Ok(Vec::new());
                 }
                 let mut tx = self.pool.begin_with(d.begin).await?;
-                let rows: Vec<OutboundRow> = if d.claim_in_two_steps {
-                    // Twice the candidates' keys: those another node's claim holds are skipped.
-                    let keys: Vec<(uuid::Uuid, uuid::Uuid)> =
-                        sqlx::query_as(&$crate::store::send_claim::candidate_keys_sql(d))
-                            .bind(now_ms)
-                            .bind(size.candidates.saturating_mul(2))
-                            .bind(size.per_short_code)
-                            .bind(size.per_toll_free)
-                            .bind(size.per_other)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    sqlx::query_as(&$crate::store::send_claim::lock_candidates_sql())
-                        .bind($crate::store::send_claim::keys_json(keys))
-                        .bind(now_ms)
-                        .bind(size.candidates)
-                        .fetch_all(&mut *tx)
-                        .await?
-                } else {
-                    sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
-                        .bind(now_ms)
-                        .bind(size.candidates)
-                        .bind(size.per_short_code)
-                        .bind(size.per_toll_free)
-                        .bind(size.per_other)
-                        .fetch_all(&mut *tx)
-                        .await?
-                };
+                // One claim at a time over every node: each holds the fair clock's row to its
+                // commit (SQLite: the write lock BEGIN IMMEDIATE took). Every statement after this
+                // one sees the claims committed before, so the candidates need no row locks and
+                // the limiters read are the latest (only `push_limiter` writes one meanwhile, and
+                // the write below keeps the later of the two times).
+                if let Some(gate) = d.claim_gate {
+                    sqlx::query(
+                        "INSERT INTO send_limiters (key, tat_us, used) VALUES ($1, 0, 0) ON CONFLICT (key) DO NOTHING",
+                    )
+                    .bind(FAIR_CLOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(gate).bind(FAIR_CLOCK).execute(&mut *tx).await?;
+                }
+                let rows: Vec<OutboundRow> = sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
+                    .bind(now_ms)
+                    .bind(size.candidates)
+                    .bind(size.per_short_code)
+                    .bind(size.per_toll_free)
+                    .bind(size.per_other)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 if rows.is_empty() {
                     tx.commit().await?;
                     return Ok(Vec::new());
@@ -214,18 +183,12 @@ macro_rules! impl_send_claim_store {
                 keys.push(FAIR_CLOCK.to_owned());
                 keys.sort();
                 keys.dedup();
-                let keys_json = serde_json::Value::from(keys.clone()).to_string();
-                sqlx::query(&format!(
-                    "INSERT INTO send_limiters (key, tat_us, used) SELECT k.key, 0, 0 FROM ({}) AS k \
-                     WHERE true ON CONFLICT (key) DO NOTHING",
-                    d.json_keys
-                ))
-                .bind(&keys_json)
-                .execute(&mut *tx)
-                .await?;
+                let keys_json = serde_json::Value::from(keys).to_string();
+                // A key with no row yet starts fresh (the admission's default); rows are written
+                // for the limiters the admission moved only.
                 let stored: Vec<Limiter> = sqlx::query_as(&format!(
-                    "SELECT key, tat_us, day, used FROM send_limiters WHERE key IN ({}) ORDER BY key {}",
-                    d.json_keys, d.lock_limiters
+                    "SELECT key, tat_us, day, used FROM send_limiters WHERE key IN ({})",
+                    d.json_keys
                 ))
                 .bind(&keys_json)
                 .fetch_all(&mut *tx)
@@ -245,10 +208,10 @@ macro_rules! impl_send_claim_store {
                         .map_err(|e| $crate::store::StoreError::Corrupt(format!("limiters: {e}")))?;
                     sqlx::query(d.write_limiters).bind(json).execute(&mut *tx).await?;
                 }
-                // Marks the admitted messages `sending` under the lease. They are locked by this
-                // transaction and were re-checked as queued: the status guard is a second lock on
-                // the door, never expected to refuse. PostgreSQL: one statement for the claim.
-                let marked: std::collections::HashSet<uuid::Uuid> = if d.claim_in_two_steps {
+                // Marks the admitted messages `sending` under the lease, if still queued (a message
+                // expired or cancelled since the candidates were read keeps its state; its slot
+                // goes unused). PostgreSQL: one statement for the claim.
+                let marked: std::collections::HashSet<uuid::Uuid> = if d.mark_in_one_statement {
                     let keys = admitted.iter().map(|(i, _)| (candidates[*i].company_id.as_uuid(), candidates[*i].id));
                     sqlx::query_scalar($crate::store::send_claim::MARK_SENDING_BY_KEYS)
                         .bind($crate::store::send_claim::keys_json(keys))
