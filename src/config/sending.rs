@@ -75,11 +75,11 @@ impl Default for SendingSettings {
             default_validity_secs: 14_400,
             min_validity_secs: 60,
             max_validity_secs: 86_400,
-            claim_horizon_ms: 250,
+            claim_horizon_ms: 500,
             claim_batch: 1000,
             lease_secs: 120,
             poll_interval_ms: 100,
-            max_in_flight: 256,
+            max_in_flight: 512,
             unmatched_status_secs: 3600,
         }
     }

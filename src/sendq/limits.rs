@@ -112,6 +112,7 @@ impl Planner {
             |per_second: f64| ((per_second * self.horizon_us as f64 / MICROS_PER_SECOND).ceil() as i64 + 1).max(1);
         ClaimSize {
             candidates: i64::from(s.claim_batch),
+            admitted: i64::from(s.max_in_flight),
             per_short_code: per(s.short_code_per_second),
             per_toll_free: per(s.toll_free_per_second),
             per_other: per(s.ten_dlc_per_minute.max(s.long_code_per_minute) / 60.0),
@@ -151,6 +152,7 @@ impl Admission for Planner {
         now_us: i64,
         candidates: &[OutboundRecord],
         limiters: &mut BTreeMap<String, Limiter>,
+        most: usize,
     ) -> Vec<(usize, i64)> {
         let latest = now_us + self.horizon_us;
         let budget = self.settings.brand_daily_messages as i64;
@@ -179,7 +181,8 @@ impl Admission for Planner {
         let mut seen = vec![usize::MAX; n];
         let mut done = vec![false; candidates.len()];
         let mut admitted = Vec::new();
-        for round in 0.. {
+        while admitted.len() < most {
+            let round = admitted.len();
             let mut best: Option<(i64, usize)> = None;
             for (i, p) in plans.iter().enumerate() {
                 if done[i] || seen[p.sender] == round {

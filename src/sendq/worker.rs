@@ -144,7 +144,7 @@ impl SendWorker {
             return Ok(0);
         }
         let mut size = self.planner.claim_size();
-        size.candidates = size.candidates.min(free);
+        size.admitted = size.admitted.min(free);
         let lease_until_ms = now_ms + self.settings.lease_secs as i64 * 1000;
         let claimed = self.store.claim_sends(now_us, lease_until_ms, size, self.planner.as_ref()).await?;
         let n = claimed.len();

@@ -28,6 +28,8 @@ pub struct Limiter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimSize {
     pub candidates: i64,
+    /// Messages one claim takes, at most (the sends this node has free).
+    pub admitted: i64,
     /// Per sending number: at most this many of its messages are candidates (no more could pass
     /// within one claim), for short codes, toll-free numbers and the rest.
     pub per_short_code: i64,
@@ -35,24 +37,26 @@ pub struct ClaimSize {
     pub per_other: i64,
 }
 
-/// Decides which candidates go and when; the store holds the limiters' locks meanwhile.
+/// Decides which candidates go and when; the store holds the claim's lock meanwhile.
 pub trait Admission: Send + Sync {
     /// The limiter keys `m` passes.
     fn keys(&self, m: &OutboundRecord) -> Vec<String>;
-    /// The time the admission decides at (Unix µs), read once the claim holds the limiters' locks.
-    /// A claim may wait for them (another node's claim, SQLite's write lock): slots reckoned from
+    /// The time the admission decides at (Unix µs), read once the claim holds its lock. A claim
+    /// may wait for it (another node's claim, SQLite's write lock): slots reckoned from
     /// the time the claim began would already have passed when it could send them, and sends that
     /// all leave late bunch up. By default the time the claim began.
     fn decided_at_us(&self, claimed_at_us: i64) -> i64 {
         claimed_at_us
     }
     /// Walks `candidates` in order (fair order) and returns the index of each admitted one with
-    /// its send time (Unix µs), advancing `limiters` (every key of every candidate is there).
+    /// its send time (Unix µs), at most `most` of them, advancing `limiters` (every key of every
+    /// candidate is there).
     fn admit(
         &self,
         now_us: i64,
         candidates: &[OutboundRecord],
         limiters: &mut BTreeMap<String, Limiter>,
+        most: usize,
     ) -> Vec<(usize, i64)>;
 }
 
@@ -196,7 +200,8 @@ macro_rules! impl_send_claim_store {
                 let mut limiters: BTreeMap<String, Limiter> = stored.into_iter().map(|l| (l.key.clone(), l)).collect();
                 let before = limiters.clone();
                 let decided_at_us = admission.decided_at_us(now_us).max(now_us);
-                let admitted = admission.admit(decided_at_us, &candidates, &mut limiters);
+                let most = usize::try_from(size.admitted).unwrap_or(0);
+                let admitted = admission.admit(decided_at_us, &candidates, &mut limiters, most);
                 if let Some(top) = admitted.iter().map(|(i, _)| candidates[*i].fair_tag).max() {
                     if let Some(clock) = limiters.get_mut(FAIR_CLOCK) {
                         clock.tat_us = clock.tat_us.max(top);
