@@ -8,6 +8,9 @@ pub(crate) struct Dialect {
     /// Locks the fair clock's limiter row (key `$1`) to the commit: claims of every node one at a
     /// time (PostgreSQL; SQLite's `begin` already holds the one write lock).
     pub claim_gate: Option<&'static str>,
+    /// Whether a claim reads its candidates' keys first and then their rows by primary key
+    /// (PostgreSQL: a plan that does not depend on the table's statistics), or the rows at once.
+    pub candidates_by_key: bool,
     /// Whether a claim marks its messages `sending` in one statement (PostgreSQL), or one by one.
     pub mark_in_one_statement: bool,
     /// The `WITH` clause [`Dialect::sender_heads`] reads (or nothing).
@@ -38,6 +41,7 @@ const SENDERS: &str = "WITH RECURSIVE senders(f) AS ( \
 pub(crate) const POSTGRES: Dialect = Dialect {
     begin: "BEGIN",
     claim_gate: Some("SELECT 1 FROM send_limiters WHERE key = $1 FOR UPDATE"),
+    candidates_by_key: true,
     mark_in_one_statement: true,
     // A loose index scan over `outbound_messages_queued_by_sender`: one descent per sender with
     // queued messages, then its first few in fair order. A claim's cost follows the number of
@@ -63,6 +67,7 @@ pub(crate) const POSTGRES: Dialect = Dialect {
 pub(crate) const SQLITE: Dialect = Dialect {
     begin: "BEGIN IMMEDIATE",
     claim_gate: None,
+    candidates_by_key: false,
     mark_in_one_statement: false,
     // The same loose index scan; SQLite has no LATERAL: each sender's head is the rows whose rowid
     // a correlated subquery (its first few in fair order) names.
