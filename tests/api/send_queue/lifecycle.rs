@@ -1,6 +1,7 @@
 //! A message's life in the queue: expiry when its limiters leave no time, Telnyx's 429 slowing its
 //! sender, a worker that died mid-send leaving an `unknown` message that is never sent again, and
-//! a send its busy node could not make near its slot queued again, unsent.
+//! a send its busy node could not make near its slot queued again, unsent; and answers recorded
+//! in one batch.
 use std::sync::Arc;
 
 use serde_json::{json, Value};
@@ -25,7 +26,8 @@ backend_tests!(
     a_429_from_telnyx_slows_that_sender,
     a_message_left_sending_by_a_dead_worker_ends_unknown,
     status_webhooks_settle_the_message_once,
-    a_send_whose_slot_passed_is_queued_again_unsent
+    a_send_whose_slot_passed_is_queued_again_unsent,
+    one_batch_records_every_answer_and_leaves_settled_messages_alone
 );
 
 async fn a_message_its_limiter_cannot_send_in_time_expires(db: Db) {
@@ -216,4 +218,39 @@ async fn a_send_whose_slot_passed_is_queued_again_unsent(db: Db) {
     // A later claim gives it a new slot and it goes.
     let again = claim(&store, &Planner::new(&settings), late.send_at_us + 30_000).await;
     assert_eq!(again.iter().map(|c| c.message.id).collect::<Vec<_>>(), vec![late.message.id]);
+}
+
+async fn one_batch_records_every_answer_and_leaves_settled_messages_alone(db: Db) {
+    use switchboard::store::send_queue::AttemptEnd;
+    use switchboard::store::send_transitions::EndedAttempt;
+    let (_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    enqueue(&store, co, &Sender::new("+18005550100", NumberType::TollFree), 4, T0_US, 3_600_000).await;
+    let claimed = claim(&store, &Planner::new(&SendingSettings::default()), T0_US).await;
+    assert_eq!(claimed.len(), 4);
+    let ids: Vec<_> = claimed.iter().map(|c| c.message.id).collect();
+    let ended = |i: usize, end: AttemptEnd| EndedAttempt { company: co, id: ids[i], end, now_ms: T0_US / 1000 + 10 };
+    // The fourth was already answered: its second answer changes nothing.
+    let first = [ended(3, AttemptEnd::Sent { telnyx_message_id: "tx-3".into() })];
+    assert_eq!(store.end_attempts(&first).await.expect("first"), 1);
+    let batch = [
+        ended(0, AttemptEnd::Sent { telnyx_message_id: "tx-0".into() }),
+        ended(
+            1,
+            AttemptEnd::Failed { status: SendStatus::SendingFailed, code: Some("40008".into()), detail: "no".into() },
+        ),
+        ended(2, AttemptEnd::Requeued { send_at_ms: T0_US / 1000 + 2_000, detail: "429".into() }),
+        ended(3, AttemptEnd::Requeued { send_at_ms: T0_US / 1000 + 2_000, detail: "late".into() }),
+    ];
+    assert_eq!(store.end_attempts(&batch).await.expect("batch"), 3, "three changed, one left alone");
+    let get = |i: usize| {
+        let store = store.clone();
+        let id = ids[i];
+        async move { store.get_outbound(co, id).await.expect("message") }
+    };
+    let (sent, failed, queued, settled) = (get(0).await, get(1).await, get(2).await, get(3).await);
+    assert_eq!((sent.status, sent.telnyx_message_id.as_deref()), (SendStatus::Sent, Some("tx-0")));
+    assert_eq!((failed.status, failed.error_code.as_deref()), (SendStatus::SendingFailed, Some("40008")));
+    assert_eq!((queued.status, queued.send_at_ms), (SendStatus::Queued, T0_US / 1000 + 2_000));
+    assert_eq!((settled.status, settled.telnyx_message_id.as_deref()), (SendStatus::Sent, Some("tx-3")));
 }
