@@ -236,6 +236,14 @@ macro_rules! impl_send_claim_store {
                 .fetch_all(&mut *tx)
                 .await?;
                 let mut limiters: BTreeMap<String, Limiter> = stored.into_iter().map(|l| (l.key.clone(), l)).collect();
+                // The fair clock moves with every claim (below), so it needs its row even before
+                // the first (SQLite has no gate to insert it).
+                limiters.entry(FAIR_CLOCK.to_owned()).or_insert_with(|| Limiter {
+                    key: FAIR_CLOCK.to_owned(),
+                    tat_us: 0,
+                    day: None,
+                    used: 0,
+                });
                 let before = limiters.clone();
                 let decided_at_us = admission.decided_at_us(now_us).max(now_us);
                 let most = usize::try_from(size.admitted).unwrap_or(0);
