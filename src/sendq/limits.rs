@@ -31,8 +31,8 @@ pub struct Planner {
     horizon_us: i64,
     /// The share of each configured rate the limiters use (`1 - limit_headroom_percent / 100`).
     use_share: f64,
-    /// Read when a claim holds the limiters' locks (the worker's); without it the admission
-    /// decides at the time the claim began.
+    /// Read once a claim holds its lock (the worker's clock); without it the admission decides
+    /// at the time the claim began.
     clock: Option<Arc<dyn Clock>>,
 }
 
@@ -53,7 +53,7 @@ impl Planner {
         }
     }
 
-    /// Admissions decide at `clock`'s time once the claim holds its locks.
+    /// Admissions decide at `clock`'s time once the claim holds its lock.
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self

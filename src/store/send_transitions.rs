@@ -34,8 +34,10 @@ pub trait SendTransitionStore: Send + Sync {
     /// `unknown`) is left alone. `sent` also links Telnyx's id to the message and applies the
     /// status webhook kept for that id, if one came first. Returns how many messages changed.
     ///
-    /// The messages are taken in the order of the links a status webhook batch inserts (company,
-    /// then Telnyx id), so that the two wait for each other's rows in one order.
+    /// The messages are taken in the order a status webhook batch inserts its links in (company,
+    /// then Telnyx id), so that the two insert links in one order. A deadlock on the messages'
+    /// rows is still possible (PostgreSQL then aborts one transaction; the send worker's recorder
+    /// tries again).
     async fn end_attempts(&self, ends: &[EndedAttempt]) -> StoreResult<usize>;
     /// [`Self::end_attempts`] of one attempt: whether the message changed.
     async fn end_attempt(&self, company: CompanyId, id: Uuid, end: &AttemptEnd, now_ms: i64) -> StoreResult<bool> {
