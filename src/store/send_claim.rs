@@ -132,6 +132,19 @@ pub(crate) fn candidates_by_keys_sql() -> String {
     )
 }
 
+/// Binds what both candidate statements read: `$1` now (ms), `$2` the most candidates, `$3..$5`
+/// the per-sender bounds of `size`.
+macro_rules! bind_claim_size {
+    ($q:expr, $now_ms:expr, $size:expr) => {
+        $q.bind($now_ms)
+            .bind($size.candidates)
+            .bind($size.per_short_code)
+            .bind($size.per_toll_free)
+            .bind($size.per_other)
+    };
+}
+pub(crate) use bind_claim_size;
+
 /// Messages' primary keys as the JSON array the PostgreSQL statements read with
 /// `jsonb_to_recordset(...) AS k(company_id uuid, id uuid)`.
 pub(crate) fn keys_json(keys: impl IntoIterator<Item = (uuid::Uuid, uuid::Uuid)>) -> String {
@@ -193,28 +206,25 @@ macro_rules! impl_send_claim_store {
                     sqlx::query(gate).bind(FAIR_CLOCK).execute(&mut *tx).await?;
                 }
                 let rows: Vec<OutboundRow> = if d.candidates_by_key {
-                    let keys: Vec<(uuid::Uuid, uuid::Uuid)> =
-                        sqlx::query_as(&$crate::store::send_claim::candidate_keys_sql(d))
-                            .bind(now_ms)
-                            .bind(size.candidates)
-                            .bind(size.per_short_code)
-                            .bind(size.per_toll_free)
-                            .bind(size.per_other)
-                            .fetch_all(&mut *tx)
-                            .await?;
+                    let keys: Vec<(uuid::Uuid, uuid::Uuid)> = $crate::store::send_claim::bind_claim_size!(
+                        sqlx::query_as(&$crate::store::send_claim::candidate_keys_sql(d)),
+                        now_ms,
+                        size
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?;
                     sqlx::query_as(&$crate::store::send_claim::candidates_by_keys_sql())
                         .bind($crate::store::send_claim::keys_json(keys))
                         .fetch_all(&mut *tx)
                         .await?
                 } else {
-                    sqlx::query_as(&$crate::store::send_claim::candidates_sql(d))
-                        .bind(now_ms)
-                        .bind(size.candidates)
-                        .bind(size.per_short_code)
-                        .bind(size.per_toll_free)
-                        .bind(size.per_other)
-                        .fetch_all(&mut *tx)
-                        .await?
+                    $crate::store::send_claim::bind_claim_size!(
+                        sqlx::query_as(&$crate::store::send_claim::candidates_sql(d)),
+                        now_ms,
+                        size
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?
                 };
                 if rows.is_empty() {
                     tx.commit().await?;
