@@ -254,3 +254,37 @@ async fn one_batch_records_every_answer_and_leaves_settled_messages_alone(db: Db
     assert_eq!((queued.status, queued.send_at_ms), (SendStatus::Queued, T0_US / 1000 + 2_000));
     assert_eq!((settled.status, settled.telnyx_message_id.as_deref()), (SendStatus::Sent, Some("tx-3")));
 }
+
+/// SQLite refuses a write after its busy timeout (5 s) while another writer holds the lock: the
+/// answer of a message that went out is tried again and recorded, not lost (in the benchmark, one
+/// such refusal left a sent message `unknown`).
+#[actix_web::test]
+async fn an_answer_sqlite_refused_while_locked_is_recorded_once_it_can_be() {
+    use sqlx::Connection;
+    use switchboard::sendq::recorder::Recorder;
+    use switchboard::store::send_queue::AttemptEnd;
+    use switchboard::store::send_transitions::EndedAttempt;
+    let (test_db, store) = fresh_store(Db::Sqlite).await;
+    let co = company(&store).await;
+    enqueue(&store, co, &Sender::new("+18005550100", NumberType::TollFree), 1, T0_US, 3_600_000).await;
+    let claimed = claim(&store, &Planner::new(&SendingSettings::default()), T0_US).await;
+    let id = claimed[0].message.id;
+
+    let mut other = sqlx::SqliteConnection::connect(&test_db.url).await.expect("connect");
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut other).await.expect("the write lock");
+    let recorder = Recorder::spawn(store.clone());
+    let end = EndedAttempt {
+        company: co,
+        id,
+        end: AttemptEnd::Sent { telnyx_message_id: "tx-1".into() },
+        now_ms: T0_US / 1000,
+    };
+    let recording = tokio::spawn(async move { recorder.record(end).await });
+    // Held past the busy timeout, so the first try fails; the retry waits for the lock.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    assert!(!recording.is_finished(), "recorded while another writer held the lock");
+    sqlx::query("COMMIT").execute(&mut other).await.expect("release");
+    assert_eq!(recording.await.expect("task"), Some(true), "the answer was given up on");
+    let m = store.get_outbound(co, id).await.expect("message");
+    assert_eq!((m.status, m.telnyx_message_id.as_deref()), (SendStatus::Sent, Some("tx-1")));
+}
