@@ -46,6 +46,9 @@ pub struct Application {
 /// What the HTTP workers share.
 /// How long start-up waits for the change listener before reading the owner index without it.
 const LISTENER_CONNECT_WAIT: Duration = Duration::from_secs(10);
+/// Outbox items the ledger may hand to this node's worker ahead of their delivery; past that,
+/// batches commit their items due and the worker claims them.
+const HELD_ITEMS: usize = 8192;
 
 struct Shared {
     store: DynStore,
@@ -87,8 +90,11 @@ impl Application {
             crate::config::Backend::Postgres => (settings.ledger.commit_lanes, settings.ledger.commits_in_flight),
             crate::config::Backend::Sqlite => (1, 1),
         };
+        // The ledger hands the items it commits to this node's outbox worker, held for it.
+        let (hand_off, held) = crate::ledger::handoff::hand_off(HELD_ITEMS, crate::outbox::HOLD);
+        let to_outbox = crate::ledger::handoff::ToOutbox { wake: outbox_wake.clone(), hand_off: Some(hand_off) };
         let (ledger, ledger_closer, ledger_task) =
-            Ledger::start(store.clone(), &settings.ledger, lanes, mode, outbox_wake.clone());
+            Ledger::start(store.clone(), &settings.ledger, lanes, mode, to_outbox);
         let registry = Registry::new(store.clone(), &settings.actors, settings.routing, ledger.clone());
         let verification = Verification::from_settings(
             settings.webhooks.verify_signatures,
@@ -160,6 +166,7 @@ impl Application {
                 crate::outbox::Deliverer::new(telnyx.clone(), forward_policy.clone(), Arc::new(SystemLookup)),
                 outbox_wake,
                 crate::outbox::RetrySchedule::from_settings(&settings.forwards),
+                Some(held),
             ),
         ];
         if let Some(ended) = outages {

@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
+
+use super::handoff::{Reservation, ToOutbox};
 use tokio::task::JoinHandle;
 
 use super::entry::{Committed, LedgerEntry};
@@ -103,8 +105,9 @@ impl Ledger {
         settings: &LedgerSettings,
         (lanes, in_flight): (usize, usize),
         mode: CommitMode,
-        wake: Arc<Notify>,
+        outbox: impl Into<ToOutbox>,
     ) -> (Ledger, LedgerCloser, JoinHandle<()>) {
+        let outbox = outbox.into();
         let (close, closing) = watch::channel(false);
         let mut senders = Vec::new();
         let mut tasks = Vec::new();
@@ -121,7 +124,7 @@ impl Ledger {
                 max_in_flight: in_flight.max(1),
                 flush_interval: Duration::from_millis(settings.flush_interval_ms),
                 batch_size,
-                wake: wake.clone(),
+                outbox: outbox.clone(),
             };
             senders.push(Lane { tx, fill, batch_size });
             tasks.push(tokio::spawn(batcher.run()));
@@ -194,7 +197,7 @@ struct Batcher {
     max_in_flight: usize,
     flush_interval: Duration,
     batch_size: usize,
-    wake: Arc<Notify>,
+    outbox: ToOutbox,
 }
 
 impl Batcher {
@@ -236,7 +239,7 @@ impl Batcher {
             }
             metrics::gauge!(LEDGER_PENDING).set(self.rx.len() as f64);
             let writer = self.writers.pop().unwrap_or_else(|| self.store.ledger_writer());
-            in_flight.push_back(tokio::spawn(commit(writer, batch, self.wake.clone())));
+            in_flight.push_back(tokio::spawn(commit(writer, batch, self.outbox.clone())));
         }
         for previous in in_flight {
             let _ = previous.await;
@@ -269,12 +272,13 @@ impl Batcher {
     }
 }
 
-async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Arc<Notify>) -> Box<dyn LedgerWriter> {
+async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, outbox: ToOutbox) -> Box<dyn LedgerWriter> {
     let started = Instant::now();
     let entries: Vec<&LedgerEntry> = batch.iter().map(|p| &p.entry).collect();
-    // A status change may queue a forward to the company's status URL.
-    let has_effects = entries.iter().any(|e| !e.outbox.is_empty() || !e.message_statuses.is_empty());
-    let result = writer.commit(&entries).await;
+    let items: usize = entries.iter().map(|e| e.outbox.len()).sum();
+    // Room for all the batch's items with this node's worker, or none: then they commit due.
+    let held = outbox.hand_off.as_ref().filter(|_| items > 0).and_then(|h| h.reserve(items));
+    let result = writer.commit(&entries, held.as_ref().map(Reservation::until)).await;
     metrics::histogram!(LEDGER_COMMIT_DURATION).record(started.elapsed().as_secs_f64());
     metrics::histogram!(LEDGER_BATCH_SIZE).record(batch.len() as f64);
     match result {
@@ -282,9 +286,17 @@ async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, wake: Ar
             metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
             metrics::counter!(DUPLICATES).increment(stats.duplicates);
             metrics::counter!(SEND_RECONCILED).increment(stats.reconciled);
-            if has_effects {
-                wake.notify_one();
+            // A status change may have queued a forward to the company's status URL (due).
+            let statuses = entries.iter().any(|e| !e.message_statuses.is_empty());
+            match held {
+                Some(held) => held.hand_over(entries.iter().flat_map(|e| &e.outbox), &stats.queued),
+                None if items > 0 => outbox.wake.notify_one(),
+                None => {}
             }
+            if statuses {
+                outbox.wake.notify_one();
+            }
+            drop(entries);
             for (i, p) in batch.into_iter().enumerate() {
                 p.done.answer(Ok(stats.entry(i)));
             }

@@ -216,6 +216,8 @@ pub struct CommitStats {
     /// Status webhooks that found their message by reconciliation (a Telnyx id a stopped worker
     /// never recorded, attached to the one `unknown` message it can belong to).
     pub reconciled: u64,
+    /// Ids of the outbox items this commit inserted (an item already there is not among them).
+    pub queued: Vec<uuid::Uuid>,
 }
 
 impl CommitStats {

@@ -7,6 +7,7 @@ pub mod chain_items;
 pub mod chain_position;
 pub mod decision_codec;
 pub mod entry;
+pub mod handoff;
 pub mod outbox_item;
 #[cfg(feature = "bench-modes")]
 mod per_event;

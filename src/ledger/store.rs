@@ -31,7 +31,17 @@ pub struct PartitionWork {
 pub trait LedgerStore: Send + Sync {
     /// In one transaction: insert the dedupe keys, add +1 for each key that was new, store dead
     /// letters, outbox items and routing log lines (each idempotent on its own key); commit.
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats>;
+    /// Outbox items are due at once.
+    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
+        self.commit_batch_holding(entries, None).await
+    }
+    /// [`LedgerStore::commit_batch`], with the outbox items held until `hold` when it is set
+    /// (`next_attempt_at`: this node's worker has them, `ledger::handoff`).
+    async fn commit_batch_holding(
+        &self,
+        entries: &[&LedgerEntry],
+        hold: Option<DateTime<Utc>>,
+    ) -> StorageResult<CommitStats>;
     /// Deletes at most `limit` dedupe keys received before `before`; returns how many. Callers
     /// repeat until fewer than `limit` went ([`purge_dedupe_all`]): one short statement at a
     /// time, so a purge never holds a long transaction or a burst of WAL on a busy table.
@@ -53,8 +63,8 @@ pub trait LedgerStore: Send + Sync {
 /// Commits batches for one ledger lane; one batch at a time.
 #[async_trait]
 pub trait LedgerWriter: Send {
-    /// What [`LedgerStore::commit_batch`] does, on the writer's own connection.
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats>;
+    /// What [`LedgerStore::commit_batch_holding`] does, on the writer's own connection.
+    async fn commit(&mut self, entries: &[&LedgerEntry], hold: Option<DateTime<Utc>>) -> StorageResult<CommitStats>;
 }
 
 /// Deletes every dedupe key received before `before`, `chunk` keys per statement.

@@ -1,17 +1,20 @@
 //! The outbox worker: claims due rows, delivers them concurrently, records each outcome (call
 //! commands: exponential backoff; message forwards: their retry schedule and alternates, see
 //! `forwarding.rs`), and keeps the outbox metrics. Several workers (nodes) can run at once: a
-//! claim leases its rows, so each delivery attempt is made by one worker.
+//! claim leases its rows, so each delivery attempt is made by one worker. The items this node's
+//! ledger committed held for it (`ledger::handoff`) come from memory instead of a claim.
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
 use super::forwarding::{BatchCompanies, Delivered};
 use super::schedule::RetrySchedule;
+use crate::ledger::handoff::{Held, HeldItems};
 use crate::metrics as m;
 use crate::store::outbox::{Failure, OutboxEntry};
 use crate::store::DynStore;
@@ -22,7 +25,16 @@ const BATCH: i64 = 32;
 /// Claim loops of the production worker (each claims `BATCH` at a time).
 const CLAIM_LOOPS: usize = 4;
 /// How long a claimed row stays invisible to other workers (longer than any delivery takes).
+/// Items the ledger hands to this node's worker are held as long (`HOLD`).
 const LEASE: Duration = Duration::from_secs(60);
+/// How long the ledger holds the items it hands to this node's worker.
+pub const HOLD: Duration = LEASE;
+/// A held item is attempted only while this much of its hold is left (more than an attempt
+/// takes); one that waited longer is left to the claim once the hold lapses.
+const HOLD_MARGIN: Duration = Duration::from_secs(30);
+/// Batches of held items delivered at once (like the claim loops: a slow receiver in one batch
+/// does not hold up the next).
+const HELD_BATCHES: usize = 4;
 /// The pending gauge is read at most this often (a count per batch cost a scan per 32 items).
 const GAUGE_EVERY: Duration = Duration::from_secs(5);
 
@@ -38,19 +50,28 @@ pub struct OutboxWorker {
 }
 
 /// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified;
-/// forwards are retried on `schedule`.
+/// forwards are retried on `schedule`; delivers the items the ledger hands it in `held`.
 pub fn spawn_outbox_worker(
     store: DynStore,
     deliverer: Deliverer,
     wake: Arc<Notify>,
     schedule: RetrySchedule,
+    held: Option<HeldItems>,
 ) -> JoinHandle<()> {
     let worker = OutboxWorker::new(store, deliverer, wake).with_schedule(schedule);
     // Several claim loops in one task: while one waits for its batch's slowest receiver, the
     // others claim and deliver (leases keep them from taking the same rows); aborting the task
-    // stops them all.
+    // stops them all, and the held items' delivery with them.
     tokio::spawn(async move {
-        futures::future::join_all((0..CLAIM_LOOPS).map(|i| worker.run_loop(i == 0))).await;
+        let claims = futures::future::join_all((0..CLAIM_LOOPS).map(|i| worker.run_loop(i == 0)));
+        match held {
+            Some(held) => {
+                tokio::join!(claims, worker.run_held(held));
+            }
+            None => {
+                claims.await;
+            }
+        }
     })
 }
 
@@ -114,10 +135,48 @@ impl OutboxWorker {
         let lease_until = now + chrono::Duration::from_std(LEASE).unwrap_or_default();
         let due = self.store.claim_due_outbox(now, lease_until, BATCH).await?;
         let n = due.len();
+        self.deliver(due).await;
+        Ok(n)
+    }
+
+    /// Delivers the items the ledger holds for this worker as they come, a few batches at a
+    /// time, until every hand-off is gone.
+    pub async fn run_held(&self, mut held: HeldItems) {
+        let mut delivering = FuturesUnordered::new();
+        loop {
+            tokio::select! {
+                batch = held.next_batch(BATCH as usize), if delivering.len() < HELD_BATCHES => match batch {
+                    Some(batch) => delivering.push(self.deliver_held(batch)),
+                    None => break,
+                },
+                Some(()) = delivering.next(), if !delivering.is_empty() => {}
+            }
+        }
+        while delivering.next().await.is_some() {}
+    }
+
+    /// Delivers held items whose hold has room for an attempt; the others are left to the claim.
+    async fn deliver_held(&self, batch: Vec<Held>) {
+        let now = Utc::now();
+        let (ours, lapsing): (Vec<Held>, Vec<Held>) = batch.into_iter().partition(|h| h.still_ours(now, HOLD_MARGIN));
+        if !lapsing.is_empty() {
+            tracing::warn!(
+                items = lapsing.len(),
+                "outbox: held items waited too long; they are claimed once their hold lapses"
+            );
+        }
+        let due = ours.into_iter().map(|h| OutboxEntry::fresh(h.item, h.until, now)).collect();
+        self.deliver(due).await;
+    }
+
+    /// Attempts a batch of items concurrently and records the outcomes.
+    async fn deliver(&self, due: Vec<OutboxEntry>) {
+        if due.is_empty() {
+            return;
+        }
         let companies = self.forwarding_of(&due).await;
         let delivered = futures::future::join_all(due.into_iter().map(|e| self.attempt(e, &companies))).await;
         self.record_delivered(delivered.into_iter().flatten().collect()).await;
-        Ok(n)
     }
 
     /// Records the items delivered in one batch, one statement per attempt count (almost always

@@ -27,6 +27,23 @@ pub struct OutboxEntry {
     pub failure: Option<Failure>,
 }
 
+impl OutboxEntry {
+    /// An item just committed, pending its first attempt, due at `next_attempt_at`.
+    pub fn fresh(item: OutboxItem, next_attempt_at: DateTime<Utc>, created_at: DateTime<Utc>) -> Self {
+        OutboxEntry {
+            item,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at,
+            last_error: None,
+            created_at,
+            delivered_at: None,
+            hop: 0,
+            failure: None,
+        }
+    }
+}
+
 /// Why an outbox item gave up: its metric label and stored text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failure {

@@ -111,12 +111,14 @@ WITH keys AS (
     ON CONFLICT DO NOTHING
 ), out AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at, alternates)
-    SELECT i, c, e, k, d, p, now(), now(), a
+    -- Due at once, or held for this node's worker until $36 (`ledger::handoff`).
+    SELECT i, c, e, k, d, p, now(), coalesce($36::timestamptz, now()), a
     FROM unnest($14::uuid[], $15::uuid[], $16::text[], $17::text[], $18::text[], $19::text[], $28::text[])
         AS x(i, c, e, k, d, p, a)
     -- An event's side effects are queued with its new dedupe keys only: a redelivery queues none.
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
     ON CONFLICT DO NOTHING
+    RETURNING id
 ), opts AS (
     -- STOP/START of events with new keys: per customer the latest occurred_at wins, here and
     -- against what is stored (on a tie, the later arrival).
@@ -136,19 +138,32 @@ WITH keys AS (
     };
 }
 
+/// The ids of the outbox items the statement inserted (the hand-off gives the worker those).
+macro_rules! queued_ids {
+    () => {
+        "(SELECT coalesce(array_agg(id), '{}') FROM out)"
+    };
+}
+
 /// The whole batch in one statement, when it has no status webhook of a queued message.
-const COMMIT_SQL: &str =
-    concat!(batch_ctes!(), "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), 0::int8 FROM fresh");
+const COMMIT_SQL: &str = concat!(
+    batch_ctes!(),
+    "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), 0::int8, ",
+    queued_ids!(),
+    " FROM fresh"
+);
 
 /// ...and when it has one: the status CTEs run only then (with nothing to do they still cost
 /// ~0.1-0.2 ms of executor start-up per commit).
 const COMMIT_STATUSES_SQL: &str = concat!(
     batch_ctes!(),
     super::postgres_statuses::status_ctes!(),
-    "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), (SELECT count(*) FROM reconciled) FROM fresh"
+    "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), (SELECT count(*) FROM reconciled), ",
+    queued_ids!(),
+    " FROM fresh"
 );
 
-/// One array per column of [`COMMIT_STATUSES_SQL`]'s parameters ([`COMMIT_SQL`]'s: up to $35), in bind
+/// One array per column of [`COMMIT_STATUSES_SQL`]'s parameters ([`COMMIT_SQL`]'s: up to $36), in bind
 /// order.
 #[derive(Default)]
 struct Columns<'a> {
@@ -194,7 +209,7 @@ struct Columns<'a> {
     status_key: Vec<&'a str>,
     // each key's partition day ($34; NULL: the event has no occurred_at)
     key_day: Vec<Option<NaiveDate>>,
-    // ...and what reconciliation and the status forwards need: $36..$39
+    // ...and what reconciliation and the status forwards need: $37..$40 (after the hold, $36)
     status_detail: Vec<Option<&'a str>>,
     status_from: Vec<&'a str>,
     status_to: Vec<Option<&'a str>>,
@@ -262,7 +277,12 @@ impl<'a> Columns<'a> {
 
 /// Runs [`COMMIT_SQL`] (or [`COMMIT_STATUSES_SQL`]) for `entries` on `executor` (the pool, or a
 /// lane's own connection).
-async fn commit_once<'e, E>(executor: E, entries: &[&LedgerEntry], undated: &UndatedKeys) -> StoreResult<CommitStats>
+async fn commit_once<'e, E>(
+    executor: E,
+    entries: &[&LedgerEntry],
+    undated: &UndatedKeys,
+    hold: Option<DateTime<Utc>>,
+) -> StoreResult<CommitStats>
 where
     E: sqlx::PgExecutor<'e>,
 {
@@ -303,13 +323,14 @@ where
         .bind(&c.status_code)
         .bind(&c.status_key)
         .bind(&c.key_day)
-        .bind(undated.may_remain());
+        .bind(undated.may_remain())
+        .bind(hold);
     let q = if statuses {
         q.bind(&c.status_detail).bind(&c.status_from).bind(&c.status_to).bind(&c.status_at_ms)
     } else {
         q
     };
-    let (inserted, new_entries, reconciled): (i64, Vec<i32>, i64) = q.fetch_one(executor).await?;
+    let (inserted, new_entries, reconciled, queued): (i64, Vec<i32>, i64, Vec<Uuid>) = q.fetch_one(executor).await?;
     let counted = inserted as u64;
     let new_entries = new_entries.into_iter().map(|i| i as usize).collect();
     Ok(CommitStats {
@@ -317,6 +338,7 @@ where
         duplicates: (keys as u64).saturating_sub(counted),
         applied: applied_entries(entries, &new_entries),
         reconciled: reconciled as u64,
+        queued,
     })
 }
 
@@ -327,9 +349,13 @@ fn is_retryable(e: &StoreError) -> bool {
 
 #[async_trait]
 impl LedgerStore for PgStore {
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
-        let stats = match commit_once(&self.pool, entries, &self.undated).await {
-            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries, &self.undated).await,
+    async fn commit_batch_holding(
+        &self,
+        entries: &[&LedgerEntry],
+        hold: Option<DateTime<Utc>>,
+    ) -> StorageResult<CommitStats> {
+        let stats = match commit_once(&self.pool, entries, &self.undated, hold).await {
+            Err(e) if is_retryable(&e) => commit_once(&self.pool, entries, &self.undated, hold).await,
             other => other,
         }?;
         Ok(stats)
@@ -386,9 +412,9 @@ impl PgWriter {
         Ok(self.conn.as_mut().expect("just connected"))
     }
 
-    async fn try_commit(&mut self, entries: &[&LedgerEntry]) -> StoreResult<CommitStats> {
+    async fn try_commit(&mut self, entries: &[&LedgerEntry], hold: Option<DateTime<Utc>>) -> StoreResult<CommitStats> {
         let undated = self.undated.clone();
-        let result = commit_once(self.connection().await?, entries, &undated).await;
+        let result = commit_once(self.connection().await?, entries, &undated, hold).await;
         if result.is_err() {
             // Whatever went wrong, the next batch starts on a fresh connection.
             self.conn = None;
@@ -399,9 +425,9 @@ impl PgWriter {
 
 #[async_trait]
 impl LedgerWriter for PgWriter {
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
-        let stats = match self.try_commit(entries).await {
-            Err(e) if is_retryable(&e) => self.try_commit(entries).await,
+    async fn commit(&mut self, entries: &[&LedgerEntry], hold: Option<DateTime<Utc>>) -> StorageResult<CommitStats> {
+        let stats = match self.try_commit(entries, hold).await {
+            Err(e) if is_retryable(&e) => self.try_commit(entries, hold).await,
             other => other,
         }?;
         Ok(stats)

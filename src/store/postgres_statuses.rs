@@ -1,12 +1,12 @@
 //! The PostgreSQL ledger statement's part for the status webhooks of queued messages
 //! (docs/SENDING.md): each applied to the message with its Telnyx id, else attached to the one
 //! message a stopped worker left `unknown` (reconciliation), else kept in `telnyx_message_links`
-//! for the worker that will record the id (or applied through the link such a worker wrote after
+//! for the worker that will record the id (when a message awaits an id at all) (or applied through the link such a worker wrote after
 //! this statement's snapshot); each change forwarded to the company's status URL. The SQLite
 //! ledger does the same in `sqlite_statuses.rs`.
 
 /// The CTEs of a batch's status webhooks of queued messages, appended to the ledger's batch CTEs
-/// (`COMMIT_STATUSES_SQL` in postgres_ledger.rs): parameters $29..$33 and $36..$39.
+/// (`COMMIT_STATUSES_SQL` in postgres_ledger.rs): parameters $29..$33 and $37..$40.
 macro_rules! status_ctes {
     () => {
         concat!(
@@ -15,8 +15,8 @@ macro_rules! status_ctes {
     -- Status webhooks of queued messages with new keys (a redelivery changes nothing): one change
     -- per message and batch, a final status before `sent`.
     SELECT DISTINCT ON (c, t) c, t, s, code, detail, f, r, at_ms
-    FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[], $36::text[], $37::text[],
-                $38::text[], $39::int8[]) AS y(c, t, s, code, e, detail, f, r, at_ms)
+    FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[], $37::text[], $38::text[],
+                $39::text[], $40::int8[]) AS y(c, t, s, code, e, detail, f, r, at_ms)
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = y.c AND ins.event_id = y.e)
     ORDER BY c, t, (s <> 'sent') DESC
 ), statuses AS (
@@ -61,6 +61,12 @@ macro_rules! status_ctes {
                                            error_detail, from_number, to_number, occurred_at_ms, created_at_ms)
     SELECT u.c, u.t, rc.id, u.s, u.code, u.detail, u.f, u.r, u.at_ms, (extract(epoch FROM now()) * 1000)::bigint
     FROM unmatched u LEFT JOIN reconciled rc ON rc.company_id = u.c AND rc.telnyx_message_id = u.t
+    -- Not kept when no worker can record it: no message from its sender to its (one) recipient
+    -- awaits Telnyx's id (a message sent around switchboard). A queued message's row is `sending`
+    -- from before Telnyx takes it, so this snapshot sees it (status_sql::AWAITS_ID).
+    WHERE rc.id IS NOT NULL OR u.r IS NULL OR EXISTS (SELECT 1 FROM outbound_messages m
+        WHERE m.company_id = u.c AND m.from_number = u.f AND m.to_number = u.r AND m.status IN ('sending', 'unknown')
+          AND m.telnyx_message_id IS NULL)
     ORDER BY u.c, u.t
     ON CONFLICT (company_id, telnyx_message_id) DO UPDATE SET
         message_id = COALESCE(l.message_id, excluded.message_id),

@@ -74,7 +74,11 @@ ON CONFLICT (company_id, phone_number_id, day) DO UPDATE SET
 
 #[async_trait]
 impl LedgerStore for SqliteStore {
-    async fn commit_batch(&self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
+    async fn commit_batch_holding(
+        &self,
+        entries: &[&LedgerEntry],
+        hold: Option<DateTime<Utc>>,
+    ) -> StorageResult<CommitStats> {
         let now = Utc::now();
         let mut tx = self.pool.begin().await?;
         let mut stats = CommitStats::default();
@@ -144,9 +148,9 @@ impl LedgerStore for SqliteStore {
                 .await?;
             }
             for i in e.outbox.iter().filter(|i| fresh.contains(&(i.company_id, &*i.event_id))) {
-                sqlx::query(
+                let inserted = sqlx::query(
                     "INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, \
-                     next_attempt_at, alternates) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) ON CONFLICT DO NOTHING",
+                     next_attempt_at, alternates) VALUES ($1, $2, $3, $4, $5, $6, $7, $9, $8) ON CONFLICT DO NOTHING",
                 )
                 .bind(i.id)
                 .bind(i.company_id.as_uuid())
@@ -156,8 +160,13 @@ impl LedgerStore for SqliteStore {
                 .bind(&i.payload)
                 .bind(now)
                 .bind(crate::store::outbox::alternates_to_db(&i.alternates))
+                .bind(hold.unwrap_or(now))
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if inserted == 1 {
+                    stats.queued.push(i.id);
+                }
             }
             for o in e.opt_changes.iter().filter(|o| fresh.contains(&(o.company_id, &*e.event_id))) {
                 // Per customer the latest occurred_at wins whatever the order of arrival (on a tie,
@@ -220,7 +229,7 @@ struct SqliteWriter(SqliteStore);
 
 #[async_trait]
 impl LedgerWriter for SqliteWriter {
-    async fn commit(&mut self, entries: &[&LedgerEntry]) -> StorageResult<CommitStats> {
-        self.0.commit_batch(entries).await
+    async fn commit(&mut self, entries: &[&LedgerEntry], hold: Option<DateTime<Utc>>) -> StorageResult<CommitStats> {
+        self.0.commit_batch_holding(entries, hold).await
     }
 }

@@ -2,13 +2,13 @@
 //! PostgreSQL ledger does in its statement's `status_in` .. `status_out` CTEs, one message at a
 //! time (SQLite has one writer, so no other commit runs meanwhile). Each change: to the message
 //! with that Telnyx id; else, by reconciliation, to the one message a stopped worker left without
-//! an id; else kept for the worker that will record the id. Each is forwarded to the company's
-//! status URL when it has one.
+//! an id; else, when a message awaits an id, kept for the worker that will record it. Each is
+//! forwarded to the company's status URL when it has one.
 use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::status_sql::{
-    forward_change, BY_TELNYX_ID, LINK, PARK, RECONCILE, RECONCILE_CANDIDATES, SETTLE_BY_ID, SQLITE,
+    forward_change, AWAITS_ID, BY_TELNYX_ID, LINK, PARK, RECONCILE, RECONCILE_CANDIDATES, SETTLE_BY_ID, SQLITE,
 };
 use super::StoreResult;
 use crate::ledger::entry::MessageStatusChange;
@@ -42,7 +42,7 @@ pub(super) async fn apply<'a>(
             settle(conn, m, id, &previous, now_ms).await?;
         } else if reconcile(conn, m, now_ms).await? {
             reconciled += 1;
-        } else {
+        } else if awaits_id(conn, m).await? {
             let linked: Option<Uuid> = sqlx::query_scalar(PARK)
                 .bind(company)
                 .bind(&m.telnyx_id)
@@ -71,6 +71,13 @@ pub(super) async fn apply<'a>(
         }
     }
     Ok(reconciled)
+}
+
+/// Whether a worker may still record `m`'s id: see [`AWAITS_ID`] (a status to several recipients
+/// is kept, as before).
+async fn awaits_id(conn: &mut SqliteConnection, m: &MessageStatusChange) -> StoreResult<bool> {
+    let Some(to) = m.to.as_deref() else { return Ok(true) };
+    Ok(sqlx::query_scalar(AWAITS_ID).bind(m.company_id.as_uuid()).bind(&m.from).bind(to).fetch_one(&mut *conn).await?)
 }
 
 /// The status webhook `m` changes message `id` (whose status was `previous`).

@@ -140,6 +140,14 @@ pub(crate) const RECONCILE: &str = "UPDATE outbound_messages SET telnyx_message_
 /// Keeps a status webhook (`$3`, error `$4`, `$5`) for Telnyx's id `$2` of company `$1` that no
 /// message has yet, with its sender `$6`, recipient `$7`, time `$8`, at `$9`. A final status wins
 /// over `sent`. Answers the message a worker linked to that id meanwhile, if any.
+/// Whether a message of company `$1` from `$2` to `$3` awaits Telnyx's id (`sending`, or left
+/// `unknown`): a status webhook for an id no message has is kept only then. Otherwise no worker
+/// will ever record that id (the message was sent around switchboard), so keeping it would only
+/// cost a row until its retirement. A queued message is `sending` before Telnyx sees it, so its
+/// early status always finds it. PostgreSQL's `parked` CTE holds the same condition.
+pub(crate) const AWAITS_ID: &str = "SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE company_id = $1 \
+     AND from_number = $2 AND to_number = $3 AND status IN ('sending', 'unknown') AND telnyx_message_id IS NULL)";
+
 pub(crate) const PARK: &str = "INSERT INTO telnyx_message_links (company_id, telnyx_message_id, status, \
      error_code, error_detail, from_number, to_number, occurred_at_ms, created_at_ms) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (company_id, telnyx_message_id) DO UPDATE SET \

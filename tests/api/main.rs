@@ -29,6 +29,7 @@ mod operator;
 mod opt_out_order;
 mod outage;
 mod outbound;
+mod outbox_handoff;
 mod outcomes;
 #[path = "../common/prism.rs"]
 #[allow(dead_code)] // shared with tests/telnyx_contract.rs

@@ -22,6 +22,7 @@ use crate::telnyx_sim::{MessageOutcome, TelnyxSim};
 
 backend_tests!(
     a_status_that_comes_before_the_id_is_applied_when_the_worker_records_it,
+    a_status_no_message_awaits_is_counted_and_not_kept,
     a_status_commit_that_missed_a_recorded_id_meets_its_link,
     a_message_left_unknown_is_reconciled_only_when_it_alone_fits,
     kept_statuses_and_links_are_retired
@@ -114,7 +115,8 @@ fn finalized(
 async fn a_status_commit_that_missed_a_recorded_id_meets_its_link(db: Db) {
     // The worker recorded `tx-late` for the message after a status commit took its snapshot: the
     // commit finds no message with that id, but meets the worker's link on the id's key. Made
-    // here by recording the id and hiding it from the message row again.
+    // here by recording the id and putting the message row back as that snapshot saw it
+    // (`sending`, no id).
     let (test_db, store) = fresh_store(db).await;
     let co = company(&store).await;
     let number = store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
@@ -138,10 +140,11 @@ async fn a_status_commit_that_missed_a_recorded_id_meets_its_link(db: Db) {
     assert_eq!((again.counted, again.reconciled), (0, 0));
 }
 
-/// Sets the message's Telnyx id back to NULL behind the store's back.
+/// Puts the message back to `sending` without a Telnyx id behind the store's back (the link the
+/// worker wrote with the id stays).
 async fn hide_telnyx_id(db: &crate::helpers::TestDb, id: uuid::Uuid) {
     use sqlx::Connection;
-    let sql = "UPDATE outbound_messages SET telnyx_message_id = NULL WHERE id = $1";
+    let sql = "UPDATE outbound_messages SET telnyx_message_id = NULL, status = 'sending' WHERE id = $1";
     if db.url.starts_with("postgres") {
         let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
         assert_eq!(sqlx::query(sql).bind(id).execute(&mut c).await.expect("update").rows_affected(), 1);
@@ -253,23 +256,48 @@ fn new_like(
     }
 }
 
-async fn kept_statuses_and_links_are_retired(db: Db) {
-    // A status for an id no message has (kept), and a link the worker wrote with a sent message.
+async fn a_status_no_message_awaits_is_counted_and_not_kept(db: Db) {
+    // A message sent around switchboard (no queued message from that sender to that recipient):
+    // its status webhook is counted, and nothing is kept for a worker that will never come.
     let (_db, store) = fresh_store(db).await;
     let co = company(&store).await;
     let number = store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
-    let kept = finalized(co, &number, "ev-nobody", "tx-nobody", "+13035550999");
-    assert_eq!(store.commit_batch(&[&kept]).await.expect("commit").reconciled, 0);
-    // After the commit (which stamps the kept status with its own clock).
+    let elsewhere = finalized(co, &number, "ev-elsewhere", "tx-elsewhere", "+13035550998");
+    let stats = store.commit_batch(&[&elsewhere]).await.expect("commit");
+    assert_eq!((stats.counted, stats.reconciled), (1, 0));
+    let far = chrono::Utc::now().timestamp_millis() + 86_400_000;
+    let retired = store.retire_status_links(far, far, 100).await.expect("retire");
+    assert_eq!((retired.rows, retired.unmatched), (0, 0), "no status kept");
+    // A message to that recipient queued and sent later does not take the old status.
     let now_us = chrono::Utc::now().timestamp_micros() + 1_000;
-    let now_ms = now_us / 1000;
-    enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 2, now_us, 3_600_000).await;
+    enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
+    let planner = Planner::new(&switchboard::config::SendingSettings::default());
+    let claimed =
+        store.claim_sends(now_us, now_us / 1000 + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    let sent = AttemptEnd::Sent { telnyx_message_id: "tx-elsewhere".into() };
+    assert!(store.end_attempt(co, claimed[0].message.id, &sent, now_us / 1000).await.expect("end"));
+    assert_eq!(store.get_outbound(co, claimed[0].message.id).await.expect("message").status, SendStatus::Sent);
+}
+
+async fn kept_statuses_and_links_are_retired(db: Db) {
+    // A status for an id no message has while a message to its recipient awaits an id (kept),
+    // and a link the worker wrote with a sent message.
+    let (_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    let number = store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let t0_us = chrono::Utc::now().timestamp_micros();
+    enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 2, t0_us, 3_600_000).await;
     let planner = Planner::new(&switchboard::config::SendingSettings {
         long_code_per_minute: 600_000.0,
         ..switchboard::config::SendingSettings::default()
     });
-    let claimed = store.claim_sends(now_us, now_ms + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    let claimed = store.claim_sends(t0_us, t0_us / 1000 + 60_000, planner.claim_size(), &planner).await.expect("claim");
     assert_eq!(claimed.len(), 2);
+    let kept = finalized(co, &number, "ev-nobody", "tx-nobody", claimed[1].message.to.as_str());
+    assert_eq!(store.commit_batch(&[&kept]).await.expect("commit").reconciled, 0);
+    // After the commit (which stamps the kept status with its own clock).
+    let now_us = chrono::Utc::now().timestamp_micros() + 1_000;
+    let now_ms = now_us / 1000;
     let (linked, late) = (&claimed[0].message, &claimed[1].message);
     let sent = AttemptEnd::Sent { telnyx_message_id: "tx-linked".into() };
     assert!(store.end_attempt(co, linked.id, &sent, now_ms).await.expect("end"));
