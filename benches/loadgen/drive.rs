@@ -66,8 +66,10 @@ pub struct RunResult {
     pub statuses: Vec<(u16, usize)>,
 }
 
+/// Sends `todo` over `conns` connections spread over the daemons at `ports` (connection c to
+/// `ports[c % len]`).
 pub async fn run(
-    port: u16,
+    ports: &[u16],
     reqs: &Arc<Vec<Vec<u8>>>,
     todo: &[usize],
     conns: usize,
@@ -79,7 +81,7 @@ pub async fn run(
         .map(|c| {
             let idx: Vec<usize> = todo.iter().copied().skip(c).step_by(conns).collect();
             let pace = pace.map(|p| (p, p.mul_f64(c as f64 / conns as f64)));
-            tokio::spawn(connection(port, reqs.clone(), idx, pace))
+            tokio::spawn(connection(ports[c % ports.len()], reqs.clone(), idx, pace))
         })
         .collect();
     let mut all = Vec::new();

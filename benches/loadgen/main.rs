@@ -4,7 +4,10 @@
 //! Same run, three modes: `stateless` (verify + parse, the ceiling), `ledger` (the product) and
 //! `per_event_update` (one transaction per event, the baseline).
 //!
-//! cargo bench --features bench-modes --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512] [--shape spread|production]
+//! cargo bench --features bench-modes --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512] [--shape spread|production] [--nodes 1]
+//!
+//! `--nodes N`: N daemons on the one database, the connections spread over them; CPU per event is
+//! all the daemons' together.
 //!
 //! `--shape production` (shape.rs): half the events go to one hot company with routing rules
 //! (inbound messages forwarded to a local receiver, inbound calls answered and transferred through
@@ -58,7 +61,7 @@ pub struct Args {
     startup: bool,
     /// `--sendq postgres|sqlite`: the send queue benchmark on that backend (sendq.rs).
     sendq: Option<String>,
-    /// `--nodes N`: daemons sending from one database (sendq).
+    /// `--nodes N`: daemons on one database (sendq; the ingest modes: connections spread over them).
     nodes: usize,
     /// `--messages N`: messages queued (sendq).
     messages: usize,
@@ -183,12 +186,13 @@ async fn main() {
     let a = args();
     let admin = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     println!(
-        "loadgen: {} events, {} companies x {} numbers, {} connections, {} shape, PostgreSQL at {admin}",
+        "loadgen: {} events, {} companies x {} numbers, {} connections, {} shape, {} daemon(s), PostgreSQL at {admin}",
         a.events,
         a.companies,
         a.numbers,
         a.connections,
-        if a.production { "production" } else { "spread" }
+        if a.production { "production" } else { "spread" },
+        a.nodes
     );
     if let Some(backend) = &a.sendq {
         return sendq::run(&a, &admin, backend).await;

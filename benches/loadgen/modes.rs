@@ -45,33 +45,40 @@ pub async fn run_all(a: &Args, admin: &str) {
             Some(sink) => Some(shape::seed_hot(&url, sink).await),
             None => None,
         };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let ports: Vec<u16> = (0..a.nodes.max(1))
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port())
+            .collect();
+        let port = ports[0];
         let mut full = batch(a, &key, port, hot);
         let reqs = Arc::new(std::mem::take(&mut full.reqs));
-        let daemon = start(mode, &url, port, &key, sink.as_ref()).await;
+        let mut daemons = Vec::new();
+        for p in &ports {
+            daemons.push(start(mode, &url, *p, &key, sink.as_ref()).await);
+        }
+        let daemons_cpu = || daemons.iter().map(|d| cpu_secs(d.0.id())).sum::<f64>();
         let commands0 = sink.as_ref().map(|s| s.snapshot().2).unwrap_or_default();
         let all: Vec<usize> = (0..reqs.len()).collect();
         // Warm-up on a tenth (re-sent later: exactly-once makes the repeat count zero).
-        let _ = run(port, &reqs, &all[..all.len() / 10], a.connections, None).await;
-        let commits0 = scrape(port, "switchboard_ledger_commits_total").await;
-        let commit_secs0 = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await;
-        let (daemon_cpu0, pg_cpu0) = (cpu_secs(daemon.0.id()), postgres_cpu_secs(&url).await);
+        let _ = run(&ports, &reqs, &all[..all.len() / 10], a.connections, None).await;
+        let commits0 = scrape_all(&ports, "switchboard_ledger_commits_total").await;
+        let commit_secs0 = scrape_all(&ports, "switchboard_ledger_commit_duration_seconds_sum").await;
+        let (daemon_cpu0, pg_cpu0) = (daemons_cpu(), postgres_cpu_secs(&url).await);
         let (own_cpu0, (machine_cpu0, cores)) = (cpu_secs(std::process::id()), machine_cpu_secs());
         let started = Instant::now();
-        let (max, mut failed, sent_at) = run(port, &reqs, &all, a.connections, None).await;
+        let (max, mut failed, sent_at) = run(&ports, &reqs, &all, a.connections, None).await;
         let (elapsed, machine_cpu1) = (started.elapsed().as_secs_f64(), machine_cpu_secs().0);
         // What the outbox still owes the receiver the moment the load stops.
         let backlog = sink.as_ref().map(|s| full.forwards.iter().filter(|id| !s.has_forward(id)).count());
         let own_us = (cpu_secs(std::process::id()) - own_cpu0) * 1e6 / a.events as f64;
         let machine_us = (machine_cpu1 - machine_cpu0) * 1e6 / a.events as f64;
         let busy = (machine_cpu1 - machine_cpu0) / (elapsed * cores as f64);
-        let daemon_us = (cpu_secs(daemon.0.id()) - daemon_cpu0) * 1e6 / a.events as f64;
+        let daemon_us = (daemons_cpu() - daemon_cpu0) * 1e6 / a.events as f64;
         let pg_us = (postgres_cpu_secs(&url).await - pg_cpu0) * 1e6 / a.events as f64;
-        let commits = scrape(port, "switchboard_ledger_commits_total").await - commits0;
-        let commit_secs = scrape(port, "switchboard_ledger_commit_duration_seconds_sum").await - commit_secs0;
+        let commits = scrape_all(&ports, "switchboard_ledger_commits_total").await - commits0;
+        let commit_secs = scrape_all(&ports, "switchboard_ledger_commit_duration_seconds_sum").await - commit_secs0;
         let mut retries = 0;
         while !failed.is_empty() && retries < 20 {
-            failed = run(port, &reqs, &failed, a.connections.min(failed.len()), None).await.1;
+            failed = run(&ports, &reqs, &failed, a.connections.min(failed.len()), None).await.1;
             retries += 1;
         }
         println!(
@@ -120,7 +127,8 @@ pub async fn run_all(a: &Args, admin: &str) {
             let count = half_reqs.len() / 2;
             let half_all: Vec<usize> = (0..count).collect();
             let background0 = background_work(&url).await;
-            let (paced, _, paced_sent_at) = run(port, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
+            let (paced, _, paced_sent_at) =
+                run(&ports, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
             let background = background_work(&url).await;
             let (checkpoints, vacuums) = (background.0 - background0.0, background.1 - background0.1);
             println!(
@@ -156,7 +164,7 @@ pub async fn run_all(a: &Args, admin: &str) {
                 );
             }
         }
-        drop(daemon);
+        drop(daemons);
         crate::seed::drop_database(admin, &url).await;
     }
     ratios(&figures);
@@ -245,6 +253,15 @@ fn step_latency<'a>(
     ms.sort_by(f64::total_cmp);
     let q = |p: f64| ms[((ms.len() as f64 * p) as usize).min(ms.len() - 1)];
     format!("p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} calls)", q(0.5), q(0.99), q(1.0), ms.len())
+}
+
+/// A metric summed over the daemons at `ports`.
+async fn scrape_all(ports: &[u16], name: &str) -> f64 {
+    let mut total = 0.0;
+    for p in ports {
+        total += scrape(*p, name).await;
+    }
+    total
 }
 
 fn ratios(figures: &[(String, Figures)]) {

@@ -39,7 +39,7 @@ pub async fn run_startup(a: &Args, admin: &str) {
     let ready = started.elapsed().as_secs_f64();
     let rss_ready = rss_mib(daemon.0.id());
     let all: Vec<usize> = (0..reqs.len()).collect();
-    let (burst, _, _) = run(port, &reqs, &all, a.connections, None).await;
+    let (burst, _, _) = run(&[port], &reqs, &all, a.connections, None).await;
     let companies_touched = a.events.min(a.companies);
     println!(
         "startup: ready (first /readyz 200) after {ready:.2} s, RSS {rss_ready:.0} MiB; then {} webhooks at once over \
