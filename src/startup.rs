@@ -41,15 +41,17 @@ pub struct Application {
     ledger_closer: crate::ledger::LedgerCloser,
     ledger_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
+    /// The outbox items this node's ledger handed to its worker and not yet taken.
+    held: Arc<tokio::sync::Mutex<crate::ledger::handoff::HeldItems>>,
 }
 
-/// What the HTTP workers share.
 /// How long start-up waits for the change listener before reading the owner index without it.
 const LISTENER_CONNECT_WAIT: Duration = Duration::from_secs(10);
 /// Outbox items the ledger may hand to this node's worker ahead of their delivery; past that,
 /// batches commit their items due and the worker claims them.
 const HELD_ITEMS: usize = 8192;
 
+/// What the HTTP workers share.
 struct Shared {
     store: DynStore,
     live: web::Data<LiveChanges>,
@@ -92,6 +94,7 @@ impl Application {
         };
         // The ledger hands the items it commits to this node's outbox worker, held for it.
         let (hand_off, held) = crate::ledger::handoff::hand_off(HELD_ITEMS, crate::outbox::HOLD);
+        let held = Arc::new(tokio::sync::Mutex::new(held));
         let to_outbox = crate::ledger::handoff::ToOutbox { wake: outbox_wake.clone(), hand_off: Some(hand_off) };
         let (ledger, ledger_closer, ledger_task) =
             Ledger::start(store.clone(), &settings.ledger, lanes, mode, to_outbox);
@@ -166,7 +169,7 @@ impl Application {
                 crate::outbox::Deliverer::new(telnyx.clone(), forward_policy.clone(), Arc::new(SystemLookup)),
                 outbox_wake,
                 crate::outbox::RetrySchedule::from_settings(&settings.forwards),
-                Some(held),
+                Some(held.clone()),
             ),
         ];
         if let Some(ended) = outages {
@@ -193,7 +196,7 @@ impl Application {
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store, directory, live, index, ledger_closer, ledger_task, background })
+        Ok(Self { port, server, store, directory, live, index, ledger_closer, ledger_task, background, held })
     }
 
     pub fn port(&self) -> u16 {
@@ -226,6 +229,12 @@ impl Application {
         for task in &self.background {
             task.abort();
         }
+        for task in self.background {
+            let _ = task.await;
+        }
+        // The worker is stopped: what it had not attempted is due again (later commits write
+        // their items due).
+        crate::outbox::give_back_held(&self.store, &self.held).await;
         // Every request was answered: the batcher commits what is left and ends.
         self.ledger_closer.close();
         let _ = self.ledger_task.await;

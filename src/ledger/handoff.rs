@@ -111,10 +111,21 @@ impl Reservation {
 
 impl HeldItems {
     /// Waits for held items and takes up to `limit` of them; `None` once every [`HandOff`] is
-    /// gone and nothing is left.
+    /// gone (or [`HeldItems::close`] was called) and nothing is left.
     pub async fn next_batch(&mut self, limit: usize) -> Option<Vec<Held>> {
         let mut batch = Vec::with_capacity(limit);
         (self.rx.recv_many(&mut batch, limit).await > 0).then_some(batch)
+    }
+
+    /// Refuses further items (later commits write theirs due) and takes those still waiting:
+    /// a stopping node gives them back rather than leave them held.
+    pub fn close(&mut self) -> Vec<Held> {
+        self.rx.close();
+        let mut left = Vec::new();
+        while let Ok(h) = self.rx.try_recv() {
+            left.push(h);
+        }
+        left
     }
 }
 

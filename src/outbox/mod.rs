@@ -10,4 +10,4 @@ pub mod worker;
 
 pub use forward::Deliverer;
 pub use schedule::RetrySchedule;
-pub use worker::{spawn_outbox_worker, OutboxWorker, HOLD};
+pub use worker::{give_back_held, spawn_outbox_worker, OutboxWorker, HOLD};

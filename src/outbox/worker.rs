@@ -56,7 +56,7 @@ pub fn spawn_outbox_worker(
     deliverer: Deliverer,
     wake: Arc<Notify>,
     schedule: RetrySchedule,
-    held: Option<HeldItems>,
+    held: Option<Arc<tokio::sync::Mutex<HeldItems>>>,
 ) -> JoinHandle<()> {
     let worker = OutboxWorker::new(store, deliverer, wake).with_schedule(schedule);
     // Several claim loops in one task: while one waits for its batch's slowest receiver, the
@@ -73,6 +73,22 @@ pub fn spawn_outbox_worker(
             }
         }
     })
+}
+
+/// Closes the held queue of a stopping node (its worker already stopped) and makes the items
+/// still waiting in it due at once, for the other nodes or the next start, instead of after
+/// their hold. Items whose attempt the stop cut short stay held: they may have been delivered.
+pub async fn give_back_held(store: &DynStore, held: &tokio::sync::Mutex<HeldItems>) {
+    let left: Vec<uuid::Uuid> = held.lock().await.close().into_iter().map(|h| h.item.id).collect();
+    if left.is_empty() {
+        return;
+    }
+    match store.release_outbox(&left, Utc::now()).await {
+        Ok(n) => tracing::info!(items = n, "outbox: held items not attempted before the stop are due again"),
+        Err(e) => {
+            tracing::warn!(error = %e, items = left.len(), "outbox: cannot give back held items; they are due once their hold lapses")
+        }
+    }
 }
 
 impl OutboxWorker {
@@ -140,8 +156,10 @@ impl OutboxWorker {
     }
 
     /// Delivers the items the ledger holds for this worker as they come, a few batches at a
-    /// time, until every hand-off is gone.
-    pub async fn run_held(&self, mut held: HeldItems) {
+    /// time, until every hand-off is gone. The queue stays locked while this runs; a node that
+    /// stops aborts it, then gives back what is left ([`give_back_held`]).
+    pub async fn run_held(&self, held: Arc<tokio::sync::Mutex<HeldItems>>) {
+        let mut held = held.lock().await;
         let mut delivering = FuturesUnordered::new();
         loop {
             tokio::select! {

@@ -108,6 +108,9 @@ pub trait OutboxStore: Send + Sync {
     }
     /// Marks `ids` delivered after `attempts` attempts each, in one statement.
     async fn mark_outbox_delivered_many(&self, ids: &[Uuid], attempts: i32) -> StoreResult<()>;
+    /// Makes pending items `ids` due at `now` (items a stopping node held and did not attempt);
+    /// answers how many were still pending.
+    async fn release_outbox(&self, ids: &[Uuid], now: DateTime<Utc>) -> StoreResult<u64>;
     async fn mark_outbox_retry(
         &self,
         id: Uuid,
@@ -282,6 +285,25 @@ macro_rules! impl_outbox_store {
                 q.push(")");
                 q.build().execute(&self.pool).await?;
                 Ok(())
+            }
+
+            async fn release_outbox(
+                &self,
+                ids: &[uuid::Uuid],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<u64> {
+                let mut released = 0;
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET next_attempt_at = ");
+                    q.push_bind(now).push(" WHERE status = 'pending' AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    released += q.build().execute(&self.pool).await?.rows_affected();
+                }
+                Ok(released)
             }
 
             async fn mark_outbox_retry(

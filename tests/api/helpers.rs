@@ -252,12 +252,15 @@ pub fn ms_schedule(steps: &[u64]) -> switchboard::outbox::RetrySchedule {
         .with_jitter_source(std::sync::Arc::new(|| 0.0))
 }
 
-/// Returns once `n` sessions of the connection's database wait for a lock (PostgreSQL): a commit
-/// held by a test's lock is then surely waiting.
+/// Returns once `n` ledger commits on the connection's database wait for a lock (PostgreSQL): a
+/// commit held by a test's lock is then surely waiting.
 pub async fn lock_waiters(conn: &mut sqlx::PgConnection, n: i64) {
     loop {
         let waiting: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            // Ledger commits only (their statement opens with the `keys` CTE): the app's own
+            // background work (partition upkeep, purges) may wait on the same lock meanwhile.
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' \
+             AND query LIKE 'WITH keys AS%'",
         )
         .fetch_one(&mut *conn)
         .await

@@ -1,7 +1,8 @@
 //! The ledger hands the outbox items it commits to this node's worker (`ledger::handoff`): they
 //! are committed held for it, reach it from memory, and stay out of every claim until the hold
 //! lapses, when any worker (this node restarted, or another) claims them. A batch the worker has
-//! no room for commits its items due, for the claim.
+//! no room for commits its items due, for the claim; a node that stops gives back the items its
+//! worker had not taken.
 use std::time::Duration;
 
 use chrono::Utc;
@@ -19,7 +20,8 @@ use crate::helpers::{spawn_app, Db, TestApp};
 
 backend_tests!(
     committed_items_reach_this_worker_held_and_other_workers_only_after_the_hold,
-    a_batch_the_worker_has_no_room_for_commits_its_items_due
+    a_batch_the_worker_has_no_room_for_commits_its_items_due,
+    a_stopping_node_gives_back_what_it_held_and_later_commits_are_due
 );
 
 const HOLD: Duration = Duration::from_secs(60);
@@ -149,4 +151,28 @@ async fn a_batch_the_worker_has_no_room_for_commits_its_items_due(db: Db) {
     // Assert: nothing handed over; both items due now, for the claim.
     assert_eq!(close_and_drain(ledger, closer, task, held).await, Vec::<Uuid>::new());
     assert_eq!(claimed_at(&app, Utc::now()).await, ids);
+}
+
+async fn a_stopping_node_gives_back_what_it_held_and_later_commits_are_due(db: Db) {
+    // Arrange: one event committed held; the worker stopped before taking it.
+    let app = spawn_app(db).await;
+    let (company, n) = number(&app).await;
+    let (hand_off, held) = hand_off(16, HOLD);
+    let (ledger, _closer, _task) = ledger(&app, hand_off);
+    let first = entry(company, &n, "ev-before-stop");
+    let mut ids: Vec<Uuid> = first.outbox.iter().map(|i| i.id).collect();
+    assert_eq!(ledger.commit(first).await.unwrap(), Committed::Applied);
+    assert!(claimed_at(&app, Utc::now()).await.is_empty(), "held");
+
+    // Act: the stop gives back what is left; an event committed afterwards.
+    let held = tokio::sync::Mutex::new(held);
+    switchboard::outbox::give_back_held(&app.store, &held).await;
+    let second = entry(company, &n, "ev-after-stop");
+    ids.extend(second.outbox.iter().map(|i| i.id));
+    assert_eq!(ledger.commit(second).await.unwrap(), Committed::Applied);
+
+    // Assert: every item is due now, for any worker; nothing reaches the closed queue.
+    ids.sort();
+    assert_eq!(claimed_at(&app, Utc::now()).await, ids);
+    assert!(held.lock().await.next_batch(10).await.is_none(), "closed and empty");
 }
