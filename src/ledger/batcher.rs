@@ -14,11 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot, watch, Notify};
-
-use super::handoff::{Reservation, ToOutbox};
 use tokio::task::JoinHandle;
 
 use super::entry::{Committed, LedgerEntry};
+use super::handoff::{Reservation, ToOutbox};
 use super::store::{LedgerStore, LedgerWriter};
 use crate::config::LedgerSettings;
 use crate::metrics::{
