@@ -8,9 +8,9 @@ use std::time::Duration;
 use chrono::Utc;
 use switchboard::config::LedgerSettings;
 use switchboard::domain::{CompanyId, PhoneNumber};
-use switchboard::ledger::handoff::{hand_off, HandOff, HeldItems, ToOutbox};
+use switchboard::ledger::handoff::{hand_off, HeldItems, ToOutbox};
 use switchboard::ledger::outbox_item::OutboxItem;
-use switchboard::ledger::{CommitMode, Committed, CountKey, Counter, Ledger, LedgerEntry};
+use switchboard::ledger::{CommitMode, Committed, CountKey, Counter, Ledger, LedgerCloser, LedgerEntry};
 use switchboard::store::{NewNumber, NumberRecord};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -61,19 +61,38 @@ fn entry(company: CompanyId, n: &NumberRecord, id: &str) -> LedgerEntry {
     e
 }
 
-fn ledger(
-    app: &TestApp,
-    hand_off: HandOff,
-) -> (Ledger, switchboard::ledger::LedgerCloser, tokio::task::JoinHandle<()>) {
+/// A company with one number, and a ledger handing its items to a queue with room for `room`.
+struct Arranged {
+    app: TestApp,
+    company: CompanyId,
+    number: NumberRecord,
+    ledger: Ledger,
+    closer: LedgerCloser,
+    task: tokio::task::JoinHandle<()>,
+    held: HeldItems,
+}
+
+async fn arrange(db: Db, room: usize) -> Arranged {
+    let app = spawn_app(db).await;
+    let (company, number) = number(&app).await;
+    let (hand_off, held) = hand_off(room, HOLD);
     let to_outbox = ToOutbox { wake: std::sync::Arc::new(Notify::new()), hand_off: Some(hand_off) };
-    Ledger::start(app.store.clone(), &settings(), (1, 1), CommitMode::Batched, to_outbox)
+    let (ledger, closer, task) = Ledger::start(app.store.clone(), &settings(), (1, 1), CommitMode::Batched, to_outbox);
+    Arranged { app, company, number, ledger, closer, task, held }
+}
+
+/// The ids of the items `e` queues, sorted.
+fn sorted_ids(e: &LedgerEntry) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> = e.outbox.iter().map(|i| i.id).collect();
+    ids.sort();
+    ids
 }
 
 /// Closes the ledger and answers every item it handed over (none left once its hand-offs are
 /// gone).
 async fn close_and_drain(
     ledger: Ledger,
-    closer: switchboard::ledger::LedgerCloser,
+    closer: LedgerCloser,
     task: tokio::task::JoinHandle<()>,
     mut held: HeldItems,
 ) -> Vec<Uuid> {
@@ -102,13 +121,9 @@ async fn claimed_at(app: &TestApp, at: chrono::DateTime<Utc>) -> Vec<Uuid> {
 
 async fn committed_items_reach_this_worker_held_and_other_workers_only_after_the_hold(db: Db) {
     // Arrange
-    let app = spawn_app(db).await;
-    let (company, n) = number(&app).await;
-    let (hand_off, mut held) = hand_off(16, HOLD);
-    let (ledger, closer, task) = ledger(&app, hand_off);
-    let event = entry(company, &n, "ev-held");
-    let mut ids: Vec<Uuid> = event.outbox.iter().map(|i| i.id).collect();
-    ids.sort();
+    let Arranged { app, company, number, ledger, closer, task, mut held } = arrange(db, 16).await;
+    let event = entry(company, &number, "ev-held");
+    let ids = sorted_ids(&event);
 
     // Act
     assert_eq!(ledger.commit(event.clone()).await.unwrap(), Committed::Applied);
@@ -137,13 +152,9 @@ async fn committed_items_reach_this_worker_held_and_other_workers_only_after_the
 
 async fn a_batch_the_worker_has_no_room_for_commits_its_items_due(db: Db) {
     // Arrange: room for one item; the event queues two.
-    let app = spawn_app(db).await;
-    let (company, n) = number(&app).await;
-    let (hand_off, held) = hand_off(1, HOLD);
-    let (ledger, closer, task) = ledger(&app, hand_off);
-    let event = entry(company, &n, "ev-due");
-    let mut ids: Vec<Uuid> = event.outbox.iter().map(|i| i.id).collect();
-    ids.sort();
+    let Arranged { app, company, number, ledger, closer, task, held } = arrange(db, 1).await;
+    let event = entry(company, &number, "ev-due");
+    let ids = sorted_ids(&event);
 
     // Act
     assert_eq!(ledger.commit(event).await.unwrap(), Committed::Applied);
@@ -155,20 +166,17 @@ async fn a_batch_the_worker_has_no_room_for_commits_its_items_due(db: Db) {
 
 async fn a_stopping_node_gives_back_what_it_held_and_later_commits_are_due(db: Db) {
     // Arrange: one event committed held; the worker stopped before taking it.
-    let app = spawn_app(db).await;
-    let (company, n) = number(&app).await;
-    let (hand_off, held) = hand_off(16, HOLD);
-    let (ledger, _closer, _task) = ledger(&app, hand_off);
-    let first = entry(company, &n, "ev-before-stop");
-    let mut ids: Vec<Uuid> = first.outbox.iter().map(|i| i.id).collect();
+    let Arranged { app, company, number, ledger, held, closer: _closer, task: _task } = arrange(db, 16).await;
+    let first = entry(company, &number, "ev-before-stop");
+    let mut ids = sorted_ids(&first);
     assert_eq!(ledger.commit(first).await.unwrap(), Committed::Applied);
     assert!(claimed_at(&app, Utc::now()).await.is_empty(), "held");
 
     // Act: the stop gives back what is left; an event committed afterwards.
     let held = tokio::sync::Mutex::new(held);
     switchboard::outbox::give_back_held(&app.store, &held).await;
-    let second = entry(company, &n, "ev-after-stop");
-    ids.extend(second.outbox.iter().map(|i| i.id));
+    let second = entry(company, &number, "ev-after-stop");
+    ids.extend(sorted_ids(&second));
     assert_eq!(ledger.commit(second).await.unwrap(), Committed::Applied);
 
     // Assert: every item is due now, for any worker; nothing reaches the closed queue.
