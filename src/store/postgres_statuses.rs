@@ -1,9 +1,9 @@
 //! The PostgreSQL ledger statement's part for the status webhooks of queued messages
 //! (docs/SENDING.md): each applied to the message with its Telnyx id, else attached to the one
-//! message a stopped worker left `unknown` (reconciliation), else kept in `telnyx_message_links`
-//! for the worker that will record the id (when a message awaits an id at all) (or applied through the link such a worker wrote after
-//! this statement's snapshot); each change forwarded to the company's status URL. The SQLite
-//! ledger does the same in `sqlite_statuses.rs`.
+//! message a stopped worker left `unknown` (reconciliation), else, when a message awaits an id,
+//! kept in `telnyx_message_links` for the worker that will record it (or applied through the link
+//! such a worker wrote after this statement's snapshot); each change forwarded to the company's
+//! status URL. The SQLite ledger does the same in `sqlite_statuses.rs`.
 
 /// The CTEs of a batch's status webhooks of queued messages, appended to the ledger's batch CTEs
 /// (`COMMIT_STATUSES_SQL` in postgres_ledger.rs): parameters $29..$33 and $37..$40.
