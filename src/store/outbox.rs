@@ -214,6 +214,19 @@ impl TryFrom<OutboxRow> for OutboxEntry {
     }
 }
 
+/// Appends `(id, id, ...)` to `q`, one bind per id: the list of the outbox's batch updates.
+pub(crate) fn push_id_list<'args, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'args, DB>, ids: &[Uuid])
+where
+    Uuid: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    list.push_unseparated(")");
+}
+
 /// Implements [`OutboxStore`]; `$lock` is the row-locking clause of the claim's subquery
 /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL; empty on SQLite, whose writers are serialized).
 macro_rules! impl_outbox_store {
@@ -277,12 +290,8 @@ macro_rules! impl_outbox_store {
                 }
                 let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET status = 'delivered', attempts = ");
                 q.push_bind(attempts).push(", delivered_at = ").push_bind(chrono::Utc::now());
-                q.push(", last_error = NULL WHERE id IN (");
-                let mut list = q.separated(", ");
-                for id in ids {
-                    list.push_bind(*id);
-                }
-                q.push(")");
+                q.push(", last_error = NULL WHERE id IN ");
+                $crate::store::outbox::push_id_list(&mut q, ids);
                 q.build().execute(&self.pool).await?;
                 Ok(())
             }
@@ -295,12 +304,8 @@ macro_rules! impl_outbox_store {
                 let mut released = 0;
                 for chunk in ids.chunks(500) {
                     let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET next_attempt_at = ");
-                    q.push_bind(now).push(" WHERE status = 'pending' AND id IN (");
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
+                    q.push_bind(now).push(" WHERE status = 'pending' AND id IN ");
+                    $crate::store::outbox::push_id_list(&mut q, chunk);
                     released += q.build().execute(&self.pool).await?.rows_affected();
                 }
                 Ok(released)

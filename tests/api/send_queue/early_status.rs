@@ -13,7 +13,7 @@ use switchboard::telnyx::client::SendMessageRequest;
 
 use super::status_url::{set_status_url, StatusHook};
 use super::{
-    app_on_sim, company, company_sending_from, e164, enqueue, fresh_store, get, provisioned, send, Sender, FROM,
+    app_on_sim, claim, company, company_sending_from, e164, enqueue, fresh_store, get, provisioned, send, Sender, FROM,
 };
 use crate::admin_support::eventually;
 use crate::backend_tests;
@@ -123,8 +123,7 @@ async fn a_status_commit_that_missed_a_recorded_id_meets_its_link(db: Db) {
     let now_us = chrono::Utc::now().timestamp_micros();
     enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
     let planner = Planner::new(&switchboard::config::SendingSettings::default());
-    let claimed =
-        store.claim_sends(now_us, now_us / 1000 + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    let claimed = claim(&store, &planner, now_us).await;
     let m = &claimed[0].message;
     let sent = AttemptEnd::Sent { telnyx_message_id: "tx-late".into() };
     assert!(store.end_attempt(co, m.id, &sent, now_us / 1000).await.expect("end"));
@@ -272,8 +271,7 @@ async fn a_status_no_message_awaits_is_counted_and_not_kept(db: Db) {
     let now_us = chrono::Utc::now().timestamp_micros() + 1_000;
     enqueue(&store, co, &Sender::new(FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
     let planner = Planner::new(&switchboard::config::SendingSettings::default());
-    let claimed =
-        store.claim_sends(now_us, now_us / 1000 + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    let claimed = claim(&store, &planner, now_us).await;
     let sent = AttemptEnd::Sent { telnyx_message_id: "tx-elsewhere".into() };
     assert!(store.end_attempt(co, claimed[0].message.id, &sent, now_us / 1000).await.expect("end"));
     assert_eq!(store.get_outbound(co, claimed[0].message.id).await.expect("message").status, SendStatus::Sent);
@@ -291,7 +289,7 @@ async fn kept_statuses_and_links_are_retired(db: Db) {
         long_code_per_minute: 600_000.0,
         ..switchboard::config::SendingSettings::default()
     });
-    let claimed = store.claim_sends(t0_us, t0_us / 1000 + 60_000, planner.claim_size(), &planner).await.expect("claim");
+    let claimed = claim(&store, &planner, t0_us).await;
     assert_eq!(claimed.len(), 2);
     let kept = finalized(co, &number, "ev-nobody", "tx-nobody", claimed[1].message.to.as_str());
     assert_eq!(store.commit_batch(&[&kept]).await.expect("commit").reconciled, 0);
