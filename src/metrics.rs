@@ -24,6 +24,7 @@ pub const LEDGER_COMMIT_DURATION: &str = "switchboard_ledger_commit_duration_sec
 pub const LEDGER_COMMITS: &str = "switchboard_ledger_commits_total";
 pub const LEDGER_PENDING: &str = "switchboard_ledger_pending_entries";
 pub const ACTORS_ACTIVE: &str = "switchboard_company_actors_active";
+pub const STATE_LOADS: &str = "switchboard_company_state_loads_total";
 /// Numbers whose health is unhealthy (number_health thresholds), over every company (no labels).
 pub const NUMBERS_UNHEALTHY: &str = "switchboard_numbers_unhealthy";
 pub const COMMIT_TIMEOUTS: &str = "switchboard_webhook_commit_timeouts_total";
@@ -115,6 +116,7 @@ fn describe() {
     describe_counter!(LEDGER_COMMITS, "Ledger commits, by outcome.");
     describe_gauge!(LEDGER_PENDING, "Ledger entries waiting for a commit.");
     describe_gauge!(ACTORS_ACTIVE, "Company actors running.");
+    describe_counter!(STATE_LOADS, "Company states loaded from the database (actor starts and reloads).");
     describe_gauge!(
         NUMBERS_UNHEALTHY,
         "Numbers whose delivery health is under the unhealthy thresholds, over every company (each node reports the same total)."

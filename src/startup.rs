@@ -38,6 +38,7 @@ pub struct Application {
     directory: Directory,
     live: Arc<LiveChanges>,
     index: Arc<NumberIndex>,
+    registry: Registry,
     ledger_closer: crate::ledger::LedgerCloser,
     ledger_task: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
@@ -133,7 +134,7 @@ impl Application {
             tolerance_secs: settings.webhooks.timestamp_tolerance_secs,
             stateless: settings.webhooks.ingest_mode == IngestMode::Stateless,
             index: index.clone(),
-            registry,
+            registry: registry.clone(),
             ledger,
             deadline: Duration::from_millis(settings.ledger.commit_deadline_ms),
             store: store.clone(),
@@ -196,7 +197,7 @@ impl Application {
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self { port, server, store, directory, live, index, ledger_closer, ledger_task, background, held })
+        Ok(Self { port, server, store, directory, live, index, registry, ledger_closer, ledger_task, background, held })
     }
 
     pub fn port(&self) -> u16 {
@@ -215,6 +216,11 @@ impl Application {
     /// The front door for changes to company data.
     pub fn directory(&self) -> Directory {
         self.directory.clone()
+    }
+
+    /// The company actors of this node.
+    pub fn registry(&self) -> Registry {
+        self.registry.clone()
     }
 
     /// The company changes announced by the database and applied on this node (how many, the last).

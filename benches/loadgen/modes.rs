@@ -144,6 +144,12 @@ pub async fn run_all(a: &Args, admin: &str) {
                 if got == expected { "EXACT" } else { "MISMATCH" }
             );
             assert_eq!(got, expected, "counters must equal the distinct events acknowledged");
+            let loads = scrape_all(&ports, "switchboard_company_state_loads_total").await;
+            println!(
+                "{:>16}  company states loaded: {loads:.0} (companies: {})",
+                "",
+                a.companies + usize::from(hot.is_some())
+            );
             if let Some(sink) = &sink {
                 let forwards: Vec<&String> = full.forwards.iter().chain(forwards_prefix(&half, count)).collect();
                 let hot_events = count / 2;

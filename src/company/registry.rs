@@ -15,6 +15,7 @@ use super::state::CompanyState;
 use crate::config::{ActorSettings, RoutingSettings};
 use crate::domain::{CompanyId, PhoneNumber};
 use crate::ledger::{Committed, Ledger, LedgerError};
+use crate::metrics::STATE_LOADS;
 use crate::store::{DynStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +44,12 @@ pub struct Registry {
     /// Reloads asked for so far: an actor whose state was loaded while one was asked for may
     /// have missed it (there was no actor to reload yet), so it is reloaded once more.
     reloads: Arc<AtomicU64>,
+    /// One start at a time per company: the webhooks that find no actor wait for the first one's
+    /// load instead of each loading the company's state (a cold start's burst loaded each
+    /// company 2.6 times on average). The entry goes once the actor is in `actors`.
+    starting: Arc<DashMap<CompanyId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Actors started (each loads its company's state).
+    starts: Arc<AtomicU64>,
 }
 
 impl Registry {
@@ -55,18 +62,49 @@ impl Registry {
             ledger,
             calls,
             reloads: Arc::new(AtomicU64::new(0)),
+            starting: Arc::new(DashMap::new()),
+            starts: Arc::new(AtomicU64::new(0)),
         }
     }
 
     pub async fn load_state(&self, company: CompanyId) -> Result<CompanyState, StoreError> {
+        metrics::counter!(STATE_LOADS).increment(1);
         Ok(CompanyState::new(company, self.store.load_company_routing(company).await?, self.calls))
     }
 
-    /// The company's running actor, started (on the current arbiter) when there is none.
+    /// How many actors this registry has started.
+    pub fn actor_starts(&self) -> u64 {
+        self.starts.load(Ordering::Relaxed)
+    }
+
+    fn running(&self, company: CompanyId) -> Option<Addr<CompanyActor>> {
+        self.actors.get(&company).filter(|a| a.connected()).map(|a| a.clone())
+    }
+
+    /// The company's running actor, started (on the current arbiter) when there is none. Callers
+    /// that find none start it one at a time: the first loads and starts it, the others then
+    /// find it running.
     pub async fn actor(&self, company: CompanyId) -> Result<Addr<CompanyActor>, StoreError> {
-        if let Some(addr) = self.actors.get(&company).filter(|a| a.connected()) {
-            return Ok(addr.clone());
+        if let Some(addr) = self.running(company) {
+            return Ok(addr);
         }
+        let gate = self.starting.entry(company).or_default().clone();
+        let started = {
+            let _turn = gate.lock().await;
+            match self.running(company) {
+                Some(addr) => Ok(addr),
+                None => self.start(company).await,
+            }
+        };
+        // The actor is in `actors` (or the start failed and the next caller tries again): later
+        // callers need no gate. Waiters holding this one still find the actor running.
+        self.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
+        started
+    }
+
+    /// Loads the company's state and starts its actor (replacing a stopped one).
+    async fn start(&self, company: CompanyId) -> Result<Addr<CompanyActor>, StoreError> {
+        self.starts.fetch_add(1, Ordering::Relaxed);
         let reloads = self.reloads.load(Ordering::SeqCst);
         let state = self.load_state(company).await?;
         let start = |state| {

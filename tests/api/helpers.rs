@@ -125,6 +125,8 @@ pub struct TestApp {
     pub announcements: tokio::sync::watch::Receiver<switchboard::company::live_changes::Applied>,
     /// The owner index (to put it out of step with the actors, as a half-applied change does).
     pub index: std::sync::Arc<switchboard::company::index::NumberIndex>,
+    /// The company actors (how many states they loaded).
+    pub registry: switchboard::company::registry::Registry,
     pub client: reqwest::Client,
     pub db: TestDb,
 }
@@ -148,6 +150,7 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
     let directory = app.directory();
     let announcements = app.announcements_applied();
     let index = app.index();
+    let registry = app.registry();
     actix_web::rt::spawn(app.run_until_stopped());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -156,6 +159,7 @@ pub async fn start(settings: Settings, db: TestDb) -> TestApp {
         directory,
         announcements,
         index,
+        registry,
         client: reqwest::Client::builder().build().expect("client"),
         db,
     }

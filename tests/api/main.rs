@@ -2,6 +2,7 @@
 #[allow(dead_code)] // shared by modules; not every module uses every helper
 mod helpers;
 
+mod actor_start;
 mod admin_contract;
 mod admin_crud;
 mod admin_explain;
