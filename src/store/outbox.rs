@@ -214,12 +214,10 @@ impl TryFrom<OutboxRow> for OutboxEntry {
     }
 }
 
-/// Appends `(id, id, ...)` to `q`, one bind per id: the list of the outbox's batch updates.
-pub(crate) fn push_id_list<'args, DB: sqlx::Database>(q: &mut sqlx::QueryBuilder<'args, DB>, ids: &[Uuid])
-where
-    Uuid: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
-{
-    q.push("(");
+/// Appends ` IN (id, id, ...)` to `q`, one bind per id: SQLite's id list in the outbox's batch
+/// updates (it has no arrays).
+pub(crate) fn push_id_list(q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>, ids: &[Uuid]) {
+    q.push(" IN (");
     let mut list = q.separated(", ");
     for id in ids {
         list.push_bind(*id);
@@ -227,10 +225,17 @@ where
     list.push_unseparated(")");
 }
 
+/// Appends ` = ANY($n)` to `q`, the ids bound as one array: PostgreSQL's id list, one prepared
+/// statement whatever the number of ids (a list of binds is a statement per length).
+pub(crate) fn push_id_array(q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, ids: &[Uuid]) {
+    q.push(" = ANY(").push_bind(ids.to_vec()).push(")");
+}
+
 /// Implements [`OutboxStore`]; `$lock` is the row-locking clause of the claim's subquery
-/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL; empty on SQLite, whose writers are serialized).
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL; empty on SQLite, whose writers are serialized);
+/// `$ids` appends the backend's id list ([`push_id_array`], [`push_id_list`]).
 macro_rules! impl_outbox_store {
-    ($store:ty, $lock:literal) => {
+    ($store:ty, $lock:literal, $ids:path) => {
         #[async_trait::async_trait]
         impl $crate::store::outbox::OutboxStore for $store {
             async fn insert_outbox_items(
@@ -290,8 +295,8 @@ macro_rules! impl_outbox_store {
                 }
                 let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET status = 'delivered', attempts = ");
                 q.push_bind(attempts).push(", delivered_at = ").push_bind(chrono::Utc::now());
-                q.push(", last_error = NULL WHERE id IN ");
-                $crate::store::outbox::push_id_list(&mut q, ids);
+                q.push(", last_error = NULL WHERE id");
+                $ids(&mut q, ids);
                 q.build().execute(&self.pool).await?;
                 Ok(())
             }
@@ -304,8 +309,8 @@ macro_rules! impl_outbox_store {
                 let mut released = 0;
                 for chunk in ids.chunks(500) {
                     let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET next_attempt_at = ");
-                    q.push_bind(now).push(" WHERE status = 'pending' AND id IN ");
-                    $crate::store::outbox::push_id_list(&mut q, chunk);
+                    q.push_bind(now).push(" WHERE status = 'pending' AND id");
+                    $ids(&mut q, chunk);
                     released += q.build().execute(&self.pool).await?.rows_affected();
                 }
                 Ok(released)

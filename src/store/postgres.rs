@@ -137,7 +137,7 @@ const CHANGES_CHANNEL: &str = "switchboard_changes";
 impl_company_store!(PgStore);
 crate::store::tokens::impl_token_store!(PgStore);
 crate::store::rules_sql::impl_rules_store!(PgStore);
-crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED");
+crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED", crate::store::outbox::push_id_array);
 crate::store::jobs::impl_job_store!(PgStore);
 crate::store::retention::impl_retention_store!(PgStore);
 crate::store::forward_secrets::impl_forward_secret_store!(PgStore);

@@ -62,7 +62,7 @@ impl Lifecycle for SqliteStore {
 impl_company_store!(SqliteStore);
 crate::store::tokens::impl_token_store!(SqliteStore);
 crate::store::rules_sql::impl_rules_store!(SqliteStore);
-crate::store::outbox::impl_outbox_store!(SqliteStore, "");
+crate::store::outbox::impl_outbox_store!(SqliteStore, "", crate::store::outbox::push_id_list);
 crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
 crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);
