@@ -13,11 +13,13 @@ macro_rules! status_ctes {
             "\
 , status_in AS (
     -- Status webhooks of queued messages with new keys (a redelivery changes nothing): one change
-    -- per message and batch, a final status before `sent`.
+    -- per message and batch, a final status before `sent`. Only of companies that have queued
+    -- messages: for the others nothing can change (status_sql::HAS_MESSAGES).
     SELECT DISTINCT ON (c, t) c, t, s, code, detail, f, r, at_ms
     FROM unnest($29::uuid[], $30::text[], $31::text[], $32::text[], $33::text[], $37::text[], $38::text[],
                 $39::text[], $40::int8[]) AS y(c, t, s, code, e, detail, f, r, at_ms)
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = y.c AND ins.event_id = y.e)
+      AND EXISTS (SELECT 1 FROM outbound_messages o WHERE o.company_id = y.c)
     ORDER BY c, t, (s <> 'sent') DESC
 ), statuses AS (
     -- ...applied to the message with that Telnyx id, never a final status taken back by `sent`

@@ -8,7 +8,8 @@ use sqlx::SqliteConnection;
 use uuid::Uuid;
 
 use super::status_sql::{
-    forward_change, AWAITS_ID, BY_TELNYX_ID, LINK, PARK, RECONCILE, RECONCILE_CANDIDATES, SETTLE_BY_ID, SQLITE,
+    forward_change, AWAITS_ID, BY_TELNYX_ID, HAS_MESSAGES, LINK, PARK, RECONCILE, RECONCILE_CANDIDATES, SETTLE_BY_ID,
+    SQLITE,
 };
 use super::StoreResult;
 use crate::ledger::entry::MessageStatusChange;
@@ -36,6 +37,10 @@ pub(super) async fn apply<'a>(
     let mut reconciled = 0;
     for m in one_per_message(changes) {
         let company = m.company_id.as_uuid();
+        let has_messages: bool = sqlx::query_scalar(HAS_MESSAGES).bind(company).fetch_one(&mut *conn).await?;
+        if !has_messages {
+            continue;
+        }
         let known: Option<(Uuid, String)> =
             sqlx::query_as(BY_TELNYX_ID).bind(company).bind(&m.telnyx_id).fetch_optional(&mut *conn).await?;
         if let Some((id, previous)) = known {

@@ -137,9 +137,6 @@ pub(crate) const RECONCILE: &str = "UPDATE outbound_messages SET telnyx_message_
      error_code = $5, error_detail = $6, updated_at_ms = $7, lease_until_ms = NULL \
      WHERE company_id = $1 AND id = $2 AND telnyx_message_id IS NULL AND status IN ('sending', 'unknown')";
 
-/// Keeps a status webhook (`$3`, error `$4`, `$5`) for Telnyx's id `$2` of company `$1` that no
-/// message has yet, with its sender `$6`, recipient `$7`, time `$8`, at `$9`. A final status wins
-/// over `sent`. Answers the message a worker linked to that id meanwhile, if any.
 /// Whether a message of company `$1` from `$2` to `$3` awaits Telnyx's id (`sending`, or left
 /// `unknown`): a status webhook for an id no message has is kept only then. Otherwise no worker
 /// will ever record that id (the message was sent around switchboard), so keeping it would only
@@ -148,6 +145,15 @@ pub(crate) const RECONCILE: &str = "UPDATE outbound_messages SET telnyx_message_
 pub(crate) const AWAITS_ID: &str = "SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE company_id = $1 \
      AND from_number = $2 AND to_number = $3 AND status IN ('sending', 'unknown') AND telnyx_message_id IS NULL)";
 
+/// Whether company `$1` has any queued message (in any status). A status webhook of a company
+/// that has none can change nothing: no message has its id, none can be reconciled, and no worker
+/// will record it later (a queued message's row exists before Telnyx sees it). Its event is
+/// counted and nothing more is done. PostgreSQL's `status_in` CTE holds the same condition.
+pub(crate) const HAS_MESSAGES: &str = "SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE company_id = $1)";
+
+/// Keeps a status webhook (`$3`, error `$4`, `$5`) for Telnyx's id `$2` of company `$1` that no
+/// message has yet, with its sender `$6`, recipient `$7`, time `$8`, at `$9`. A final status wins
+/// over `sent`. Answers the message a worker linked to that id meanwhile, if any.
 pub(crate) const PARK: &str = "INSERT INTO telnyx_message_links (company_id, telnyx_message_id, status, \
      error_code, error_detail, from_number, to_number, occurred_at_ms, created_at_ms) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (company_id, telnyx_message_id) DO UPDATE SET \

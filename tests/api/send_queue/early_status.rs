@@ -23,6 +23,7 @@ use crate::telnyx_sim::{MessageOutcome, TelnyxSim};
 backend_tests!(
     a_status_that_comes_before_the_id_is_applied_when_the_worker_records_it,
     a_status_no_message_awaits_is_counted_and_not_kept,
+    a_status_of_a_company_without_queued_messages_is_counted_and_not_kept,
     a_status_commit_that_missed_a_recorded_id_meets_its_link,
     a_message_left_unknown_is_reconciled_only_when_it_alone_fits,
     kept_statuses_and_links_are_retired
@@ -275,6 +276,38 @@ async fn a_status_no_message_awaits_is_counted_and_not_kept(db: Db) {
     let sent = AttemptEnd::Sent { telnyx_message_id: "tx-elsewhere".into() };
     assert!(store.end_attempt(co, claimed[0].message.id, &sent, now_us / 1000).await.expect("end"));
     assert_eq!(store.get_outbound(co, claimed[0].message.id).await.expect("message").status, SendStatus::Sent);
+}
+
+/// A number of another company than [`FROM`]'s.
+const OTHER_FROM: &str = "+14155550101";
+
+async fn a_status_of_a_company_without_queued_messages_is_counted_and_not_kept(db: Db) {
+    // A status to several recipients (no one recipient to check) is kept while its company has
+    // queued messages, and not when the company never queued one (it sends around switchboard).
+    let (_db, store) = fresh_store(db).await;
+    let (quiet, sender) = (company(&store).await, company(&store).await);
+    let quiet_number = store.insert_number(&NewNumber::new(quiet, e164(FROM))).await.expect("number");
+    let now_us = chrono::Utc::now().timestamp_micros();
+    enqueue(&store, sender, &Sender::new(OTHER_FROM, NumberType::LongCode), 1, now_us, 3_600_000).await;
+    let sender_number = store.insert_number(&NewNumber::new(sender, e164(OTHER_FROM))).await.expect("number");
+    let group = |co, number, from: &str, event: &str, telnyx_id: &str| {
+        let mut entry = finalized(co, number, event, telnyx_id, "+13035550998");
+        entry.counts[0].phone_number = e164(from);
+        entry.message_statuses[0].from = from.into();
+        entry.message_statuses[0].to = None;
+        entry
+    };
+    let a = group(quiet, &quiet_number, FROM, "ev-quiet", "tx-quiet");
+    let b = group(sender, &sender_number, OTHER_FROM, "ev-sender", "tx-sender");
+    let stats = store.commit_batch(&[&a, &b]).await.expect("commit");
+    assert_eq!((stats.counted, stats.reconciled), (2, 0), "both counted");
+    let far = chrono::Utc::now().timestamp_millis() + 86_400_000;
+    let retired = store.retire_status_links(far, far, 100).await.expect("retire");
+    assert_eq!(
+        (retired.rows, retired.unmatched),
+        (1, 1),
+        "only the status of the company with queued messages was kept"
+    );
 }
 
 async fn kept_statuses_and_links_are_retired(db: Db) {
