@@ -259,7 +259,6 @@ fn step_latency<'a>(
     format!("p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} calls)", q(0.5), q(0.99), q(1.0), ms.len())
 }
 
-/// A metric summed over the daemons at `ports`.
 /// Sends the events answered other than 200 again, as Telnyx redelivers them (up to 20 rounds),
 /// so that every event of the run is acknowledged before the counters are checked.
 async fn redeliver(ports: &[u16], reqs: &Arc<Vec<Vec<u8>>>, mut failed: Vec<usize>, connections: usize) {
@@ -271,6 +270,7 @@ async fn redeliver(ports: &[u16], reqs: &Arc<Vec<Vec<u8>>>, mut failed: Vec<usiz
     assert!(failed.is_empty(), "{} events still not acknowledged after 20 redeliveries", failed.len());
 }
 
+/// A metric summed over the daemons at `ports`.
 async fn scrape_all(ports: &[u16], name: &str) -> f64 {
     let mut total = 0.0;
     for p in ports {
