@@ -35,9 +35,17 @@ pub(super) async fn apply<'a>(
     now_ms: i64,
 ) -> StoreResult<u64> {
     let mut reconciled = 0;
+    // Whether each company of the batch has queued messages, asked once per company.
+    let mut senders: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
     for m in one_per_message(changes) {
         let company = m.company_id.as_uuid();
-        let has_messages: bool = sqlx::query_scalar(HAS_MESSAGES).bind(company).fetch_one(&mut *conn).await?;
+        let has_messages = match senders.get(&company) {
+            Some(known) => *known,
+            None => {
+                let has: bool = sqlx::query_scalar(HAS_MESSAGES).bind(company).fetch_one(&mut *conn).await?;
+                *senders.entry(company).or_insert(has)
+            }
+        };
         if !has_messages {
             continue;
         }
