@@ -40,10 +40,11 @@ pub(super) async fn apply<'a>(
     for m in one_per_message(changes) {
         let company = m.company_id.as_uuid();
         let has_messages = match senders.get(&company) {
-            Some(known) => *known,
+            Some(&known) => known,
             None => {
                 let has: bool = sqlx::query_scalar(HAS_MESSAGES).bind(company).fetch_one(&mut *conn).await?;
-                *senders.entry(company).or_insert(has)
+                senders.insert(company, has);
+                has
             }
         };
         if !has_messages {

@@ -125,7 +125,7 @@ pub struct TestApp {
     pub announcements: tokio::sync::watch::Receiver<switchboard::company::live_changes::Applied>,
     /// The owner index (to put it out of step with the actors, as a half-applied change does).
     pub index: std::sync::Arc<switchboard::company::index::NumberIndex>,
-    /// The company actors (how many states they loaded).
+    /// The company actors (how many it started).
     pub registry: switchboard::company::registry::Registry,
     pub client: reqwest::Client,
     pub db: TestDb,
