@@ -1,6 +1,6 @@
 //! The ledger on PostgreSQL: one set-based statement over arrays (`unnest`) per batch, whatever
 //! its size and content: one round trip, and the statement is its own transaction.
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,15 +17,14 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWo
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
 /// keys (with the routing log line of inbound events on the same row), adds to each number's
-/// counters and to its row of the day in `usage_daily` for the keys that were new, and writes the batch's dead letters, and the outbox items
-/// and opt-out changes of events whose keys were new (these CTEs), and the status changes of its
-/// queued messages with their forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs
-/// all run to completion whether or not the final SELECT reads them; an empty array inserts
-/// nothing. It answers how many keys were new, which entries (by their index in the batch) had
-/// one, and how many status webhooks found their message by reconciliation.
-macro_rules! batch_ctes {
-    () => {
-        "\
+/// counters and to its row of the day in `usage_daily` for the keys that were new (these CTEs),
+/// and, when the batch has them ([`Parts`]), writes its dead letters, the outbox items and opt-out
+/// changes of events whose keys were new, and the status changes of its queued messages with their
+/// forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs all run to completion
+/// whether or not the final SELECT reads them. It answers how many keys were new, which entries
+/// (by their index in the batch) had one, how many status webhooks found their message by
+/// reconciliation, and the ids of the outbox items it queued.
+const CORE_CTES: &str = "\
 WITH keys AS (
     SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
            coalesce(day, '-infinity') AS occurred_day
@@ -103,13 +102,19 @@ WITH keys AS (
         outgoing_calls_count = p.outgoing_calls_count + d.oc,
         sms_sent_count = p.sms_sent_count + d.ss,
         sms_received_count = p.sms_received_count + d.sr
-    FROM deltas d WHERE p.id = d.number_id
-), dead AS (
+    FROM deltas d WHERE p.id = d.number_id)";
+
+/// The batch's dead letters (parameters $10..$13, $27).
+const DEAD_CTE: &str = "
+, dead AS (
     INSERT INTO dead_letters (event_id, event_type, reason, payload, received_at, phone_number)
     SELECT e, t, r, p, now(), n FROM unnest($10::text[], $11::text[], $12::text[], $13::text[], $27::text[])
         AS x(e, t, r, p, n)
-    ON CONFLICT DO NOTHING
-), out AS (
+    ON CONFLICT DO NOTHING)";
+
+/// The outbox items of events whose keys were new (parameters $14..$19, $28, $36).
+const OUT_CTE: &str = "
+, out AS (
     INSERT INTO outbox (id, company_id, event_id, kind, destination, payload, created_at, next_attempt_at, alternates)
     -- Due at once, or held for this node's worker until $36 (`ledger::handoff`).
     SELECT i, c, e, k, d, p, now(), coalesce($36::timestamptz, now()), a
@@ -118,8 +123,11 @@ WITH keys AS (
     -- An event's side effects are queued with its new dedupe keys only: a redelivery queues none.
     WHERE EXISTS (SELECT 1 FROM ins WHERE ins.company_id = x.c AND ins.event_id = x.e)
     ON CONFLICT DO NOTHING
-    RETURNING id
-), opts AS (
+    RETURNING id)";
+
+/// The opt-out changes of events whose keys were new (parameters $20..$25).
+const OPTS_CTE: &str = "
+, opts AS (
     -- STOP/START of events with new keys: per customer the latest occurred_at wins, here and
     -- against what is stored (on a tie, the later arrival).
     INSERT INTO opt_outs AS o (company_id, customer_number, keyword, created_at, opted_out, changed_at)
@@ -134,37 +142,66 @@ WITH keys AS (
         created_at = CASE WHEN o.opted_out AND excluded.opted_out THEN o.created_at ELSE excluded.created_at END,
         changed_at = excluded.changed_at
     WHERE o.changed_at <= excluded.changed_at
-)"
-    };
+)";
+
+/// Which optional parts of the statement a batch has. An absent part costs nothing; a present one
+/// with no rows would still cost its executor start-up (~0.1-0.2 ms per commit for the status
+/// CTEs; each data-modifying CTE opens its table and indexes).
+#[derive(Clone, Copy)]
+struct Parts {
+    dead: bool,
+    out: bool,
+    opts: bool,
+    /// Status webhooks of queued messages (`postgres_statuses.rs`).
+    statuses: bool,
 }
 
-/// The ids of the outbox items the statement inserted (the hand-off gives the worker those).
-macro_rules! queued_ids {
-    () => {
-        "(SELECT coalesce(array_agg(id), '{}') FROM out)"
-    };
+impl Parts {
+    fn index(self) -> usize {
+        usize::from(self.dead)
+            | usize::from(self.out) << 1
+            | usize::from(self.opts) << 2
+            | usize::from(self.statuses) << 3
+    }
+
+    /// The statement for a batch with these parts, built once per combination (16 in all), each
+    /// prepared once per connection.
+    fn sql(self) -> &'static str {
+        static ALL: LazyLock<Vec<String>> = LazyLock::new(|| (0..16).map(Parts::of_index).map(Parts::build).collect());
+        &ALL[self.index()]
+    }
+
+    fn of_index(i: usize) -> Parts {
+        Parts { dead: i & 1 != 0, out: i & 2 != 0, opts: i & 4 != 0, statuses: i & 8 != 0 }
+    }
+
+    fn build(self) -> String {
+        // A part the batch has nothing for is left out: its parameters are still bound, with their
+        // types (sqlx names each parameter's type, so an unused one is accepted), and no table of
+        // it is opened.
+        let mut sql = String::from(CORE_CTES);
+        for (has, part) in [(self.dead, DEAD_CTE), (self.out, OUT_CTE), (self.opts, OPTS_CTE)] {
+            if has {
+                sql.push_str(part);
+            }
+        }
+        let reconciled = if self.statuses {
+            sql.push_str(super::postgres_statuses::status_ctes!());
+            "(SELECT count(*) FROM reconciled)"
+        } else {
+            "0::int8"
+        };
+        // The ids of the outbox items the statement inserted (the hand-off gives the worker those).
+        let queued = if self.out { "(SELECT coalesce(array_agg(id), '{}') FROM out)" } else { "'{}'::uuid[]" };
+        sql.push_str(&format!(
+            "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{{}}'), {reconciled}, {queued} FROM fresh"
+        ));
+        sql
+    }
 }
 
-/// The whole batch in one statement, when it has no status webhook of a queued message.
-const COMMIT_SQL: &str = concat!(
-    batch_ctes!(),
-    "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), 0::int8, ",
-    queued_ids!(),
-    " FROM fresh"
-);
-
-/// ...and when it has one: the status CTEs run only then (with nothing to do they still cost
-/// ~0.1-0.2 ms of executor start-up per commit).
-const COMMIT_STATUSES_SQL: &str = concat!(
-    batch_ctes!(),
-    super::postgres_statuses::status_ctes!(),
-    "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{}'), (SELECT count(*) FROM reconciled), ",
-    queued_ids!(),
-    " FROM fresh"
-);
-
-/// One array per column of [`COMMIT_STATUSES_SQL`]'s parameters ([`COMMIT_SQL`]'s: up to $36), in bind
-/// order.
+/// One array per parameter of the batch statement ([`Parts::sql`]; $37..$40 are bound only when
+/// it has status webhooks), in bind order.
 #[derive(Default)]
 struct Columns<'a> {
     // webhook_events keys and their routing log lines, and the entry carrying each: $1..$9
@@ -275,7 +312,7 @@ impl<'a> Columns<'a> {
     }
 }
 
-/// Runs [`COMMIT_SQL`] (or [`COMMIT_STATUSES_SQL`]) for `entries` on `executor` (the pool, or a
+/// Runs the batch statement for `entries` on `executor` (the pool, or a
 /// lane's own connection).
 async fn commit_once<'e, E>(
     executor: E,
@@ -287,8 +324,13 @@ where
     E: sqlx::PgExecutor<'e>,
 {
     let (c, keys) = Columns::of(entries);
-    let statuses = !c.status_company.is_empty();
-    let q = sqlx::query_as(if statuses { COMMIT_STATUSES_SQL } else { COMMIT_SQL })
+    let parts = Parts {
+        dead: !c.dead_event.is_empty(),
+        out: !c.out_id.is_empty(),
+        opts: !c.opt_company.is_empty(),
+        statuses: !c.status_company.is_empty(),
+    };
+    let q = sqlx::query_as(parts.sql())
         .bind(&c.key_company)
         .bind(&c.key_event)
         .bind(&c.key_number)
@@ -325,7 +367,7 @@ where
         .bind(&c.key_day)
         .bind(undated.may_remain())
         .bind(hold);
-    let q = if statuses {
+    let q = if parts.statuses {
         q.bind(&c.status_detail).bind(&c.status_from).bind(&c.status_to).bind(&c.status_at_ms)
     } else {
         q

@@ -6,7 +6,7 @@
 //! status URL. The SQLite ledger does the same in `sqlite_statuses.rs`.
 
 /// The CTEs of a batch's status webhooks of queued messages, appended to the ledger's batch CTEs
-/// (`COMMIT_STATUSES_SQL` in postgres_ledger.rs): parameters $29..$33 and $37..$40.
+/// (`Parts` in postgres_ledger.rs, when the batch has such webhooks): parameters $29..$33 and $37..$40.
 macro_rules! status_ctes {
     () => {
         concat!(

@@ -2,13 +2,14 @@
 //! company actor, on this node and on every other node, routes the next event by the change.
 use serde_json::{json, Value};
 use switchboard::demo::{self, load_demo_routing, DEMO_COMPANY_ID};
-use switchboard::domain::PhoneNumber;
+use switchboard::domain::{CompanyId, PhoneNumber};
+use switchboard::routing::{Destinations, UnroutedPolicy};
 use switchboard::store::changes::{Announcement, Change};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::backend_tests;
-use crate::helpers::{start, test_settings, within, Db, TestApp, TestDb};
+use crate::helpers::{spawn_app, start, test_settings, within, Db, TestApp, TestDb};
 use crate::provisioning::{post, tweak};
 use crate::telnyx_events::*;
 use crate::webhooks::{base64_32, post_signed};
@@ -104,4 +105,36 @@ async fn an_assignment_made_through_node_a_reaches_node_bs_running_actor() {
     let after = call_support(&b, "b-next-call").await;
     assert_eq!(after["via_assignment"], LOS_ANGELES, "{after}");
     assert_eq!(after["matched"]["name"], "Los Angeles", "{after}");
+}
+
+/// A company's first load creates its routing row (its forward secret) without announcing it: every
+/// node that holds the company read that very row, so none has to load it again. A row created
+/// with a destination or a policy is announced, and so is every change of a row.
+#[actix_web::test]
+async fn a_companys_first_load_is_not_announced() {
+    let app = spawn_app(Db::Postgres).await;
+    let (quiet, loud) = (CompanyId::new(), CompanyId::new());
+    app.store.create_company(quiet, "Quiet").await.unwrap();
+    app.store.create_company(loud, "Loud").await.unwrap();
+    let mut seen = app.announcements.clone();
+    let loud_rules = Announcement::Changed(loud, Change::Rules);
+    // Loud's row, created with a policy: announced.
+    app.directory.put_routing_defaults(loud, &Destinations::default(), UnroutedPolicy::Hangup).await.unwrap();
+    let applied = within("loud's new row is announced", seen.wait_for(|(_, last)| last.as_ref() == Some(&loud_rules)))
+        .await
+        .expect("the node listens")
+        .0;
+    // Quiet's first load creates its row...
+    let created = app.store.get_routing_defaults(quiet).await.unwrap();
+    assert_eq!(app.store.get_routing_defaults(quiet).await.unwrap().forward_secret, created.forward_secret);
+    // ...then a change of loud's row, announced after anything quiet's insert announced.
+    app.directory.put_routing_defaults(loud, &Destinations::default(), UnroutedPolicy::Ignore).await.unwrap();
+    let after = within(
+        "loud's change is announced",
+        seen.wait_for(|(n, last)| *n > applied && last.as_ref() == Some(&loud_rules)),
+    )
+    .await
+    .expect("the node listens")
+    .0;
+    assert_eq!(after - applied, 1, "only loud's change was announced, not quiet's new row");
 }
