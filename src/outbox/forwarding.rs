@@ -42,21 +42,15 @@ impl OutboxWorker {
             due.iter().filter(|e| e.item.kind.is_forward()).map(|e| e.item.company_id).collect();
         let mut out = BatchCompanies::new();
         for company in companies {
-            let disabled = match self.store.disabled_forward_endpoints(company).await {
-                Ok(urls) => urls.into_iter().collect(),
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox: cannot read the disabled forward endpoints");
-                    continue;
+            match self.store.forwarding(company).await {
+                Ok(f) => {
+                    out.insert(
+                        company,
+                        CompanyForwarding { disabled: f.disabled.into_iter().collect(), secrets: f.secrets },
+                    );
                 }
-            };
-            let secrets = match self.store.forward_secrets(company).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox: cannot read the forward secret");
-                    continue;
-                }
-            };
-            out.insert(company, CompanyForwarding { disabled, secrets });
+                Err(e) => tracing::warn!(error = %e, "outbox: cannot read the forward secrets and disabled endpoints"),
+            }
         }
         out
     }

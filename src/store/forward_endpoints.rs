@@ -54,8 +54,6 @@ pub trait ForwardEndpointStore: Send + Sync {
         reason: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// The company's disabled endpoint URLs (what the outbox worker skips).
-    async fn disabled_forward_endpoints(&self, company: CompanyId) -> StoreResult<Vec<String>>;
     /// The company's endpoints by URL, a window at a time.
     async fn page_forward_endpoints(
         &self,
@@ -135,16 +133,6 @@ macro_rules! impl_forward_endpoint_store {
                 .fetch_optional(&self.pool)
                 .await?;
                 Ok(changed.is_some())
-            }
-
-            async fn disabled_forward_endpoints(
-                &self,
-                company: $crate::domain::CompanyId,
-            ) -> $crate::store::StoreResult<Vec<String>> {
-                Ok(sqlx::query_scalar("SELECT url FROM forward_endpoints WHERE company_id = $1 AND state = 'disabled'")
-                    .bind(company.as_uuid())
-                    .fetch_all(&self.pool)
-                    .await?)
             }
 
             async fn page_forward_endpoints(

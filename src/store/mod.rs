@@ -16,6 +16,7 @@ pub mod dead_letters;
 pub mod dedupe_partitions;
 pub mod forward_endpoints;
 pub mod forward_secrets;
+pub mod forwarding;
 pub mod jobs;
 pub mod limits;
 pub mod models;
@@ -50,6 +51,7 @@ pub use companies::CompanyStore;
 pub use dead_letters::{DeadLetterFilter, DeadLetterRecord, DeadLetterStore};
 pub use forward_endpoints::ForwardEndpointStore;
 pub use forward_secrets::{ForwardSecretStore, ForwardSecrets};
+pub use forwarding::{Forwarding, ForwardingStore};
 pub use jobs::{JobRecord, JobStore, JobUpdate};
 pub use limits::{LimitKind, LimitOverrides, LimitStore, Take};
 pub use models::*;
@@ -169,6 +171,7 @@ pub trait Store:
     + RetentionStore
     + ForwardSecretStore
     + ForwardEndpointStore
+    + ForwardingStore
     + LimitStore
     + ReservationStore
     + DeadLetterStore
@@ -194,6 +197,7 @@ impl<T> Store for T where
         + RetentionStore
         + ForwardSecretStore
         + ForwardEndpointStore
+        + ForwardingStore
         + LimitStore
         + ReservationStore
         + DeadLetterStore

@@ -148,6 +148,7 @@ crate::store::reservations::impl_reservation_store!(PgStore);
 crate::store::dead_letters::impl_dead_letter_store!(PgStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(PgStore);
 crate::store::forward_endpoints::impl_forward_endpoint_store!(PgStore);
+crate::store::forwarding::impl_forwarding_store!(PgStore, crate::store::forwarding::POSTGRES_DISABLED);
 crate::store::send_queue::impl_send_queue_store!(PgStore, crate::store::send_queue::POSTGRES);
 crate::store::send_claim::impl_send_claim_store!(PgStore, crate::store::send_queue::POSTGRES);
 crate::store::sessions::impl_session_store!(PgStore);

@@ -73,6 +73,7 @@ crate::store::reservations::impl_reservation_store!(SqliteStore);
 crate::store::dead_letters::impl_dead_letter_store!(SqliteStore);
 crate::store::outbox_admin::impl_outbox_admin_store!(SqliteStore);
 crate::store::forward_endpoints::impl_forward_endpoint_store!(SqliteStore);
+crate::store::forwarding::impl_forwarding_store!(SqliteStore, crate::store::forwarding::SQLITE_DISABLED);
 crate::store::send_queue::impl_send_queue_store!(SqliteStore, crate::store::send_queue::SQLITE);
 crate::store::send_claim::impl_send_claim_store!(SqliteStore, crate::store::send_queue::SQLITE);
 crate::store::sessions::impl_session_store!(SqliteStore);

@@ -4,6 +4,7 @@
 //! The daemon's own outbox worker delivers, on a retry schedule in milliseconds.
 mod alternates;
 mod endpoints;
+mod reading;
 mod retry_after;
 
 use std::sync::atomic::{AtomicU16, Ordering};
