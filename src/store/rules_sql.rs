@@ -9,6 +9,19 @@ macro_rules! impl_rules_store {
                 &self,
                 company: $crate::domain::CompanyId,
             ) -> $crate::store::StoreResult<$crate::store::rules::RoutingDefaults> {
+                // Read first: every load of a company asks, and only its first finds no row.
+                let read = || {
+                    sqlx::query_as::<_, $crate::store::rules::DefaultsRow>(
+                        "SELECT default_call_destination, default_message_destination, unrouted_policy, \
+                         forward_secret FROM company_routing WHERE company_id = $1",
+                    )
+                    .bind(company.as_uuid())
+                };
+                if let Some(row) = read().fetch_optional(&self.pool).await? {
+                    return row.try_into();
+                }
+                // The company's first use creates its row (a forward secret, nothing routed; not
+                // announced: no node holds anything it changes, migration 0027).
                 sqlx::query(
                     "INSERT INTO company_routing (company_id, forward_secret, updated_at) VALUES ($1, $2, $3) \
                      ON CONFLICT (company_id) DO NOTHING",
@@ -18,14 +31,7 @@ macro_rules! impl_rules_store {
                 .bind(chrono::Utc::now())
                 .execute(&self.pool)
                 .await?;
-                let row: $crate::store::rules::DefaultsRow = sqlx::query_as(
-                    "SELECT default_call_destination, default_message_destination, unrouted_policy, forward_secret \
-                     FROM company_routing WHERE company_id = $1",
-                )
-                .bind(company.as_uuid())
-                .fetch_one(&self.pool)
-                .await?;
-                row.try_into()
+                read().fetch_one(&self.pool).await?.try_into()
             }
 
             async fn put_routing_defaults(
