@@ -5,7 +5,7 @@
 -- that insert as a rules change, so every node, the loading one included, loaded the company a
 -- second time: once per company in a fresh database (1,001 extra loads in the loadgen's warm-up,
 -- docs/BENCHMARKS.md, 2026-12-05 sixth session). No node can hold anything the insert changes:
--- every load inserts the row (or finds it) before it reads it, so every node that holds the
+-- every load reads the row, creating it first when there is none, so every node that holds the
 -- company read this very row. An insert that sets a destination or a policy is still announced,
 -- and so is every update and delete.
 DROP TRIGGER company_routing_changed ON company_routing;

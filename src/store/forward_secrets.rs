@@ -35,8 +35,6 @@ pub struct RotatedSecret {
 
 #[async_trait]
 pub trait ForwardSecretStore: Send + Sync {
-    /// The company's secrets (the row and its first secret are created on first use).
-    async fn forward_secrets(&self, company: CompanyId) -> StoreResult<ForwardSecrets>;
     /// Makes a new secret current; the current one signs too until `previous_until`.
     async fn rotate_forward_secret(
         &self,
@@ -63,26 +61,6 @@ macro_rules! impl_forward_secret_store {
     ($store:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::forward_secrets::ForwardSecretStore for $store {
-            async fn forward_secrets(
-                &self,
-                company: $crate::domain::CompanyId,
-            ) -> $crate::store::StoreResult<$crate::store::forward_secrets::ForwardSecrets> {
-                // Read first (every forward asks); the row and its first secret are created only
-                // when the company has none yet.
-                let read = || {
-                    sqlx::query_as::<_, $crate::store::forward_secrets::SecretsRow>(
-                        "SELECT forward_secret, previous_forward_secret, previous_secret_until \
-                         FROM company_routing WHERE company_id = $1",
-                    )
-                    .bind(company.as_uuid())
-                };
-                if let Some(row) = read().fetch_optional(&self.pool).await? {
-                    return Ok(row.into());
-                }
-                $crate::store::rules::RulesStore::get_routing_defaults(self, company).await?;
-                Ok(read().fetch_one(&self.pool).await?.into())
-            }
-
             async fn rotate_forward_secret(
                 &self,
                 company: $crate::domain::CompanyId,

@@ -4,12 +4,10 @@
 //!
 //! The SQL differs between the backends only in how the disabled URLs are gathered (a JSON array
 //! either way); [`impl_forwarding_store!`] writes the rest once.
-use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-
-use super::forward_secrets::ForwardSecrets;
+use super::forward_secrets::{ForwardSecrets, SecretsRow};
 use super::{StoreError, StoreResult};
 use crate::domain::CompanyId;
+use async_trait::async_trait;
 
 /// A company's forward secrets and disabled endpoint URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +18,8 @@ pub struct Forwarding {
 
 #[async_trait]
 pub trait ForwardingStore: Send + Sync {
-    /// The company's forward secrets (its routing row and first secret are created on first use,
-    /// as [`ForwardSecretStore::forward_secrets`](super::ForwardSecretStore::forward_secrets)
-    /// does) and its disabled endpoints.
+    /// The company's forward secrets (its routing row and first secret are created on first use)
+    /// and its disabled endpoints.
     async fn forwarding(&self, company: CompanyId) -> StoreResult<Forwarding>;
 }
 
@@ -34,9 +31,8 @@ pub(crate) const SQLITE_DISABLED: &str = "(SELECT json_group_array(e.url) FROM f
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ForwardingRow {
-    pub forward_secret: String,
-    pub previous_forward_secret: Option<String>,
-    pub previous_secret_until: Option<DateTime<Utc>>,
+    #[sqlx(flatten)]
+    pub secrets: SecretsRow,
     pub disabled: String,
 }
 
@@ -45,11 +41,7 @@ impl TryFrom<ForwardingRow> for Forwarding {
     fn try_from(r: ForwardingRow) -> StoreResult<Self> {
         let disabled = serde_json::from_str(&r.disabled)
             .map_err(|e| StoreError::Corrupt(format!("forward_endpoints.url as a JSON array: {e}")))?;
-        let secrets = ForwardSecrets {
-            current: r.forward_secret,
-            previous: r.previous_forward_secret.zip(r.previous_secret_until),
-        };
-        Ok(Forwarding { secrets, disabled })
+        Ok(Forwarding { secrets: r.secrets.into(), disabled })
     }
 }
 

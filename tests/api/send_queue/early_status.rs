@@ -37,7 +37,7 @@ async fn a_status_that_comes_before_the_id_is_applied_when_the_worker_records_it
     let sim = TelnyxSim::start().await;
     let app = app_on_sim(crate::helpers::TestDb::new(db).await, &sim).await;
     let co = provisioned(&app).await;
-    let hook = StatusHook::start(app.store.forward_secrets(co).await.expect("secret").current).await;
+    let hook = StatusHook::start(app.store.forwarding(co).await.expect("secret").secrets.current).await;
     set_status_url(&app, co, &hook).await;
     // Telnyx takes the message but its answer is slow: its webhooks come first.
     sim.hold_message_answers(true);
@@ -200,7 +200,7 @@ async fn a_message_left_unknown_is_reconciled_only_when_it_alone_fits(db: Db) {
         };
         client.send_queued_message(&req).await.expect("sent by the dead worker");
     }
-    let hook = StatusHook::start(store.forward_secrets(co).await.expect("secret").current).await;
+    let hook = StatusHook::start(store.forwarding(co).await.expect("secret").secrets.current).await;
     store.put_status_url(co, &hook.url(), chrono::Utc::now()).await.expect("status url");
     store.close().await;
 

@@ -154,7 +154,7 @@ async fn every_status_change_is_forwarded_once_signed(db: Db) {
     let sim = TelnyxSim::start().await;
     let app = app_on_sim(TestDb::new(db).await, &sim).await;
     let co = provisioned(&app).await;
-    let secret = app.store.forward_secrets(co).await.expect("secret").current;
+    let secret = app.store.forwarding(co).await.expect("secret").secrets.current;
     let hook = StatusHook::start(secret).await;
 
     // Without a status URL: sent, then delivered, and nothing is queued.
