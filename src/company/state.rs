@@ -171,7 +171,8 @@ impl CompanyState {
                     &message,
                     &decision,
                     dest,
-                );
+                )
+                .in_time_order(facts.occurred_at);
                 // Two of the company's numbers among the recipients that route to one
                 // destination: it gets the message once (its id is the event's).
                 if !entry.outbox.iter().any(|i| i.id == item.id) {

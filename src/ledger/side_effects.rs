@@ -102,7 +102,29 @@ pub(super) fn item_id(company: CompanyId, event_id: &str, kind: OutboxKind, dest
     Uuid::new_v5(&NAMESPACE, name.as_bytes())
 }
 
+/// `id` with its first 48 bits replaced by `occurred_at` in Unix milliseconds (the layout of a
+/// UUIDv7; version 8, since the rest is a name's hash, not random).
+fn time_prefixed(id: Uuid, occurred_at: DateTime<Utc>) -> Uuid {
+    let ms = occurred_at.timestamp_millis().clamp(0, (1 << 48) - 1) as u64;
+    let mut bytes = *id.as_bytes();
+    bytes[..6].copy_from_slice(&ms.to_be_bytes()[2..]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 impl OutboxItem {
+    /// Keys an event's own item in the order of the event's `occurred_at` (Telnyx's, the same on
+    /// every delivery, so the id stays the same too): the outbox's key index then grows at its end,
+    /// as it does for a sequence, instead of at a random page. With days of delivered items kept,
+    /// random ids made each insert and each delivered mark touch a page of a large index
+    /// (docs/BENCHMARKS.md, seventh session). An event without `occurred_at` keeps the name-based
+    /// id. Not for a chain's items: several events name those alike.
+    pub fn in_time_order(mut self, occurred_at: Option<DateTime<Utc>>) -> OutboxItem {
+        if let Some(at) = occurred_at {
+            self.id = time_prefixed(self.id, at);
+        }
+        self
+    }
+
     /// POST the message and its decision to `destination`'s URL, signed with the company's
     /// secret; its alternates, in order, when that URL gives out (the item is keyed by the primary).
     pub fn forward_message(
@@ -193,6 +215,25 @@ mod tests {
             effective_number: PhoneNumber::parse("+18314280176").unwrap(),
             trace: vec![],
         }
+    }
+
+    #[test]
+    fn an_events_items_are_keyed_in_time_order_and_the_same_on_every_delivery() {
+        let co = CompanyId::new();
+        let at = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms);
+        let hangup =
+            |event: &str, when: Option<DateTime<Utc>>| OutboxItem::call_hangup(co, event, "cc-1").in_time_order(when);
+        let first = hangup("ev-1", at(1_764_547_200_000));
+        assert_eq!(first.id, hangup("ev-1", at(1_764_547_200_000)).id, "a redelivery names the same item");
+        assert_eq!(&first.id.as_bytes()[..6], &1_764_547_200_000u64.to_be_bytes()[2..]);
+        assert_eq!(first.id.get_version_num(), 8);
+        assert_eq!(first.id.get_variant(), uuid::Variant::RFC4122);
+        // Later events sort after, whatever their names; one millisecond apart, two events differ.
+        let later = hangup("a-later-event", at(1_764_547_200_001));
+        assert!(later.id > first.id);
+        assert_ne!(hangup("ev-2", at(1_764_547_200_000)).id, first.id);
+        // Without occurred_at the id is the name-based one.
+        assert_eq!(hangup("ev-1", None).id, OutboxItem::call_hangup(co, "ev-1", "cc-1").id);
     }
 
     #[test]

@@ -67,18 +67,19 @@ impl CompanyState {
                     rule,
                     at: ChainAt::Answered,
                 });
-                entry.outbox.push(OutboxItem::call_answer(
-                    self.company_id,
-                    &facts.event_id,
-                    call_control_id,
-                    &answered,
-                ));
+                entry.outbox.push(
+                    OutboxItem::call_answer(self.company_id, &facts.event_id, call_control_id, &answered)
+                        .in_time_order(facts.occurred_at),
+                );
                 "transfer"
             }
             (_, MatchedRule::Unrouted)
                 if self.routing.unrouted_policy() == UnroutedPolicy::Hangup && !call_control_id.is_empty() =>
             {
-                entry.outbox.push(OutboxItem::call_hangup(self.company_id, &facts.event_id, call_control_id));
+                entry.outbox.push(
+                    OutboxItem::call_hangup(self.company_id, &facts.event_id, call_control_id)
+                        .in_time_order(facts.occurred_at),
+                );
                 "hangup"
             }
             _ => "unrouted",
@@ -115,6 +116,9 @@ impl CompanyState {
             timeout_secs: self.calls.transfer_timeout_secs,
             leg_state: &leg_state,
         };
-        entry.outbox.push(OutboxItem::call_transfer(self.company_id, &facts.event_id, call_control_id, &transfer));
+        entry.outbox.push(
+            OutboxItem::call_transfer(self.company_id, &facts.event_id, call_control_id, &transfer)
+                .in_time_order(facts.occurred_at),
+        );
     }
 }
