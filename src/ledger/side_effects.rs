@@ -228,7 +228,7 @@ mod tests {
         assert_eq!(&first.id.as_bytes()[..6], &1_764_547_200_000u64.to_be_bytes()[2..]);
         assert_eq!(first.id.get_version_num(), 8);
         assert_eq!(first.id.get_variant(), uuid::Variant::RFC4122);
-        // Later events sort after, whatever their names; one millisecond apart, two events differ.
+        // A later event sorts after, whatever its name; two events of one millisecond differ.
         let later = hangup("a-later-event", at(1_764_547_200_001));
         assert!(later.id > first.id);
         assert_ne!(hangup("ev-2", at(1_764_547_200_000)).id, first.id);
