@@ -4,10 +4,11 @@
 //!
 //! The SQL differs between the backends only in how the disabled URLs are gathered (a JSON array
 //! either way); [`impl_forwarding_store!`] writes the rest once.
+use async_trait::async_trait;
+
 use super::forward_secrets::{ForwardSecrets, SecretsRow};
 use super::{StoreError, StoreResult};
 use crate::domain::CompanyId;
-use async_trait::async_trait;
 
 /// A company's forward secrets and disabled endpoint URLs.
 #[derive(Debug, Clone, PartialEq, Eq)]
