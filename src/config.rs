@@ -9,6 +9,7 @@ use serde::Deserialize;
 use url::Url;
 
 mod console;
+mod database;
 mod forwards;
 mod health;
 mod ledger;
@@ -17,6 +18,7 @@ mod sending;
 mod telnyx;
 
 pub use console::ConsoleSettings;
+pub use database::{database_backend, redact_password, Backend, DatabaseSettings};
 pub use forwards::ForwardSettings;
 pub use health::NumberHealthSettings;
 pub use ledger::{LedgerSettings, RetentionSettings};
@@ -62,6 +64,7 @@ struct RawDatabase {
     url: String,
     max_connections: u32,
     acquire_timeout_ms: u64,
+    ping_after_idle_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,44 +113,6 @@ pub struct HttpSettings {
     pub bind: SocketAddr,
     pub workers: usize,
     pub shutdown_timeout_secs: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
-
-#[derive(Clone)]
-pub struct DatabaseSettings {
-    pub url: String,
-    pub backend: Backend,
-    pub max_connections: u32,
-    pub acquire_timeout: Duration,
-}
-
-impl std::fmt::Debug for DatabaseSettings {
-    /// The URL may hold a password: it is shown without it.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseSettings")
-            .field("url", &redact_password(&self.url))
-            .field("backend", &self.backend)
-            .field("max_connections", &self.max_connections)
-            .field("acquire_timeout", &self.acquire_timeout)
-            .finish()
-    }
-}
-
-/// A database URL with its password (if any) replaced by `***`.
-pub fn redact_password(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(_) => url.to_owned(),
-        Err(_) => "(unparsable URL)".to_owned(),
-    }
 }
 
 /// Routing choices that are operator policy rather than company rules.
@@ -452,6 +417,7 @@ impl RawSettings {
                 backend,
                 max_connections: self.database.max_connections,
                 acquire_timeout: Duration::from_millis(self.database.acquire_timeout_ms),
+                ping_after_idle: Duration::from_millis(self.database.ping_after_idle_ms),
             },
             telnyx,
             routing: RoutingSettings { transfer_caller_id, transfer_timeout_secs },
@@ -478,20 +444,6 @@ fn parse_http_url(s: &str) -> Result<Url, String> {
         return Err(format!("{s:?} must be an http:// or https:// URL with a host"));
     }
     Ok(u)
-}
-
-/// The backend a database URL names.
-pub fn database_backend(url: &str) -> Result<Backend, String> {
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
-        "postgres" | "postgresql" => {
-            Url::parse(url).map_err(|e| format!("not a valid postgres:// URL ({e})"))?;
-            Ok(Backend::Postgres)
-        }
-        "sqlite" => Ok(Backend::Sqlite),
-        "" => Err("is empty; use sqlite://PATH or postgres://USER@HOST/DB".into()),
-        other => Err(format!("unknown backend {other:?}; use sqlite://PATH or postgres://USER@HOST/DB")),
-    }
 }
 
 #[cfg(test)]

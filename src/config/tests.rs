@@ -143,6 +143,7 @@ fn database_url_password_is_redacted_in_debug() {
         backend: Backend::Postgres,
         max_connections: 4,
         acquire_timeout: Duration::from_secs(1),
+        ping_after_idle: Duration::from_millis(500),
     };
     let shown = format!("{settings:?}");
     assert!(!shown.contains("s3cret-pass"), "{shown}");

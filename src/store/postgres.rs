@@ -25,9 +25,22 @@ impl PgStore {
         let options = PgConnectOptions::from_str(&settings.url)
             .map_err(|e| StoreError::Unavailable(format!("database.url: {e}")))?
             .application_name("switchboard");
+        // sqlx pings every connection it takes back; pinging it again when it is handed out costs a
+        // round trip per statement. Only a connection idle for longer (it may have been lost since:
+        // a restart, a proxy's idle timeout) is checked again, as HikariCP's bypass window does.
+        let ping_after = settings.ping_after_idle;
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(settings.acquire_timeout)
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= ping_after {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await?;
         Ok(Self { pool, undated: Default::default() })

@@ -32,6 +32,7 @@ mod outage;
 mod outbound;
 mod outbox_handoff;
 mod outcomes;
+mod pool_checks;
 #[path = "../common/prism.rs"]
 #[allow(dead_code)] // shared with tests/telnyx_contract.rs
 mod prism;
