@@ -41,15 +41,19 @@ pub struct Registry {
     ledger: Ledger,
     /// The operator's call policy every company's state applies.
     calls: RoutingSettings,
-    /// Reloads asked for so far, per company: an actor whose state was loaded while one was asked
-    /// for may have missed it (there was no actor to reload yet), so it is reloaded once more.
-    reloads: Arc<ReloadCounts>,
+    /// The companies whose state is being loaded for a start, and whether a change was announced
+    /// for one since its load began: that change found no actor to reload, and the load may have
+    /// read the state before it, so the new actor is reloaded once more. Only starting companies
+    /// have an entry, so a change to one company never reloads another.
+    changed_while_starting: Arc<DashMap<CompanyId, bool>>,
     /// One start at a time per company: the webhooks that find no actor wait for the first one's
     /// load instead of each loading the company's state (a cold start's burst loaded each
     /// company 2.6 times on average). The entry goes once the actor is in `actors`.
     starting: Arc<DashMap<CompanyId, Arc<tokio::sync::Mutex<()>>>>,
     /// Actors started (each loads its company's state).
     starts: Arc<AtomicU64>,
+    /// Company states loaded (starts and reloads).
+    loads: Arc<AtomicU64>,
 }
 
 impl Registry {
@@ -61,20 +65,27 @@ impl Registry {
             mailbox_capacity: settings.mailbox_capacity,
             ledger,
             calls,
-            reloads: Arc::new(ReloadCounts::default()),
+            changed_while_starting: Arc::new(DashMap::new()),
             starting: Arc::new(DashMap::new()),
             starts: Arc::new(AtomicU64::new(0)),
+            loads: Arc::new(AtomicU64::new(0)),
         }
     }
 
     pub async fn load_state(&self, company: CompanyId) -> Result<CompanyState, StoreError> {
         metrics::counter!(STATE_LOADS).increment(1);
+        self.loads.fetch_add(1, Ordering::Relaxed);
         Ok(CompanyState::new(company, self.store.load_company_routing(company).await?, self.calls))
     }
 
     /// How many actors this registry has started.
     pub fn actor_starts(&self) -> u64 {
         self.starts.load(Ordering::Relaxed)
+    }
+
+    /// How many company states this registry has loaded (starts and reloads).
+    pub fn state_loads(&self) -> u64 {
+        self.loads.load(Ordering::Relaxed)
     }
 
     fn running(&self, company: CompanyId) -> Option<Addr<CompanyActor>> {
@@ -105,7 +116,9 @@ impl Registry {
     /// Loads the company's state and starts its actor (replacing a stopped one).
     async fn start(&self, company: CompanyId) -> Result<Addr<CompanyActor>, StoreError> {
         self.starts.fetch_add(1, Ordering::Relaxed);
-        let reloads = self.reloads.of(company);
+        // Callers start a company one at a time (`starting`), so this entry is this start's; it
+        // goes when the start ends, however it ends (a failed load, a caller gone).
+        let watch = StartWatch::begin(&self.changed_while_starting, company);
         let state = self.load_state(company).await?;
         let start = |state| {
             CompanyActor::new(state, self.idle_timeout, self.mailbox_capacity, self.actors.clone(), self.ledger.clone())
@@ -118,8 +131,9 @@ impl Registry {
             }
             entry.clone()
         };
-        if self.reloads.of(company) != reloads {
-            // A change may have landed between the load and the start: its reload found no actor.
+        // After the actor is in `actors`: a change announced from here on finds it there.
+        if watch.end() {
+            // A change landed between the load and the start: its reload found no actor.
             addr.do_send(Reload(self.load_state(company).await?));
         }
         Ok(addr)
@@ -169,7 +183,7 @@ impl Registry {
 
     /// Reloads a running actor's state (no-op when the company has none running).
     pub async fn reload(&self, company: CompanyId) -> Result<(), StoreError> {
-        self.reloads.asked(company);
+        self.changed_during_start(company);
         let Some(addr) = self.actors.get(&company).map(|a| a.clone()) else { return Ok(()) };
         let state = self.load_state(company).await?;
         let _ = addr.send(Reload(state)).await;
@@ -184,11 +198,19 @@ impl Registry {
         customer: PhoneNumber,
         number: Option<PhoneNumber>,
     ) -> Result<(), StoreError> {
-        // An actor starting now may have read its state before this change: it reloads once more.
-        self.reloads.asked(company);
+        self.changed_during_start(company);
         let Some(addr) = self.actors.get(&company).map(|a| a.clone()) else { return Ok(()) };
         let _ = addr.send(Assign { customer, number }).await;
         Ok(())
+    }
+
+    /// Marks a change for a company whose actor is starting: it may have read its state before the
+    /// change, so it reloads once it runs. Called before looking for a running actor: a start that
+    /// ends in between has put its actor where the caller then finds it.
+    fn changed_during_start(&self, company: CompanyId) {
+        if let Some(mut changed) = self.changed_while_starting.get_mut(&company) {
+            *changed = true;
+        }
     }
 
     /// The companies whose actor is running.
@@ -197,27 +219,29 @@ impl Registry {
     }
 }
 
-/// Reloads asked for per company, in a fixed set of counters (a company's is picked by its id):
-/// bounded memory for any number of companies. Two companies that share a counter only cost a
-/// starting actor one load more.
-struct ReloadCounts([AtomicU64; 256]);
+/// A starting company's entry in `changed_while_starting`, removed when the start ends.
+struct StartWatch<'a> {
+    watched: &'a DashMap<CompanyId, bool>,
+    company: CompanyId,
+}
 
-impl Default for ReloadCounts {
-    fn default() -> Self {
-        ReloadCounts(std::array::from_fn(|_| AtomicU64::new(0)))
+impl<'a> StartWatch<'a> {
+    fn begin(watched: &'a DashMap<CompanyId, bool>, company: CompanyId) -> Self {
+        watched.insert(company, false);
+        StartWatch { watched, company }
+    }
+
+    /// Whether a change was announced for the company since its start began.
+    fn end(self) -> bool {
+        let changed = self.watched.remove(&self.company).is_some_and(|(_, changed)| changed);
+        std::mem::forget(self);
+        changed
     }
 }
 
-impl ReloadCounts {
-    fn slot(&self, company: CompanyId) -> &AtomicU64 {
-        &self.0[company.as_uuid().as_u128() as usize % self.0.len()]
-    }
-
-    fn asked(&self, company: CompanyId) {
-        self.slot(company).fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn of(&self, company: CompanyId) -> u64 {
-        self.slot(company).load(Ordering::SeqCst)
+impl Drop for StartWatch<'_> {
+    /// The start failed or its caller went away.
+    fn drop(&mut self) {
+        self.watched.remove(&self.company);
     }
 }
