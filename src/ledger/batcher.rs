@@ -285,14 +285,13 @@ async fn commit(mut writer: Box<dyn LedgerWriter>, batch: Vec<Pending>, outbox: 
             metrics::counter!(LEDGER_COMMITS, "outcome" => "ok").increment(1);
             metrics::counter!(DUPLICATES).increment(stats.duplicates);
             metrics::counter!(SEND_RECONCILED).increment(stats.reconciled);
-            // A status change may have queued a forward to the company's status URL (due).
-            let statuses = entries.iter().any(|e| !e.message_statuses.is_empty());
             match held {
                 Some(held) => held.hand_over(entries.iter().flat_map(|e| &e.outbox), &stats.queued),
                 None if items > 0 => outbox.wake.notify_one(),
                 None => {}
             }
-            if statuses {
+            // Forwards of status changes to a company's status URL are due now: claimed.
+            if stats.status_forwards > 0 {
                 outbox.wake.notify_one();
             }
             drop(entries);

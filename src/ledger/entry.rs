@@ -218,6 +218,9 @@ pub struct CommitStats {
     pub reconciled: u64,
     /// Ids of the outbox items this commit inserted (an item already there is not among them).
     pub queued: Vec<uuid::Uuid>,
+    /// Status changes this commit forwarded to a company's status URL (outbox items due now, not
+    /// among `queued`: the worker's claim takes them).
+    pub status_forwards: u64,
 }
 
 impl CommitStats {

@@ -185,16 +185,17 @@ impl Parts {
                 sql.push_str(part);
             }
         }
-        let reconciled = if self.statuses {
+        let (reconciled, status_forwards) = if self.statuses {
             sql.push_str(super::postgres_statuses::status_ctes!());
-            "(SELECT count(*) FROM reconciled)"
+            ("(SELECT count(*) FROM reconciled)", "(SELECT count(*) FROM status_out)")
         } else {
-            "0::int8"
+            ("0::int8", "0::int8")
         };
         // The ids of the outbox items the statement inserted (the hand-off gives the worker those).
         let queued = if self.out { "(SELECT coalesce(array_agg(id), '{}') FROM out)" } else { "'{}'::uuid[]" };
         sql.push_str(&format!(
-            "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{{}}'), {reconciled}, {queued} FROM fresh"
+            "\nSELECT count(*), coalesce(array_agg(DISTINCT entry), '{{}}'), {reconciled}, {queued}, {status_forwards} \
+             FROM fresh"
         ));
         sql
     }
@@ -372,7 +373,8 @@ where
     } else {
         q
     };
-    let (inserted, new_entries, reconciled, queued): (i64, Vec<i32>, i64, Vec<Uuid>) = q.fetch_one(executor).await?;
+    let (inserted, new_entries, reconciled, queued, status_forwards): (i64, Vec<i32>, i64, Vec<Uuid>, i64) =
+        q.fetch_one(executor).await?;
     let counted = inserted as u64;
     let new_entries = new_entries.into_iter().map(|i| i as usize).collect();
     Ok(CommitStats {
@@ -381,6 +383,7 @@ where
         applied: applied_entries(entries, &new_entries),
         reconciled: reconciled as u64,
         queued,
+        status_forwards: status_forwards as u64,
     })
 }
 

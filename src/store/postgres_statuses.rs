@@ -104,6 +104,7 @@ macro_rules! status_ctes {
     FROM (SELECT * FROM statuses UNION ALL SELECT * FROM reconciled UNION ALL SELECT * FROM linked) m
     JOIN message_status_urls u ON u.company_id = m.company_id
     WHERE m.previous IS DISTINCT FROM m.status
+    RETURNING id
 )"
         )
     };

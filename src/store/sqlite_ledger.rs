@@ -194,7 +194,8 @@ impl LedgerStore for SqliteStore {
         }
         let statuses = entries.iter().flat_map(|e| &e.message_statuses);
         let fresh_statuses = statuses.filter(|m| fresh.contains(&(m.company_id, &*m.key)));
-        stats.reconciled = super::sqlite_statuses::apply(&mut tx, fresh_statuses, now.timestamp_millis()).await?;
+        let applied = super::sqlite_statuses::apply(&mut tx, fresh_statuses, now.timestamp_millis()).await?;
+        (stats.reconciled, stats.status_forwards) = (applied.reconciled, applied.forwards);
         tx.commit().await?;
         stats.applied = applied_entries(entries, &new_entries);
         Ok(stats)

@@ -27,14 +27,22 @@ fn one_per_message<'a>(changes: impl Iterator<Item = &'a MessageStatusChange>) -
     chosen
 }
 
-/// Applies the batch's status changes (those whose keys were new); answers how many found their
-/// message by reconciliation.
+/// What the batch's status changes did.
+#[derive(Debug, Default)]
+pub(super) struct Applied {
+    /// Changes that found their message by reconciliation.
+    pub reconciled: u64,
+    /// Changes forwarded to a company's status URL (outbox items due now).
+    pub forwards: u64,
+}
+
+/// Applies the batch's status changes (those whose keys were new).
 pub(super) async fn apply<'a>(
     conn: &mut SqliteConnection,
     changes: impl Iterator<Item = &'a MessageStatusChange>,
     now_ms: i64,
-) -> StoreResult<u64> {
-    let mut reconciled = 0;
+) -> StoreResult<Applied> {
+    let mut applied = Applied::default();
     // Whether each company of the batch has queued messages, asked once per company.
     let mut senders: std::collections::HashMap<Uuid, bool> = std::collections::HashMap::new();
     for m in one_per_message(changes) {
@@ -53,9 +61,10 @@ pub(super) async fn apply<'a>(
         let known: Option<(Uuid, String)> =
             sqlx::query_as(BY_TELNYX_ID).bind(company).bind(&m.telnyx_id).fetch_optional(&mut *conn).await?;
         if let Some((id, previous)) = known {
-            settle(conn, m, id, &previous, now_ms).await?;
-        } else if reconcile(conn, m, now_ms).await? {
-            reconciled += 1;
+            applied.forwards += settle(conn, m, id, &previous, now_ms).await?;
+        } else if let Some(forwards) = reconcile(conn, m, now_ms).await? {
+            applied.reconciled += 1;
+            applied.forwards += forwards;
         } else if awaits_id(conn, m).await? {
             let linked: Option<Uuid> = sqlx::query_scalar(PARK)
                 .bind(company)
@@ -79,12 +88,12 @@ pub(super) async fn apply<'a>(
                         .fetch_optional(&mut *conn)
                         .await?;
                 if let Some(previous) = previous {
-                    settle(conn, m, id, &previous, now_ms).await?;
+                    applied.forwards += settle(conn, m, id, &previous, now_ms).await?;
                 }
             }
         }
     }
-    Ok(reconciled)
+    Ok(applied)
 }
 
 /// Whether a worker may still record `m`'s id: see [`AWAITS_ID`] (a status to several recipients
@@ -94,14 +103,15 @@ async fn awaits_id(conn: &mut SqliteConnection, m: &MessageStatusChange) -> Stor
     Ok(sqlx::query_scalar(AWAITS_ID).bind(m.company_id.as_uuid()).bind(&m.from).bind(to).fetch_one(&mut *conn).await?)
 }
 
-/// The status webhook `m` changes message `id` (whose status was `previous`).
+/// The status webhook `m` changes message `id` (whose status was `previous`); answers how many
+/// forwards of the change it queued (0 or 1).
 async fn settle(
     conn: &mut SqliteConnection,
     m: &MessageStatusChange,
     id: Uuid,
     previous: &str,
     now_ms: i64,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     let changed = sqlx::query(SETTLE_BY_ID)
         .bind(m.company_id.as_uuid())
         .bind(id)
@@ -113,15 +123,16 @@ async fn settle(
         .await?
         .rows_affected();
     if changed > 0 && previous != m.status {
-        forward_change!(&mut *conn, SQLITE, m.company_id, id, previous, m.status).await?;
+        return Ok(forward_change!(&mut *conn, SQLITE, m.company_id, id, previous, m.status).await?.rows_affected());
     }
-    Ok(())
+    Ok(0)
 }
 
 /// Attaches `m`'s Telnyx id to the one message from its sender to its recipient that a stopped
-/// worker left without an id, when there is exactly one; answers whether it did.
-async fn reconcile(conn: &mut SqliteConnection, m: &MessageStatusChange, now_ms: i64) -> StoreResult<bool> {
-    let Some(to) = m.to.as_deref() else { return Ok(false) };
+/// worker left without an id, when there is exactly one; answers whether it did (with how many
+/// forwards of the change it queued, 0 or 1).
+async fn reconcile(conn: &mut SqliteConnection, m: &MessageStatusChange, now_ms: i64) -> StoreResult<Option<u64>> {
+    let Some(to) = m.to.as_deref() else { return Ok(None) };
     let company = m.company_id.as_uuid();
     let candidates: Vec<(Uuid, String)> = sqlx::query_as(RECONCILE_CANDIDATES)
         .bind(company)
@@ -131,7 +142,7 @@ async fn reconcile(conn: &mut SqliteConnection, m: &MessageStatusChange, now_ms:
         .bind(now_ms)
         .fetch_all(&mut *conn)
         .await?;
-    let [(id, previous)] = candidates.as_slice() else { return Ok(false) };
+    let [(id, previous)] = candidates.as_slice() else { return Ok(None) };
     let done = sqlx::query(RECONCILE)
         .bind(company)
         .bind(id)
@@ -143,11 +154,12 @@ async fn reconcile(conn: &mut SqliteConnection, m: &MessageStatusChange, now_ms:
         .execute(&mut *conn)
         .await?;
     if done.rows_affected() == 0 {
-        return Ok(false);
+        return Ok(None);
     }
     sqlx::query(LINK).bind(company).bind(&m.telnyx_id).bind(id).bind(now_ms).fetch_one(&mut *conn).await?;
     if previous != m.status {
-        forward_change!(&mut *conn, SQLITE, m.company_id, *id, previous.as_str(), m.status).await?;
+        let forwarded = forward_change!(&mut *conn, SQLITE, m.company_id, *id, previous.as_str(), m.status).await?;
+        return Ok(Some(forwarded.rows_affected()));
     }
-    Ok(true)
+    Ok(Some(0))
 }

@@ -26,7 +26,8 @@ backend_tests!(
     a_status_of_a_company_without_queued_messages_is_counted_and_not_kept,
     a_status_commit_that_missed_a_recorded_id_meets_its_link,
     a_message_left_unknown_is_reconciled_only_when_it_alone_fits,
-    kept_statuses_and_links_are_retired
+    kept_statuses_and_links_are_retired,
+    a_commit_says_how_many_status_changes_it_forwarded
 );
 
 async fn status(app: &TestApp, co: switchboard::domain::CompanyId, id: &str) -> Value {
@@ -138,6 +139,48 @@ async fn a_status_commit_that_missed_a_recorded_id_meets_its_link(db: Db) {
     // Delivered again (a redelivery): nothing more.
     let again = store.commit_batch(&[&entry]).await.expect("commit");
     assert_eq!((again.counted, again.reconciled), (0, 0));
+}
+
+/// A message of `co` sent at `at_us` whose Telnyx id is `telnyx_id`; answers its recipient.
+async fn sent_message(
+    store: &switchboard::store::DynStore,
+    co: switchboard::domain::CompanyId,
+    telnyx_id: &str,
+    at_us: i64,
+) -> String {
+    enqueue(store, co, &Sender::new(FROM, NumberType::LongCode), 1, at_us, 3_600_000).await;
+    let planner = Planner::new(&switchboard::config::SendingSettings::default());
+    let claimed = claim(store, &planner, at_us).await;
+    let [c] = claimed.as_slice() else { panic!("one message claimed, got {}", claimed.len()) };
+    let sent = AttemptEnd::Sent { telnyx_message_id: telnyx_id.into() };
+    assert!(store.end_attempt(co, c.message.id, &sent, at_us / 1000).await.expect("end"));
+    c.message.to.as_str().to_owned()
+}
+
+/// The worker is woken for the status forwards a commit queued (due now), and only then: the
+/// commit says how many it queued.
+async fn a_commit_says_how_many_status_changes_it_forwarded(db: Db) {
+    let (_test_db, store) = fresh_store(db).await;
+    let co = company(&store).await;
+    let number = store.insert_number(&NewNumber::new(co, e164(FROM))).await.expect("number");
+    let now_us = chrono::Utc::now().timestamp_micros();
+    // Without a status URL the change is applied and not forwarded.
+    let to = sent_message(&store, co, "tx-quiet", now_us).await;
+    let stats = store.commit_batch(&[&finalized(co, &number, "ev-quiet", "tx-quiet", &to)]).await.expect("commit");
+    assert_eq!((stats.counted, stats.status_forwards), (1, 0));
+    // With one, forwarded once.
+    store.put_status_url(co, "https://status.example.com/hook", chrono::Utc::now()).await.expect("url");
+    let later_us = now_us + 3_600_000_000;
+    let to = sent_message(&store, co, "tx-told", later_us).await;
+    let told = finalized(co, &number, "ev-told", "tx-told", &to);
+    let stats = store.commit_batch(&[&told]).await.expect("commit");
+    assert_eq!((stats.counted, stats.status_forwards), (1, 1));
+    // A redelivery changes nothing and forwards nothing; nor does a status no message has.
+    let stats = store.commit_batch(&[&told]).await.expect("commit");
+    assert_eq!((stats.counted, stats.status_forwards), (0, 0));
+    let stray = finalized(co, &number, "ev-stray", "tx-nobody", &to);
+    let stats = store.commit_batch(&[&stray]).await.expect("commit");
+    assert_eq!((stats.counted, stats.status_forwards), (1, 0));
 }
 
 /// Puts the message back to `sending` without a Telnyx id behind the store's back (the link the
