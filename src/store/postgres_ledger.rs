@@ -23,7 +23,8 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWo
 /// forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs all run to completion
 /// whether or not the final SELECT reads them. It answers how many keys were new, which entries
 /// (by their index in the batch) had one, how many status webhooks found their message by
-/// reconciliation, and the ids of the outbox items it queued.
+/// reconciliation, the ids of the outbox items it queued, and how many status changes it
+/// forwarded.
 const CORE_CTES: &str = "\
 WITH keys AS (
     SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
