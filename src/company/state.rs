@@ -71,7 +71,7 @@ impl CompanyState {
     ) -> (LedgerEntry, Vec<ChainEvent>) {
         let mut events = Vec::new();
         let mut entry = LedgerEntry::new(facts.event_id.clone());
-        entry.occurred_day = facts.occurred_at.map(|t| t.date_naive());
+        entry.occurred_at = facts.occurred_at;
         for t in targets {
             let Some(phone_number_id) = self.routing.number(&t.number).map(|n| n.id) else { continue };
             let route = match facts.kind {

@@ -188,9 +188,10 @@ pub fn queue_status(telnyx_status: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct LedgerEntry {
     pub event_id: Arc<str>,
-    /// The UTC day the event occurred (Telnyx's `data.occurred_at`; `None` when it has none). Its
-    /// dedupe keys are stored in that day's partition on PostgreSQL: the same on every redelivery.
-    pub occurred_day: Option<NaiveDate>,
+    /// When the event occurred (Telnyx's `data.occurred_at`; `None` when it has none): the same on
+    /// every redelivery. On PostgreSQL its dedupe keys are stored in the partition of its UTC day
+    /// ([`LedgerEntry::occurred_day`]), keyed in this order (migration 0028).
+    pub occurred_at: Option<DateTime<Utc>>,
     pub counts: Vec<CountKey>,
     pub dead_letter: Option<DeadLetter>,
     pub outbox: Vec<OutboxItem>,
@@ -201,6 +202,11 @@ pub struct LedgerEntry {
 impl LedgerEntry {
     pub fn new(event_id: Arc<str>) -> Self {
         Self { event_id, ..Default::default() }
+    }
+
+    /// The UTC day the event occurred: its dedupe keys' partition on PostgreSQL.
+    pub fn occurred_day(&self) -> Option<NaiveDate> {
+        self.occurred_at.map(|t| t.date_naive())
     }
 }
 

@@ -4,7 +4,8 @@
 //! Each pass ([`maintain`], at start before the daemon is ready and then every
 //! `ledger.purge_interval_secs`, on every node):
 //! - creates the partition of every day from the oldest one kept to [`DAYS_AHEAD`] days ahead
-//!   that does not exist yet. A day's rows already in the default partition (an event from the
+//!   that does not exist yet, with the unique key that decides "counted once" in that day (each
+//!   partition has its own since migration 0028: [`KEY_IN_TIME_ORDER`]). A day's rows already in the default partition (an event from the
 //!   future, or one that arrived while its day had no partition) move into the new partition in
 //!   the same transaction, so each key stays in exactly one place;
 //! - drops (detach, then drop) every day partition whose events all occurred before the retention
@@ -32,9 +33,14 @@ const LOCK_TIMEOUT: &str = "1s";
 const PREFIX: &str = "webhook_events_d";
 /// The default partition: keys without a day partition.
 const UNDATED: &str = "webhook_events_undated";
+/// A day partition's unique key (migration 0028): in the order its events occurred.
+pub const KEY_IN_TIME_ORDER: &str = "company_id, occurred_at, event_id, phone_number";
+/// The key of a day partition holding keys written without occurred_at (before migration 0028).
+pub const KEY_WITHOUT_TIME: &str = "company_id, event_id, phone_number";
 /// Every column, in one order, for moving rows between partitions.
 const COLUMNS: &str =
-    "company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome, customer, occurred_day";
+    "company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome, customer, \
+                       occurred_day, occurred_at";
 
 /// Whether keys counted before the table was partitioned may remain (day unknown, kept in the
 /// default partition as -infinity). While they do, the ledger also looks each new key up there;
@@ -126,12 +132,21 @@ pub async fn day_partitions(pool: &PgPool) -> StoreResult<Vec<NaiveDate>> {
 
 /// Creates and attaches the partition of `day`, moving the day's rows out of the default
 /// partition first (attaching checks that none is left there). Returns how many moved.
+///
+/// The partition's unique key decides "counted once" for its day (migration 0028): keyed in the
+/// order events occur, (company_id, occurred_at, event_id, phone_number), so that new keys land at
+/// the right edge of each company's range; and indexed (company_id, event_id) for its routed keys
+/// (the routing log's lookup by event). Keys written before migration 0028 (no occurred_at) that
+/// move in keep the day on the key they were counted with, (company_id, event_id, phone_number):
+/// the same event redelivered now, with its occurred_at, must still conflict with them.
 async fn create(pool: &PgPool, day: NaiveDate) -> Result<u64, sqlx::Error> {
     let name = partition_name(day);
     let next = day + chrono::Duration::days(1);
     let mut tx = pool.begin().await?;
     sqlx::query(&format!("SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")).execute(&mut *tx).await?;
-    sqlx::query(&format!("CREATE TABLE {name} (LIKE webhook_events INCLUDING DEFAULTS)")).execute(&mut *tx).await?;
+    sqlx::query(&format!("CREATE TABLE {name} (LIKE webhook_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
+        .execute(&mut *tx)
+        .await?;
     let moved = sqlx::query(&format!(
         "WITH moved AS (DELETE FROM {UNDATED} WHERE occurred_day = $1 RETURNING {COLUMNS}) \
          INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM moved"
@@ -140,6 +155,19 @@ async fn create(pool: &PgPool, day: NaiveDate) -> Result<u64, sqlx::Error> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    let legacy: bool =
+        sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {name} WHERE occurred_at = '-infinity')"))
+            .fetch_one(&mut *tx)
+            .await?;
+    let key = if legacy { KEY_WITHOUT_TIME } else { KEY_IN_TIME_ORDER };
+    sqlx::query(&format!("CREATE UNIQUE INDEX {name}_key ON {name} ({key})")).execute(&mut *tx).await?;
+    if !legacy {
+        sqlx::query(&format!(
+            "CREATE INDEX {name}_routed_event ON {name} (company_id, event_id) WHERE decision IS NOT NULL"
+        ))
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query(&format!("ALTER TABLE webhook_events ATTACH PARTITION {name} FOR VALUES FROM ('{day}') TO ('{next}')"))
         .execute(&mut *tx)
         .await?;

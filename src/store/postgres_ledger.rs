@@ -28,24 +28,27 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWo
 const CORE_CTES: &str = "\
 WITH keys AS (
     SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
-           coalesce(day, '-infinity') AS occurred_day
+           coalesce(at, '-infinity') AS occurred_at, coalesce((at AT TIME ZONE 'UTC')::date, '-infinity') AS occurred_day
     FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[], $8::text[],
-                $9::int4[], $26::text[], $34::date[])
-        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer, day)
+                $9::int4[], $26::text[], $34::timestamptz[])
+        AS k(company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer, at)
 ), ins AS (
-    -- Into the partition of the event's day (the same on every redelivery, so the key conflicts
-    -- there). A key counted before the table was partitioned sits in the default partition with
-    -- day -infinity: while such keys remain ($35), it still makes its event a duplicate.
+    -- Into the partition of the event's day, whose unique key decides (occurred_at is the same on
+    -- every redelivery, so the key conflicts there; migration 0028). A key counted before the
+    -- table was partitioned sits in the default partition with day -infinity: while such keys
+    -- remain ($35), it still makes its event a duplicate.
     INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, outcome,
-                                customer, occurred_day)
-    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer, occurred_day
+                                customer, occurred_day, occurred_at)
+    SELECT company_id, event_id, phone_number, counter, now(), event_type, decision, outcome, customer, occurred_day,
+           occurred_at
     FROM keys
     WHERE NOT ($35::bool AND EXISTS (
         SELECT 1 FROM webhook_events_undated u
         WHERE u.company_id = keys.company_id AND u.event_id = keys.event_id AND u.phone_number = keys.phone_number
           AND u.occurred_day = '-infinity'))
-    -- One order for every node: two batches holding the same keys then wait, never deadlock.
-    ORDER BY company_id, event_id, phone_number
+    -- One order for every node (a key's occurred_at is the same in every batch holding it): two
+    -- batches holding the same keys then wait, never deadlock. It is also the day key's order.
+    ORDER BY company_id, occurred_at, event_id, phone_number
     ON CONFLICT DO NOTHING
     RETURNING company_id, event_id, phone_number
 ), fresh AS (
@@ -246,8 +249,8 @@ struct Columns<'a> {
     status_status: Vec<&'a str>,
     status_code: Vec<Option<&'a str>>,
     status_key: Vec<&'a str>,
-    // each key's partition day ($34; NULL: the event has no occurred_at)
-    key_day: Vec<Option<NaiveDate>>,
+    // each key's event's occurred_at, which picks its partition ($34; NULL: it has none)
+    key_at: Vec<Option<DateTime<Utc>>>,
     // ...and what reconciliation and the status forwards need: $37..$40 (after the hold, $36)
     status_detail: Vec<Option<&'a str>>,
     status_from: Vec<&'a str>,
@@ -271,7 +274,7 @@ impl<'a> Columns<'a> {
             c.key_outcome.push(route.map(|r| r.outcome));
             c.key_customer.push(route.map(|r| r.customer.as_str()));
             c.key_entry.push(*entry as i32);
-            c.key_day.push(entries[*entry].occurred_day);
+            c.key_at.push(entries[*entry].occurred_at);
         }
         for e in entries {
             if let Some(d) = &e.dead_letter {
@@ -366,7 +369,7 @@ where
         .bind(&c.status_status)
         .bind(&c.status_code)
         .bind(&c.status_key)
-        .bind(&c.key_day)
+        .bind(&c.key_at)
         .bind(undated.may_remain())
         .bind(hold);
     let q = if parts.statuses {

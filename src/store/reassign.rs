@@ -73,8 +73,8 @@ macro_rules! impl_reassign_store {
                     // nothing, purged with the others after ledger.dedupe_retention_hours).
                     sqlx::query(
                         "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, \
-                         event_type, decision, outcome, customer, occurred_day) \
-                         VALUES ($1, $2, $3, 'none', $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                         event_type, decision, outcome, customer, occurred_day, occurred_at) \
+                         VALUES ($1, $2, $3, 'none', $4, $5, $6, $7, $8, $9, $4) ON CONFLICT DO NOTHING",
                     )
                     .bind(company.as_uuid())
                     .bind(format!("assignment-moved-{}", uuid::Uuid::new_v4()))

@@ -92,7 +92,8 @@ impl LedgerStore for SqliteStore {
             let route = k.route.as_ref();
             let new = sqlx::query(
                 "INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, \
-                 decision, outcome, customer, occurred_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 decision, outcome, customer, occurred_day, occurred_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT DO NOTHING",
             )
             .bind(k.company_id.as_uuid())
@@ -104,7 +105,8 @@ impl LedgerStore for SqliteStore {
             .bind(route.map(|r| r.decision.as_str()))
             .bind(route.map(|r| r.outcome))
             .bind(route.map(|r| r.customer.as_str()))
-            .bind(entries[entry].occurred_day)
+            .bind(entries[entry].occurred_day())
+            .bind(entries[entry].occurred_at)
             .execute(&mut *tx)
             .await?
             .rows_affected();

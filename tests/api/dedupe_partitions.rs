@@ -23,8 +23,9 @@ async fn received(app: &TestApp, company: switchboard::domain::CompanyId) -> i64
     app.store.list_numbers(company, NumberFilter::default()).await.unwrap()[0].usage.sms_received_count
 }
 
+/// `e` as Telnyx sends it when the event occurred at noon (UTC) on `day`.
 fn on_day(mut e: LedgerEntry, day: NaiveDate) -> LedgerEntry {
-    e.occurred_day = Some(day);
+    e.occurred_at = Some(day.and_hms_opt(12, 0, 0).unwrap().and_utc());
     e
 }
 

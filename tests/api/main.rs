@@ -57,6 +57,7 @@ mod telnyx_events;
 #[allow(dead_code)] // a shared test tool: not every test uses every part
 mod telnyx_sim;
 mod upgrade;
+mod upgrade_dedupe_key;
 mod upgrade_settings;
 mod usage;
 mod webhooks;

@@ -17,7 +17,7 @@ use crate::helpers::{test_settings, Db, TestDb};
 backend_tests!(routing_log_and_dedupe_keys_survive_the_upgrade);
 
 /// The migrations before `version`, as an older release would have applied them.
-fn before(m: &'static Migrator, version: i64) -> Migrator {
+pub(crate) fn before(m: &'static Migrator, version: i64) -> Migrator {
     let older: Vec<_> = m.migrations.iter().filter(|x| x.version < version).cloned().collect();
     Migrator { migrations: Cow::Owned(older), ..Migrator::DEFAULT }
 }
@@ -136,7 +136,7 @@ async fn routing_log_and_dedupe_keys_survive_the_upgrade(db: Db) {
         let mut e = switchboard::ledger::LedgerEntry::new(event.into());
         // Redelivered with its occurred_at: on PostgreSQL the key now goes to that day's
         // partition, and the key written before partitioning (day unknown) must still decide.
-        e.occurred_day = Some(now.date_naive());
+        e.occurred_at = Some(now);
         e.counts.push(key());
         e.outbox.push(switchboard::ledger::outbox_item::OutboxItem::call_hangup(
             company,
