@@ -49,25 +49,27 @@ pub struct WebhookSigner<'k> {
     key: &'k SigningKey,
     port: u16,
     ts: u64,
-    /// Now, as Telnyx's `occurred_at`: the keys go to today's dedupe partition, as in production.
-    occurred_at: String,
+    /// Telnyx's `occurred_at` of the next event: now when signing starts, then 1 us later per
+    /// event, so events occur in the order they are sent, as in production. The keys go to
+    /// today's dedupe partition, and every copy of a request carries the same time.
+    next_at: std::cell::Cell<chrono::DateTime<chrono::Utc>>,
 }
 
 impl<'k> WebhookSigner<'k> {
     pub fn new(key: &'k SigningKey, port: u16) -> Self {
-        let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        let occurred_at = chrono::DateTime::from_timestamp(ts as i64, 0)
-            .unwrap_or_default()
-            .format("%Y-%m-%dT%H:%M:%S%.3f+00:00")
-            .to_string();
-        WebhookSigner { key, port, ts, occurred_at }
+        let now = chrono::Utc::now();
+        let ts = now.timestamp() as u64;
+        WebhookSigner { key, port, ts, next_at: std::cell::Cell::new(now) }
     }
 
     /// The request delivering event `id` of `event_type` with `payload`.
     pub fn request(&self, id: &str, event_type: &str, payload: Value) -> Vec<u8> {
         let (ts, port) = (self.ts, self.port);
+        let at = self.next_at.get();
+        self.next_at.set(at + chrono::Duration::microseconds(1));
+        let occurred_at = at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
         let body = serde_json::to_vec(&json!({"data": {"event_type": event_type, "id": id,
-            "occurred_at": self.occurred_at, "payload": payload, "record_type": "event"},
+            "occurred_at": occurred_at, "payload": payload, "record_type": "event"},
             "meta": {"attempt": 1, "delivered_to": "https://example.com/webhooks/telnyx"}}))
         .unwrap();
         let mut msg = format!("{ts}|").into_bytes();

@@ -67,6 +67,9 @@ pub struct Args {
     messages: usize,
     /// `--account-rate N`: the account's SMS per second, the simulator's and the daemons' (sendq).
     account_rate: u32,
+    /// `--day-keys N`: today's dedupe partition already holds N keys of the hot company when the
+    /// run starts, as mid-day on a busy database (production shape; seed.rs).
+    day_keys: usize,
 }
 
 fn args() -> Args {
@@ -83,6 +86,7 @@ fn args() -> Args {
         nodes: 1,
         messages: 100_000,
         account_rate: 1000,
+        day_keys: 0,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -100,6 +104,7 @@ fn args() -> Args {
             "--nodes" => a.nodes = v.parse().expect("--nodes N"),
             "--messages" => a.messages = v.parse().expect("--messages N"),
             "--account-rate" => a.account_rate = v.parse().expect("--account-rate N"),
+            "--day-keys" => a.day_keys = v.parse().expect("--day-keys N"),
             "--startup" => {
                 a.startup = true;
                 i += 1;

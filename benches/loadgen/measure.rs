@@ -84,6 +84,19 @@ pub async fn background_work(url: &str) -> (i64, i64) {
     (checkpoints, vacuums)
 }
 
+/// Blocks of the dedupe keys' indexes (every partition's) read so far: (from the OS, from shared
+/// buffers). A backend reports its counts within a second or so of its transactions.
+pub async fn dedupe_index_blocks(url: &str) -> (i64, i64) {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::query_as(
+        "SELECT COALESCE(sum(idx_blks_read), 0)::bigint, COALESCE(sum(idx_blks_hit), 0)::bigint \
+         FROM pg_statio_user_indexes WHERE relname LIKE 'webhook\\_events%'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap_or((0, 0))
+}
+
 pub async fn counted(url: &str) -> i64 {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     sqlx::query_scalar("SELECT COALESCE(sum(incoming_calls_count + outgoing_calls_count + sms_sent_count + sms_received_count), 0)::bigint FROM phone_numbers")

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::SigningKey;
 
 use crate::drive::run;
-use crate::measure::{background_work, counted, cpu_secs, machine_cpu_secs, postgres_cpu_secs, refusals, scrape};
+use crate::measure::{
+    background_work, counted, cpu_secs, dedupe_index_blocks, machine_cpu_secs, postgres_cpu_secs, refusals, scrape,
+};
 use crate::seed::fresh_database;
 use crate::shape::{self, Batch};
 use crate::sink::Sink;
@@ -55,6 +57,9 @@ pub async fn run_all(a: &Args, admin: &str) {
         for p in &ports {
             daemons.push(start(mode, &url, *p, &key, sink.as_ref()).await);
         }
+        if let (Some(hot), true) = (hot, a.day_keys > 0) {
+            crate::seed::fill_day(&url, hot, a.day_keys).await;
+        }
         let daemons_cpu = || daemons.iter().map(|d| cpu_secs(d.0.id())).sum::<f64>();
         let commands0 = sink.as_ref().map(|s| s.snapshot().2).unwrap_or_default();
         let all: Vec<usize> = (0..reqs.len()).collect();
@@ -64,6 +69,7 @@ pub async fn run_all(a: &Args, admin: &str) {
         let commit_secs0 = scrape_all(&ports, "switchboard_ledger_commit_duration_seconds_sum").await;
         let (daemon_cpu0, pg_cpu0) = (daemons_cpu(), postgres_cpu_secs(&url).await);
         let (own_cpu0, (machine_cpu0, cores)) = (cpu_secs(std::process::id()), machine_cpu_secs());
+        let blocks0 = dedupe_index_blocks(&url).await;
         let started = Instant::now();
         let (max, failed, sent_at) = run(&ports, &reqs, &all, a.connections, None).await;
         let (elapsed, machine_cpu1) = (started.elapsed().as_secs_f64(), machine_cpu_secs().0);
@@ -115,6 +121,17 @@ pub async fn run_all(a: &Args, admin: &str) {
             // The half-rate run starts on an empty outbox, so its latencies are its own.
             let waited = drained(sink, &full, &commands0).await;
             println!("{:>16}  outbox drained {waited:.2} s after the run ended", "");
+        }
+        if mode != "stateless" {
+            // Read after the drain: by then every backend has reported the run's reads.
+            let blocks = dedupe_index_blocks(&url).await;
+            let (read, hit) = ((blocks.0 - blocks0.0) as f64, (blocks.1 - blocks0.1) as f64);
+            println!(
+                "{:>16}  dedupe key index blocks per event: {:.2} read from the OS, {:.2} from shared buffers",
+                "",
+                read / a.events as f64,
+                hit / a.events as f64
+            );
         }
         if mode != "stateless" {
             // Half the maximum rate, paced, for latency (new events: their own ids).

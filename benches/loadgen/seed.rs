@@ -75,3 +75,38 @@ pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> St
     .unwrap();
     url
 }
+
+/// Puts `n` keys of `company` in today's dedupe partition (which the daemon created at start), as
+/// a busy day has by its afternoon: random event ids (as Telnyx's), occurred in time order since
+/// midnight UTC, a third of them routed; then a checkpoint, so the run starts without that debt.
+/// Written the way the daemon under test keys them (a build before migration 0028 has no
+/// `occurred_at` column).
+pub async fn fill_day(url: &str, company: CompanyId, n: usize) {
+    let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+    let timed: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_name = 'webhook_events' AND column_name = 'occurred_at')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let (column, value) = if timed { (", occurred_at", ", at") } else { ("", "") };
+    let started = std::time::Instant::now();
+    sqlx::query(&format!(
+        "WITH k AS (SELECT i, date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' \
+                  + (now() - (date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')) * (i::float8 / $2) AS at \
+                  FROM generate_series(1, $2) AS i) \
+         INSERT INTO webhook_events (company_id, event_id, phone_number, counter, received_at, event_type, decision, \
+                                     occurred_day{column}) \
+         SELECT $1, gen_random_uuid()::text, '+13125550100', 'sms_received', at, 'message.received', \
+                CASE WHEN i % 3 = 0 THEN '{{\"o\":\"forwarded\"}}' END, (at AT TIME ZONE 'UTC')::date{value} \
+         FROM k ORDER BY i"
+    ))
+    .bind(company.as_uuid())
+    .bind(n as i32)
+    .execute(&mut conn)
+    .await
+    .expect("fill today's dedupe partition");
+    sqlx::query("CHECKPOINT").execute(&mut conn).await.unwrap();
+    println!("today's dedupe partition: {n} keys of the hot company put in {:.1} s", started.elapsed().as_secs_f64());
+}

@@ -80,7 +80,7 @@ pub struct Batch {
 /// `a.events` requests: even indexes spread, odd ones the hot company's conversations.
 pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch {
     let signer = WebhookSigner::new(key, port);
-    let run = uuid::Uuid::new_v4().simple().to_string();
+    let run = uuid::Uuid::new_v4();
     let mut batch = Batch {
         reqs: Vec::with_capacity(a.events),
         counted: 0,
@@ -90,7 +90,7 @@ pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch 
         step_ends: vec![],
     };
     for i in 0..a.events {
-        let id = format!("{run}-{i}");
+        let id = event_id(&run, i);
         if i % 2 == 0 {
             let (event_type, payload) = spread_event(a, i / 2);
             batch.counted += 1;
@@ -101,7 +101,7 @@ pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch 
         let j = k / 6;
         let (number, customer) = (hot_number(j % HOT_NUMBERS), customer(j));
         let call = format!("v3:{run}-call-{j}");
-        let initiated = format!("{run}-{}", 2 * (6 * j + 3) + 1);
+        let initiated = event_id(&run, 2 * (6 * j + 3) + 1);
         let (event_type, payload) = match k % 6 {
             0 => {
                 batch.counted += 1;
@@ -142,6 +142,13 @@ pub fn requests(a: &Args, key: &SigningKey, port: u16, hot: CompanyId) -> Batch 
         batch.reqs.push(signer.request(&id, event_type, payload));
     }
     batch
+}
+
+/// The id of request `i` of run `run`: a UUID as random-looking as Telnyx's (their order says
+/// nothing of when they occurred, so the dedupe keys' index sees them as in production), derived
+/// from the index so that a later event can name an earlier one.
+fn event_id(run: &uuid::Uuid, i: usize) -> String {
+    uuid::Uuid::new_v5(run, &(i as u64).to_le_bytes()).to_string()
 }
 
 /// The `client_state` switchboard gives the legs of the chain started by `initiated`.
