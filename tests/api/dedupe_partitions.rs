@@ -121,3 +121,40 @@ async fn two_nodes_keeping_the_partitions_at_once_both_succeed() {
     }
     assert!(a.created + b.created >= DAYS_AHEAD as u32, "{a:?} {b:?}");
 }
+
+#[actix_web::test]
+async fn a_day_finds_a_routed_event_by_its_id_through_an_index_of_its_own() {
+    // Arrange: today's partition, as the daemon created it (keyed in the order events occur).
+    let app = spawn_app(Db::Postgres).await;
+    let pool = PgPool::connect(&app.db.url).await.unwrap();
+    let today = partition_name(Utc::now().date_naive());
+    // A busy company's routed keys of the day (the planner weighs indexes by what they hold).
+    sqlx::query(&format!(
+        "INSERT INTO {today} (company_id, event_id, phone_number, counter, received_at, event_type, decision, \
+         occurred_day, occurred_at) \
+         SELECT '00000000-0000-0000-0000-000000000001', gen_random_uuid()::text, '+13125550100', 'none', now(), \
+                'message.received', '{{}}', (now() AT TIME ZONE 'UTC')::date, now() - i * interval '1 ms' \
+         FROM generate_series(1, 5000) AS i"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query(&format!("ANALYZE {today}")).execute(&pool).await.unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    sqlx::query("SET enable_seqscan = off").execute(&mut *conn).await.unwrap();
+
+    // Act: the plan of the routing log's lookup of one event (store/rules_sql.rs).
+    let plan: Vec<String> = sqlx::query_scalar(&format!(
+        "EXPLAIN SELECT event_id FROM {today} WHERE company_id = '00000000-0000-0000-0000-000000000001' \
+         AND event_id = 'e' AND decision IS NOT NULL"
+    ))
+    .fetch_all(&mut *conn)
+    .await
+    .unwrap();
+
+    // Assert: both columns are index conditions of the routed-event index, not a scan of the
+    // company's whole day filtered by event id.
+    let plan = plan.join("\n");
+    assert!(plan.contains(&format!("{today}_routed_event")), "{plan}");
+    assert!(plan.contains("event_id = 'e'") && plan.contains("Index Cond"), "{plan}");
+}
