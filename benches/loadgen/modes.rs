@@ -132,8 +132,6 @@ pub async fn run_all(a: &Args, admin: &str) {
                 read / a.events as f64,
                 hit / a.events as f64
             );
-        }
-        if mode != "stateless" {
             // Half the maximum rate, paced, for latency (new events: their own ids).
             let half = batch(a, &key, port, hot);
             let half_reqs = Arc::new(half.reqs.clone());

@@ -147,18 +147,16 @@ async fn create(pool: &PgPool, day: NaiveDate) -> Result<u64, sqlx::Error> {
     sqlx::query(&format!("CREATE TABLE {name} (LIKE webhook_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
         .execute(&mut *tx)
         .await?;
-    let moved = sqlx::query(&format!(
-        "WITH moved AS (DELETE FROM {UNDATED} WHERE occurred_day = $1 RETURNING {COLUMNS}) \
-         INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM moved"
+    // The day's keys move out of the default partition; those written before migration 0028 (no
+    // occurred_at) decide the partition's key.
+    let (moved, legacy): (i64, bool) = sqlx::query_as(&format!(
+        "WITH moved AS (DELETE FROM {UNDATED} WHERE occurred_day = $1 RETURNING {COLUMNS}), \
+         ins AS (INSERT INTO {name} ({COLUMNS}) SELECT {COLUMNS} FROM moved) \
+         SELECT count(*), coalesce(bool_or(occurred_at = '-infinity'), false) FROM moved"
     ))
     .bind(day)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    let legacy: bool =
-        sqlx::query_scalar(&format!("SELECT EXISTS (SELECT 1 FROM {name} WHERE occurred_at = '-infinity')"))
-            .fetch_one(&mut *tx)
-            .await?;
+    .fetch_one(&mut *tx)
+    .await?;
     let key = if legacy { KEY_WITHOUT_TIME } else { KEY_IN_TIME_ORDER };
     sqlx::query(&format!("CREATE UNIQUE INDEX {name}_key ON {name} ({key})")).execute(&mut *tx).await?;
     if !legacy {
@@ -172,7 +170,7 @@ async fn create(pool: &PgPool, day: NaiveDate) -> Result<u64, sqlx::Error> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(moved)
+    Ok(moved as u64)
 }
 
 /// Detaches and drops the partition of `day`, with every key and routing log line in it.

@@ -275,3 +275,18 @@ pub async fn lock_waiters(conn: &mut sqlx::PgConnection, n: i64) {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
 }
+
+/// The unique indexes of `table` (a partition, for instance): each one's columns in key order,
+/// ", "-joined.
+pub async fn unique_keys(pool: &sqlx::PgPool, table: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT string_agg(a.attname::text, ', ' ORDER BY k.ord) \
+         FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+         WHERE i.indrelid = $1::regclass AND i.indisunique GROUP BY i.indexrelid",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}

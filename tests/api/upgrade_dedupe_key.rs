@@ -10,22 +10,8 @@ use switchboard::ledger::{CountKey, Counter, LedgerEntry};
 use switchboard::store::dedupe_partitions::{day_partitions, partition_name, KEY_IN_TIME_ORDER, KEY_WITHOUT_TIME};
 use switchboard::store::{self, NumberFilter};
 
-use crate::helpers::{test_settings, Db, TestDb};
+use crate::helpers::{test_settings, unique_keys, Db, TestDb};
 use crate::upgrade::before;
-
-/// The columns of `partition`'s unique index, in order (", "-joined).
-async fn unique_key(pool: &PgPool, partition: &str) -> Vec<String> {
-    sqlx::query_scalar(
-        "SELECT string_agg(a.attname::text, ', ' ORDER BY k.ord) \
-         FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) \
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
-         WHERE i.indrelid = $1::regclass AND i.indisunique GROUP BY i.indexrelid",
-    )
-    .bind(partition)
-    .fetch_all(pool)
-    .await
-    .unwrap()
-}
 
 fn received(company: CompanyId, number: uuid::Uuid, event: &str, at: chrono::DateTime<Utc>) -> LedgerEntry {
     let mut e = LedgerEntry::new(event.into());
@@ -101,8 +87,8 @@ async fn keys_counted_before_the_time_ordered_key_still_decide() {
     // Assert: the partition with keys kept its key; the empty one came back with the new key.
     assert!(dropped, "the empty day partition is dropped by the migration");
     let old_key = vec![format!("{KEY_WITHOUT_TIME}, occurred_day")];
-    assert_eq!(unique_key(&pool, &partition_name(today)).await, old_key);
-    assert_eq!(unique_key(&pool, &partition_name(today + Duration::days(1))).await, vec![KEY_IN_TIME_ORDER]);
+    assert_eq!(unique_keys(&pool, &partition_name(today)).await, old_key);
+    assert_eq!(unique_keys(&pool, &partition_name(today + Duration::days(1))).await, vec![KEY_IN_TIME_ORDER]);
     // The redelivery of today's key (now with its occurred_at) is a duplicate; a new event counts.
     let at = noon(today);
     let today_again = received(company, number, "ev-today", at);
@@ -121,7 +107,7 @@ async fn keys_counted_before_the_time_ordered_key_still_decide() {
     let stats = store.commit_batch(&[&far_again, &far_new]).await.unwrap();
     assert_eq!((stats.counted, stats.duplicates), (1, 1));
     assert_eq!(store.commit_batch(&[&far_new]).await.unwrap().duplicates, 1);
-    assert_eq!(unique_key(&pool, &partition_name(far)).await, vec![KEY_WITHOUT_TIME]);
+    assert_eq!(unique_keys(&pool, &partition_name(far)).await, vec![KEY_WITHOUT_TIME]);
     let numbers = store.list_numbers(company, NumberFilter::default()).await.unwrap();
     assert_eq!(numbers[0].usage.sms_received_count, 4, "2 before the upgrade, ev-new and ev-far-new");
     store.close().await;
