@@ -14,7 +14,6 @@ mod forwards;
 mod health;
 mod ledger;
 mod limits;
-mod outbox;
 mod sending;
 mod telnyx;
 
@@ -24,7 +23,6 @@ pub use forwards::ForwardSettings;
 pub use health::NumberHealthSettings;
 pub use ledger::{LedgerSettings, RetentionSettings};
 pub use limits::LimitSettings;
-pub use outbox::OutboxSettings;
 pub use sending::SendingSettings;
 use telnyx::RawTelnyx;
 pub use telnyx::TelnyxSettings;
@@ -40,7 +38,6 @@ struct RawSettings {
     telnyx: RawTelnyx,
     routing: RawRouting,
     forwards: forwards::RawForwards,
-    outbox: OutboxSettings,
     webhooks: WebhookSettings,
     ledger: LedgerSettings,
     retention: RetentionSettings,
@@ -97,7 +94,6 @@ pub struct Settings {
     pub telnyx: TelnyxSettings,
     pub routing: RoutingSettings,
     pub forwards: ForwardSettings,
-    pub outbox: OutboxSettings,
     pub webhooks: WebhookSettings,
     pub ledger: LedgerSettings,
     pub retention: RetentionSettings,
@@ -380,15 +376,6 @@ impl RawSettings {
         if self.replay.delay_secs > 3_600 {
             bad("replay.delay_secs", "must be at most 3600 (one hour)".into());
         }
-        if self.outbox.delivered_mark_delay_ms > outbox::MAX_MARK_DELAY_MS {
-            bad(
-                "outbox.delivered_mark_delay_ms",
-                format!(
-                    "must be at most {} (an unmarked item is delivered again after 60 s)",
-                    outbox::MAX_MARK_DELAY_MS
-                ),
-            );
-        }
         if self.actors.mailbox_capacity == 0 {
             bad("actors.mailbox_capacity", "must be at least 1".into());
         }
@@ -437,7 +424,6 @@ impl RawSettings {
             forwards,
             webhooks: self.webhooks,
             ledger: self.ledger,
-            outbox: self.outbox,
             retention: self.retention,
             numbers: self.numbers,
             limits: self.limits,

@@ -44,8 +44,6 @@ pub struct Application {
     background: Vec<JoinHandle<()>>,
     /// The outbox items this node's ledger handed to its worker and not yet taken.
     held: Arc<tokio::sync::Mutex<crate::ledger::handoff::HeldItems>>,
-    /// The outbox worker's delivered marks not yet written.
-    marks: Arc<crate::outbox::DeliveredMarks>,
 }
 
 /// How long start-up waits for the change listener before reading the owner index without it.
@@ -98,7 +96,6 @@ impl Application {
         // The ledger hands the items it commits to this node's outbox worker, held for it.
         let (hand_off, held) = crate::ledger::handoff::hand_off(HELD_ITEMS, crate::outbox::HOLD);
         let held = Arc::new(tokio::sync::Mutex::new(held));
-        let marks = Arc::new(crate::outbox::DeliveredMarks::new(settings.outbox.delivered_mark_delay()));
         let to_outbox = crate::ledger::handoff::ToOutbox { wake: outbox_wake.clone(), hand_off: Some(hand_off) };
         let (ledger, ledger_closer, ledger_task) =
             Ledger::start(store.clone(), &settings.ledger, lanes, mode, to_outbox);
@@ -174,7 +171,6 @@ impl Application {
                 outbox_wake,
                 crate::outbox::RetrySchedule::from_settings(&settings.forwards),
                 Some(held.clone()),
-                marks.clone(),
             ),
         ];
         if let Some(ended) = outages {
@@ -201,20 +197,7 @@ impl Application {
         };
         let server = run(listener, &settings, shared)?;
         tracing::info!(port, backend = ?settings.database.backend, "switchboard listening");
-        Ok(Self {
-            port,
-            server,
-            store,
-            directory,
-            live,
-            index,
-            registry,
-            ledger_closer,
-            ledger_task,
-            background,
-            held,
-            marks,
-        })
+        Ok(Self { port, server, store, directory, live, index, registry, ledger_closer, ledger_task, background, held })
     }
 
     pub fn port(&self) -> u16 {
@@ -245,16 +228,6 @@ impl Application {
         self.live.announcements_applied()
     }
 
-    /// Stops the server as SIGTERM does ([`Application::run_until_stopped`] then returns).
-    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
-        self.server.handle()
-    }
-
-    /// The outbox worker's delivered marks not yet written.
-    pub fn delivered_marks(&self) -> Arc<crate::outbox::DeliveredMarks> {
-        self.marks.clone()
-    }
-
     /// Serves until SIGTERM/SIGINT (or the server handle stops it): stops accepting, finishes
     /// in-flight requests, commits what the ledger still holds, then returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -265,9 +238,8 @@ impl Application {
         for task in self.background {
             let _ = task.await;
         }
-        // The worker is stopped: what it delivered is recorded, what it had not attempted is due
-        // again (later commits write their items due).
-        self.marks.flush(&self.store).await;
+        // The worker is stopped: what it had not attempted is due again (later commits write
+        // their items due).
         crate::outbox::give_back_held(&self.store, &self.held).await;
         // Every request was answered: the batcher commits what is left and ends.
         self.ledger_closer.close();

@@ -137,18 +137,6 @@ fn ledger_flush_interval_defaults_to_one_ms_and_takes_zero() {
 }
 
 #[test]
-fn delivered_mark_delay_defaults_to_20_ms_and_stays_far_below_the_hold() {
-    let s = Settings::load_with_env(None, env(&[])).unwrap();
-    assert_eq!(s.outbox.delivered_mark_delay(), std::time::Duration::from_millis(20));
-    let s = Settings::load_with_env(None, env(&[("SWITCHBOARD__OUTBOX__DELIVERED_MARK_DELAY_MS", "0")])).unwrap();
-    assert_eq!(s.outbox.delivered_mark_delay_ms, 0);
-    let e =
-        Settings::load_with_env(None, env(&[("SWITCHBOARD__OUTBOX__DELIVERED_MARK_DELAY_MS", "60000")])).unwrap_err();
-    assert_eq!(e.problems.len(), 1, "{e}");
-    assert!(e.problems[0].starts_with("outbox.delivered_mark_delay_ms: must be at most 10000"), "{e}");
-}
-
-#[test]
 fn database_url_password_is_redacted_in_debug() {
     let settings = DatabaseSettings {
         url: "postgres://app:s3cret-pass@db.internal:5432/switchboard".into(),

@@ -5,11 +5,9 @@ pub mod failover;
 pub mod forward;
 mod forwarding;
 pub mod guard;
-pub mod marks;
 pub mod schedule;
 pub mod worker;
 
 pub use forward::Deliverer;
-pub use marks::DeliveredMarks;
 pub use schedule::RetrySchedule;
 pub use worker::{give_back_held, spawn_outbox_worker, OutboxWorker, HOLD};

@@ -13,7 +13,6 @@ use tokio::task::JoinHandle;
 
 use super::forward::{Attempt, Deliverer};
 use super::forwarding::{BatchCompanies, Delivered};
-use super::marks::{self, DeliveredMarks};
 use super::schedule::RetrySchedule;
 use crate::ledger::handoff::{Held, HeldItems};
 use crate::metrics as m;
@@ -48,34 +47,29 @@ pub struct OutboxWorker {
     initial_backoff: Duration,
     max_backoff: Duration,
     pub(super) schedule: RetrySchedule,
-    /// Where delivered marks wait to be written together; `None`: each batch writes its own.
-    marks: Option<Arc<DeliveredMarks>>,
 }
 
 /// Spawns the worker with production settings: polls every 500 ms or when `wake` is notified;
-/// forwards are retried on `schedule`; delivers the items the ledger hands it in `held`; its
-/// delivered marks wait in `marks` to be written together (a stopping node flushes them).
+/// forwards are retried on `schedule`; delivers the items the ledger hands it in `held`.
 pub fn spawn_outbox_worker(
     store: DynStore,
     deliverer: Deliverer,
     wake: Arc<Notify>,
     schedule: RetrySchedule,
     held: Option<Arc<tokio::sync::Mutex<HeldItems>>>,
-    marks: Arc<DeliveredMarks>,
 ) -> JoinHandle<()> {
-    let worker = OutboxWorker::new(store, deliverer, wake).with_schedule(schedule).with_marks(marks.clone());
+    let worker = OutboxWorker::new(store, deliverer, wake).with_schedule(schedule);
     // Several claim loops in one task: while one waits for its batch's slowest receiver, the
     // others claim and deliver (leases keep them from taking the same rows); aborting the task
-    // stops them all, the held items' delivery and the marks' writer with them.
+    // stops them all, and the held items' delivery with them.
     tokio::spawn(async move {
         let claims = futures::future::join_all((0..CLAIM_LOOPS).map(|i| worker.run_loop(i == 0)));
-        let writer = marks.run(&worker.store);
         match held {
             Some(held) => {
-                tokio::join!(claims, worker.run_held(held), writer);
+                tokio::join!(claims, worker.run_held(held));
             }
             None => {
-                tokio::join!(claims, writer);
+                claims.await;
             }
         }
     })
@@ -107,15 +101,7 @@ impl OutboxWorker {
             initial_backoff: Duration::from_secs(2),
             max_backoff: Duration::from_secs(3600),
             schedule: RetrySchedule::default(),
-            marks: None,
         }
-    }
-
-    /// Delivered marks wait in `marks` and are written together by [`DeliveredMarks::run`],
-    /// instead of one statement per delivered batch.
-    pub fn with_marks(mut self, marks: Arc<DeliveredMarks>) -> Self {
-        self.marks = Some(marks);
-        self
     }
 
     /// Call commands: wait `initial` after the first failure, doubling up to `max`.
@@ -211,12 +197,15 @@ impl OutboxWorker {
         self.record_delivered(delivered.into_iter().flatten().collect()).await;
     }
 
-    /// Records the items delivered in one batch: queued with the worker's other marks, or
-    /// written now ([`marks::write`]).
-    async fn record_delivered(&self, delivered: Vec<Delivered>) {
-        match &self.marks {
-            Some(waiting) => waiting.add(delivered),
-            None => marks::write(&self.store, delivered).await,
+    /// Records the items delivered in one batch, one statement per attempt count (almost always
+    /// one). If that fails, their leases run out and they are delivered again: at least once.
+    async fn record_delivered(&self, mut delivered: Vec<Delivered>) {
+        delivered.sort_by_key(|d| d.attempts);
+        for same in delivered.chunk_by(|a, b| a.attempts == b.attempts) {
+            let ids: Vec<uuid::Uuid> = same.iter().map(|d| d.id).collect();
+            if let Err(e) = self.store.mark_outbox_delivered_many(&ids, same[0].attempts).await {
+                tracing::warn!(error = %e, items = ids.len(), "outbox: cannot record deliveries; they will be made again");
+            }
         }
     }
 

@@ -20,7 +20,6 @@ mod company_changes;
 mod config_cli;
 mod console;
 mod dedupe_partitions;
-mod delivered_marks;
 mod forwards;
 mod group_commit;
 mod health;
