@@ -95,22 +95,33 @@ impl Registry {
     /// The company's running actor, started (on the current arbiter) when there is none. Callers
     /// that find none start it one at a time: the first loads and starts it, the others then
     /// find it running.
+    ///
+    /// The start runs in a task of its own, to its end, even when the caller stops waiting (its
+    /// webhook's commit deadline passed): with a slow database, a load that takes longer than the
+    /// deadline would otherwise be cut short for every redelivery, and the company would never
+    /// start until the database got faster. The next caller finds the actor, or waits for the
+    /// start still running.
     pub async fn actor(&self, company: CompanyId) -> Result<Addr<CompanyActor>, StoreError> {
         if let Some(addr) = self.running(company) {
             return Ok(addr);
         }
         let gate = self.starting.entry(company).or_default().clone();
-        let started = {
-            let _turn = gate.lock().await;
-            match self.running(company) {
-                Some(addr) => Ok(addr),
-                None => self.start(company).await,
-            }
-        };
-        // The actor is in `actors` (or the start failed and the next caller tries again): later
-        // callers need no gate. Waiters holding this one still find the actor running.
-        self.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
-        started
+        let turn = gate.clone().lock_owned().await;
+        if let Some(addr) = self.running(company) {
+            drop(turn);
+            self.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
+            return Ok(addr);
+        }
+        let registry = self.clone();
+        let start = actix_web::rt::spawn(async move {
+            let started = registry.start(company).await;
+            drop(turn);
+            // The actor is in `actors` (or the start failed and the next caller tries again):
+            // later callers need no gate. Waiters holding this one still find the actor running.
+            registry.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
+            started
+        });
+        start.await.unwrap_or_else(|e| Err(StoreError::Unavailable(format!("the company's start ended: {e}"))))
     }
 
     /// Loads the company's state and starts its actor (replacing a stopped one).
