@@ -107,14 +107,12 @@ impl Registry {
         }
         let gate = self.starting.entry(company).or_default().clone();
         let turn = gate.clone().lock_owned().await;
-        if let Some(addr) = self.running(company) {
-            drop(turn);
-            self.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
-            return Ok(addr);
-        }
         let registry = self.clone();
         let start = actix_web::rt::spawn(async move {
-            let started = registry.start(company).await;
+            let started = match registry.running(company) {
+                Some(addr) => Ok(addr),
+                None => registry.start(company).await,
+            };
             drop(turn);
             // The actor is in `actors` (or the start failed and the next caller tries again):
             // later callers need no gate. Waiters holding this one still find the actor running.

@@ -88,17 +88,16 @@ async fn per_company_tables_are_keyed_by_company_first() {
 async fn every_day_of_the_dedupe_keys_is_keyed_by_company_first() {
     // Arrange: the schema as migrations leave it, with the days the daemon creates at start.
     let app = spawn_app(Db::Postgres).await;
-    let mut conn = sqlx::PgConnection::connect(&app.db.url).await.expect("connect");
+    let pool = sqlx::PgPool::connect(&app.db.url).await.expect("pool");
 
     // Act: every partition of webhook_events, and its unique indexes' columns in key order.
     let partitions: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid \
          WHERE h.inhparent = 'webhook_events'::regclass",
     )
-    .fetch_all(&mut conn)
+    .fetch_all(&pool)
     .await
     .expect("partitions");
-    let pool = sqlx::PgPool::connect(&app.db.url).await.expect("pool");
     let mut keys = Vec::new();
     for partition in partitions {
         let unique = unique_keys(&pool, &partition).await;
