@@ -102,6 +102,25 @@ fn benches(c: &mut Criterion) {
         b.iter(|| vk.verify_strict(black_box(&message), black_box(&sig)))
     });
     g.bench_function("dalek_verify_1.5KB", |b| b.iter(|| vk.verify(black_box(&message), black_box(&sig))));
+    // ed25519-dalek's own batch (a multiscalar term per signature for the key), against
+    // `verify/batch/N` (telnyx::one_key_batch: the key's terms as one).
+    for n in [8usize, 32, 64] {
+        let messages: Vec<Vec<u8>> = (0..n)
+            .map(|i| {
+                let s = signed(&key, i);
+                let mut m = format!("{}|", s.ts).into_bytes();
+                m.extend_from_slice(&s.body);
+                m
+            })
+            .collect();
+        let sigs: Vec<_> = messages.iter().map(|m| key.sign(m)).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let keys = vec![vk; n];
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::new("dalek_verify_batch", n), &n, |b, _| {
+            b.iter(|| ed25519_dalek::verify_batch(black_box(&refs), black_box(&sigs), &keys).expect("valid"))
+        });
+    }
     g.finish();
 
     let mut g = c.benchmark_group("parse");

@@ -108,7 +108,8 @@ impl Registry {
         let gate = self.starting.entry(company).or_default().clone();
         let turn = gate.clone().lock_owned().await;
         let registry = self.clone();
-        let start = actix_web::rt::spawn(async move {
+        let (answer, started) = tokio::sync::oneshot::channel();
+        actix_web::rt::spawn(async move {
             let started = match registry.running(company) {
                 Some(addr) => Ok(addr),
                 None => registry.start(company).await,
@@ -117,9 +118,13 @@ impl Registry {
             // The actor is in `actors` (or the start failed and the next caller tries again):
             // later callers need no gate. Waiters holding this one still find the actor running.
             registry.starting.remove_if(&company, |_, g| Arc::ptr_eq(g, &gate));
-            started
+            if let Err(Err(e)) = answer.send(started) {
+                // Nobody hears of this failure but the log: the caller's webhook was answered 503
+                // (its deadline) while the start ran. The company's next webhook tries again.
+                tracing::warn!(%company, error = %e, "a company's start failed after its webhook stopped waiting");
+            }
         });
-        start.await.unwrap_or_else(|e| Err(StoreError::Unavailable(format!("the company's start ended: {e}"))))
+        started.await.unwrap_or_else(|_| Err(StoreError::Unavailable("the company's start ended unanswered".into())))
     }
 
     /// Loads the company's state and starts its actor (replacing a stopped one).

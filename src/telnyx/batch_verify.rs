@@ -3,14 +3,16 @@
 //! HTTP workers run the cheap checks ([`super::signature::prepare`]) themselves
 //! and hand the expensive Ed25519 check to [`BatchVerifier::verify`]. A small
 //! fixed number of dedicated OS threads drain whatever is pending (up to
-//! `max_batch`), check it with one `ed25519_dalek::verify_batch` call and answer
-//! each request through a oneshot channel. A lone request is verified singly; a
-//! failed batch is re-checked one by one so only the bad signatures fail.
+//! `max_batch`), check it with one batch equation ([`OneKey::verify_batch`]:
+//! every webhook is signed with the same key) and answer each request through a
+//! oneshot channel. A lone request is verified singly; a failed batch is
+//! re-checked one by one so only the bad signatures fail.
 //!
-//! Consistency: `verify_batch` checks the same cofactorless equation as the
-//! single path ([`WebhookVerifier::verify_message`]). They can only disagree on
-//! a signature carrying a small-order component, which nobody without the
-//! private key can produce, so batching never lets a forgery through.
+//! Consistency: the batch equation is `ed25519_dalek::verify_batch`'s, the same
+//! cofactorless equation as the single path ([`WebhookVerifier::verify_message`]).
+//! They can only disagree on a signature carrying a small-order component, which
+//! nobody without the private key can produce, so batching never lets a forgery
+//! through.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -18,9 +20,10 @@ use std::sync::Arc;
 use std::thread;
 
 use bytes::Bytes;
-use ed25519_dalek::{Signature, VerifyingKey};
+use ed25519_dalek::Signature;
 use tokio::sync::oneshot;
 
+use super::one_key_batch::{BatchScratch, OneKey};
 use super::signature::{PreparedSignature, SignatureError, WebhookVerifier};
 
 /// Sizing of the verification threads and their queues.
@@ -28,7 +31,7 @@ use super::signature::{PreparedSignature, SignatureError, WebhookVerifier};
 pub struct BatchConfig {
     /// Dedicated verification threads (each with its own queue).
     pub threads: usize,
-    /// Most signatures checked in one `verify_batch` call.
+    /// Most signatures checked in one batch equation.
     pub max_batch: usize,
     /// Pending requests per thread before callers get `Overloaded`.
     pub queue_capacity: usize,
@@ -167,14 +170,16 @@ pub struct Scratch {
     message_bytes: Vec<u8>,
     ends: Vec<usize>,
     signatures: Vec<Signature>,
-    keys: Vec<VerifyingKey>,
+    /// The verifier's key with its tables, built on first use (again if the key changes).
+    key: Option<OneKey>,
+    batch: BatchScratch,
     /// One result per item of the last group, in order.
     pub results: Vec<Result<(), SignatureError>>,
 }
 
 /// Verifies a group of prepared signatures; results land in `scratch.results`.
-/// One item is checked singly; several with one `verify_batch` call, and one by
-/// one if that fails. Returns whether the one-by-one fallback ran.
+/// One item is checked singly; several with one batch equation, and one by one
+/// if that fails. Returns whether the one-by-one fallback ran.
 pub fn verify_group<'a>(
     verifier: &WebhookVerifier,
     items: impl ExactSizeIterator<Item = (&'a PreparedSignature, &'a [u8])>,
@@ -184,7 +189,6 @@ pub fn verify_group<'a>(
     scratch.message_bytes.clear();
     scratch.ends.clear();
     scratch.signatures.clear();
-    scratch.keys.clear();
     let n = items.len();
     for (prepared, body) in items {
         scratch.message_bytes.extend_from_slice(prepared.timestamp_text());
@@ -205,8 +209,13 @@ pub fn verify_group<'a>(
         })
         .collect();
     if n > 1 {
-        scratch.keys.resize(n, *verifier.verifying_key());
-        if ed25519_dalek::verify_batch(&messages, &scratch.signatures, &scratch.keys).is_ok() {
+        let key = match scratch.key.take() {
+            Some(key) if key.is_for(verifier.verifying_key()) => key,
+            _ => OneKey::new(verifier.verifying_key()),
+        };
+        let valid = key.verify_batch(&messages, &scratch.signatures, &mut scratch.batch);
+        scratch.key = Some(key);
+        if valid {
             scratch.results.resize(n, Ok(()));
             return false;
         }
@@ -274,6 +283,19 @@ mod tests {
         assert!(!verify_group(&verifier(), items, &mut scratch));
         assert_eq!(scratch.results.len(), reqs.len());
         assert!(scratch.results.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn a_scratch_used_with_another_key_checks_against_that_key() {
+        let reqs: Vec<_> = (0..8).map(request).filter(|r| r.2).collect();
+        let mut scratch = Scratch::default();
+        let items = || reqs.iter().map(|(p, b, _)| (p, &b[..]));
+        assert!(!verify_group(&verifier(), items(), &mut scratch));
+        let other = SigningKey::from_bytes(&[10; 32]);
+        let other = WebhookVerifier::new(&STANDARD.encode(other.verifying_key().as_bytes())).expect("key");
+        assert!(verify_group(&other, items(), &mut scratch), "the batch fails under the other key");
+        assert!(scratch.results.iter().all(|r| *r == Err(SignatureError::Mismatch)));
+        assert!(!verify_group(&verifier(), items(), &mut scratch), "and passes under the first key again");
     }
 
     #[test]

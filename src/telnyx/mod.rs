@@ -4,4 +4,5 @@ pub mod batch_verify;
 pub mod client;
 pub mod client_state;
 pub mod events;
+pub mod one_key_batch;
 pub mod signature;

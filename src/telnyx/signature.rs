@@ -10,8 +10,8 @@
 //! - it is what the Node SDK gets from WebCrypto/OpenSSL; PyNaCl/libsodium also
 //!   refuses small-order `R`, which only the key holder could ever produce, so
 //!   every signature Telnyx makes passes all three;
-//! - it is the equation `ed25519_dalek::verify_batch` checks, so the single and
-//!   batched paths agree (they can only differ on torsion-carrying signatures,
+//! - it is the equation `ed25519_dalek::verify_batch` checks, which the batched
+//!   path uses too ([`super::one_key_batch`]), so the single and batched paths agree (they can only differ on torsion-carrying signatures,
 //!   which again only the key holder can make);
 //! - it is a little cheaper (bench `primitive/*`: 3-12% faster across runs).
 //!
