@@ -190,6 +190,26 @@ mod tests {
     }
 
     #[test]
+    fn any_flipped_bit_of_a_signature_or_message_fails_as_with_dalek() {
+        use rand::Rng as _;
+        let mut rng = rand::thread_rng();
+        for _ in 0..200 {
+            let (mut msgs, mut sigs) = signed(4);
+            let i = rng.gen_range(0..4);
+            if rng.gen_bool(0.5) {
+                let mut bytes = sigs[i].to_bytes();
+                let bit = rng.gen_range(0..512);
+                bytes[bit / 8] ^= 1 << (bit % 8);
+                sigs[i] = Signature::from_bytes(&bytes);
+            } else {
+                let bit = rng.gen_range(0..msgs[i].len() * 8);
+                msgs[i][bit / 8] ^= 1 << (bit % 8);
+            }
+            assert_eq!(both(&msgs, &sigs), (false, false), "a bit of item {i} flipped");
+        }
+    }
+
+    #[test]
     fn mismatched_lengths_fail() {
         let (msgs, sigs) = signed(3);
         let refs: Vec<&[u8]> = msgs.iter().map(Vec::as_slice).collect();
