@@ -6,6 +6,9 @@
 //!
 //! cargo bench --features bench-modes --bench loadgen -- [--events 60000] [--companies 1000] [--numbers 10] [--connections 512] [--shape spread|production] [--nodes 1]
 //!
+//! `--paced-rate N`: the latency phase paces N events/s instead of half the maximum rate, so two
+//! builds can be compared at the same load.
+//!
 //! `--nodes N`: N daemons on the one database, the connections spread over them; CPU per event is
 //! all the daemons' together.
 //!
@@ -70,6 +73,9 @@ pub struct Args {
     /// `--day-keys N`: today's dedupe partition already holds N keys of the hot company when the
     /// run starts, as mid-day on a busy database (production shape; seed.rs).
     day_keys: usize,
+    /// `--paced-rate N`: the latency phase paces N events/s instead of half the maximum rate (to
+    /// compare builds at the same load).
+    paced_rate: Option<f64>,
 }
 
 fn args() -> Args {
@@ -87,6 +93,7 @@ fn args() -> Args {
         messages: 100_000,
         account_rate: 1000,
         day_keys: 0,
+        paced_rate: None,
     };
     let argv: Vec<String> = std::env::args().collect();
     let mut i = 1;
@@ -105,6 +112,7 @@ fn args() -> Args {
             "--messages" => a.messages = v.parse().expect("--messages N"),
             "--account-rate" => a.account_rate = v.parse().expect("--account-rate N"),
             "--day-keys" => a.day_keys = v.parse().expect("--day-keys N"),
+            "--paced-rate" => a.paced_rate = Some(v.parse().expect("--paced-rate N")),
             "--startup" => {
                 a.startup = true;
                 i += 1;

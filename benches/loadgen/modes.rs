@@ -139,14 +139,14 @@ pub async fn run_all(a: &Args, admin: &str) {
             let half_all: Vec<usize> = (0..count).collect();
             let background0 = background_work(&url).await;
             let (paced, paced_failed, paced_sent_at) =
-                run(&ports, &half_reqs, &half_all, a.connections, Some(max.rate / 2.0)).await;
+                run(&ports, &half_reqs, &half_all, a.connections, Some(a.paced_rate.unwrap_or(max.rate / 2.0))).await;
             // Redelivered like the maximum rate's, before the counters are checked.
             redeliver(&ports, &half_reqs, paced_failed, a.connections).await;
             let background = background_work(&url).await;
             let (checkpoints, vacuums) = (background.0 - background0.0, background.1 - background0.1);
             println!(
-                "{:>16}  at half rate ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  non-200 {}  (meanwhile: {checkpoints} checkpoints, {vacuums} autovacuum/analyze runs)",
-                "", paced.rate, paced.p50, paced.p99, paced.max, paced.non_200
+                "{:>16}  at {} ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  non-200 {}  (meanwhile: {checkpoints} checkpoints, {vacuums} autovacuum/analyze runs)",
+                "", if a.paced_rate.is_some() { "the paced rate" } else { "half rate" }, paced.rate, paced.p50, paced.p99, paced.max, paced.non_200
             );
             let half_counted = counted_prefix(&half, count);
             let expected = full.counted + half_counted;
