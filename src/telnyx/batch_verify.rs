@@ -209,13 +209,12 @@ pub fn verify_group<'a>(
         })
         .collect();
     if n > 1 {
-        let key = match scratch.key.take() {
-            Some(key) if key.is_for(verifier.verifying_key()) => key,
-            _ => OneKey::new(verifier.verifying_key()),
-        };
-        let valid = key.verify_batch(&messages, &scratch.signatures, &mut scratch.batch);
-        scratch.key = Some(key);
-        if valid {
+        let vk = verifier.verifying_key();
+        if scratch.key.as_ref().is_some_and(|k| !k.is_for(vk)) {
+            scratch.key = None;
+        }
+        let key = scratch.key.get_or_insert_with(|| OneKey::new(vk));
+        if key.verify_batch(&messages, &scratch.signatures, &mut scratch.batch) {
             scratch.results.resize(n, Ok(()));
             return false;
         }
