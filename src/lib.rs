@@ -6,6 +6,7 @@ pub mod domain;
 pub mod ingress;
 pub mod json_object;
 pub mod ledger;
+pub mod listener;
 pub mod metrics;
 pub mod outbox;
 pub mod provisioning;

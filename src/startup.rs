@@ -179,7 +179,7 @@ impl Application {
             background.push(actix_web::rt::spawn(task));
         }
 
-        let listener = TcpListener::bind(settings.http.bind)
+        let listener = crate::listener::http_listener(settings.http.bind)
             .with_context(|| format!("http.bind: cannot listen on {}", settings.http.bind))?;
         let port = listener.local_addr()?.port();
         let shared = Shared {
@@ -334,7 +334,6 @@ fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Re
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs)
     .client_request_timeout(Duration::from_secs(10))
-    .backlog(2048)
     .listen(listener)?;
     if settings.http.workers > 0 {
         server = server.workers(settings.http.workers);
