@@ -5,8 +5,8 @@
 //! listener handed to it. When more clients connect at once than the queue holds (a load
 //! balancer opening its pool, Telnyx and every other client reconnecting after a restart or a
 //! failover), Linux drops the SYNs beyond it (`ListenOverflows`), and each of those clients waits
-//! for its SYN's retransmission: 1 s, then 3 s. The load generator's 512 connections hit this in
-//! every run (docs/BENCHMARKS.md, 2026-12-06 eleventh session).
+//! for its SYN's retransmission: 1 s, then 2 s more. The load generator's 512 connections hit
+//! this in every run measured (docs/BENCHMARKS.md, 2026-12-06 eleventh session).
 use std::net::{SocketAddr, TcpListener};
 
 use socket2::{Domain, Protocol, Socket, Type};
