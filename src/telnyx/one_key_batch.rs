@@ -191,7 +191,6 @@ mod tests {
 
     #[test]
     fn any_flipped_bit_of_a_signature_or_message_fails_as_with_dalek() {
-        use rand::Rng as _;
         let mut rng = rand::thread_rng();
         for _ in 0..200 {
             let (mut msgs, mut sigs) = signed(4);
