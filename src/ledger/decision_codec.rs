@@ -4,23 +4,35 @@
 //! over), in the hot table `webhook_events`: the compact form is ~20-115 bytes, so each routed key
 //! costs PostgreSQL that much less heap and WAL (docs/BENCHMARKS.md, 2026-12-05 third session).
 //!
-//! Format: [`MARKER`], then the JSON with
-//! 1. each phrase of [`PHRASES`] replaced by its token (one pass, leftmost-longest);
-//! 2. then every occurrence of the row's company number replaced by [`NUMBER`];
-//! 3. then every occurrence of the row's customer replaced by [`CUSTOMER`].
+//! Format: [`MARKER`], then the JSON with occurrences of the row's company number replaced by
+//! [`NUMBER`], of the row's customer by [`CUSTOMER`], and of each phrase of [`PHRASES`] by its
+//! token, none overlapping another. The encoder replaces the number, then the customer, then the
+//! phrases (one pass, leftmost-longest); lines written by earlier releases replaced the phrases
+//! first, which reads back the same way.
 //!
-//! Tokens are control characters, which no phrase holds; a decision, number or customer that holds
-//! one is left as it is (serde_json escapes U+0000..U+001F, so only U+007F..U+009F can occur). So
-//! no token is in the text before the step that puts it there, and undoing the steps in reverse
-//! order gives back exactly the original text. The number and the
+//! Tokens are control characters, which no phrase, number or customer holds; a decision, number or
+//! customer that holds one is left as it is (serde_json escapes U+0000..U+001F, so only
+//! U+007F..U+009F can occur). So every token in a line was put there by the encoder for one known
+//! text, and expanding each token gives back exactly the original text, whatever the order of the
+//! replacements was. The number and the
 //! customer are the row's own `phone_number` and `customer` columns, which the reader has beside
 //! the decision. Lines written before this format (and by anything else that writes plain JSON)
 //! start with `{`: they are read as they are. The other way round does not hold: during a rolling
 //! upgrade a node of an earlier release cannot parse a compact line, so its routing-log answers
 //! that include one fail (an error, nothing lost) until it is replaced.
+//!
+//! Once the number and the customer are tokens, the decisions of one kind are the same text for
+//! every event (the production shape's hot company writes a handful of kinds), so each thread
+//! remembers the last [`REMEMBERED`] phrase passes it made. A line of a kind seen before costs
+//! ~1.3 us instead of ~4-5 us (`cargo bench --bench routing_log`; docs/BENCHMARKS.md, 2026-12-06
+//! twelfth session).
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
+use rustc_hash::FxBuildHasher;
 
 /// First character of a compact decision (JSON starts with `{`).
 const MARKER: char = '\u{1}';
@@ -80,13 +92,18 @@ static PHRASE_FINDER: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(PHRASES).expect("fixed phrases build")
 });
 
-/// The tokens as strings, in phrase order (what [`PHRASE_FINDER`] replaces each phrase with).
-static PHRASE_TOKENS: LazyLock<Vec<String>> =
-    LazyLock::new(|| (0..PHRASES.len()).map(|i| token(i).to_string()).collect());
-
 /// A value that can stand for itself in the text: not empty, no control character.
 fn substitutable(value: &str) -> bool {
     !value.is_empty() && !value.chars().any(char::is_control)
+}
+
+/// How many phrase passes each thread remembers (by the text they were made from); when it is
+/// full it forgets them all. ~512 x ~0.6 KB per thread.
+const REMEMBERED: usize = 512;
+
+thread_local! {
+    /// Text with the number and customer already tokens -> its stored form (marker included).
+    static PHRASE_PASSES: RefCell<HashMap<String, String, FxBuildHasher>> = RefCell::default();
 }
 
 /// The compact form of `json` (a decision as serde_json wrote it) for the row whose company number
@@ -97,16 +114,33 @@ pub fn encode(json: &str, number: &str, customer: &str) -> String {
         // text may hold them): such a line is kept as it is, and reads back unchanged.
         return json.to_owned();
     }
-    let mut text = PHRASE_FINDER.replace_all(json, &PHRASE_TOKENS);
-    if substitutable(number) {
-        text = text.replace(number, NUMBER);
+    let mut text = Cow::Borrowed(json);
+    for (value, token) in [(number, NUMBER), (customer, CUSTOMER)] {
+        if substitutable(value) && text.contains(value) {
+            text = Cow::Owned(text.replace(value, token));
+        }
     }
-    if substitutable(customer) {
-        text = text.replace(customer, CUSTOMER);
-    }
+    PHRASE_PASSES.with_borrow_mut(|passes| {
+        if let Some(stored) = passes.get(text.as_ref()) {
+            return stored.clone();
+        }
+        let stored = phrase_pass(&text);
+        if passes.len() >= REMEMBERED {
+            passes.clear();
+        }
+        passes.insert(text.into_owned(), stored.clone());
+        stored
+    })
+}
+
+/// The marker, then `text` with each phrase replaced by its token.
+fn phrase_pass(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);
     out.push(MARKER);
-    out.push_str(&text);
+    PHRASE_FINDER.replace_all_with(text, &mut out, |m, _, out| {
+        out.push(token(m.pattern().as_usize()));
+        true
+    });
     out
 }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
+use reqwest::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use sha2::Sha256;
 
 use super::guard::{ForwardPolicy, GuardedResolver, Lookup, RefusedTarget};
@@ -18,6 +19,10 @@ use crate::telnyx::client::{
 };
 
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Standard Webhooks' headers.
+const WEBHOOK_ID: HeaderName = HeaderName::from_static("webhook-id");
+const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-timestamp");
+const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
 /// The longest voicemail recorded.
 const VOICEMAIL_SECS: u32 = 300;
 
@@ -108,13 +113,14 @@ impl Deliverer {
             Ok(s) => s.join(" "),
             Err(e) => return Attempt::Permanent(e.to_string()),
         };
+        // The URL as parsed above (not parsed again), and header names made once.
         let sent = self
             .http
-            .post(&item.destination)
-            .header("content-type", "application/json")
-            .header("webhook-id", &item.event_id)
-            .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
+            .post(url)
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+            .header(WEBHOOK_ID, &item.event_id)
+            .header(WEBHOOK_TIMESTAMP, timestamp)
+            .header(WEBHOOK_SIGNATURE, signature)
             .body(item.payload.clone())
             .send()
             .await;
