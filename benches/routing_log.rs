@@ -2,7 +2,7 @@
 //! routed event writes: per line, for the decisions of the production shape.
 //!
 //! `cargo bench --bench routing_log -- --warm-up-time 1 --measurement-time 3`
-//! - `encode/<kind>`: the same kind of decision for ever other customers (what a company's
+//! - `encode/<kind>`: one kind of decision with a new customer on every line (what a company's
 //!   routed events write);
 //! - `encode_unremembered`: 1,024 kinds in turn, more than a thread remembers (every line a new
 //!   kind: the cost of a kind's first line).
