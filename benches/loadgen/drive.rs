@@ -64,6 +64,54 @@ pub struct RunResult {
     pub non_200: usize,
     /// (status, how many) of the answers that were not 200, most frequent first.
     pub statuses: Vec<(u16, usize)>,
+    /// The 100 ms of the run whose requests (by when each was due) waited longest.
+    pub slowest: Slowest,
+}
+
+/// When a run's worst latency happened, to set beside other readings of the machine (a disk
+/// probe, PostgreSQL's wait events) taken at the same wall-clock time.
+pub struct Slowest {
+    /// Wall-clock start of the 100 ms window (UTC).
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Seconds from the run's start.
+    pub offset: f64,
+    /// Requests due in it, and the longest wait among them (ms).
+    pub requests: usize,
+    pub max: f64,
+    /// Requests of the whole run that waited over 20 ms.
+    pub over_20ms: usize,
+}
+
+impl std::fmt::Display for Slowest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "slowest 100 ms: due from {} (+{:.1} s), {} requests, waited up to {:.2} ms; {} requests over 20 ms in the run",
+            self.at.format("%H:%M:%S%.3f"),
+            self.offset,
+            self.requests,
+            self.max,
+            self.over_20ms
+        )
+    }
+}
+
+/// [`Slowest`] of `all` (index, status, latency us, due), the run having started at `t0`/`wall`.
+fn slowest(all: &[(usize, u16, u32, Instant)], t0: Instant, wall: chrono::DateTime<chrono::Utc>) -> Slowest {
+    let mut windows: std::collections::HashMap<u128, (usize, u32)> = std::collections::HashMap::new();
+    for (_, _, lat, due) in all {
+        let w = windows.entry(due.saturating_duration_since(t0).as_millis() / 100).or_default();
+        *w = (w.0 + 1, w.1.max(*lat));
+    }
+    let (window, (requests, max)) = windows.into_iter().max_by_key(|(_, (_, max))| *max).unwrap_or_default();
+    let offset = window as f64 / 10.0;
+    Slowest {
+        at: wall + chrono::Duration::milliseconds(window as i64 * 100),
+        offset,
+        requests,
+        max: max as f64 / 1000.0,
+        over_20ms: all.iter().filter(|(_, _, lat, _)| *lat > 20_000).count(),
+    }
 }
 
 /// Sends `todo` over `conns` connections spread over the daemons at `ports` (connection c to
@@ -76,7 +124,7 @@ pub async fn run(
     rate: Option<f64>,
 ) -> (RunResult, Vec<usize>, std::collections::HashMap<usize, Instant>) {
     let pace = rate.map(|r| Duration::from_secs_f64(conns as f64 / r));
-    let t0 = Instant::now();
+    let (t0, wall) = (Instant::now(), chrono::Utc::now());
     let tasks: Vec<_> = (0..conns)
         .map(|c| {
             let idx: Vec<usize> = todo.iter().copied().skip(c).step_by(conns).collect();
@@ -108,6 +156,7 @@ pub async fn run(
             max: q(1.0),
             non_200: failed.len(),
             statuses,
+            slowest: slowest(&all, t0, wall),
         },
         failed,
         sent_at,

@@ -148,6 +148,7 @@ pub async fn run_all(a: &Args, admin: &str) {
                 "{:>16}  at {} ({:.0}/s): p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  non-200 {}  (meanwhile: {checkpoints} checkpoints, {vacuums} autovacuum/analyze runs)",
                 "", if a.paced_rate.is_some() { "the paced rate" } else { "half rate" }, paced.rate, paced.p50, paced.p99, paced.max, paced.non_200
             );
+            println!("{:>16}  {}", "", paced.slowest);
             let half_counted = counted_prefix(&half, count);
             let expected = full.counted + half_counted;
             let got = counted(&url).await;
