@@ -104,10 +104,9 @@ fn slowest(all: &[(usize, u16, u32, Instant)], t0: Instant, wall: chrono::DateTi
         *w = (w.0 + 1, w.1.max(*lat));
     }
     let (window, (requests, max)) = windows.into_iter().max_by_key(|(_, (_, max))| *max).unwrap_or_default();
-    let offset = window as f64 / 10.0;
     Slowest {
         at: wall + chrono::Duration::milliseconds(window as i64 * 100),
-        offset,
+        offset: window as f64 / 10.0,
         requests,
         max: max as f64 / 1000.0,
         over_20ms: all.iter().filter(|(_, _, lat, _)| *lat > 20_000).count(),

@@ -11,8 +11,9 @@
 //!   refuses small-order `R`, which only the key holder could ever produce, so
 //!   every signature Telnyx makes passes all three;
 //! - it is the equation `ed25519_dalek::verify_batch` checks, which the batched
-//!   path uses too ([`super::one_key_batch`]), so the single and batched paths agree (they can only differ on torsion-carrying signatures,
-//!   which again only the key holder can make);
+//!   path uses too ([`super::one_key_batch`]), so the single and batched paths
+//!   agree (they can only differ on torsion-carrying signatures, which again
+//!   only the key holder can make);
 //! - it is a little cheaper (bench `primitive/*`: 3-12% faster across runs).
 //!
 //! Weak (small-order) public keys, which would make forgery trivial under

@@ -1,4 +1,7 @@
-use super::{decode, encode, token, MARKER, PHRASES, PHRASE_FINDER, REMEMBERED};
+use super::{
+    decode, encode, substitutable, token, CUSTOMER as CUSTOMER_TOKEN, MARKER, NUMBER as NUMBER_TOKEN, PHRASES,
+    PHRASE_FINDER, REMEMBERED,
+};
 
 const NUMBER: &str = "+14155552000";
 const CUSTOMER: &str = "+12062000000";
@@ -61,11 +64,11 @@ fn text_with_control_characters_is_kept_as_it_is() {
 fn earlier_release_encode(json: &str, number: &str, customer: &str) -> String {
     let tokens: Vec<String> = (0..PHRASES.len()).map(|i| token(i).to_string()).collect();
     let mut text = PHRASE_FINDER.replace_all(json, &tokens);
-    if !number.is_empty() && !number.chars().any(char::is_control) {
-        text = text.replace(number, "\u{1e}");
+    if substitutable(number) {
+        text = text.replace(number, NUMBER_TOKEN);
     }
-    if !customer.is_empty() && !customer.chars().any(char::is_control) {
-        text = text.replace(customer, "\u{1f}");
+    if substitutable(customer) {
+        text = text.replace(customer, CUSTOMER_TOKEN);
     }
     format!("{MARKER}{text}")
 }
