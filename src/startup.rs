@@ -268,7 +268,8 @@ fn warn_about_settings(settings: &Settings) {
 }
 
 /// Deletes dedupe keys, dead letters, settled outbox items and finished jobs older than their
-/// retention, periodically.
+/// retention, periodically; and once a day folds the numbers' closed days of usage into their
+/// lifetime counters (`store::counter_fold`).
 fn spawn_purge(
     store: DynStore,
     settings: &Settings,
@@ -279,8 +280,10 @@ fn spawn_purge(
     let kept = settings.retention;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        let mut folded_through = None;
         loop {
             tick.tick().await;
+            folded_through = fold_counters(store.as_ref(), folded_through).await;
             crate::ledger::store::keep_dedupe(store.as_ref(), retention, chrono::Utc::now()).await;
             crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
             if let Err(e) = sessions.purge().await {
@@ -288,6 +291,26 @@ fn spawn_purge(
             }
         }
     })
+}
+
+/// Folds the days up to the day before yesterday unless `done` already reached it; answers the
+/// day folded through (the same on a failure, which is logged: the next pass tries again).
+async fn fold_counters(store: &dyn crate::store::Store, done: Option<chrono::NaiveDate>) -> Option<chrono::NaiveDate> {
+    use crate::store::counter_fold::{fold_all, foldable_through};
+    let through = foldable_through(chrono::Utc::now().date_naive());
+    if done == Some(through) {
+        return done;
+    }
+    match fold_all(store, through).await {
+        Ok(numbers) => {
+            tracing::info!(%through, numbers, "usage folded into the numbers' lifetime counters");
+            Some(through)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "folding usage into the lifetime counters failed; will retry");
+            done
+        }
+    }
 }
 
 fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Result<Server> {

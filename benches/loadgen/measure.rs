@@ -97,10 +97,26 @@ pub async fn dedupe_index_blocks(url: &str) -> (i64, i64) {
     .unwrap_or((0, 0))
 }
 
+/// Every number's four lifetime counters, summed: the folded part and the rollup rows after it
+/// (migration 0029), or the counter columns of a build from before it (to compare builds).
 pub async fn counted(url: &str) -> i64 {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    sqlx::query_scalar("SELECT COALESCE(sum(incoming_calls_count + outgoing_calls_count + sms_sent_count + sms_received_count), 0)::bigint FROM phone_numbers")
-        .fetch_one(&mut conn)
-        .await
-        .unwrap()
+    let folded: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_name = 'phone_numbers' AND column_name = 'folded_through')",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    let sql = if folded {
+        "SELECT (SELECT COALESCE(sum(folded_incoming_calls + folded_outgoing_calls + folded_sms_sent \
+         + folded_sms_received), 0) FROM phone_numbers)::bigint \
+         + (SELECT COALESCE(sum(u.incoming_calls + u.outgoing_calls + u.sms_sent + u.sms_received), 0) \
+         FROM usage_daily u JOIN phone_numbers p ON p.company_id = u.company_id AND p.id = u.phone_number_id \
+         AND u.day > p.folded_through)::bigint"
+    } else {
+        "SELECT COALESCE(sum(incoming_calls_count + outgoing_calls_count + sms_sent_count + sms_received_count), 0)::bigint \
+         FROM phone_numbers"
+    };
+    sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
 }

@@ -56,9 +56,36 @@ pub trait CompanyStore: Send + Sync {
     async fn put_settings(&self, company: CompanyId, settings: &CompanySettings) -> StoreResult<()>;
 }
 
-pub(crate) const NUMBER_COLUMNS: &str = "id, company_id, phone_number, formatted_number, telnyx_phone_number_id, \
-     telnyx_messaging_profile_id, telnyx_connection_id, features, status, department, location, number_type, campaign_id, brand_id, \
-     incoming_calls_count, outgoing_calls_count, sms_sent_count, sms_received_count, created_at, updated_at";
+/// A number's lifetime counter: what is folded into its row plus its daily rollup's rows after
+/// them (migration 0029, [`crate::store::counter_fold`]). An expression over `phone_numbers`, so it
+/// reads the same in a SELECT and in an UPDATE's RETURNING, on both backends.
+macro_rules! lifetime_counter {
+    ($rollup:literal, $name:literal) => {
+        // CAST: PostgreSQL's sum of bigints is numeric.
+        concat!(
+            "CAST(folded_",
+            $rollup,
+            " + coalesce((SELECT sum(u.",
+            $rollup,
+            ") FROM usage_daily u WHERE u.company_id = phone_numbers.company_id \
+             AND u.phone_number_id = phone_numbers.id AND u.day > phone_numbers.folded_through), 0) AS BIGINT) AS ",
+            $name
+        )
+    };
+}
+
+pub(crate) const NUMBER_COLUMNS: &str = concat!(
+    "id, company_id, phone_number, formatted_number, telnyx_phone_number_id, telnyx_messaging_profile_id, \
+     telnyx_connection_id, features, status, department, location, number_type, campaign_id, brand_id, ",
+    lifetime_counter!("incoming_calls", "incoming_calls_count"),
+    ", ",
+    lifetime_counter!("outgoing_calls", "outgoing_calls_count"),
+    ", ",
+    lifetime_counter!("sms_sent", "sms_sent_count"),
+    ", ",
+    lifetime_counter!("sms_received", "sms_received_count"),
+    ", created_at, updated_at"
+);
 
 /// Implements [`CompanyStore`] for a store type with a `pool` field of an sqlx pool type.
 macro_rules! impl_company_store {

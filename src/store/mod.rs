@@ -12,6 +12,7 @@ use outbox_admin::OutboxAdminStore;
 pub mod changes;
 pub mod companies;
 pub mod conditions;
+pub mod counter_fold;
 pub mod dead_letters;
 pub mod dedupe_partitions;
 pub mod forward_endpoints;
@@ -169,6 +170,7 @@ pub trait Store:
     + OutboxStore
     + JobStore
     + RetentionStore
+    + counter_fold::CounterFoldStore
     + ForwardSecretStore
     + ForwardEndpointStore
     + ForwardingStore
@@ -195,6 +197,7 @@ impl<T> Store for T where
         + OutboxStore
         + JobStore
         + RetentionStore
+        + counter_fold::CounterFoldStore
         + ForwardSecretStore
         + ForwardEndpointStore
         + ForwardingStore

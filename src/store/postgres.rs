@@ -153,6 +153,7 @@ crate::store::rules_sql::impl_rules_store!(PgStore);
 crate::store::outbox::impl_outbox_store!(PgStore, "FOR UPDATE SKIP LOCKED", crate::store::outbox::push_id_array);
 crate::store::jobs::impl_job_store!(PgStore);
 crate::store::retention::impl_retention_store!(PgStore);
+crate::store::counter_fold::impl_counter_fold_store!(PgStore);
 crate::store::forward_secrets::impl_forward_secret_store!(PgStore);
 crate::store::limits::impl_limit_store!(PgStore);
 crate::store::usage::impl_usage_store!(PgStore);

@@ -16,11 +16,11 @@ use crate::ledger::entry::{applied_entries, CommitStats, LedgerEntry};
 use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWork, StorageResult};
 
 /// The whole batch in one statement (its own transaction, one round trip): inserts the dedupe
-/// keys (with the routing log line of inbound events on the same row), adds to each number's
-/// counters and to its row of the day in `usage_daily` for the keys that were new (these CTEs),
-/// and, when the batch has them ([`Parts`]), writes its dead letters, the outbox items and opt-out
-/// changes of events whose keys were new, and the status changes of its queued messages with their
-/// forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs all run to completion
+/// keys (with the routing log line of inbound events on the same row) and adds the keys that were
+/// new to their numbers' rows of the day in `usage_daily` (these CTEs; a number's lifetime counters
+/// are read from those rows, migration 0029), and, when the batch has them ([`Parts`]), writes its
+/// dead letters, the outbox items and opt-out changes of events whose keys were new, and the status
+/// changes of its queued messages with their forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs all run to completion
 /// whether or not the final SELECT reads them. It answers how many keys were new, which entries
 /// (by their index in the batch) had one, how many status webhooks found their message by
 /// reconciliation, the ids of the outbox items it queued, and how many status changes it
@@ -53,20 +53,10 @@ WITH keys AS (
     RETURNING company_id, event_id, phone_number
 ), fresh AS (
     SELECT k.* FROM ins JOIN keys k USING (company_id, event_id, phone_number)
-), deltas AS (
-    SELECT number_id,
-           count(*) FILTER (WHERE counter = 'incoming_calls') AS ic,
-           count(*) FILTER (WHERE counter = 'outgoing_calls') AS oc,
-           count(*) FILTER (WHERE counter = 'sms_sent') AS ss,
-           count(*) FILTER (WHERE counter = 'sms_received') AS sr
-    -- Only the four lifetime counters live on the number ('none' only dedupes its event;
-    -- delivery outcomes are in the daily rollup alone).
-    FROM fresh WHERE counter IN ('incoming_calls', 'outgoing_calls', 'sms_sent', 'sms_received')
-    GROUP BY number_id
-    ORDER BY number_id
 ), usage AS (
-    -- The daily rollup (UTC day of this commit), from the same new keys: a redelivery adds
-    -- nothing here either. Rows in key order, like every other write of the batch.
+    -- The daily rollup (UTC day of this commit), from the new keys only: a redelivery adds
+    -- nothing. A number's lifetime counters are read from these rows (migration 0029). Rows in key
+    -- order, like every other write of the batch.
     INSERT INTO usage_daily AS u (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent,
                                   sms_received, delivered, failed, failed_spam, failed_throughput, failed_destination,
                                   calls_ended, calls_answered, calls_short)
@@ -100,13 +90,7 @@ WITH keys AS (
         calls_ended = u.calls_ended + excluded.calls_ended,
         calls_answered = u.calls_answered + excluded.calls_answered,
         calls_short = u.calls_short + excluded.calls_short
-), upd AS (
-    UPDATE phone_numbers p SET
-        incoming_calls_count = p.incoming_calls_count + d.ic,
-        outgoing_calls_count = p.outgoing_calls_count + d.oc,
-        sms_sent_count = p.sms_sent_count + d.ss,
-        sms_received_count = p.sms_received_count + d.sr
-    FROM deltas d WHERE p.id = d.number_id)";
+)";
 
 /// The batch's dead letters (parameters $10..$13, $27).
 const DEAD_CTE: &str = "

@@ -65,6 +65,7 @@ crate::store::rules_sql::impl_rules_store!(SqliteStore);
 crate::store::outbox::impl_outbox_store!(SqliteStore, "", crate::store::outbox::push_id_list);
 crate::store::jobs::impl_job_store!(SqliteStore);
 crate::store::retention::impl_retention_store!(SqliteStore);
+crate::store::counter_fold::impl_counter_fold_store!(SqliteStore);
 crate::store::forward_secrets::impl_forward_secret_store!(SqliteStore);
 crate::store::limits::impl_limit_store!(SqliteStore);
 crate::store::usage::impl_usage_store!(SqliteStore);

@@ -7,28 +7,6 @@ use super::sqlite::SqliteStore;
 use crate::ledger::entry::{applied_entries, CommitStats, Counter, LedgerEntry};
 use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, StorageResult};
 
-fn update_sql(counter: Counter) -> Option<&'static str> {
-    Some(match counter {
-        Counter::IncomingCalls => {
-            "UPDATE phone_numbers SET incoming_calls_count = incoming_calls_count + 1 WHERE id = $1"
-        }
-        Counter::OutgoingCalls => {
-            "UPDATE phone_numbers SET outgoing_calls_count = outgoing_calls_count + 1 WHERE id = $1"
-        }
-        Counter::SmsSent => "UPDATE phone_numbers SET sms_sent_count = sms_sent_count + 1 WHERE id = $1",
-        Counter::SmsReceived => "UPDATE phone_numbers SET sms_received_count = sms_received_count + 1 WHERE id = $1",
-        Counter::Uncounted
-        | Counter::Delivered
-        | Counter::Failed
-        | Counter::FailedSpam
-        | Counter::FailedThroughput
-        | Counter::FailedDestination
-        | Counter::CallUnanswered
-        | Counter::CallAnswered
-        | Counter::CallShort => return None,
-    })
-}
-
 /// The columns of a `usage_daily` row after its key, in order.
 const USAGE_COLUMNS: usize = 12;
 
@@ -52,7 +30,8 @@ fn usage_columns(counter: Counter) -> &'static [usize] {
     }
 }
 
-/// Adds a batch's new keys to a number's row of the (UTC) day, once per number and batch.
+/// Adds a batch's new keys to a number's row of the (UTC) day, once per number and batch. A
+/// number's lifetime counters are read from these rows (migration 0029).
 const USAGE_SQL: &str = "\
 INSERT INTO usage_daily (company_id, phone_number_id, day, incoming_calls, outgoing_calls, sms_sent, sms_received,
                          delivered, failed, failed_spam, failed_throughput, failed_destination, calls_ended,
@@ -113,9 +92,6 @@ impl LedgerStore for SqliteStore {
             if new == 1 {
                 fresh.insert((k.company_id, event));
                 new_entries.insert(entry);
-                if let Some(update) = update_sql(k.counter) {
-                    sqlx::query(update).bind(k.phone_number_id.as_uuid()).execute(&mut *tx).await?;
-                }
                 let columns = usage_columns(k.counter);
                 if !columns.is_empty() {
                     let row = usage.entry((k.company_id.as_uuid(), k.phone_number_id.as_uuid())).or_default();

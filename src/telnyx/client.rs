@@ -244,15 +244,16 @@ impl TelnyxClient {
         }
         let started = Instant::now();
         let result = match req.send().await {
+            Ok(resp) if resp.status().is_success() => {
+                let status = resp.status();
+                resp.bytes().await.map(|bytes| (status, bytes)).map_err(Failure::from_transport)
+            }
             Ok(resp) => {
+                // Only a failure reads its headers (Retry-After, sl-violations), kept past the body.
                 let status = resp.status();
                 let headers = resp.headers().clone();
-                match resp.bytes().await {
-                    Ok(bytes) if status.is_success() => Ok((status, bytes)),
-                    Ok(bytes) => Err(Failure::from_status(status, &headers, &bytes)),
-                    Err(e) if status.is_success() => Err(Failure::from_transport(e)),
-                    Err(_) => Err(Failure::from_status(status, &headers, &[])),
-                }
+                let body = resp.bytes().await.unwrap_or_default();
+                Err(Failure::from_status(status, &headers, &body))
             }
             Err(e) => Err(Failure::from_transport(e)),
         };

@@ -91,10 +91,15 @@ async fn with_100_000_numbers_every_webhook_after_ready_is_answered_200() {
         &not_ok[..not_ok.len().min(20)],
         daemon.log_tail()
     );
-    let received: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(sms_received_count), 0)::bigint FROM phone_numbers")
-        .fetch_one(&mut conn)
-        .await
-        .expect("sum");
+    // A number's lifetime counter: its folded part and its rollup rows after it (migration 0029).
+    let received: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COALESCE(SUM(folded_sms_received), 0) FROM phone_numbers)::bigint \
+         + (SELECT COALESCE(SUM(u.sms_received), 0) FROM usage_daily u JOIN phone_numbers p \
+         ON p.company_id = u.company_id AND p.id = u.phone_number_id AND u.day > p.folded_through)::bigint",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("sum");
     assert_eq!(received, WEBHOOKS as i64, "every acknowledged webhook is counted once");
     report("ready", &[("numbers", &total), ("ready_ms", &ready_after.as_millis()), ("webhooks_200", &statuses.len())]);
     daemon.terminate().await;
