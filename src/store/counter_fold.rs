@@ -3,10 +3,10 @@
 //! The ledger's commit writes each new key to its number's row of the day in `usage_daily` only. A
 //! number's lifetime counter is `folded_<counter>` on its `phone_numbers` row plus its rollup rows
 //! after `folded_through` ([`super::companies::NUMBER_COLUMNS`]). A day's rows stop changing once
-//! the day is over: a commit writes the UTC day it started on, and no commit runs for a day. So the
+//! the day is over: a commit writes the UTC day it started on, and lasts seconds at most. So the
 //! days before yesterday are added to the folded counters, and `folded_through` moves past them, in
 //! one statement per chunk of numbers; a read then sums a few rows per number (yesterday's,
-//! today's, and any day a fold has not reached yet).
+//! today's, and any day a fold has not reached yet). A number without such rows is not rewritten.
 //!
 //! The statement sums from the `folded_through` it read and updates a number only if that is still
 //! its `folded_through`: two nodes folding at once add each day once (PostgreSQL rechecks the

@@ -72,7 +72,8 @@ async fn received(app: &TestApp, company: CompanyId) -> Vec<i64> {
 
 #[actix_web::test]
 async fn a_second_batch_of_the_same_company_commits_while_the_first_is_held() {
-    // Arrange: two commits in flight, one entry per batch; number A's row is locked elsewhere.
+    // Arrange: two commits in flight, one entry per batch; number A's row of the day in the
+    // rollup (what a commit writes for it) is locked elsewhere.
     let app = spawn_app(Db::Postgres).await;
     let (company, numbers) = company(&app, 2).await;
     let mut s = settings(1);
@@ -80,8 +81,17 @@ async fn a_second_batch_of_the_same_company_commits_while_the_first_is_held() {
     let (ledger, _closer, _task) =
         Ledger::start(app.store.clone(), &s, (1, s.commits_in_flight), CommitMode::Batched, Arc::new(Notify::new()));
     let mut lock = PgConnection::connect(&app.db.url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO usage_daily (company_id, phone_number_id, day) VALUES ($1, $2, (now() AT TIME ZONE 'UTC')::date)",
+    )
+    .bind(company.as_uuid())
+    .bind(numbers[0].id.as_uuid())
+    .execute(&mut lock)
+    .await
+    .unwrap();
     sqlx::query("BEGIN").execute(&mut lock).await.unwrap();
-    sqlx::query("SELECT 1 FROM phone_numbers WHERE id = $1 FOR UPDATE")
+    sqlx::query("SELECT 1 FROM usage_daily WHERE company_id = $1 AND phone_number_id = $2 FOR UPDATE")
+        .bind(company.as_uuid())
         .bind(numbers[0].id.as_uuid())
         .execute(&mut lock)
         .await
