@@ -101,14 +101,7 @@ pub async fn dedupe_index_blocks(url: &str) -> (i64, i64) {
 /// (migration 0029), or the counter columns of a build from before it (to compare builds).
 pub async fn counted(url: &str) -> i64 {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    let folded: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
-         WHERE table_name = 'phone_numbers' AND column_name = 'folded_through')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    let sql = if folded {
+    let sql = if has_column(&mut conn, "phone_numbers", "folded_through").await {
         "SELECT (SELECT COALESCE(sum(folded_incoming_calls + folded_outgoing_calls + folded_sms_sent \
          + folded_sms_received), 0) FROM phone_numbers)::bigint \
          + (SELECT COALESCE(sum(u.incoming_calls + u.outgoing_calls + u.sms_sent + u.sms_received), 0) \
@@ -119,4 +112,16 @@ pub async fn counted(url: &str) -> i64 {
          FROM phone_numbers"
     };
     sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+}
+
+/// Whether the database's `table` has `column` (the schema of the build under test).
+pub async fn has_column(conn: &mut sqlx::PgConnection, table: &str, column: &str) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2)",
+    )
+    .bind(table)
+    .bind(column)
+    .fetch_one(conn)
+    .await
+    .unwrap()
 }

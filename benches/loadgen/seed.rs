@@ -83,13 +83,7 @@ pub async fn fresh_database(admin: &str, companies: usize, numbers: usize) -> St
 /// `occurred_at` column).
 pub async fn fill_day(url: &str, company: CompanyId, n: usize) {
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-    let timed: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
-         WHERE table_name = 'webhook_events' AND column_name = 'occurred_at')",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
+    let timed = crate::measure::has_column(&mut conn, "webhook_events", "occurred_at").await;
     let (column, value) = if timed { (", occurred_at", ", at") } else { ("", "") };
     let started = std::time::Instant::now();
     sqlx::query(&format!(

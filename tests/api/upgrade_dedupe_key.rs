@@ -13,7 +13,8 @@ use switchboard::store::{self, NumberFilter};
 use crate::helpers::{test_settings, unique_keys, Db, TestDb};
 use crate::upgrade::before;
 
-fn received(company: CompanyId, number: uuid::Uuid, event: &str, at: chrono::DateTime<Utc>) -> LedgerEntry {
+/// Event `event`, occurred `at`, counting one received message at `number` (+18314280176).
+pub(crate) fn received(company: CompanyId, number: uuid::Uuid, event: &str, at: chrono::DateTime<Utc>) -> LedgerEntry {
     let mut e = LedgerEntry::new(event.into());
     e.occurred_at = Some(at);
     e.counts.push(CountKey {

@@ -5,14 +5,15 @@
 //! migration read the same after it, and go on counting.
 use chrono::{Days, NaiveDate, Utc};
 use sqlx::{Connection, PgConnection, SqliteConnection};
-use switchboard::domain::{CompanyId, PhoneNumber, PhoneNumberId};
-use switchboard::ledger::{CountKey, Counter, LedgerEntry};
+use switchboard::domain::CompanyId;
+use switchboard::ledger::LedgerEntry;
 use switchboard::store::counter_fold::{fold_all, foldable_through, FOLD_SQL};
 use switchboard::store::{self, NumberFilter, Store};
 
 use crate::backend_tests;
 use crate::helpers::{sms_received_entries, test_settings, Db, TestDb};
 use crate::upgrade::before;
+use crate::upgrade_dedupe_key::received as received_event;
 
 backend_tests!(folding_closed_days_changes_no_counter, counters_stored_before_the_migration_read_the_same);
 
@@ -213,24 +214,12 @@ async fn counters_stored_before_the_migration_read_the_same(db: Db) {
     // Act: this release migrates.
     let store = store::connect(&test_settings(&test_db.url).database).await.unwrap();
     store.migrate().await.unwrap();
-    let entry = |event: &str| {
-        let mut e = LedgerEntry::new(event.into());
-        e.counts.push(CountKey {
-            company_id: company,
-            phone_number_id: PhoneNumberId::from_uuid(number),
-            phone_number: PhoneNumber::parse("+18314280176").unwrap(),
-            counter: Counter::SmsReceived,
-            event_key: None,
-            route: None,
-        });
-        e
-    };
 
     // Assert: the same counters; today's row is out of the folded part, so counting goes on once.
     let n = &store.list_numbers(company, NumberFilter::default()).await.unwrap()[0];
     assert_eq!((n.usage.sms_received_count, n.usage.incoming_calls_count), (12, 3));
     assert_eq!(folded(db, &test_db.url).await, (7, days_ago(1).to_string()));
-    assert_eq!(store.commit_batch(&[&entry("ev-after")]).await.unwrap().counted, 1);
+    assert_eq!(store.commit_batch(&[&received_event(company, number, "ev-after", now)]).await.unwrap().counted, 1);
     assert_eq!(fold_all(store.as_ref(), foldable_through(today())).await.unwrap(), 0, "nothing closed to fold");
     let n = &store.list_numbers(company, NumberFilter::default()).await.unwrap()[0];
     assert_eq!(n.usage.sms_received_count, 13);
