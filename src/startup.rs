@@ -283,7 +283,7 @@ fn spawn_purge(
         let mut folded_through = None;
         loop {
             tick.tick().await;
-            folded_through = fold_counters(store.as_ref(), folded_through).await;
+            folded_through = crate::store::counter_fold::fold_once_a_day(store.as_ref(), folded_through).await;
             crate::ledger::store::keep_dedupe(store.as_ref(), retention, chrono::Utc::now()).await;
             crate::store::retention::purge_expired(store.as_ref(), &kept, chrono::Utc::now()).await;
             if let Err(e) = sessions.purge().await {
@@ -291,26 +291,6 @@ fn spawn_purge(
             }
         }
     })
-}
-
-/// Folds the days up to the day before yesterday unless `done` already reached it; answers the
-/// day folded through (the same on a failure, which is logged: the next pass tries again).
-async fn fold_counters(store: &dyn crate::store::Store, done: Option<chrono::NaiveDate>) -> Option<chrono::NaiveDate> {
-    use crate::store::counter_fold::{fold_all, foldable_through};
-    let through = foldable_through(chrono::Utc::now().date_naive());
-    if done == Some(through) {
-        return done;
-    }
-    match fold_all(store, through).await {
-        Ok(numbers) => {
-            tracing::info!(%through, numbers, "usage folded into the numbers' lifetime counters");
-            Some(through)
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "folding usage into the lifetime counters failed; will retry");
-            done
-        }
-    }
 }
 
 fn run(listener: TcpListener, settings: &Settings, shared: Shared) -> anyhow::Result<Server> {

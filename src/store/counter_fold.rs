@@ -39,7 +39,7 @@ pub trait CounterFoldStore: Send + Sync {
 
 /// The last id of the next chunk ($1: after, or NULL from the first; $2: chunk size).
 /// (No `max(id)`: PostgreSQL has no max of uuid.)
-pub const CHUNK_END_SQL: &str = "SELECT id FROM (SELECT id FROM phone_numbers \
+pub(crate) const CHUNK_END_SQL: &str = "SELECT id FROM (SELECT id FROM phone_numbers \
      WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2) AS chunk ORDER BY id DESC LIMIT 1";
 
 /// Folds the numbers of one chunk ($1: through; $2, $3: the chunk's ids after $2 (NULL: from the
@@ -53,8 +53,8 @@ WITH due AS (
                   AND u.day > p.folded_through AND u.day <= $1)
 ), sums AS (
     SELECT d.id, d.folded_through AS since,
-           coalesce(sum(u.incoming_calls), 0) AS ic, coalesce(sum(u.outgoing_calls), 0) AS oc,
-           coalesce(sum(u.sms_sent), 0) AS ss, coalesce(sum(u.sms_received), 0) AS sr
+           sum(u.incoming_calls) AS ic, sum(u.outgoing_calls) AS oc, sum(u.sms_sent) AS ss,
+           sum(u.sms_received) AS sr
     FROM due d JOIN usage_daily u
         ON u.company_id = d.company_id AND u.phone_number_id = d.id AND u.day > d.folded_through AND u.day <= $1
     GROUP BY d.id, d.folded_through
@@ -116,6 +116,26 @@ pub async fn fold_all(store: &dyn CounterFoldStore, through: NaiveDate) -> Store
             None => return Ok(folded),
         }
         tokio::task::yield_now().await;
+    }
+}
+
+/// One pass of the periodic task: folds through [`foldable_through`] today unless `done` (the day
+/// an earlier pass folded through) already reached it; answers the day folded through. A failure
+/// is logged and answers `done`, so the next pass tries again.
+pub async fn fold_once_a_day(store: &dyn CounterFoldStore, done: Option<NaiveDate>) -> Option<NaiveDate> {
+    let through = foldable_through(chrono::Utc::now().date_naive());
+    if done == Some(through) {
+        return done;
+    }
+    match fold_all(store, through).await {
+        Ok(numbers) => {
+            tracing::info!(%through, numbers, "usage folded into the numbers' lifetime counters");
+            Some(through)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "folding usage into the lifetime counters failed; will retry");
+            done
+        }
     }
 }
 

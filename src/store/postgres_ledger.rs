@@ -20,11 +20,11 @@ use crate::ledger::store::{distinct_keys, LedgerStore, LedgerWriter, PartitionWo
 /// new to their numbers' rows of the day in `usage_daily` (these CTEs; a number's lifetime counters
 /// are read from those rows, migration 0029), and, when the batch has them ([`Parts`]), writes its
 /// dead letters, the outbox items and opt-out changes of events whose keys were new, and the status
-/// changes of its queued messages with their forwards (`postgres_statuses.rs`, docs/SENDING.md). Data-modifying CTEs all run to completion
-/// whether or not the final SELECT reads them. It answers how many keys were new, which entries
-/// (by their index in the batch) had one, how many status webhooks found their message by
-/// reconciliation, the ids of the outbox items it queued, and how many status changes it
-/// forwarded.
+/// changes of its queued messages with their forwards (`postgres_statuses.rs`, docs/SENDING.md).
+/// Data-modifying CTEs all run to completion whether or not the final SELECT reads them. It
+/// answers how many keys were new, which entries (by their index in the batch) had one, how many
+/// status webhooks found their message by reconciliation, the ids of the outbox items it queued,
+/// and how many status changes it forwarded.
 const CORE_CTES: &str = "\
 WITH keys AS (
     SELECT company_id, event_id, phone_number, counter, number_id, event_type, decision, outcome, entry, customer,
