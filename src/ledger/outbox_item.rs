@@ -46,6 +46,9 @@ impl OutboxKind {
         matches!(self, OutboxKind::ForwardMessage | OutboxKind::MessageStatus)
     }
 
+    /// The forward kinds ([`OutboxKind::is_forward`]) as an SQL list, for `kind IN ...`.
+    pub(crate) const FORWARDS_SQL: &'static str = "('forward_message', 'message_status')";
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "forward_message" => Some(OutboxKind::ForwardMessage),
@@ -75,4 +78,29 @@ pub struct OutboxItem {
     pub payload: String,
     /// A forward's alternate URLs, in order, tried after `destination` (empty for call commands).
     pub alternates: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OutboxKind;
+
+    #[test]
+    fn the_sql_list_of_forward_kinds_is_the_forwards() {
+        let kinds = [
+            "forward_message",
+            "call_answer",
+            "call_transfer",
+            "call_hangup",
+            "call_dial",
+            "call_speak",
+            "call_record_start",
+            "message_status",
+        ];
+        for name in kinds {
+            let kind = OutboxKind::parse(name).expect("a kind");
+            assert_eq!(kind.as_str(), name);
+            let listed = OutboxKind::FORWARDS_SQL.contains(&format!("'{name}'"));
+            assert_eq!(listed, kind.is_forward(), "{name}");
+        }
+    }
 }

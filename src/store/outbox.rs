@@ -295,7 +295,13 @@ macro_rules! impl_outbox_store {
                 }
                 let mut q = sqlx::QueryBuilder::new("UPDATE outbox SET status = 'delivered', attempts = ");
                 q.push_bind(attempts).push(", delivered_at = ").push_bind(chrono::Utc::now());
-                q.push(", last_error = NULL WHERE id");
+                // A delivered forward keeps no body: the message text or status the company's URL
+                // received is not needed again (a delivered item is never retried) and is not kept
+                // for the retention window. A call command keeps its parameters: a call's chain
+                // position is read from them (`ledger::chain_position`).
+                q.push(", last_error = NULL, payload = CASE WHEN kind IN ")
+                    .push($crate::ledger::outbox_item::OutboxKind::FORWARDS_SQL)
+                    .push(" THEN '' ELSE payload END WHERE id");
                 $ids(&mut q, ids);
                 q.build().execute(&self.pool).await?;
                 Ok(())

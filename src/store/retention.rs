@@ -1,5 +1,6 @@
 //! What is kept for a while and then purged: dead letters (full payloads), outbox items that were
-//! delivered or gave up (message texts), finished provisioning jobs. Dedupe keys (and the routing
+//! delivered (a forward without its body, dropped on delivery) or gave up (message texts),
+//! finished provisioning jobs. Dedupe keys (and the routing
 //! log on them) have their own purge in the ledger. Each purge deletes at most `limit` rows per
 //! statement, oldest first, so it never holds a long transaction on a busy table.
 //!

@@ -1,5 +1,6 @@
 //! RulesStore and OutboxStore on both backends: concurrent assignment claims agree, opt-outs,
-//! load_company_routing and load_customer_routing, and outbox items that survive a daemon restart.
+//! load_company_routing and load_customer_routing, outbox items that survive a daemon restart, and
+//! what a delivered item keeps.
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,7 +21,12 @@ use crate::admin_support::eventually;
 use crate::backend_tests;
 use crate::helpers::{spawn_app, start, test_settings, Db};
 
-backend_tests!(concurrent_claims_agree_on_one_assignment, opt_outs_and_company_routing, outbox_survives_a_restart);
+backend_tests!(
+    concurrent_claims_agree_on_one_assignment,
+    opt_outs_and_company_routing,
+    outbox_survives_a_restart,
+    a_delivered_forward_keeps_no_body_and_a_call_command_keeps_its_parameters
+);
 
 fn phone(s: &str) -> PhoneNumber {
     PhoneNumber::parse(s).unwrap()
@@ -124,12 +130,56 @@ async fn outbox_survives_a_restart(db: Db) {
     )
     .with_backoff(Duration::from_millis(10), Duration::from_millis(40))
     .spawn();
-    let status = eventually("the item is delivered after the restart", || async {
+    let (status, body) = eventually("the item is delivered after the restart", || async {
         let rows = app.store.list_outbox(co, 10).await.unwrap();
-        rows.first().filter(|r| r.status == "delivered").map(|r| r.status.clone())
+        rows.first().filter(|r| r.status == "delivered").map(|r| (r.status.clone(), r.item.payload.clone()))
     })
     .await;
     worker.abort();
     assert_eq!(status, "delivered");
+    assert_eq!(body, "", "the delivered forward's body is not kept");
     receiver.verify().await;
+}
+
+/// A delivered forward drops its body (the message text): it is never sent again. A call command
+/// keeps its parameters (a call's chain position is read from them), and a forward that gave up
+/// keeps its body for a retry.
+async fn a_delivered_forward_keeps_no_body_and_a_call_command_keeps_its_parameters(db: Db) {
+    let app = spawn_app(db).await;
+    let co = CompanyId::new();
+    app.store.create_company(co, "Acme").await.unwrap();
+    let decision = RoutingDecision {
+        destination: None,
+        matched: MatchedRule::CompanyDefault,
+        via_assignment: None,
+        effective_number: phone("+18314280176"),
+        trace: vec![],
+    };
+    let message = ForwardedMessage {
+        from: "+14155550100".into(),
+        to: "+18314280176".into(),
+        text: "the text a receiver got".into(),
+        media_urls: vec![],
+        message_type: "SMS".into(),
+    };
+    let dest = MessageDestination::parse("http://receiver.test/in").unwrap();
+    let forward = |event: &str| {
+        OutboxItem::forward_message(co, event, "message.received", Utc::now(), &message, &decision, &dest)
+    };
+    let (delivered, gave_up) = (forward("ev-delivered"), forward("ev-gave-up"));
+    let hangup = OutboxItem::call_hangup(co, "ev-call", "v3:call-a");
+    app.store.insert_outbox_items(&[delivered.clone(), gave_up.clone(), hangup.clone()]).await.unwrap();
+
+    app.store.mark_outbox_delivered_many(&[delivered.id, hangup.id], 1).await.unwrap();
+    app.store.mark_outbox_failed(gave_up.id, 5, "HTTP 500").await.unwrap();
+
+    let rows = app.store.list_outbox(co, 10).await.unwrap();
+    let stored = |id| rows.iter().find(|r| r.item.id == id).expect("the item is listed");
+    assert_eq!((stored(delivered.id).status.as_str(), stored(delivered.id).item.payload.as_str()), ("delivered", ""));
+    assert!(!hangup.payload.is_empty());
+    assert_eq!(stored(hangup.id).status, "delivered");
+    assert_eq!(stored(hangup.id).item.payload, hangup.payload);
+    assert_eq!(stored(gave_up.id).status, "failed");
+    assert_eq!(stored(gave_up.id).item.payload, gave_up.payload);
+    assert!(gave_up.payload.contains("the text a receiver got"));
 }
