@@ -93,12 +93,8 @@ async fn opt_outs_and_company_routing(db: Db) {
     assert!(!theirs.is_opted_out(&d), "another company's opt-out");
 }
 
-async fn outbox_survives_a_restart(db: Db) {
-    let app = spawn_app(db).await;
-    let co = CompanyId::new();
-    app.store.create_company(co, "Acme").await.unwrap();
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(1).mount(&receiver).await;
+/// A message forward of `event` (an SMS saying `text`, routed by the company default) to `url`.
+fn forward(co: CompanyId, event: &str, text: &str, url: &str) -> OutboxItem {
     let decision = RoutingDecision {
         destination: None,
         matched: MatchedRule::CompanyDefault,
@@ -109,13 +105,21 @@ async fn outbox_survives_a_restart(db: Db) {
     let message = ForwardedMessage {
         from: "+14155550100".into(),
         to: "+18314280176".into(),
-        text: "hi".into(),
+        text: text.into(),
         media_urls: vec![],
         message_type: "SMS".into(),
     };
-    let dest = MessageDestination::parse(&format!("{}/in", receiver.uri())).unwrap();
-    let item =
-        OutboxItem::forward_message(co, "ev-restart", "message.received", Utc::now(), &message, &decision, &dest);
+    let dest = MessageDestination::parse(url).unwrap();
+    OutboxItem::forward_message(co, event, "message.received", Utc::now(), &message, &decision, &dest)
+}
+
+async fn outbox_survives_a_restart(db: Db) {
+    let app = spawn_app(db).await;
+    let co = CompanyId::new();
+    app.store.create_company(co, "Acme").await.unwrap();
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(ResponseTemplate::new(200)).expect(1).mount(&receiver).await;
+    let item = forward(co, "ev-restart", "hi", &format!("{}/in", receiver.uri()));
     app.store.insert_outbox_items(&[item]).await.unwrap();
 
     // "Restart": close this app's store and boot a new app on the same database.
@@ -148,25 +152,9 @@ async fn a_delivered_forward_keeps_no_body_and_a_call_command_keeps_its_paramete
     let app = spawn_app(db).await;
     let co = CompanyId::new();
     app.store.create_company(co, "Acme").await.unwrap();
-    let decision = RoutingDecision {
-        destination: None,
-        matched: MatchedRule::CompanyDefault,
-        via_assignment: None,
-        effective_number: phone("+18314280176"),
-        trace: vec![],
-    };
-    let message = ForwardedMessage {
-        from: "+14155550100".into(),
-        to: "+18314280176".into(),
-        text: "the text a receiver got".into(),
-        media_urls: vec![],
-        message_type: "SMS".into(),
-    };
-    let dest = MessageDestination::parse("http://receiver.test/in").unwrap();
-    let forward = |event: &str| {
-        OutboxItem::forward_message(co, event, "message.received", Utc::now(), &message, &decision, &dest)
-    };
-    let (delivered, gave_up) = (forward("ev-delivered"), forward("ev-gave-up"));
+    let text = "the text a receiver got";
+    let url = "http://receiver.test/in";
+    let (delivered, gave_up) = (forward(co, "ev-delivered", text, url), forward(co, "ev-gave-up", text, url));
     let hangup = OutboxItem::call_hangup(co, "ev-call", "v3:call-a");
     app.store.insert_outbox_items(&[delivered.clone(), gave_up.clone(), hangup.clone()]).await.unwrap();
 
@@ -181,5 +169,5 @@ async fn a_delivered_forward_keeps_no_body_and_a_call_command_keeps_its_paramete
     assert_eq!(stored(hangup.id).item.payload, hangup.payload);
     assert_eq!(stored(gave_up.id).status, "failed");
     assert_eq!(stored(gave_up.id).item.payload, gave_up.payload);
-    assert!(gave_up.payload.contains("the text a receiver got"));
+    assert!(gave_up.payload.contains(text));
 }
