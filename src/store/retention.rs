@@ -1,8 +1,8 @@
 //! What is kept for a while and then purged: dead letters (full payloads), outbox items that were
 //! delivered (a forward without its body, dropped on delivery) or gave up (message texts),
-//! finished provisioning jobs. Dedupe keys (and the routing
-//! log on them) have their own purge in the ledger. Each purge deletes at most `limit` rows per
-//! statement, oldest first, so it never holds a long transaction on a busy table.
+//! finished provisioning jobs. Dedupe keys (and the routing log on them) have their own purge in
+//! the ledger. Each purge deletes at most `limit` rows per statement, oldest first, so it never
+//! holds a long transaction on a busy table.
 //!
 //! The SQL is the same text on both backends, written once in [`impl_retention_store!`].
 use async_trait::async_trait;
